@@ -1,0 +1,680 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gslbd/gslbd/internal/nsconf"
+	"github.com/gslbd/gslbd/internal/nserr"
+	"github.com/gslbd/gslbd/internal/schema"
+)
+
+// Limits from the seed and docs §3.1.
+const (
+	MaxPeerSites  = 32
+	MaxChildSites = 1024
+	MaxARecords   = 25
+	MaxAAAARecord = 5
+)
+
+// get returns the stored value or the schema default of a named argument.
+func get(args *Args, group, name string) string {
+	if v := args.Get(name); v != "" {
+		return v
+	}
+	for _, verb := range []string{"add", "set", "bind"} {
+		if c := schema.Lookup(verb, group); c != nil {
+			if a := c.Opt(name); a != nil {
+				return a.Default
+			}
+		}
+	}
+	return ""
+}
+
+func getInt(args *Args, group, name string) int {
+	n, _ := strconv.Atoi(get(args, group, name))
+	return n
+}
+
+func enabled(args *Args, group, name string) bool {
+	v := get(args, group, name)
+	return v == "ENABLED" || v == "YES"
+}
+
+func maskBits(mask string) int {
+	ip, err := netip.ParseAddr(mask)
+	if err != nil {
+		return 32
+	}
+	b := ip.As4()
+	m := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	n := 0
+	for m&0x80000000 != 0 {
+		n++
+		m <<= 1
+	}
+	return n
+}
+
+type builder struct {
+	c    *Config
+	s    *Snapshot
+	errs nsconf.ErrorList
+}
+
+func (b *builder) errf(pos nsconf.Pos, code nserr.Code, format string, args ...any) {
+	b.errs = append(b.errs, &nsconf.Error{Pos: pos, Code: code, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Build checks the whole configuration and returns a frozen Snapshot, or
+// every problem found as an ErrorList.
+func Build(c *Config) (*Snapshot, error) {
+	b := &builder{c: c, s: &Snapshot{Config: c, Domains: map[string]*DomainInfo{}}}
+	b.parameter()
+	owned := b.listeners()
+	b.sites(owned)
+	svcs := b.services()
+	b.vservers(svcs)
+	b.zones()
+	b.errs.Sort()
+	if len(b.errs) > 0 {
+		return nil, b.errs
+	}
+	return b.s, nil
+}
+
+func (b *builder) parameter() {
+	p := &b.c.Parameter
+	g := "gslb parameter"
+	sec := func(name string) time.Duration { return time.Duration(getInt(p, g, name)) * time.Second }
+	b.s.Param = Parameter{
+		LDNSEntryTimeout:     sec("ldnsEntryTimeout"),
+		RTTTolerance:         time.Duration(getInt(p, g, "RTTTolerance")) * time.Millisecond,
+		SvcStateDelayTime:    sec("GSLBSvcStateDelayTime"),
+		SvcStateLearningTime: sec("SvcStateLearningTime"),
+		MEPKeepAliveTimeout:  sec("MEPKeepAliveTimeout"),
+		DropLDNSReq:          enabled(p, g, "dropLdnsReq"),
+		LDNSMaskBits:         maskBits(get(p, g, "ldnsMask")),
+		V6Bits:               getInt(p, g, "v6ldnsmasklen"),
+		AutomaticConfigSync:  enabled(p, g, "AutomaticConfigSync"),
+	}
+}
+
+// resolveTarget returns the address of an IP or a server name.
+func (b *builder) resolveTarget(target string, pos nsconf.Pos, what string) (netip.Addr, bool) {
+	if ip, err := netip.ParseAddr(target); err == nil {
+		return ip, true
+	}
+	srv, ok := b.c.Servers.Get(target)
+	if !ok {
+		b.errf(pos, nserr.NoEnt, "%s: unknown server %q", what, target)
+		return netip.Addr{}, false
+	}
+	ip, err := netip.ParseAddr(srv.Addr)
+	if err != nil {
+		b.errf(pos, nserr.InvalidIP, "%s: server %q has no IP address (%q); domain-based servers are not supported", what, target, srv.Addr)
+		return netip.Addr{}, false
+	}
+	return ip, true
+}
+
+// listeners collects ADNS services and returns the set of addresses the
+// box owns (for auto-detecting the local site).
+func (b *builder) listeners() map[netip.Addr]bool {
+	owned := map[netip.Addr]bool{}
+	for _, s := range b.c.NSIPs {
+		if ip, err := netip.ParseAddr(s); err == nil {
+			owned[ip] = true
+		}
+	}
+	idx := map[netip.AddrPort]int{}
+	for _, svc := range b.c.AppServices.All() {
+		if svc.Type != "ADNS" && svc.Type != "ADNS_TCP" {
+			continue
+		}
+		ip, ok := b.resolveTarget(svc.Target, svc.Pos, fmt.Sprintf("service %q", svc.Name))
+		if !ok {
+			continue
+		}
+		owned[ip] = true
+		if svc.Args.Get("state") == "DISABLED" {
+			continue
+		}
+		ap := netip.AddrPortFrom(ip, uint16(svc.Port))
+		i, ok := idx[ap]
+		if !ok {
+			i = len(b.s.Listeners)
+			idx[ap] = i
+			b.s.Listeners = append(b.s.Listeners, Listener{Service: svc.Name, Addr: ap})
+		}
+		// Deviation: an ADNS service answers on UDP and TCP (NetScaler needs
+		// a separate ADNS_TCP service for TCP, which truncated answers need).
+		b.s.Listeners[i].TCP = true
+		if svc.Type == "ADNS" {
+			b.s.Listeners[i].UDP = true
+		}
+	}
+	return owned
+}
+
+func (b *builder) sites(owned map[netip.Addr]bool) {
+	var v4, v6 bool
+	ips := map[netip.Addr]string{}
+	peers, children := 0, 0
+	for _, s := range b.c.Sites.All() {
+		ip, _ := netip.ParseAddr(s.IP)
+		info := &SiteInfo{Name: s.Name, IP: ip, Parent: s.Args.Get("parentSite")}
+		info.PublicIP, _ = netip.ParseAddr(s.Args.Get("publicIP"))
+		switch s.Type {
+		case "LOCAL":
+			info.Local = true
+		case "":
+			info.Local = owned[ip]
+		}
+		if info.Local {
+			if b.s.LocalSite != "" {
+				b.errf(s.Pos, nserr.LocalSiteExists, "gslb site %q: a local site already exists (%q)", s.Name, b.s.LocalSite)
+			} else {
+				b.s.LocalSite = s.Name
+			}
+		}
+		if other, dup := ips[ip]; dup {
+			b.errf(s.Pos, nserr.SiteIPExists, "gslb site %q: site IP %s is already used by site %q", s.Name, ip, other)
+		}
+		ips[ip] = s.Name
+		if ip.Is4() {
+			v4 = true
+		} else {
+			v6 = true
+		}
+		if v4 && v6 {
+			b.errf(s.Pos, nserr.MixedSiteFamily, "gslb site %q: IPv4 and IPv6 site IPs cannot be mixed", s.Name)
+			v4, v6 = ip.Is4(), ip.Is6()
+		}
+		if info.Parent != "" {
+			children++
+			p, ok := b.c.Sites.Get(info.Parent)
+			switch {
+			case !ok:
+				b.errf(s.Args.Pos("parentSite"), nserr.SiteNotFound, "gslb site %q: unknown parent site %q", s.Name, info.Parent)
+			case p.Args.Get("parentSite") != "":
+				b.errf(s.Args.Pos("parentSite"), nserr.Inval, "gslb site %q: parent site %q is itself a child site", s.Name, info.Parent)
+			default:
+				info.Parent = p.Name
+			}
+			for _, k := range []string{"nwMetricExchange", "sessionExchange"} {
+				if s.Args.Get(k) == "ENABLED" {
+					b.errf(s.Args.Pos(k), 3017, "gslb site %q: -%s cannot be enabled on a child site", s.Name, k)
+				}
+			}
+		} else {
+			peers++
+		}
+		if v, ok := s.Args.Val("backupParentlist"); ok {
+			for _, p := range v.Values {
+				if _, ok := b.c.Sites.Get(p); !ok && !strings.EqualFold(p, "None") {
+					b.errf(v.Pos, nserr.SiteNotFound, "gslb site %q: unknown backup parent site %q", s.Name, p)
+				}
+			}
+		}
+		b.s.Sites = append(b.s.Sites, info)
+	}
+	if peers > MaxPeerSites {
+		b.errf(nsconf.Pos{File: b.fileName()}, nserr.MaxSites, "at most %d parent/peer sites are allowed, found %d", MaxPeerSites, peers)
+	}
+	if children > MaxChildSites {
+		b.errf(nsconf.Pos{File: b.fileName()}, nserr.MaxChildSites, "at most %d child sites are allowed, found %d", MaxChildSites, children)
+	}
+}
+
+func (b *builder) fileName() string {
+	for _, s := range b.c.Sites.All() {
+		return s.Pos.File
+	}
+	return ""
+}
+
+func (b *builder) site(name string) *SiteInfo {
+	for _, s := range b.s.Sites {
+		if strings.EqualFold(s.Name, name) {
+			return s
+		}
+	}
+	return nil
+}
+
+// services types the GSLB services and expands service group members.
+func (b *builder) services() map[string]*ServiceInfo {
+	out := map[string]*ServiceInfo{}
+	public := map[netip.AddrPort]string{}
+	for _, s := range b.c.Services.All() {
+		what := fmt.Sprintf("gslb service %q", s.Name)
+		g := "gslb service"
+		info := &ServiceInfo{Name: s.Name, Type: s.Type, Port: uint16(s.Port), CNAME: s.Args.Get("cnameEntry"),
+			Disabled: s.Args.Get("state") == "DISABLED", Monitored: enabled(&s.Args, g, "healthMonitor")}
+		site := b.site(s.Args.Get("siteName"))
+		if site == nil {
+			b.errf(s.Args.Pos("siteName"), nserr.SiteNotFound, "%s: unknown site %q", what, s.Args.Get("siteName"))
+		} else {
+			info.Site, info.Local = site.Name, site.Local
+		}
+		if info.CNAME == "" {
+			ip, ok := b.resolveTarget(s.Target, s.Pos, what)
+			if !ok {
+				continue
+			}
+			info.RealIP, info.IP = ip, ip
+			if p := s.Args.Get("publicIP"); p != "" {
+				pub, _ := netip.ParseAddr(p)
+				if pub.Is4() != ip.Is4() {
+					b.errf(s.Args.Pos("publicIP"), nserr.MixedFamily, "%s: -publicIP %s and IP %s are of different families", what, pub, ip)
+				}
+				info.IP = pub
+			}
+			pp := info.Port
+			if p := s.Args.Get("publicPort"); p != "" {
+				n, _ := strconv.Atoi(p)
+				pp = uint16(n)
+			}
+			if s.Args.Has("publicIP") {
+				ap := netip.AddrPortFrom(info.IP, pp)
+				if other, dup := public[ap]; dup {
+					b.errf(s.Args.Pos("publicIP"), nserr.PublicIPInUse, "%s: public IP and port %s already used by gslb service %q", what, ap, other)
+				}
+				public[ap] = s.Name
+			}
+		}
+		if sp := s.Args.Get("sitePersistence"); sp != "" && sp != "NONE" {
+			if s.Type != "HTTP" && s.Type != "SSL" {
+				b.errf(s.Args.Pos("sitePersistence"), nserr.SitePersistType, "%s: -sitePersistence is only for HTTP and SSL services", what)
+			}
+			if sp == "HTTPRedirect" && !s.Args.Has("sitePrefix") {
+				b.errf(s.Args.Pos("sitePersistence"), nserr.SitePrefixNeeded, "%s: -sitePersistence HTTPRedirect needs -sitePrefix", what)
+			}
+		}
+		mc, _ := strconv.ParseUint(get(&s.Args, g, "maxClient"), 10, 64)
+		info.MaxClient = mc
+		info.MaxBW, _ = strconv.ParseUint(s.Args.Get("maxBandwidth"), 10, 64)
+		if h := s.Args.Get("hashId"); h != "" {
+			n, _ := strconv.ParseUint(h, 10, 32)
+			info.HashID = uint32(n)
+		}
+		out[key(s.Name)] = info
+		b.s.Services = append(b.s.Services, info)
+	}
+	for _, grp := range b.c.ServiceGroups.All() {
+		what := fmt.Sprintf("gslb serviceGroup %q", grp.Name)
+		site := b.site(grp.Args.Get("siteName"))
+		if site == nil {
+			b.errf(grp.Pos, nserr.SiteNotFound, "%s: unknown site %q", what, grp.Args.Get("siteName"))
+			continue
+		}
+		if site.Parent != "" {
+			b.errf(grp.Pos, 1841, "%s: service groups are not allowed in a parent-child topology", what)
+		}
+		for _, m := range grp.Members {
+			ip, ok := b.resolveTarget(m.Target, m.Pos, what)
+			if !ok {
+				continue
+			}
+			name := fmt.Sprintf("%s:%s:%d", grp.Name, m.Target, m.Port)
+			info := &ServiceInfo{Name: name, Site: site.Name, Local: site.Local, Type: grp.Type, RealIP: ip, IP: ip,
+				Port: uint16(m.Port), Group: grp.Name, Monitored: enabled(&grp.Args, "gslb serviceGroup", "healthMonitor"),
+				Disabled: grp.Args.Get("state") == "DISABLED" || m.Args.Get("state") == "DISABLED"}
+			if p := m.Args.Get("publicIP"); p != "" {
+				info.IP, _ = netip.ParseAddr(p)
+			}
+			if h := m.Args.Get("hashId"); h != "" {
+				n, _ := strconv.ParseUint(h, 10, 32)
+				info.HashID = uint32(n)
+			}
+			out[key(name)] = info
+			b.s.Services = append(b.s.Services, info)
+		}
+	}
+	return out
+}
+
+func methodOf(s string) Method { return Method(s) }
+
+func (b *builder) vservers(svcs map[string]*ServiceInfo) {
+	g := "gslb vserver"
+	persistIDs := map[int]string{}
+	for _, v := range b.c.VServers.All() {
+		what := fmt.Sprintf("gslb vserver %q", v.Name)
+		a := &v.Args
+		info := &VServerInfo{
+			Name: v.Name, Type: v.Type, RecordType: get(a, g, "dnsRecordType"),
+			Method: methodOf(get(a, g, "lbMethod")), BackupMethod: methodOf(a.Get("backupLBMethod")),
+			NetmaskBits: maskBits(get(a, g, "netmask")), V6NetmaskBits: getInt(a, g, "v6netmasklen"),
+			PersistSourceIP: get(a, g, "persistenceType") == "SOURCEIP", PersistID: -1,
+			PersistMaskBits: maskBits(get(a, g, "persistMask")), V6PersistMaskBits: getInt(a, g, "v6persistmasklen"),
+			PersistTimeout: time.Duration(getInt(a, g, "timeout")) * time.Minute,
+			EDR:            enabled(a, g, "EDR"), MIR: enabled(a, g, "MIR"), ECS: enabled(a, g, "ECS"),
+			DisablePrimaryOnDown: enabled(a, g, "disablePrimaryOnDown"),
+			Disabled:             a.Get("state") == "DISABLED",
+			Backup:               a.Get("backupVServer"),
+			Tolerance:            getInt(a, g, "tolerance"),
+		}
+		if id := a.Get("persistenceId"); id != "" {
+			info.PersistID, _ = strconv.Atoi(id)
+			if other, dup := persistIDs[info.PersistID]; dup {
+				b.errf(a.Pos("persistenceId"), nserr.PersistIDInUse, "%s: -persistenceId %d is already used by gslb vserver %q", what, info.PersistID, other)
+			}
+			persistIDs[info.PersistID] = v.Name
+		}
+		if info.PersistSourceIP && info.PersistID < 0 {
+			b.errf(a.Pos("persistenceType"), nserr.PersistIDNeeded, "%s: -persistenceType SOURCEIP needs -persistenceId", what)
+		}
+		if info.ECS && info.MIR {
+			b.errf(a.Pos("MIR"), nserr.ECSMIR, "%s: -ECS and -MIR are mutually exclusive", what)
+		}
+		if info.RecordType == "CNAME" {
+			if info.Method.Dynamic() {
+				b.errf(a.Pos("lbMethod"), nserr.CNAMENoDynamic, "%s: a CNAME vserver cannot use the dynamic method %s", what, info.Method)
+			}
+			if info.MIR {
+				b.errf(a.Pos("MIR"), nserr.CNAMENoMIR, "%s: a CNAME vserver cannot use -MIR", what)
+			}
+		}
+		if info.RecordType == "NAPTR" {
+			b.errf(a.Pos("dnsRecordType"), nserr.Inval, "%s: -dnsRecordType NAPTR is accepted by the parser but not served yet", what)
+		}
+		if info.Backup != "" {
+			bv, ok := b.c.VServers.Get(info.Backup)
+			if !ok {
+				b.errf(a.Pos("backupVServer"), nserr.NoVServer, "%s: unknown backup vserver %q", what, info.Backup)
+			} else {
+				info.Backup = bv.Name
+				if recordType(bv) != recordType(v) {
+					b.errf(a.Pos("backupVServer"), nserr.BackupRecordType, "%s: backup vserver %q has record type %s, not %s", what, bv.Name, recordType(bv), recordType(v))
+				}
+			}
+		}
+		for _, sb := range v.Services {
+			svc, ok := svcs[key(sb.Service)]
+			if !ok {
+				b.errf(sb.Pos, nserr.NoService, "%s: unknown gslb service %q", what, sb.Service)
+				continue
+			}
+			b.bind(info, v, svc, getInt(&sb.Args, "gslb vserver", "weight"), getInt(&sb.Args, "gslb vserver", "order"), sb.Pos)
+		}
+		for _, gb := range v.Groups {
+			grp, ok := b.c.ServiceGroups.Get(gb.Group)
+			if !ok {
+				b.errf(gb.Pos, nserr.NoEnt, "%s: unknown gslb serviceGroup %q", what, gb.Group)
+				continue
+			}
+			for _, m := range grp.Members {
+				svc, ok := svcs[key(fmt.Sprintf("%s:%s:%d", grp.Name, m.Target, m.Port))]
+				if ok {
+					w := getInt(&m.Args, "gslb serviceGroup", "weight")
+					if w == 0 {
+						w = 1
+					}
+					b.bind(info, v, svc, w, 0, gb.Pos)
+				}
+			}
+		}
+		for _, db := range v.Domains {
+			d := &DomainInfo{Name: db.Domain, VServer: v.Name, TTL: 5}
+			if t := db.Args.Get("TTL"); t != "" {
+				n, _ := strconv.ParseUint(t, 10, 32)
+				d.TTL = uint32(n)
+			}
+			if bip := db.Args.Get("backupIP"); bip == "*" {
+				d.BackupAny = true
+			} else if bip != "" {
+				d.BackupIP, _ = netip.ParseAddr(bip)
+				want4 := info.RecordType != "AAAA"
+				if info.RecordType == "CNAME" || d.BackupIP.Is4() != want4 {
+					b.errf(db.Args.Pos("backupIP"), nserr.BackupIPFamily, "%s: -backupIP %s does not match record type %s", what, bip, info.RecordType)
+				}
+			}
+			if other, dup := b.s.Domains[d.Name]; dup {
+				b.errf(db.Pos, nserr.DomainBound, "%s: domain %q is already bound to gslb vserver %q", what, d.Name, other.VServer)
+				continue
+			}
+			b.s.Domains[d.Name] = d
+			info.Domains = append(info.Domains, d)
+		}
+		b.s.VServers = append(b.s.VServers, info)
+	}
+	b.backupLoops()
+}
+
+func (b *builder) bind(info *VServerInfo, v *VServer, svc *ServiceInfo, weight, order int, pos nsconf.Pos) {
+	what := fmt.Sprintf("gslb vserver %q", v.Name)
+	if weight == 0 {
+		weight = 1
+	}
+	switch {
+	case info.RecordType == "CNAME" && svc.CNAME == "":
+		b.errf(pos, nserr.CNAMEMix, "%s: a CNAME vserver takes only services with -cnameEntry; %q has none", what, svc.Name)
+		return
+	case info.RecordType != "CNAME" && svc.CNAME != "":
+		b.errf(pos, nserr.CNAMEMix, "%s: service %q has -cnameEntry but the vserver's record type is %s", what, svc.Name, info.RecordType)
+		return
+	case svc.CNAME == "" && svc.Type != v.Type && v.Type != "ANY":
+		b.errf(pos, nserr.TypeMismatch, "%s: service %q is %s but the vserver is %s", what, svc.Name, svc.Type, v.Type)
+		return
+	case svc.CNAME == "" && (info.RecordType == "AAAA") != svc.IP.Is6():
+		b.errf(pos, nserr.MixedFamily, "%s: service %q address %s does not match record type %s", what, svc.Name, svc.IP, info.RecordType)
+		return
+	}
+	for _, o := range info.Bindings {
+		if svc.CNAME == "" && o.Service.IP == svc.IP && o.Service.Port == svc.Port {
+			b.errf(pos, nserr.SameIPBound, "%s: services %q and %q have the same address %s:%d", what, o.Service.Name, svc.Name, svc.IP, svc.Port)
+			return
+		}
+	}
+	info.Bindings = append(info.Bindings, Binding{Service: svc, Weight: weight, Order: order})
+}
+
+// backupLoops reports a vserver that reaches itself through -backupVServer.
+func (b *builder) backupLoops() {
+	for _, v := range b.c.VServers.All() {
+		seen := map[string]bool{key(v.Name): true}
+		cur := v
+		for cur.Args.Get("backupVServer") != "" {
+			next, ok := b.c.VServers.Get(cur.Args.Get("backupVServer"))
+			if !ok {
+				break
+			}
+			if seen[key(next.Name)] {
+				if key(next.Name) == key(v.Name) {
+					b.errf(v.Args.Pos("backupVServer"), nserr.BackupConflict, "gslb vserver %q: backup chain loops back to itself", v.Name)
+				}
+				break
+			}
+			seen[key(next.Name)] = true
+			cur = next
+		}
+	}
+}
+
+// zones builds the authoritative zones: one per `add dns zone` or SOA
+// record, plus an implicit zone for each GSLB domain outside all of them.
+func (b *builder) zones() {
+	apexes := map[string]*ZoneInfo{}
+	var order []string
+	addZone := func(apex string, implicit bool) *ZoneInfo {
+		if z, ok := apexes[apex]; ok {
+			return z
+		}
+		z := &ZoneInfo{Apex: apex, Implicit: implicit}
+		apexes[apex] = z
+		order = append(order, apex)
+		return z
+	}
+	for _, z := range b.c.Zones.All() {
+		if z.Args.Get("proxyMode") == "YES" {
+			continue // proxy zones are not authoritative here
+		}
+		addZone(z.Name, false)
+	}
+	hasSOA := map[string]bool{}
+	for _, r := range b.c.Records {
+		if r.Kind == "soaRec" {
+			addZone(r.Name, false)
+			hasSOA[r.Name] = true
+		}
+	}
+	zoneOf := func(name string) *ZoneInfo {
+		for n := name; ; {
+			if z, ok := apexes[n]; ok {
+				return z
+			}
+			i := strings.IndexByte(n, '.')
+			if i < 0 {
+				return nil
+			}
+			n = n[i+1:]
+		}
+	}
+	// Implicit zones for GSLB domains (NetScaler answers them with SOA/NS of
+	// the ADNS service).
+	var domains []string
+	for d := range b.s.Domains {
+		domains = append(domains, d)
+	}
+	slices.Sort(domains)
+	for _, d := range domains {
+		if zoneOf(d) == nil {
+			addZone(d, true)
+		}
+	}
+	a := map[string]int{}
+	aaaa := map[string]int{}
+	cnames := map[string]string{}
+	owners := map[string]string{} // name -> a non-CNAME type present
+	for _, r := range b.c.Records {
+		z := zoneOf(r.Name)
+		if z == nil {
+			// Records outside every zone (root hints of default saved
+			// configs) are kept but not served.
+			continue
+		}
+		ttl := uint32(getInt(&r.Args, "dns "+r.Kind, "TTL"))
+		if !r.Args.Has("TTL") {
+			ttl = 3600
+		}
+		add := func(typ string, data ...string) {
+			z.Records = append(z.Records, RecordInfo{Type: typ, Name: r.Name, TTL: ttl, Data: data})
+			if typ != "CNAME" {
+				owners[r.Name] = typ
+			}
+		}
+		what := fmt.Sprintf("dns %s %q", r.Kind, r.Name)
+		switch r.Kind {
+		case "soaRec":
+			if r.Name != z.Apex {
+				continue
+			}
+			g := "dns soaRec"
+			add("SOA", r.Args.Get("originServer"), r.Args.Get("contact"), get(&r.Args, g, "serial"), get(&r.Args, g, "refresh"),
+				get(&r.Args, g, "retry"), get(&r.Args, g, "expire"), get(&r.Args, g, "minimum"))
+		case "nsRec":
+			add("NS", r.Data[0])
+		case "addRec", "aaaaRec":
+			typ, count, limit, code := "A", a, MaxARecords, nserr.MaxA
+			if r.Kind == "aaaaRec" {
+				typ, count, limit, code = "AAAA", aaaa, MaxAAAARecord, nserr.MaxAAAA
+			}
+			for _, ip := range r.Data {
+				addr, _ := netip.ParseAddr(ip)
+				if (typ == "A") != addr.Is4() {
+					b.errf(r.Pos, nserr.InvalidIP, "%s: %s is not an %s address", what, ip, map[bool]string{true: "IPv4", false: "IPv6"}[typ == "A"])
+					continue
+				}
+				count[r.Name]++
+				if count[r.Name] == limit+1 {
+					b.errf(r.Pos, code, "%s: at most %d addresses per name", what, limit)
+				}
+				add(typ, ip)
+			}
+			if d, ok := b.s.Domains[r.Name]; ok {
+				code := nserr.StaticAConflict
+				if typ == "AAAA" {
+					code = nserr.StaticAAAAConfl
+				}
+				b.errf(r.Pos, code, "%s: the name is a GSLB domain of gslb vserver %q", what, d.VServer)
+			}
+		case "cnameRec":
+			if _, ok := b.s.Domains[r.Name]; ok {
+				b.errf(r.Pos, nserr.StaticAConflict, "%s: the name is a GSLB domain", what)
+			}
+			cnames[r.Name] = r.Data[0]
+			z.Records = append(z.Records, RecordInfo{Type: "CNAME", Name: r.Name, TTL: ttl, Data: r.Data})
+		case "mxRec":
+			add("MX", r.Args.Get("pref"), r.Args.Get("mx"))
+		case "txtRec":
+			add("TXT", r.Data...)
+		case "srvRec":
+			add("SRV", r.Args.Get("priority"), r.Args.Get("weight"), r.Args.Get("port"), r.Data[0])
+		case "ptrRec":
+			for _, d := range r.Data {
+				add("PTR", d)
+			}
+		}
+	}
+	for _, r := range b.c.Records {
+		if r.Kind != "cnameRec" {
+			continue
+		}
+		if t, ok := owners[r.Name]; ok && t != "" {
+			b.errf(r.Pos, nserr.Inval, "dns cnameRec %q: the name also has %s data (RFC 1034 §3.6.2)", r.Name, t)
+		}
+		// CNAME loops (2006).
+		seen := map[string]bool{r.Name: true}
+		for n := cnames[r.Name]; n != ""; n = cnames[n] {
+			if seen[n] {
+				b.errf(r.Pos, nserr.CNAMELoop, "dns cnameRec %q: CNAME chain loops at %q", r.Name, n)
+				break
+			}
+			seen[n] = true
+		}
+	}
+	adns := b.adnsAddrs()
+	for _, apex := range order {
+		z := apexes[apex]
+		if !hasSOA[apex] {
+			// Deviation: NetScaler needs an SOA record per zone; gslbd
+			// makes one for `add dns zone` without it and for implicit zones.
+			z.Records = append(z.Records, RecordInfo{Type: "SOA", Name: apex, TTL: 3600,
+				Data: []string{"ns1." + apex, "hostmaster." + apex, "100", "3600", "3", "3600", "5"}})
+			hasNS := slices.ContainsFunc(z.Records, func(r RecordInfo) bool { return r.Type == "NS" && r.Name == apex })
+			if !hasNS {
+				z.Records = append(z.Records, RecordInfo{Type: "NS", Name: apex, TTL: 3600, Data: []string{"ns1." + apex}})
+				for _, ip := range adns {
+					typ := "A"
+					if ip.Is6() {
+						typ = "AAAA"
+					}
+					z.Records = append(z.Records, RecordInfo{Type: typ, Name: "ns1." + apex, TTL: 3600, Data: []string{ip.String()}})
+				}
+			}
+		}
+		b.s.Zones = append(b.s.Zones, z)
+	}
+	for _, d := range b.s.Domains {
+		if z := zoneOf(d.Name); z != nil {
+			d.Zone = z.Apex
+		}
+	}
+}
+
+func (b *builder) adnsAddrs() []netip.Addr {
+	var out []netip.Addr
+	for _, l := range b.s.Listeners {
+		if !slices.Contains(out, l.Addr.Addr()) && !l.Addr.Addr().IsUnspecified() {
+			out = append(out, l.Addr.Addr())
+		}
+	}
+	return out
+}

@@ -1,0 +1,290 @@
+package config
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/gslbd/gslbd/internal/nsconf"
+)
+
+// Args holds an entity's named arguments as given (normalised), keyed by the
+// canonical schema name. Values equal to defaults are kept; the writer omits
+// them. Loose holds unknown options of partly modelled commands, in order.
+type Args struct {
+	m     map[string]nsconf.Val
+	Loose []nsconf.Val
+}
+
+// Get returns the first value of an argument, or "".
+func (a *Args) Get(name string) string {
+	v, ok := a.m[name]
+	if !ok || len(v.Values) == 0 {
+		return ""
+	}
+	return v.Values[0]
+}
+
+// Val returns the stored argument.
+func (a *Args) Val(name string) (nsconf.Val, bool) {
+	v, ok := a.m[name]
+	return v, ok
+}
+
+// Has reports whether an argument is set.
+func (a *Args) Has(name string) bool { _, ok := a.m[name]; return ok }
+
+// Set stores an argument.
+func (a *Args) Set(v nsconf.Val) {
+	if a.m == nil {
+		a.m = map[string]nsconf.Val{}
+	}
+	a.m[v.Name] = v
+}
+
+// SetValue stores a single value under a canonical name.
+func (a *Args) SetValue(name, value string, pos nsconf.Pos) {
+	a.Set(nsconf.Val{Name: name, Values: []string{value}, Pos: pos})
+}
+
+// Unset removes an argument.
+func (a *Args) Unset(name string) { delete(a.m, name) }
+
+// Pos returns where an argument was given (zero Pos if unset).
+func (a *Args) Pos(name string) nsconf.Pos { return a.m[name].Pos }
+
+func (a Args) clone() Args {
+	return Args{m: maps.Clone(a.m), Loose: slices.Clone(a.Loose)}
+}
+
+// Server is `add server`: a name for an address.
+type Server struct {
+	Name string
+	Addr string // IP address or domain
+	Args Args
+	Pos  nsconf.Pos
+}
+
+// AppService is an `add service` line. ADNS / ADNS_TCP services are the DNS
+// listeners; other types are kept and re-emitted.
+type AppService struct {
+	Name   string
+	Target string // IP or server name
+	Type   string
+	Port   int
+	Args   Args
+	Rest   []string
+	Pos    nsconf.Pos
+}
+
+// Site is a GSLB site.
+type Site struct {
+	Name string
+	Type string // LOCAL, REMOTE, or "" for auto-detect
+	IP   string
+	Args Args
+	Pos  nsconf.Pos
+}
+
+// MonitorBinding binds an lb monitor to a GSLB service (accepted; monitors
+// arrive with the health-monitor issue).
+type MonitorBinding struct {
+	Monitor string
+	Args    Args
+	Pos     nsconf.Pos
+}
+
+// ViewBinding is `bind gslb service -viewName v ip`.
+type ViewBinding struct {
+	View string
+	IP   string
+	Pos  nsconf.Pos
+}
+
+// Service is a GSLB service.
+type Service struct {
+	Name     string
+	Target   string // IP or server name ("" for a CNAME service)
+	Type     string
+	Port     int
+	Args     Args
+	Monitors []MonitorBinding
+	Views    []ViewBinding
+	Pos      nsconf.Pos
+}
+
+// Member is a GSLB service group member.
+type Member struct {
+	Target string
+	Port   int
+	Args   Args
+	Pos    nsconf.Pos
+}
+
+// ServiceGroup is a GSLB service group.
+type ServiceGroup struct {
+	Name     string
+	Type     string
+	Args     Args
+	Members  []*Member
+	Monitors []MonitorBinding
+	Pos      nsconf.Pos
+}
+
+// ServiceBinding binds a GSLB service to a vserver.
+type ServiceBinding struct {
+	Service string
+	Args    Args // weight, order
+	Pos     nsconf.Pos
+}
+
+// GroupBinding binds a GSLB service group to a vserver.
+type GroupBinding struct {
+	Group string
+	Args  Args
+	Pos   nsconf.Pos
+}
+
+// DomainBinding binds a domain to a vserver.
+type DomainBinding struct {
+	Domain string
+	Args   Args // TTL, backupIP, cookieDomain, cookieTimeout, sitedomainTTL
+	Pos    nsconf.Pos
+}
+
+// PolicyBinding is kept as given (accepted, no effect yet).
+type PolicyBinding struct {
+	Policy string
+	Args   Args
+	Pos    nsconf.Pos
+}
+
+// VServer is a GSLB virtual server.
+type VServer struct {
+	Name     string
+	Type     string
+	Args     Args
+	Services []*ServiceBinding
+	Groups   []*GroupBinding
+	Domains  []*DomainBinding
+	Policies []*PolicyBinding
+	Pos      nsconf.Pos
+}
+
+// Record is one `add dns <kind>` line: Kind is the schema group's second
+// word ("soaRec", "addRec"...), Name the owner, Data the further positionals.
+type Record struct {
+	Kind string
+	Name string
+	Data []string
+	Args Args
+	Pos  nsconf.Pos
+}
+
+// Zone is `add dns zone`.
+type Zone struct {
+	Name string
+	Args Args
+	Pos  nsconf.Pos
+}
+
+// Config is the mutable configuration model. Apply changes it; Build checks
+// and freezes it. Copy before changing a Config that a Snapshot came from.
+type Config struct {
+	Features      []string
+	NSIPs         []string // appliance-owned addresses (add ns ip), for site auto-detection
+	Parameter     Args
+	Servers       Table[*Server]
+	AppServices   Table[*AppService]
+	Sites         Table[*Site]
+	Services      Table[*Service]
+	ServiceGroups Table[*ServiceGroup]
+	VServers      Table[*VServer]
+	Zones         Table[*Zone]
+	Records       []*Record
+	// Verbatim keeps commands gslbd does not model, re-emitted as written.
+	Verbatim []*nsconf.Cmd
+}
+
+// Clone returns a deep copy, so that a change can be tried and dropped.
+func (c *Config) Clone() *Config {
+	n := &Config{
+		Features:  slices.Clone(c.Features),
+		NSIPs:     slices.Clone(c.NSIPs),
+		Parameter: c.Parameter.clone(),
+		Verbatim:  slices.Clone(c.Verbatim),
+	}
+	n.Servers = cloneTable(&c.Servers, func(s *Server) *Server { x := *s; x.Args = s.Args.clone(); return &x })
+	n.AppServices = cloneTable(&c.AppServices, func(s *AppService) *AppService {
+		x := *s
+		x.Args = s.Args.clone()
+		x.Rest = slices.Clone(s.Rest)
+		return &x
+	})
+	n.Sites = cloneTable(&c.Sites, func(s *Site) *Site { x := *s; x.Args = s.Args.clone(); return &x })
+	n.Services = cloneTable(&c.Services, func(s *Service) *Service {
+		x := *s
+		x.Args = s.Args.clone()
+		x.Monitors = slices.Clone(s.Monitors)
+		x.Views = slices.Clone(s.Views)
+		for i := range x.Monitors {
+			x.Monitors[i].Args = s.Monitors[i].Args.clone()
+		}
+		return &x
+	})
+	n.ServiceGroups = cloneTable(&c.ServiceGroups, func(g *ServiceGroup) *ServiceGroup {
+		x := *g
+		x.Args = g.Args.clone()
+		x.Members = nil
+		for _, m := range g.Members {
+			mm := *m
+			mm.Args = m.Args.clone()
+			x.Members = append(x.Members, &mm)
+		}
+		x.Monitors = slices.Clone(g.Monitors)
+		return &x
+	})
+	n.VServers = cloneTable(&c.VServers, func(v *VServer) *VServer {
+		x := *v
+		x.Args = v.Args.clone()
+		x.Services, x.Groups, x.Domains, x.Policies = nil, nil, nil, nil
+		for _, b := range v.Services {
+			bb := *b
+			bb.Args = b.Args.clone()
+			x.Services = append(x.Services, &bb)
+		}
+		for _, b := range v.Groups {
+			bb := *b
+			bb.Args = b.Args.clone()
+			x.Groups = append(x.Groups, &bb)
+		}
+		for _, b := range v.Domains {
+			bb := *b
+			bb.Args = b.Args.clone()
+			x.Domains = append(x.Domains, &bb)
+		}
+		for _, b := range v.Policies {
+			bb := *b
+			bb.Args = b.Args.clone()
+			x.Policies = append(x.Policies, &bb)
+		}
+		return &x
+	})
+	n.Zones = cloneTable(&c.Zones, func(z *Zone) *Zone { x := *z; x.Args = z.Args.clone(); return &x })
+	for _, r := range c.Records {
+		x := *r
+		x.Args = r.Args.clone()
+		x.Data = slices.Clone(r.Data)
+		n.Records = append(n.Records, &x)
+	}
+	return n
+}
+
+func cloneTable[T any](t *Table[T], f func(T) T) Table[T] {
+	var n Table[T]
+	n.order = slices.Clone(t.order)
+	n.m = make(map[string]T, len(t.m))
+	for k, v := range t.m {
+		n.m[k] = f(v)
+	}
+	return n
+}

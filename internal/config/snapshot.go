@@ -1,0 +1,148 @@
+package config
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Method is a GSLB selection method (NetScaler -lbMethod).
+type Method string
+
+// Methods (docs §3.4).
+const (
+	RoundRobin        Method = "ROUNDROBIN"
+	LeastConnection   Method = "LEASTCONNECTION"
+	LeastResponseTime Method = "LEASTRESPONSETIME"
+	SourceIPHash      Method = "SOURCEIPHASH"
+	LeastBandwidth    Method = "LEASTBANDWIDTH"
+	LeastPackets      Method = "LEASTPACKETS"
+	StaticProximity   Method = "STATICPROXIMITY"
+	RTT               Method = "RTT"
+	CustomLoad        Method = "CUSTOMLOAD"
+	API               Method = "API"
+)
+
+// Dynamic reports whether the method needs live metrics.
+func (m Method) Dynamic() bool {
+	switch m {
+	case LeastConnection, LeastResponseTime, LeastBandwidth, LeastPackets, RTT, CustomLoad:
+		return true
+	}
+	return false
+}
+
+// Snapshot is a checked, immutable configuration. Nothing may change it
+// after Build returns; a change builds a new Snapshot.
+type Snapshot struct {
+	Config    *Config // the model it was built from (do not modify)
+	LocalSite string
+	Sites     []*SiteInfo
+	Services  []*ServiceInfo // GSLB services, then expanded service group members
+	VServers  []*VServerInfo
+	Domains   map[string]*DomainInfo // lower-case FQDN -> binding
+	Zones     []*ZoneInfo
+	Listeners []Listener
+	Param     Parameter
+}
+
+// Parameter is the typed `gslb parameter` singleton.
+type Parameter struct {
+	LDNSEntryTimeout     time.Duration
+	RTTTolerance         time.Duration
+	SvcStateDelayTime    time.Duration
+	SvcStateLearningTime time.Duration
+	MEPKeepAliveTimeout  time.Duration
+	DropLDNSReq          bool
+	LDNSMaskBits, V6Bits int
+	AutomaticConfigSync  bool
+}
+
+// Listener is one DNS socket to open.
+type Listener struct {
+	Service string
+	Addr    netip.AddrPort
+	UDP     bool
+	TCP     bool
+}
+
+// SiteInfo is a typed GSLB site.
+type SiteInfo struct {
+	Name     string
+	Local    bool
+	IP       netip.Addr
+	PublicIP netip.Addr
+	Parent   string
+}
+
+// ServiceInfo is a typed GSLB service (or service group member).
+type ServiceInfo struct {
+	Name      string
+	Site      string
+	Local     bool
+	Type      string
+	IP        netip.Addr // the address answered: -publicIP if set, else the IP
+	RealIP    netip.Addr
+	Port      uint16
+	CNAME     string // CNAME services
+	Disabled  bool
+	MaxClient uint64
+	HashID    uint32 // 0 = none; SOURCEIPHASH uses it as a stable key
+	Group     string // service group name for members
+	Monitored bool   // -healthMonitor YES (default)
+	MaxBW     uint64
+}
+
+// Binding is a service bound to a vserver.
+type Binding struct {
+	Service *ServiceInfo
+	Weight  int
+	Order   int
+}
+
+// VServerInfo is a typed GSLB vserver.
+type VServerInfo struct {
+	Name                 string
+	Type                 string
+	RecordType           string // A, AAAA, CNAME, NAPTR
+	Method               Method
+	BackupMethod         Method // "" = none
+	NetmaskBits          int    // SOURCEIPHASH IPv4 prefix
+	V6NetmaskBits        int
+	PersistSourceIP      bool
+	PersistID            int
+	PersistMaskBits      int
+	V6PersistMaskBits    int
+	PersistTimeout       time.Duration
+	EDR, MIR, ECS        bool
+	DisablePrimaryOnDown bool
+	Disabled             bool
+	Backup               string // backup vserver name
+	Tolerance            int
+	Bindings             []Binding
+	Domains              []*DomainInfo
+}
+
+// DomainInfo is a domain bound to a vserver.
+type DomainInfo struct {
+	Name      string // lower-case FQDN without trailing dot
+	VServer   string
+	TTL       uint32
+	BackupIP  netip.Addr // invalid = none
+	BackupAny bool       // -backupIP *
+	Zone      string     // apex of the zone that holds it
+}
+
+// ZoneInfo is one authoritative zone with its static records.
+type ZoneInfo struct {
+	Apex     string // lower-case, no trailing dot ("" never)
+	Implicit bool   // made for a GSLB domain outside every configured zone
+	Records  []RecordInfo
+}
+
+// RecordInfo is one resource record in text form.
+type RecordInfo struct {
+	Type string // SOA NS A AAAA CNAME MX TXT SRV PTR
+	Name string
+	TTL  uint32
+	Data []string // type-specific fields, as the zone package reads them
+}
