@@ -1,0 +1,279 @@
+package dnsserver
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Handler answers one query: it appends the response to dst[:0] and
+// returns it, or returns nil to send nothing.
+type Handler interface {
+	ServeDNS(dst, query []byte, client netip.Addr, tcp bool, now time.Time) []byte
+}
+
+// Options tune a Server. The zero value gives the defaults below.
+type Options struct {
+	// UDPWorkers is the number of goroutines reading each UDP socket
+	// (default GOMAXPROCS). More workers hide scheduling latency; each
+	// holds a 64 KiB buffer.
+	UDPWorkers int
+	// TCPMaxConns caps concurrent TCP connections (default 1000); new
+	// connections beyond it are closed at once (RFC 7766 §6.2.2).
+	TCPMaxConns int
+	// TCPIdleTimeout closes a connection that sends no query for this long
+	// (default 10s, as Knot; RFC 7766 §6.2.3 asks for seconds, not minutes).
+	TCPIdleTimeout time.Duration
+	// TCPIOTimeout bounds reading the rest of a message once its first
+	// byte came, and writing a response (default 2s: slowloris defence).
+	TCPIOTimeout time.Duration
+	// Logger for listener errors (nil: discard).
+	Logger *slog.Logger
+}
+
+// Stats are counters for metrics.
+type Stats struct {
+	UDPQueries, TCPQueries, Dropped, TCPRefused atomic.Uint64
+}
+
+// Server serves DNS on any number of sockets with one Handler.
+type Server struct {
+	h     Handler
+	opts  Options
+	log   *slog.Logger
+	Stats Stats
+
+	mu      sync.Mutex
+	closers []io.Closer
+	conns   map[net.Conn]struct{}
+	sem     chan struct{}
+	wg      sync.WaitGroup
+	closed  bool
+}
+
+// New returns a server for h.
+func New(h Handler, opts Options) *Server {
+	if opts.UDPWorkers <= 0 {
+		opts.UDPWorkers = runtime.GOMAXPROCS(0)
+	}
+	if opts.TCPMaxConns <= 0 {
+		opts.TCPMaxConns = 1000
+	}
+	if opts.TCPIdleTimeout <= 0 {
+		opts.TCPIdleTimeout = 10 * time.Second
+	}
+	if opts.TCPIOTimeout <= 0 {
+		opts.TCPIOTimeout = 2 * time.Second
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{h: h, opts: opts, log: log.With("component", "dnsserver"),
+		conns: map[net.Conn]struct{}{}, sem: make(chan struct{}, opts.TCPMaxConns)}
+}
+
+// ListenUDP opens a UDP socket and serves it until Close.
+func (s *Server) ListenUDP(addr string) (*net.UDPConn, error) {
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return nil, err
+	}
+	c := pc.(*net.UDPConn)
+	s.ServeUDP(c)
+	return c, nil
+}
+
+// ServeUDP serves an existing UDP socket (the caller may have made it)
+// until the socket or the server is closed.
+func (s *Server) ServeUDP(c *net.UDPConn) {
+	s.mu.Lock()
+	s.closers = append(s.closers, c)
+	s.mu.Unlock()
+	for range s.opts.UDPWorkers {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.udpWorker(c)
+		}()
+	}
+}
+
+func (s *Server) udpWorker(c *net.UDPConn) {
+	buf := make([]byte, 65535)
+	out := make([]byte, 0, 65535)
+	for {
+		n, from, err := c.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue // transient (ICMP-induced errors on some systems)
+		}
+		s.Stats.UDPQueries.Add(1)
+		resp := s.h.ServeDNS(out, buf[:n], from.Addr().Unmap(), false, time.Now())
+		if resp == nil {
+			s.Stats.Dropped.Add(1)
+			continue
+		}
+		_, _ = c.WriteToUDPAddrPort(resp, from)
+	}
+}
+
+// ListenTCP opens a TCP listener and serves it until Close.
+func (s *Server) ListenTCP(addr string) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s.ServeTCP(l)
+	return l, nil
+}
+
+// ServeTCP serves an existing listener until it or the server is closed.
+func (s *Server) ServeTCP(l net.Listener) {
+	s.mu.Lock()
+	s.closers = append(s.closers, l)
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				if errors.Is(err, net.ErrClosed) {
+					return
+				}
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					continue
+				}
+				time.Sleep(10 * time.Millisecond) // EMFILE and the like: back off
+				continue
+			}
+			select {
+			case s.sem <- struct{}{}:
+			default:
+				s.Stats.TCPRefused.Add(1)
+				c.Close()
+				continue
+			}
+			if !s.track(c) {
+				<-s.sem
+				c.Close()
+				return
+			}
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				defer func() { <-s.sem }()
+				defer s.untrack(c)
+				s.serveConn(c)
+			}()
+		}
+	}()
+}
+
+func (s *Server) track(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(c net.Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	c.Close()
+}
+
+// serveConn answers pipelined queries on one connection, in order.
+func (s *Server) serveConn(c net.Conn) {
+	var client netip.Addr
+	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+		client = ap.Addr().Unmap()
+	}
+	r := bufio.NewReaderSize(c, 4096)
+	q := make([]byte, 0, 512)
+	out := make([]byte, 0, 4096)
+	var lenBuf [2]byte
+	for {
+		_ = c.SetReadDeadline(time.Now().Add(s.opts.TCPIdleTimeout))
+		if _, err := io.ReadFull(r, lenBuf[:1]); err != nil {
+			return
+		}
+		_ = c.SetReadDeadline(time.Now().Add(s.opts.TCPIOTimeout))
+		if _, err := io.ReadFull(r, lenBuf[1:]); err != nil {
+			return
+		}
+		n := int(lenBuf[0])<<8 | int(lenBuf[1])
+		if n == 0 {
+			return
+		}
+		if cap(q) < n {
+			q = make([]byte, n)
+		}
+		q = q[:n]
+		if _, err := io.ReadFull(r, q); err != nil {
+			return
+		}
+		s.Stats.TCPQueries.Add(1)
+		resp := s.h.ServeDNS(out, q, client, true, time.Now())
+		if resp == nil {
+			s.Stats.Dropped.Add(1)
+			continue
+		}
+		if len(resp) > 65535 {
+			return
+		}
+		if cap(resp) > cap(out) {
+			out = resp[:0]
+		}
+		hdr := [2]byte{byte(len(resp) >> 8), byte(len(resp))}
+		bufs := net.Buffers{hdr[:], resp}
+		_ = c.SetWriteDeadline(time.Now().Add(s.opts.TCPIOTimeout))
+		if _, err := bufs.WriteTo(c); err != nil {
+			return
+		}
+	}
+}
+
+// Close stops every listener and connection and waits for the workers.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	for _, c := range s.closers {
+		c.Close()
+	}
+	s.closers = nil
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return nil
+}
+
+// Shutdown is Close bounded by ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.Close(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

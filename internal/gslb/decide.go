@@ -1,0 +1,289 @@
+package gslb
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math"
+	"net/netip"
+	"time"
+
+	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/health"
+)
+
+// mode is what a vserver answers with.
+type mode uint8
+
+const (
+	modeServe   mode = iota // select among cands
+	modeAllDown             // every service down: backup IP, EDR or fail open (per domain)
+	modeEmpty               // disabled with no backup: empty answer
+)
+
+// LB round-robin reasons (NetScaler lbrrreason, docs §3.4).
+const (
+	rrNone       = 0
+	rrMEPDown    = 1
+	rrNoDecision = 12
+)
+
+// cand is an eligible service with its weight.
+type cand struct {
+	svc    *config.ServiceInfo
+	weight int
+	lname  string // lower-case service name (persistence and index key)
+}
+
+// decision is a vserver's answer plan, computed at rebuild.
+type decision struct {
+	mode    mode
+	method  config.Method // method actually used
+	cands   []cand
+	seq     []uint16 // weighted round-robin order over cands
+	hash    []uint16 // SOURCEIPHASH slots -> cand index
+	index   map[string]int
+	served  string // vserver whose services are served (itself or a backup)
+	reason  int    // lbrrreason
+	why     string // human text for the reason
+	counter *counter
+}
+
+// counter is a per-vserver round-robin position, kept across rebuilds and
+// padded so that two vservers' counters never share a cache line.
+type counter struct {
+	n uint64
+	_ [56]byte
+}
+
+// svcState is what the engine knows of one service at run time.
+type svcState struct {
+	state   health.State
+	reason  string
+	metrics health.Metrics
+}
+
+// eligible reports whether a service can be answered.
+func eligible(s *config.ServiceInfo, st svcState, now time.Time, maxAge time.Duration) bool {
+	if s.Disabled || st.state == health.Down || st.state == health.OutOfService {
+		return false
+	}
+	if s.MaxClient > 0 && st.metrics.Present(health.Connections) && now.Sub(st.metrics.At) <= maxAge &&
+		st.metrics.Connections >= s.MaxClient {
+		return false
+	}
+	return true
+}
+
+// metricOf maps a dynamic method to the metric it needs.
+func metricOf(m config.Method) (health.Metric, bool) {
+	switch m {
+	case config.LeastConnection:
+		return health.Connections, true
+	case config.LeastResponseTime:
+		return health.ResponseTime, true
+	case config.LeastBandwidth:
+		return health.Bandwidth, true
+	case config.LeastPackets:
+		return health.Packets, true
+	case config.CustomLoad:
+		return health.Load, true
+	}
+	return 0, false
+}
+
+// score returns the load of a candidate for a metric method, divided by its
+// weight, and false if a needed metric is missing or stale.
+func score(m config.Method, c cand, st svcState, now time.Time, maxAge time.Duration) (float64, bool) {
+	k, ok := metricOf(m)
+	if !ok {
+		return 0, false
+	}
+	mt := &st.metrics
+	if !mt.Present(k) || now.Sub(mt.At) > maxAge {
+		return 0, false
+	}
+	v := float64(mt.Value(k))
+	if m == config.LeastResponseTime {
+		if !mt.Present(health.Connections) {
+			return 0, false
+		}
+		// Seed: active connections x average response time. Deviation:
+		// (connections+1), so that an idle fast service beats an idle slow one.
+		v = float64(mt.Connections+1) * float64(mt.ResponseTime)
+	}
+	return v / float64(c.weight), true
+}
+
+// plan chooses among the eligible candidates with the vserver's method,
+// falling back to the backup method and then to round robin when the
+// method cannot decide (no fresh metrics, no location data).
+func plan(vs *config.VServerInfo, cands []cand, states map[string]svcState, now time.Time, maxAge time.Duration) decision {
+	d := decision{mode: modeServe, method: vs.Method, cands: cands}
+	methods := []config.Method{vs.Method}
+	if vs.BackupMethod != "" && vs.BackupMethod != vs.Method {
+		methods = append(methods, vs.BackupMethod)
+	}
+	for i, m := range methods {
+		switch m {
+		case config.RoundRobin:
+			d.method = m
+			d.seq = weightedSequence(cands)
+			return d
+		case config.SourceIPHash:
+			d.method = m
+			d.hash = hashTable(cands)
+			return d
+		case config.StaticProximity, config.RTT, config.API:
+			if i == 0 {
+				d.reason, d.why = rrNoDecision, fmt.Sprintf("%s has no data source yet", m)
+			}
+			continue
+		}
+		best := math.Inf(1)
+		var idx []int
+		missing := ""
+		for j, c := range cands {
+			s, ok := score(m, c, states[key(c.svc.Name)], now, maxAge)
+			if !ok {
+				missing = c.svc.Name
+				break
+			}
+			switch {
+			case s < best:
+				best, idx = s, append(idx[:0], j)
+			case s == best:
+				idx = append(idx, j)
+			}
+		}
+		if missing != "" {
+			if i == 0 {
+				k, _ := metricOf(m)
+				d.reason, d.why = rrNoDecision, fmt.Sprintf("no fresh %s metric for service %q", k, missing)
+			}
+			continue
+		}
+		d.method = m
+		d.seq = make([]uint16, len(idx))
+		for j, x := range idx {
+			d.seq[j] = uint16(x)
+		}
+		if i > 0 {
+			return d // backup method decided; the reason says why
+		}
+		d.reason, d.why = rrNone, ""
+		return d
+	}
+	d.method = config.RoundRobin
+	d.seq = weightedSequence(cands)
+	return d
+}
+
+// weightedSequence is smooth weighted round robin (as nginx): each service
+// appears weight times per cycle, interleaved.
+func weightedSequence(cands []cand) []uint16 {
+	total := 0
+	same := true
+	for _, c := range cands {
+		total += c.weight
+		if c.weight != cands[0].weight {
+			same = false
+		}
+	}
+	if same {
+		seq := make([]uint16, len(cands))
+		for i := range seq {
+			seq[i] = uint16(i)
+		}
+		return seq
+	}
+	cur := make([]int, len(cands))
+	seq := make([]uint16, 0, total)
+	for range total {
+		best := 0
+		for i, c := range cands {
+			cur[i] += c.weight
+			if cur[i] > cur[best] {
+				best = i
+			}
+		}
+		cur[best] -= total
+		seq = append(seq, uint16(best))
+	}
+	return seq
+}
+
+// hashSlots is the size of a SOURCEIPHASH table (a prime).
+const hashSlots = 4093
+
+// hashTable maps each slot to a candidate by weighted rendezvous hashing:
+// the same client lands on the same service on every site and after every
+// restart (the table depends only on the services' stable keys and
+// weights), and when a service leaves only its own slots move.
+func hashTable(cands []cand) []uint16 {
+	keys := make([]uint64, len(cands))
+	for i, c := range cands {
+		keys[i] = serviceKey(c.svc)
+	}
+	t := make([]uint16, hashSlots)
+	for slot := range t {
+		best, bestScore := 0, math.Inf(-1)
+		for i, c := range cands {
+			u := float64(mix64(uint64(slot)^keys[i])>>11) / (1 << 53)
+			if u == 0 {
+				u = 1.0 / (1 << 53)
+			}
+			s := -float64(c.weight) / math.Log(u)
+			if s > bestScore {
+				best, bestScore = i, s
+			}
+		}
+		t[slot] = uint16(best)
+	}
+	return t
+}
+
+// serviceKey is a service's stable hash key: its -hashId, else its name.
+func serviceKey(s *config.ServiceInfo) uint64 {
+	if s.HashID != 0 {
+		return mix64(uint64(s.HashID))
+	}
+	h := fnv.New64a()
+	h.Write([]byte(key(s.Name)))
+	return h.Sum64()
+}
+
+// mix64 is the SplitMix64 finaliser.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// clientSlot hashes a client address masked to bits (v4) or v6bits.
+func clientSlot(ip netip.Addr, v4bits, v6bits int) int {
+	p := maskAddr(ip, v4bits, v6bits)
+	// FNV-1a over the 16-byte form, without allocating.
+	b := p.As16()
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return int(mix64(h) % hashSlots)
+}
+
+func maskAddr(ip netip.Addr, v4bits, v6bits int) netip.Addr {
+	ip = ip.Unmap()
+	bits := v6bits
+	if ip.Is4() {
+		bits = v4bits
+	}
+	p, err := ip.Prefix(bits)
+	if err != nil {
+		return ip
+	}
+	return p.Addr()
+}

@@ -1,0 +1,15 @@
+// Package gslb is gslbd's answer engine: it turns a config Snapshot and the
+// health of each service into precomputed DNS answers, and answers queries
+// by choosing among them.
+//
+// All work that depends only on configuration or health (eligibility, the
+// failover chain, weighted round-robin sequences, source-IP hash tables,
+// the wire bytes of every possible answer) happens in rebuild, when either
+// changes. The query path (ServeDNS) parses the question in place, finds the
+// domain in an immutable table loaded with one atomic read, picks a
+// precomputed answer, and copies bytes: no allocation, no lock (source-IP
+// persistence takes one sharded lock). Everything unusual takes the slow
+// path through miekg/dns and the zone package.
+//
+// It imports config, zone, health and miekg/dns.
+package gslb

@@ -1,0 +1,240 @@
+package gslb
+
+import (
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Header flag bits.
+const (
+	flagQR = 1 << 15
+	flagAA = 1 << 10
+	flagTC = 1 << 9
+	flagRD = 1 << 8
+	flagCD = 1 << 4
+)
+
+// fastQuery is a query simple enough for the fast path: one question of
+// class IN, no answer/authority records, at most an OPT record of
+// version 0.
+type fastQuery struct {
+	qtype   uint16
+	qEnd    int // offset just past the question
+	edns    bool
+	udpSize uint16
+	do      bool
+	key     []byte // lower-case name without trailing dot
+}
+
+// parseFast parses q into f, writing the lookup key into buf. It returns
+// false for anything it does not handle, which then takes the slow path.
+func parseFast(q []byte, f *fastQuery, buf []byte) bool {
+	if len(q) < 17 {
+		return false
+	}
+	flags := uint16(q[2])<<8 | uint16(q[3])
+	if flags&flagQR != 0 || flags&0x7800 != 0 { // a response, or opcode != QUERY
+		return false
+	}
+	if q[4] != 0 || q[5] != 1 || q[6]|q[7]|q[8]|q[9] != 0 || q[10] != 0 || q[11] > 1 {
+		return false
+	}
+	i := 12
+	key := buf[:0]
+	for {
+		if i >= len(q) {
+			return false
+		}
+		l := int(q[i])
+		if l == 0 {
+			i++
+			break
+		}
+		if l > 63 || i+1+l > len(q) || len(key)+l+1 > 254 {
+			return false // also rejects compression pointers
+		}
+		if len(key) > 0 {
+			key = append(key, '.')
+		}
+		for _, c := range q[i+1 : i+1+l] {
+			switch {
+			case c >= 'A' && c <= 'Z':
+				c += 'a' - 'A'
+			case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+			default:
+				return false // escapes, dots in labels: slow path
+			}
+			key = append(key, c)
+		}
+		i += 1 + l
+	}
+	if i+4 > len(q) {
+		return false
+	}
+	f.qtype = uint16(q[i])<<8 | uint16(q[i+1])
+	if q[i+2] != 0 || q[i+3] != 1 { // class IN only
+		return false
+	}
+	i += 4
+	f.qEnd = i
+	f.key = key
+	f.edns = false
+	if q[11] == 0 {
+		return i == len(q)
+	}
+	// OPT: root owner, type 41, class = UDP size, TTL = ext-rcode, version, flags.
+	if i+11 > len(q) || q[i] != 0 || q[i+1] != 0 || q[i+2] != 41 {
+		return false
+	}
+	if q[i+6] != 0 { // EDNS version != 0: BADVERS on the slow path
+		return false
+	}
+	f.edns = true
+	f.udpSize = uint16(q[i+3])<<8 | uint16(q[i+4])
+	f.do = q[i+7]&0x80 != 0
+	rdlen := int(q[i+9])<<8 | int(q[i+10])
+	j := i + 11
+	if j+rdlen != len(q) {
+		return false
+	}
+	// Walk options only to check their framing; unknown ones are ignored
+	// (RFC 6891 §6.1.2) and never echoed.
+	for end := j + rdlen; j < end; {
+		if j+4 > end {
+			return false
+		}
+		ol := int(q[j+2])<<8 | int(q[j+3])
+		j += 4 + ol
+		if j > end {
+			return false
+		}
+	}
+	return true
+}
+
+// ServeDNS answers one query. It appends the response to dst[:0] and
+// returns it, or nil when no reply must be sent (a response packet, or
+// bytes too short to be a DNS header). client is the source address (ECS
+// is not used yet), tcp says whether the query came over TCP (no size
+// limit), now is the time of the query.
+func (e *Engine) ServeDNS(dst, q []byte, client netip.Addr, tcp bool, now time.Time) []byte {
+	t := e.table.Load()
+	var kb [256]byte
+	var f fastQuery
+	if parseFast(q, &f, kb[:]) {
+		if d := t.domains[string(f.key)]; d != nil {
+			if resp, ok := t.answerFast(dst, q, &f, d, client, tcp, now); ok {
+				return resp
+			}
+		}
+	}
+	return t.slow(dst, q, client, tcp, now)
+}
+
+// maxSize is the largest response the client accepts (RFC 6891 §6.2.5:
+// at least 512, at most our own limit).
+func (t *table) maxSize(tcp bool, edns bool, udpSize uint16) int {
+	if tcp {
+		return dns.MaxMsgSize
+	}
+	if !edns || udpSize < 512 {
+		return 512
+	}
+	return min(int(udpSize), t.maxUDP)
+}
+
+// pick chooses the answer block for a query.
+func (t *table) pick(d *domainEntry, client netip.Addr, now time.Time) *block {
+	dec := &d.vs.dec
+	switch dec.mode {
+	case modeAllDown:
+		return d.down
+	case modeEmpty:
+		return nil
+	}
+	if len(d.blocks) == 0 {
+		return nil
+	}
+	if d.mir {
+		return &d.blocks[atomic.AddUint64(&dec.counter.n, 1)%uint64(len(d.blocks))]
+	}
+	vs := d.vs.info
+	if vs.PersistSourceIP && client.IsValid() {
+		k := persistKey{vs: d.vs.lname, ip: maskAddr(client, vs.PersistMaskBits, vs.V6PersistMaskBits)}
+		if svc, ok := t.persist.get(k, now, vs.PersistTimeout); ok {
+			if i, ok := dec.index[svc]; ok {
+				return &d.blocks[i]
+			}
+		}
+		i := choose(dec, client, vs.NetmaskBits, vs.V6NetmaskBits)
+		t.persist.put(k, dec.cands[i].lname, now, vs.PersistTimeout)
+		return &d.blocks[i]
+	}
+	return &d.blocks[choose(dec, client, vs.NetmaskBits, vs.V6NetmaskBits)]
+}
+
+func choose(dec *decision, client netip.Addr, v4bits, v6bits int) int {
+	if dec.hash != nil && client.IsValid() {
+		return int(dec.hash[clientSlot(client, v4bits, v6bits)])
+	}
+	seq := dec.seq
+	return int(seq[(atomic.AddUint64(&dec.counter.n, 1)-1)%uint64(len(seq))])
+}
+
+// answerFast builds the response for a GSLB domain. It declines (false)
+// query types that static zone data may answer.
+func (t *table) answerFast(dst, q []byte, f *fastQuery, d *domainEntry, client netip.Addr, tcp bool, now time.Time) ([]byte, bool) {
+	var blk *block
+	switch {
+	case f.qtype == d.rtype || f.qtype == dns.TypeANY || d.rtype == dns.TypeCNAME:
+		blk = t.pick(d, client, now)
+	case f.qtype == dns.TypeA || f.qtype == dns.TypeAAAA || f.qtype == dns.TypeCNAME:
+		// NODATA: a GSLB domain has no static address or CNAME data.
+	default:
+		return nil, false
+	}
+	flags := uint16(flagQR|flagAA) | (uint16(q[2])<<8|uint16(q[3]))&(flagRD|flagCD)
+	var an, ns uint16
+	if blk != nil && blk.n > 0 {
+		an = blk.n
+	} else if d.neg != nil {
+		ns = 1
+	}
+	var ar uint16
+	if f.edns {
+		ar = 1
+	}
+	resp := append(dst[:0], q[0], q[1], byte(flags>>8), byte(flags), 0, 1, byte(an>>8), byte(an), byte(ns>>8), byte(ns), 0, byte(ar))
+	resp = append(resp, q[12:f.qEnd]...)
+	if an > 0 {
+		resp = append(resp, blk.b...)
+	} else if ns > 0 {
+		resp = append(resp, d.neg...)
+	}
+	if f.edns {
+		resp = appendOPT(resp, t.maxUDP, f.do)
+	}
+	if len(resp) > t.maxSize(tcp, f.edns, f.udpSize) {
+		// RFC 2181 §9: set TC and drop the sections that do not fit; the
+		// client retries over TCP.
+		resp = append(resp[:0], q[0], q[1], byte((flags|flagTC)>>8), byte(flags|flagTC), 0, 1, 0, 0, 0, 0, 0, byte(ar))
+		resp = append(resp, q[12:f.qEnd]...)
+		if f.edns {
+			resp = appendOPT(resp, t.maxUDP, f.do)
+		}
+	}
+	return resp, true
+}
+
+// appendOPT adds our OPT record: version 0, our buffer size, the DO bit
+// copied from the query (RFC 3225 §3), no options.
+func appendOPT(b []byte, size int, do bool) []byte {
+	var fl byte
+	if do {
+		fl = 0x80
+	}
+	return append(b, 0, 0, 41, byte(size>>8), byte(size), 0, 0, fl, 0, 0, 0)
+}

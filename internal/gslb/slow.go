@@ -1,0 +1,122 @@
+package gslb
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// slow answers everything the fast path declines, with miekg/dns: static
+// zone data, malformed or unusual queries, EDNS errors.
+func (t *table) slow(dst, q []byte, client netip.Addr, tcp bool, now time.Time) []byte {
+	if len(q) < 12 || q[2]&0x80 != 0 {
+		return nil // too short to answer, or a response: never reply (no reflection loops)
+	}
+	req := new(dns.Msg)
+	if err := req.Unpack(q); err != nil {
+		return formErr(dst, q)
+	}
+	resp := new(dns.Msg)
+	resp.Id = req.Id
+	resp.Response = true
+	resp.Opcode = req.Opcode
+	resp.RecursionDesired = req.RecursionDesired
+	resp.CheckingDisabled = req.CheckingDisabled
+	if len(req.Question) > 0 {
+		resp.Question = req.Question[:1]
+	}
+	// EDNS (RFC 6891): one OPT at most, version 0.
+	var opt *dns.OPT
+	nOPT := 0
+	for _, rr := range req.Extra {
+		if o, ok := rr.(*dns.OPT); ok {
+			opt = o
+			nOPT++
+		}
+	}
+	udpSize := uint16(0)
+	if opt != nil {
+		udpSize = opt.UDPSize()
+		ro := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
+		ro.SetUDPSize(uint16(t.maxUDP))
+		ro.SetDo(opt.Do())
+		resp.Extra = append(resp.Extra, ro)
+	}
+	size := t.maxSize(tcp, opt != nil, udpSize)
+	switch {
+	case nOPT > 1:
+		resp.Rcode = dns.RcodeFormatError
+	case opt != nil && opt.Version() != 0:
+		resp.Rcode = dns.RcodeBadVers
+		resp.Question = nil
+	case req.Opcode != dns.OpcodeQuery:
+		resp.Rcode = dns.RcodeNotImplemented
+	case len(req.Question) != 1 || len(req.Answer) > 0 || len(req.Ns) > 0:
+		resp.Rcode = dns.RcodeFormatError
+	default:
+		t.lookup(req.Question[0], resp, client, now)
+	}
+	resp.Truncate(size)
+	out, err := resp.PackBuffer(dst[:cap(dst)])
+	if err != nil {
+		resp.Answer, resp.Ns, resp.Extra = nil, nil, resp.Extra[:min(len(resp.Extra), 1)]
+		resp.Rcode = dns.RcodeServerFailure
+		if out, err = resp.PackBuffer(dst[:cap(dst)]); err != nil {
+			return nil
+		}
+	}
+	return out
+}
+
+func (t *table) lookup(q dns.Question, resp *dns.Msg, client netip.Addr, now time.Time) {
+	switch {
+	case q.Qclass != dns.ClassINET && q.Qclass != dns.ClassANY:
+		resp.Rcode = dns.RcodeRefused
+		return
+	case q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR:
+		resp.Rcode = dns.RcodeRefused // no zone transfer
+		return
+	}
+	name := dns.CanonicalName(q.Name)
+	dyn := func(n string, qtype uint16) []dns.RR {
+		d := t.domains[strings.TrimSuffix(n, ".")]
+		if d == nil {
+			return nil
+		}
+		if qtype != d.rtype && qtype != dns.TypeANY && d.rtype != dns.TypeCNAME {
+			return nil
+		}
+		blk := t.pick(d, client, now)
+		if blk == nil {
+			return nil
+		}
+		owner := n
+		if n == name {
+			owner = q.Name // keep the client's spelling
+		}
+		return blk.rrs(owner)
+	}
+	res := t.zones.Lookup(name, q.Qtype, dyn)
+	resp.Rcode = res.Rcode
+	resp.Authoritative = res.Authoritative && res.Rcode != dns.RcodeRefused
+	resp.Answer = res.Answer
+	resp.Ns = res.Ns
+	resp.Extra = append(res.Extra, resp.Extra...)
+	if len(resp.Answer) > 0 && resp.Answer[0].Header().Name == name && name != q.Name {
+		// Answer owner spelling follows the question (RFC 1034 §3.1 case
+		// preservation for 0x20 clients).
+		resp.Answer = append([]dns.RR(nil), resp.Answer...)
+		c := dns.Copy(resp.Answer[0])
+		c.Header().Name = q.Name
+		resp.Answer[0] = c
+	}
+}
+
+// formErr replies FORMERR to an unparsable query: the header only, with
+// its ID, opcode and RD copied.
+func formErr(dst, q []byte) []byte {
+	flags := uint16(flagQR) | (uint16(q[2])<<8|uint16(q[3]))&(0x7800|flagRD)
+	return append(dst[:0], q[0], q[1], byte(flags>>8), byte(flags)|dns.RcodeFormatError, 0, 0, 0, 0, 0, 0, 0, 0)
+}

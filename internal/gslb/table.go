@@ -1,0 +1,343 @@
+package gslb
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/zone"
+	"github.com/miekg/dns"
+)
+
+// table is one immutable generation of everything the query path reads.
+type table struct {
+	domains    map[string]*domainEntry // lower-case name, no trailing dot
+	zones      *zone.Set
+	vservers   []*vsEntry
+	maxUDP     int
+	nextExpiry time.Time
+	persist    *persistTable
+}
+
+type vsEntry struct {
+	lname  string // lower-case name (persistence key)
+	info   *config.VServerInfo
+	dec    decision
+	status VServerStatus
+}
+
+// block is one precomputed answer section: wire bytes whose owner names
+// point at the question (offset 12), and the same data for the slow path.
+type block struct {
+	b      []byte
+	n      uint16
+	addrs  []netip.Addr
+	cnames []string
+	ttl    uint32
+}
+
+type domainEntry struct {
+	name   string
+	vs     *vsEntry
+	rtype  uint16
+	mir    bool
+	blocks []block // one per candidate of vs.dec (MIR: one per rotation)
+	down   *block  // modeAllDown answer; nil means an empty answer (EDR)
+	neg    []byte  // authority section for NODATA: the zone's SOA
+	negRR  dns.RR
+}
+
+func rrType(s string) uint16 {
+	switch s {
+	case "AAAA":
+		return dns.TypeAAAA
+	case "CNAME":
+		return dns.TypeCNAME
+	}
+	return dns.TypeA
+}
+
+func (e *Engine) buildTable(now time.Time) *table {
+	s := e.snap
+	maxAge := e.opts.MetricMaxAge
+	t := &table{domains: make(map[string]*domainEntry, len(s.Domains)), zones: e.zones, maxUDP: e.opts.MaxUDPSize, persist: e.persist}
+	byName := map[string]*config.VServerInfo{}
+	own := map[string][]cand{}
+	for _, vs := range s.VServers {
+		byName[key(vs.Name)] = vs
+		var cs []cand
+		for _, b := range vs.Bindings {
+			if eligible(b.Service, e.states[key(b.Service.Name)], now, maxAge) {
+				cs = append(cs, cand{svc: b.Service, weight: b.Weight, lname: key(b.Service.Name)})
+			}
+		}
+		own[key(vs.Name)] = cs
+	}
+	for _, st := range e.states {
+		if st.metrics.Has != 0 {
+			exp := st.metrics.At.Add(maxAge)
+			if exp.After(now) && (t.nextExpiry.IsZero() || exp.Before(t.nextExpiry)) {
+				t.nextExpiry = exp
+			}
+		}
+	}
+	off := func(vs *config.VServerInfo) bool { return vs.Disabled || e.primaryOff[key(vs.Name)] }
+	for _, vs := range s.VServers {
+		ent := &vsEntry{info: vs, lname: key(vs.Name)}
+		cs := own[key(vs.Name)]
+		st := VServerStatus{Name: vs.Name, TotalServices: len(vs.Bindings), ActiveServices: len(cs), State: "DOWN"}
+		switch {
+		case vs.Disabled:
+			st.State = "OUT OF SERVICE"
+		case len(cs) > 0 && !e.primaryOff[key(vs.Name)]:
+			st.State = "UP"
+		}
+		switch {
+		case len(cs) > 0 && !off(vs):
+			ent.dec = e.plan(vs, cs, now)
+			ent.dec.served = vs.Name
+		default:
+			// Backup chain (active-passive): the first enabled backup with
+			// an eligible service answers.
+			seen := map[string]bool{key(vs.Name): true}
+			for b := byName[key(vs.Backup)]; b != nil && !seen[key(b.Name)]; b = byName[key(b.Backup)] {
+				seen[key(b.Name)] = true
+				if bc := own[key(b.Name)]; len(bc) > 0 && !off(b) {
+					ent.dec = e.plan(b, bc, now)
+					ent.dec.served = b.Name
+					break
+				}
+			}
+			if ent.dec.served != "" && vs.DisablePrimaryOnDown && !vs.Disabled && !e.primaryOff[key(vs.Name)] {
+				e.primaryOff[key(vs.Name)] = true
+				e.log.Info("primary vserver switched off after failover (disablePrimaryOnDown)", "vserver", vs.Name, "backup", ent.dec.served)
+			}
+			if ent.dec.served == "" {
+				ent.dec.mode = modeAllDown
+				if vs.Disabled {
+					ent.dec.mode = modeEmpty
+				}
+			}
+		}
+		st.Serving = ent.dec.served
+		st.Method = string(ent.dec.method)
+		st.LBRRReason, st.LBRRReasonText = ent.dec.reason, ent.dec.why
+		ent.status = st
+		t.vservers = append(t.vservers, ent)
+		for _, d := range vs.Domains {
+			t.domains[d.Name] = e.domainEntry(vs, ent, d)
+		}
+	}
+	return t
+}
+
+// plan wraps the method choice with the engine's caches.
+func (e *Engine) plan(vs *config.VServerInfo, cs []cand, now time.Time) decision {
+	d := plan(vs, cs, e.states, now, e.opts.MetricMaxAge)
+	d.counter = e.counter(vs.Name)
+	if d.hash != nil {
+		// Reuse the hash table while the candidate set is unchanged.
+		var sig strings.Builder
+		for _, c := range cs {
+			fmt.Fprintf(&sig, "%d/%d,", serviceKey(c.svc), c.weight)
+		}
+		if h, ok := e.hashCache[key(vs.Name)]; ok && h.sig == sig.String() {
+			d.hash = h.table
+		} else {
+			e.hashCache[key(vs.Name)] = hashCacheEntry{sig: sig.String(), table: d.hash}
+		}
+	}
+	d.index = make(map[string]int, len(cs))
+	for i, c := range cs {
+		d.index[c.lname] = i
+	}
+	if vs.Method != d.method && d.reason != 0 {
+		e.log.Debug("vserver falls back", "vserver", vs.Name, "method", d.method, "reason", d.why)
+	}
+	return d
+}
+
+func (e *Engine) domainEntry(vs *config.VServerInfo, ent *vsEntry, d *config.DomainInfo) *domainEntry {
+	de := &domainEntry{name: d.Name, vs: ent, rtype: rrType(vs.RecordType), mir: vs.MIR && vs.RecordType != "CNAME"}
+	if z := e.zones.Find(dns.Fqdn(d.Name)); z != nil && z.SOA != nil {
+		de.negRR = z.NegativeSOA()
+		de.neg = packRR(de.negRR)
+	}
+	dec := &ent.dec
+	switch dec.mode {
+	case modeServe:
+		if de.mir {
+			for i := range dec.cands {
+				rot := append(slices.Clone(dec.cands[i:]), dec.cands[:i]...)
+				de.blocks = append(de.blocks, makeBlock(de.rtype, d.TTL, rot))
+			}
+		} else {
+			for _, c := range dec.cands {
+				de.blocks = append(de.blocks, makeBlock(de.rtype, d.TTL, []cand{c}))
+			}
+		}
+	case modeAllDown:
+		switch {
+		case d.BackupIP.IsValid():
+			b := makeBlockAddrs(de.rtype, d.TTL, []netip.Addr{d.BackupIP}, nil)
+			de.down = &b
+		case vs.EDR:
+			// Empty Down Response: NOERROR, no answer, SOA in authority.
+		default:
+			// NetScaler default: answer with every configured service.
+			var all []cand
+			for _, b := range vs.Bindings {
+				if !b.Service.Disabled {
+					all = append(all, cand{svc: b.Service, weight: b.Weight})
+				}
+			}
+			if de.rtype == dns.TypeCNAME && len(all) > 1 {
+				all = all[:1] // one CNAME per name (RFC 2181 §10.1)
+			}
+			if len(all) > 0 {
+				b := makeBlock(de.rtype, d.TTL, all)
+				de.down = &b
+			}
+		}
+	}
+	return de
+}
+
+func makeBlock(rtype uint16, ttl uint32, cs []cand) block {
+	var addrs []netip.Addr
+	var names []string
+	for _, c := range cs {
+		if rtype == dns.TypeCNAME {
+			names = append(names, c.svc.CNAME)
+		} else {
+			addrs = append(addrs, c.svc.IP)
+		}
+	}
+	return makeBlockAddrs(rtype, ttl, addrs, names)
+}
+
+// makeBlockAddrs packs answer RRs whose owner is a pointer to the question
+// name (0xC00C), so one block serves every spelling of the name.
+func makeBlockAddrs(rtype uint16, ttl uint32, addrs []netip.Addr, names []string) block {
+	bl := block{addrs: addrs, cnames: names, ttl: ttl}
+	rr := func(typ uint16, rdata []byte) {
+		bl.b = append(bl.b, 0xC0, 0x0C, byte(typ>>8), byte(typ), 0, 1,
+			byte(ttl>>24), byte(ttl>>16), byte(ttl>>8), byte(ttl), byte(len(rdata)>>8), byte(len(rdata)))
+		bl.b = append(bl.b, rdata...)
+		bl.n++
+	}
+	for _, a := range addrs {
+		if a.Is4() {
+			b := a.As4()
+			rr(dns.TypeA, b[:])
+		} else {
+			b := a.As16()
+			rr(dns.TypeAAAA, b[:])
+		}
+	}
+	for _, n := range names {
+		buf := make([]byte, 256)
+		off, err := dns.PackDomainName(dns.Fqdn(n), buf, 0, nil, false)
+		if err == nil {
+			rr(dns.TypeCNAME, buf[:off])
+		}
+	}
+	return bl
+}
+
+// rrs returns the block's records with the given owner (slow path).
+func (b *block) rrs(owner string) []dns.RR {
+	out := make([]dns.RR, 0, len(b.addrs)+len(b.cnames))
+	for _, a := range b.addrs {
+		if a.Is4() {
+			out = append(out, &dns.A{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: b.ttl}, A: a.AsSlice()})
+		} else {
+			out = append(out, &dns.AAAA{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: b.ttl}, AAAA: a.AsSlice()})
+		}
+	}
+	for _, n := range b.cnames {
+		out = append(out, &dns.CNAME{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: b.ttl}, Target: dns.Fqdn(n)})
+	}
+	return out
+}
+
+func packRR(rr dns.RR) []byte {
+	buf := make([]byte, dns.Len(rr)+16)
+	off, err := dns.PackRR(rr, buf, 0, nil, false)
+	if err != nil {
+		return nil
+	}
+	return buf[:off]
+}
+
+// buildZones turns the snapshot's zones into a zone.Set, with GSLB domains
+// registered as dynamic names.
+func buildZones(s *config.Snapshot) *zone.Set {
+	set := zone.NewSet()
+	for _, z := range s.Zones {
+		var rrs []dns.RR
+		for _, r := range z.Records {
+			if rr := toRR(r); rr != nil {
+				rrs = append(rrs, rr)
+			}
+		}
+		var dyn []string
+		for _, d := range s.Domains {
+			if d.Zone == z.Apex {
+				dyn = append(dyn, dns.Fqdn(d.Name))
+			}
+		}
+		set.Add(zone.New(dns.Fqdn(z.Apex), rrs, dyn))
+	}
+	return set
+}
+
+func u32(s string) uint32 { n, _ := strconv.ParseUint(s, 10, 32); return uint32(n) }
+func u16(s string) uint16 { n, _ := strconv.ParseUint(s, 10, 16); return uint16(n) }
+
+// toRR converts a configured record to a dns.RR without going through zone
+// file text, so no value can inject syntax.
+func toRR(r config.RecordInfo) dns.RR {
+	h := func(t uint16) dns.RR_Header {
+		return dns.RR_Header{Name: dns.Fqdn(r.Name), Rrtype: t, Class: dns.ClassINET, Ttl: r.TTL}
+	}
+	d := r.Data
+	switch r.Type {
+	case "SOA":
+		return &dns.SOA{Hdr: h(dns.TypeSOA), Ns: dns.Fqdn(d[0]), Mbox: dns.Fqdn(d[1]), Serial: u32(d[2]),
+			Refresh: u32(d[3]), Retry: u32(d[4]), Expire: u32(d[5]), Minttl: u32(d[6])}
+	case "NS":
+		return &dns.NS{Hdr: h(dns.TypeNS), Ns: dns.Fqdn(d[0])}
+	case "A", "AAAA":
+		ip, err := netip.ParseAddr(d[0])
+		if err != nil {
+			return nil
+		}
+		if r.Type == "A" {
+			return &dns.A{Hdr: h(dns.TypeA), A: ip.AsSlice()}
+		}
+		return &dns.AAAA{Hdr: h(dns.TypeAAAA), AAAA: ip.AsSlice()}
+	case "CNAME":
+		return &dns.CNAME{Hdr: h(dns.TypeCNAME), Target: dns.Fqdn(d[0])}
+	case "MX":
+		return &dns.MX{Hdr: h(dns.TypeMX), Preference: u16(d[0]), Mx: dns.Fqdn(d[1])}
+	case "TXT":
+		// miekg/dns reads Txt as presentation text: escape backslashes so
+		// that the configured bytes go on the wire as they are.
+		txt := make([]string, len(d))
+		for i, s := range d {
+			txt[i] = strings.ReplaceAll(s, `\`, `\\`)
+		}
+		return &dns.TXT{Hdr: h(dns.TypeTXT), Txt: txt}
+	case "SRV":
+		return &dns.SRV{Hdr: h(dns.TypeSRV), Priority: u16(d[0]), Weight: u16(d[1]), Port: u16(d[2]), Target: dns.Fqdn(d[3])}
+	case "PTR":
+		return &dns.PTR{Hdr: h(dns.TypePTR), Ptr: dns.Fqdn(d[0])}
+	}
+	return nil
+}
+
