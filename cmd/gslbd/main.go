@@ -1,0 +1,191 @@
+// Command gslbd is the gslbd daemon: an authoritative DNS server that
+// answers GSLB domains from a NetScaler-syntax configuration.
+//
+//	gslbd                      run the built-in demo on 127.0.0.1:5353
+//	gslbd demo [-print-config] the same; -print-config shows its ns.conf
+//	gslbd run -config ns.conf  serve a configuration (SIGHUP reloads it)
+//	gslbd check ns.conf...     validate; errors as file:line:col: message
+//	gslbd fmt ns.conf          print the configuration in canonical form
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/daemon"
+	"github.com/gslbd/gslbd/internal/nsconf"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, strings.Split(s, ",")...); return nil }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "demo"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "demo":
+		return runDemo(args, stdout, stderr)
+	case "run":
+		return runServe(args, stdout, stderr)
+	case "check":
+		return runCheck(args, stdout, stderr)
+	case "fmt":
+		return runFmt(args, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "gslbd: unknown command %q\n%s", cmd, usage)
+	return 2
+}
+
+const usage = `usage:
+  gslbd                        run the built-in demo (DNS on 127.0.0.1:5353)
+  gslbd demo [-print-config]   the same; -print-config prints its ns.conf
+  gslbd run -config ns.conf [-listen addr:port,...]
+  gslbd check ns.conf...       validate; exit 1 on any error
+  gslbd fmt ns.conf            print in canonical form
+`
+
+func logger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func runDemo(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	printConfig := fs.Bool("print-config", false, "print the demo configuration and exit")
+	var listen listFlag
+	fs.Var(&listen, "listen", "DNS address(es) instead of 127.0.0.1:5353")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *printConfig {
+		stdout.Write(daemon.DemoConfig)
+		return 0
+	}
+	d, err := daemon.Start(daemon.Options{ConfigText: daemon.DemoConfig, Listen: listen, Logger: logger(stderr, *level)})
+	if err != nil {
+		fmt.Fprintf(stderr, "gslbd: %v\n", err)
+		return 1
+	}
+	_, port, _ := strings.Cut(d.UDPAddr(), ":")
+	if i := strings.LastIndexByte(d.UDPAddr(), ':'); i >= 0 {
+		port = d.UDPAddr()[i+1:]
+	}
+	host := d.UDPAddr()[:len(d.UDPAddr())-len(port)-1]
+	fmt.Fprintf(stdout, `gslbd demo is serving DNS on %s (UDP and TCP).
+Try, in another terminal:
+  dig @%s -p %s app.demo.example          # GSLB answer (round robin over two data centres)
+  dig @%s -p %s storefront.demo.example   # least connection, source-IP persistence
+  dig @%s -p %s www.demo.example          # static CNAME into the GSLB name
+  dig @%s -p %s demo.example SOA          # static zone data
+  gslbd demo -print-config                 # the ns.conf behind it
+Press Ctrl-C to stop.
+`, d.UDPAddr(), host, port, host, port, host, port, host, port)
+	return wait(d)
+}
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "ns.conf", "configuration file (NetScaler CLI syntax)")
+	var listen listFlag
+	fs.Var(&listen, "listen", "DNS address(es) host:port, overriding the ADNS services")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	d, err := daemon.Start(daemon.Options{ConfigPath: *path, Listen: listen, Logger: logger(stderr, *level)})
+	if err != nil {
+		printErr(stderr, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "gslbd serving %s on %v\n", *path, d.Addrs())
+	return wait(d)
+}
+
+// wait serves until SIGINT/SIGTERM; SIGHUP reloads.
+func wait(d *daemon.Daemon) int {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
+	for s := range sig {
+		if s == syscall.SIGHUP {
+			_ = d.Reload() // logged by the daemon
+			continue
+		}
+		break
+	}
+	d.Close()
+	return 0
+}
+
+func printErr(w io.Writer, err error) {
+	if l, ok := nsconf.AsList(err); ok {
+		for _, e := range l {
+			fmt.Fprintln(w, e.Error())
+		}
+		return
+	}
+	fmt.Fprintf(w, "gslbd: %v\n", err)
+}
+
+func runCheck(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: gslbd check ns.conf...")
+		return 2
+	}
+	status := 0
+	for _, p := range args {
+		ld, err := daemon.LoadFile(p)
+		if ld != nil {
+			for _, w := range ld.Warnings {
+				fmt.Fprintf(stderr, "%s: warning: %s\n", w.Pos, w.Msg)
+			}
+		}
+		if err != nil {
+			printErr(stderr, err)
+			status = 1
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: ok (%d sites, %d services, %d vservers, %d domains, %d zones)\n", p,
+			len(ld.Snapshot.Sites), len(ld.Snapshot.Services), len(ld.Snapshot.VServers), len(ld.Snapshot.Domains), len(ld.Snapshot.Zones))
+	}
+	return status
+}
+
+func runFmt(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: gslbd fmt ns.conf")
+		return 2
+	}
+	ld, err := daemon.LoadFile(args[0])
+	if err != nil {
+		printErr(stderr, err)
+		return 1
+	}
+	if err := config.Write(stdout, ld.Config); err != nil {
+		fmt.Fprintf(stderr, "gslbd: %v\n", errors.Unwrap(err))
+		return 1
+	}
+	return 0
+}

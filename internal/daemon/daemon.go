@@ -1,0 +1,302 @@
+package daemon
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"slices"
+	"sync"
+
+	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/dnsserver"
+	"github.com/gslbd/gslbd/internal/gslb"
+	"github.com/gslbd/gslbd/internal/nsconf"
+)
+
+// Loaded is a parsed, applied and checked configuration.
+type Loaded struct {
+	Config   *config.Config
+	Snapshot *config.Snapshot
+	Warnings []*nsconf.Error
+}
+
+// Load parses, applies and checks a configuration. The error, if any, is
+// an nsconf.ErrorList with every problem of the source.
+func Load(name string, r io.Reader) (*Loaded, error) {
+	f, perr := nsconf.Parse(name, r)
+	var errs nsconf.ErrorList
+	if l, ok := nsconf.AsList(perr); ok {
+		errs = append(errs, l...)
+	} else if perr != nil {
+		return nil, perr
+	}
+	c := &config.Config{}
+	errs = append(errs, c.ApplyFile(f)...)
+	if len(errs) > 0 {
+		errs.Sort()
+		return &Loaded{Warnings: f.Warnings}, errs
+	}
+	snap, err := config.Build(c)
+	if err != nil {
+		return &Loaded{Warnings: f.Warnings}, err
+	}
+	return &Loaded{Config: c, Snapshot: snap, Warnings: f.Warnings}, nil
+}
+
+// LoadFile is Load on a file.
+func LoadFile(path string) (*Loaded, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Load(path, f)
+}
+
+// Options configure a Daemon.
+type Options struct {
+	// ConfigPath is the ns.conf to serve and to re-read on Reload.
+	ConfigPath string
+	// ConfigText, if set, is served instead of reading ConfigPath (the
+	// embedded demo). Reload then re-reads the same text.
+	ConfigText []byte
+	// Listen overrides the ADNS services' addresses: each is host:port,
+	// served on UDP and TCP. Port 0 picks a free port (tests).
+	Listen []string
+	// Logger (nil: discard).
+	Logger *slog.Logger
+	// Engine and Server options.
+	Engine gslb.Options
+	Server dnsserver.Options
+}
+
+// Daemon is a running gslbd.
+type Daemon struct {
+	opts   Options
+	log    *slog.Logger
+	engine *gslb.Engine
+	server *dnsserver.Server
+
+	mu      sync.Mutex
+	current *Loaded
+	socks   map[sockKey]io.Closer
+	addrs   []net.Addr
+}
+
+type sockKey struct {
+	addr string
+	tcp  bool
+}
+
+// Start loads the configuration, opens the listeners and starts serving.
+func Start(opts Options) (*Daemon, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Engine.Logger == nil {
+		opts.Engine.Logger = log
+	}
+	if opts.Server.Logger == nil {
+		opts.Server.Logger = log
+	}
+	d := &Daemon{opts: opts, log: log.With("component", "daemon"), socks: map[sockKey]io.Closer{}}
+	d.engine = gslb.New(opts.Engine)
+	d.server = dnsserver.New(d.engine, opts.Server)
+	ld, err := d.read()
+	if err != nil {
+		return nil, err
+	}
+	if err := d.apply(ld); err != nil {
+		d.server.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *Daemon) read() (*Loaded, error) {
+	var ld *Loaded
+	var err error
+	if d.opts.ConfigText != nil {
+		name := d.opts.ConfigPath
+		if name == "" {
+			name = "demo.conf"
+		}
+		ld, err = Load(name, bytes.NewReader(d.opts.ConfigText))
+	} else {
+		ld, err = LoadFile(d.opts.ConfigPath)
+	}
+	if ld != nil {
+		for _, w := range ld.Warnings {
+			d.log.Warn("configuration line skipped", "where", w.Pos.String(), "msg", w.Msg)
+		}
+	}
+	return ld, err
+}
+
+// wanted returns the sockets a configuration asks for.
+func (d *Daemon) wanted(s *config.Snapshot) []sockKey {
+	var out []sockKey
+	if len(d.opts.Listen) > 0 {
+		for _, a := range d.opts.Listen {
+			out = append(out, sockKey{a, false}, sockKey{a, true})
+		}
+		return out
+	}
+	for _, l := range s.Listeners {
+		a := l.Addr.String()
+		if l.UDP {
+			out = append(out, sockKey{a, false})
+		}
+		if l.TCP {
+			out = append(out, sockKey{a, true})
+		}
+	}
+	return out
+}
+
+// apply opens missing sockets, swaps the configuration in, then closes the
+// sockets the new configuration no longer names. A socket that cannot be
+// opened fails the whole change before anything is swapped.
+func (d *Daemon) apply(ld *Loaded) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	want := d.wanted(ld.Snapshot)
+	if len(want) == 0 {
+		return errors.New("no DNS listener: add an ADNS service (add service <name> <IP> ADNS 53) or give -listen")
+	}
+	opened := map[sockKey]io.Closer{}
+	var addrs []net.Addr
+	fail := func(err error) error {
+		for _, c := range opened {
+			c.Close()
+		}
+		return err
+	}
+	// Port 0 sockets share one port between UDP and TCP where possible.
+	udpPorts := map[string]string{}
+	for _, k := range want {
+		if c, ok := d.socks[k]; ok {
+			opened[k] = nil // kept
+			addrs = append(addrs, localAddr(c))
+			continue
+		}
+		addr := k.addr
+		if k.tcp {
+			if p, ok := udpPorts[k.addr]; ok {
+				addr = p
+			}
+			l, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fail(fmt.Errorf("listen tcp %s: %w", k.addr, err))
+			}
+			opened[k] = l
+			addrs = append(addrs, l.Addr())
+		} else {
+			pc, err := net.ListenPacket("udp", addr)
+			if err != nil {
+				return fail(fmt.Errorf("listen udp %s: %w", k.addr, err))
+			}
+			opened[k] = pc
+			addrs = append(addrs, pc.LocalAddr())
+			if ap, err := netip.ParseAddrPort(addr); err == nil && ap.Port() == 0 {
+				udpPorts[k.addr] = pc.LocalAddr().String()
+			}
+		}
+	}
+	d.engine.Load(ld.Snapshot)
+	for k, c := range opened {
+		if c == nil {
+			continue
+		}
+		d.socks[k] = c
+		switch s := c.(type) {
+		case *net.UDPConn:
+			d.server.ServeUDP(s)
+		case net.Listener:
+			d.server.ServeTCP(s)
+		}
+		d.log.Info("listening", "addr", localAddr(c).String(), "proto", map[bool]string{true: "tcp", false: "udp"}[k.tcp])
+	}
+	for k, c := range d.socks {
+		if _, ok := opened[k]; !ok {
+			c.Close()
+			delete(d.socks, k)
+			d.log.Info("listener closed", "addr", k.addr)
+		}
+	}
+	d.current = ld
+	d.addrs = addrs
+	return nil
+}
+
+func localAddr(c io.Closer) net.Addr {
+	switch s := c.(type) {
+	case net.PacketConn:
+		return s.LocalAddr()
+	case net.Listener:
+		return s.Addr()
+	}
+	return nil
+}
+
+// Reload re-reads the configuration. On any error the old configuration
+// keeps serving and the error (an nsconf.ErrorList for config problems)
+// is returned and logged.
+func (d *Daemon) Reload() error {
+	ld, err := d.read()
+	if err == nil {
+		err = d.apply(ld)
+	}
+	if err != nil {
+		d.log.Error("reload rejected; the previous configuration keeps serving", "err", err)
+		return err
+	}
+	d.log.Info("configuration reloaded", "vservers", len(ld.Snapshot.VServers), "domains", len(ld.Snapshot.Domains))
+	return nil
+}
+
+// Engine returns the answer engine (health reports go to it).
+func (d *Daemon) Engine() *gslb.Engine { return d.engine }
+
+// Current returns the configuration being served.
+func (d *Daemon) Current() *Loaded {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.current
+}
+
+// UDPAddr returns the first UDP address served; TCPAddr the first TCP one.
+func (d *Daemon) UDPAddr() string { return d.addr("udp") }
+
+// TCPAddr returns the first TCP address served.
+func (d *Daemon) TCPAddr() string { return d.addr("tcp") }
+
+func (d *Daemon) addr(network string) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, a := range d.addrs {
+		if a.Network() == network {
+			return a.String()
+		}
+	}
+	return ""
+}
+
+// Addrs returns every address served.
+func (d *Daemon) Addrs() []net.Addr {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.addrs)
+}
+
+// Close stops serving.
+func (d *Daemon) Close() error {
+	d.engine.Close()
+	return d.server.Close()
+}
