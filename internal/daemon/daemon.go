@@ -178,35 +178,39 @@ func (d *Daemon) apply(ld *Loaded) error {
 		}
 		return err
 	}
-	// Port 0 sockets share one port between UDP and TCP where possible.
-	udpPorts := map[string]string{}
 	for _, k := range want {
 		if c, ok := d.socks[k]; ok {
 			opened[k] = nil // kept
 			addrs = append(addrs, localAddr(c))
 			continue
 		}
-		addr := k.addr
-		if k.tcp {
-			if p, ok := udpPorts[k.addr]; ok {
-				addr = p
+		if _, ok := opened[k]; ok {
+			continue // opened as the pair of a port-0 UDP socket
+		}
+		if ap, err := netip.ParseAddrPort(k.addr); err == nil && ap.Port() == 0 && !k.tcp {
+			// Port 0: pick one free port for both UDP and TCP.
+			pc, l, err := listenPair(k.addr)
+			if err != nil {
+				return fail(err)
 			}
-			l, err := net.Listen("tcp", addr)
+			opened[k], opened[sockKey{k.addr, true}] = pc, l
+			addrs = append(addrs, pc.LocalAddr(), l.Addr())
+			continue
+		}
+		if k.tcp {
+			l, err := net.Listen("tcp", k.addr)
 			if err != nil {
 				return fail(fmt.Errorf("listen tcp %s: %w", k.addr, err))
 			}
 			opened[k] = l
 			addrs = append(addrs, l.Addr())
 		} else {
-			pc, err := net.ListenPacket("udp", addr)
+			pc, err := net.ListenPacket("udp", k.addr)
 			if err != nil {
 				return fail(fmt.Errorf("listen udp %s: %w", k.addr, err))
 			}
 			opened[k] = pc
 			addrs = append(addrs, pc.LocalAddr())
-			if ap, err := netip.ParseAddrPort(addr); err == nil && ap.Port() == 0 {
-				udpPorts[k.addr] = pc.LocalAddr().String()
-			}
 		}
 	}
 	d.engine.Load(ld.Snapshot)
@@ -233,6 +237,25 @@ func (d *Daemon) apply(ld *Loaded) error {
 	d.current = ld
 	d.addrs = addrs
 	return nil
+}
+
+// listenPair opens UDP and TCP on the same free port.
+func listenPair(addr string) (net.PacketConn, net.Listener, error) {
+	var err error
+	for range 20 {
+		var pc net.PacketConn
+		pc, err = net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("listen udp %s: %w", addr, err)
+		}
+		var l net.Listener
+		l, err = net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, l, nil
+		}
+		pc.Close()
+	}
+	return nil, nil, fmt.Errorf("listen %s: no free port for both UDP and TCP: %w", addr, err)
 }
 
 func localAddr(c io.Closer) net.Addr {
