@@ -37,13 +37,18 @@ func Load(name string, r io.Reader) (*Loaded, error) {
 	}
 	c := &config.Config{}
 	errs = append(errs, c.ApplyFile(f)...)
+	// Check what applied even when lines failed, so that one run reports
+	// every problem of the file (a failed line may cause follow-up errors,
+	// as in a compiler).
+	snap, err := config.Build(c)
+	if l, ok := nsconf.AsList(err); ok {
+		errs = append(errs, l...)
+	} else if err != nil {
+		return nil, err
+	}
 	if len(errs) > 0 {
 		errs.Sort()
 		return &Loaded{Warnings: f.Warnings}, errs
-	}
-	snap, err := config.Build(c)
-	if err != nil {
-		return &Loaded{Warnings: f.Warnings}, err
 	}
 	return &Loaded{Config: c, Snapshot: snap, Warnings: f.Warnings}, nil
 }

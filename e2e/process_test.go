@@ -1,0 +1,157 @@
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gslbd/gslbd/internal/dnstest"
+	"github.com/miekg/dns"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds cmd/gslbd once per test run.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "gslbd-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "gslbd")
+		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/gslbd").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestSIGHUPReload(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ns.conf")
+	port := freePort(t)
+	conf := func(ip, extra string) string {
+		return strings.Replace(reloadConf(ip, extra), "ADNS 53", fmt.Sprintf("ADNS %d", port), 1)
+	}
+	os.WriteFile(path, []byte(conf("192.0.2.1", "")), 0o644)
+	cmd := exec.Command(bin, "run", "-config", path)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	var mu sync.Mutex
+	var logs strings.Builder
+	go func() {
+		s := bufio.NewScanner(stderr)
+		for s.Scan() {
+			mu.Lock()
+			logs.WriteString(s.Text() + "\n")
+			mu.Unlock()
+		}
+	}()
+	a := fmt.Sprintf("127.0.0.1:%d", port)
+	answer := func() string {
+		r, err := dnstest.TryExchange(dnstest.UDP, a, dnstest.Msg("r.test", dns.TypeA), 200*time.Millisecond)
+		if err != nil || len(r.Answer) == 0 {
+			return ""
+		}
+		return r.Answer[0].(*dns.A).A.String()
+	}
+	waitFor(t, "first answer", 10*time.Second, func() bool { return answer() == "192.0.2.1" })
+
+	os.WriteFile(path, []byte(conf("192.0.2.2", "")), 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "reloaded answer", 10*time.Second, func() bool { return answer() == "192.0.2.2" })
+
+	os.WriteFile(path, []byte(conf("192.0.2.3", "add gslb vserver broken HTTP -lbMethod NOPE\n")), 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "rejection logged", 10*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Contains(logs.String(), "reload rejected") && strings.Contains(logs.String(), "ns.conf:7:")
+	})
+	if got := answer(); got != "192.0.2.2" {
+		t.Fatalf("after a bad reload: got %q, want the old answer 192.0.2.2", got)
+	}
+}
+
+func TestCheckCommand(t *testing.T) {
+	bin := binary(t)
+	for _, f := range []string{"active-active.conf", "active-passive.conf", "parent-child.conf", "appliance-full.conf"} {
+		out, err := exec.Command(bin, "check", filepath.Join("testdata", f)).CombinedOutput()
+		if err != nil {
+			t.Errorf("check %s: %v\n%s", f, err, out)
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "bad.conf")
+	os.WriteFile(bad, []byte("add gslb site s1 10.0.0.1\nadd gslb service x 10.0.0.2 HTTP 80 -siteName nosite\nadd gslb vserver v HTTP -tolerance 500\n"), 0o644)
+	out, err := exec.Command(bin, "check", bad).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("check of a bad file: got %v, want exit status 1", err)
+	}
+	want := []string{bad + `:2:37: gslb service "x": unknown site "nosite"`, bad + ":3:36: add gslb vserver: -tolerance: 500 is above the maximum 100"}
+	for _, w := range want {
+		if !strings.Contains(string(out), w) {
+			t.Errorf("check output lacks %q:\n%s", w, out)
+		}
+	}
+}
+
+func TestDemoCommand(t *testing.T) {
+	bin := binary(t)
+	out, err := exec.Command(bin, "demo", "-print-config").Output()
+	if err != nil || !strings.Contains(string(out), "add gslb vserver gv_gateway") {
+		t.Fatalf("demo -print-config: %v\n%s", err, out)
+	}
+	port := freePort(t)
+	cmd := exec.Command(bin, "demo", "-listen", fmt.Sprintf("127.0.0.1:%d", port))
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	s := bufio.NewScanner(stdout)
+	s.Scan()
+	if !strings.Contains(s.Text(), "gslbd demo is serving DNS") {
+		t.Fatalf("first line: %q", s.Text())
+	}
+	go func() {
+		for s.Scan() {
+		}
+	}()
+	r := dnstest.Exchange(t, dnstest.UDP, fmt.Sprintf("127.0.0.1:%d", port), dnstest.Msg("app.demo.example", dns.TypeA))
+	if len(r.Answer) != 1 {
+		t.Fatalf("demo answer: %v", r)
+	}
+}
