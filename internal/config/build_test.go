@@ -1,0 +1,171 @@
+package config
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gslbd/gslbd/internal/nsconf"
+)
+
+// load parses, applies and builds; it returns every error as text.
+func load(t *testing.T, conf string) (*Config, *Snapshot, []string) {
+	t.Helper()
+	f, err := nsconf.Parse("t.conf", strings.NewReader(conf))
+	var msgs []string
+	if l, ok := nsconf.AsList(err); ok {
+		for _, e := range l {
+			msgs = append(msgs, e.Error())
+		}
+	}
+	c := &Config{}
+	for _, e := range c.ApplyFile(f) {
+		msgs = append(msgs, e.Error())
+	}
+	s, err := Build(c)
+	if l, ok := nsconf.AsList(err); ok {
+		for _, e := range l {
+			msgs = append(msgs, e.Error())
+		}
+	}
+	return c, s, msgs
+}
+
+const base = `add gslb site s1 10.0.0.1
+add gslb site s2 REMOTE 10.0.0.2
+add gslb service a 192.0.2.1 HTTP 80 -siteName s1
+add gslb service b 192.0.2.2 HTTP 80 -siteName s2
+add gslb service v6 2001:db8::1 HTTP 80 -siteName s1
+add gslb vserver gv HTTP
+add gslb vserver gv2 HTTP
+add gslb vserver gv6 HTTP -dnsRecordType AAAA
+`
+
+func TestBuildErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		conf string
+		want []string // each must appear, in this order
+	}{
+		{"unknown site", "add gslb service c 192.0.2.3 HTTP 80 -siteName nosite\n",
+			[]string{`t.conf:9:38: gslb service "c": unknown site "nosite"`}},
+		{"domain bound to two vservers", "bind gslb vserver gv -domainName x.test\nbind gslb vserver gv2 -domainName x.test\n",
+			[]string{`t.conf:10:1: gslb vserver "gv2": domain "x.test" is already bound to gslb vserver "gv"`}},
+		{"weight out of range", "bind gslb vserver gv -serviceName a -weight 101\n",
+			[]string{"t.conf:9:45: bind gslb vserver: -weight: 101 is above the maximum 100"}},
+		{"backup IP of the wrong family", "bind gslb vserver gv -domainName x.test -backupIP 2001:db8::9\n",
+			[]string{`t.conf:9:41: gslb vserver "gv": -backupIP 2001:db8::9 does not match record type A`}},
+		{"IPv6 service on an A vserver", "bind gslb vserver gv -serviceName v6\n",
+			[]string{`t.conf:9:1: gslb vserver "gv": service "v6" address 2001:db8::1 does not match record type A`}},
+		{"unknown service", "bind gslb vserver gv -serviceName nosuch\n",
+			[]string{`t.conf:9:1: gslb vserver "gv": unknown gslb service "nosuch"`}},
+		{"backup loop through a chain", "set gslb vserver gv -backupVServer gv2\nset gslb vserver gv2 -backupVServer gv\n",
+			[]string{`gslb vserver "gv": backup chain loops back to itself`, `gslb vserver "gv2": backup chain loops back to itself`}},
+		{"backup to itself", "set gslb vserver gv -backupVServer gv\n", []string{`t.conf:9:21: gslb vserver "gv": backup chain loops back to itself`}},
+		{"backup record type", "set gslb vserver gv -backupVServer gv6\n",
+			[]string{`gslb vserver "gv": backup vserver "gv6" has record type AAAA, not A`}},
+		{"two local sites", "add gslb site s3 LOCAL 10.0.0.3\nadd gslb site s4 LOCAL 10.0.0.4\n",
+			[]string{`t.conf:10:1: gslb site "s4": a local site already exists ("s3")`}},
+		{"duplicate site IP", "add gslb site s3 10.0.0.1\n", []string{`gslb site "s3": site IP 10.0.0.1 is already used by site "s1"`}},
+		{"persistence without id", "set gslb vserver gv -persistenceType SOURCEIP\n",
+			[]string{`-persistenceType SOURCEIP needs -persistenceId`}},
+		{"static A on a GSLB name", "bind gslb vserver gv -domainName x.test\nadd dns soaRec test -originServer ns.test -contact h.test\nadd dns addRec x.test 192.0.2.9\n",
+			[]string{`t.conf:11:1: dns addRec "x.test": the name is a GSLB domain of gslb vserver "gv"`}},
+		{"CNAME loop", "add dns soaRec test -originServer ns.test -contact h.test\nadd dns cnameRec a.test b.test\nadd dns cnameRec b.test a.test\n",
+			[]string{`dns cnameRec "a.test": CNAME chain loops`, `dns cnameRec "b.test": CNAME chain loops`}},
+		{"unknown argument", "add gslb vserver gv3 HTTP -lbmethod ROUNDROBIN -speed 9\n", []string{"t.conf:9:48: add gslb vserver: unknown argument -speed"}},
+		{"ambiguous argument", "add gslb vserver gv3 HTTP -persist 2\n", []string{"ambiguous argument -persist: -persistenceType, -persistenceId, -persistMask"}},
+		{"ambiguous value", "add gslb vserver gv3 HTTP -lbMethod LEAST\n", []string{"ambiguous value \"LEAST\""}},
+		{"unmatched quote", "add gslb vserver gv3 HTTP -comment \"oops\n", []string{"t.conf:9:36: unmatched double quote"}},
+		{"missing positional", "add gslb vserver\n", []string{"t.conf:9:1: add gslb vserver: missing name"}},
+		{"bad IP", "add gslb site s9 10.0.0.300\n", []string{`t.conf:9:18: add gslb site: siteIPAddress: "10.0.0.300" is not an IP address`}},
+		{"typo in the gslb family", "add gslb vsrvr x HTTP\n", []string{`t.conf:9:5: unknown command "add gslb vsrvr"`}},
+		{"CNAME vserver with a dynamic method", "add gslb vserver gc ANY -dnsRecordType CNAME -lbMethod LEASTCONNECTION\n",
+			[]string{`a CNAME vserver cannot use the dynamic method LEASTCONNECTION`}},
+		{"ECS with MIR", "add gslb vserver gm HTTP -ECS ENABLED -MIR ENABLED\n", []string{"-ECS and -MIR are mutually exclusive"}},
+		{"service type mismatch", "add gslb service s 192.0.2.7 SSL 443 -siteName s1\nbind gslb vserver gv -serviceName s\n",
+			[]string{`service "s" is SSL but the vserver is HTTP`}},
+		{"already exists", "add gslb vserver gv HTTP\n", []string{`t.conf:9:1: gslb vserver "gv": already exists`}},
+		{"rm of a site still in use", "rm gslb site s1\n", []string{`gslb site "s1": gslb service "a" still belongs to it`}},
+		{"more than 32 peer sites", func() string {
+			var b strings.Builder
+			for i := 3; i <= 33; i++ {
+				b.WriteString("add gslb site p" + itoa(i) + " REMOTE 10.1.0." + itoa(i) + "\n")
+			}
+			return b.String()
+		}(), []string{"at most 32 parent/peer sites are allowed, found 33"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, got := load(t, base+tc.conf)
+			all := strings.Join(got, "\n")
+			for _, w := range tc.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("errors lack %q; got:\n%s", w, all)
+				}
+			}
+			if len(got) == 0 {
+				t.Errorf("no error")
+			}
+		})
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestValidConfigHasNoErrors(t *testing.T) {
+	_, s, errs := load(t, base+"bind gslb vserver gv -serviceName a\nbind gslb vserver gv -domainName x.test -TTL 5\n")
+	if len(errs) > 0 || s == nil {
+		t.Fatalf("got %v", errs)
+	}
+	if s.LocalSite != "" {
+		t.Errorf("no ADNS or ns ip owns 10.0.0.1: local site got %q, want none", s.LocalSite)
+	}
+	if d := s.Domains["x.test"]; d == nil || d.TTL != 5 || d.Zone != "x.test" {
+		t.Errorf("domain: got %+v", d)
+	}
+}
+
+func TestCommandsApplyInOrder(t *testing.T) {
+	c, s, errs := load(t, base+`bind gslb vserver gv -serviceName a -weight 5
+set gslb vserver gv -serviceName a -weight 7
+bind gslb vserver gv -domainName x.test -TTL 5
+set gslb vserver gv -domainName x.test -TTL 30
+rename gslb service a a_new
+rename gslb vserver gv gv_new
+disable gslb vserver gv_new
+unset gslb vserver gv_new -lbMethod
+rename gslb site s1 site_one
+`)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	v := s.VServers[0]
+	if v.Name != "gv_new" || !v.Disabled || v.Bindings[0].Service.Name != "a_new" || v.Bindings[0].Weight != 7 || v.Domains[0].TTL != 30 {
+		t.Errorf("vserver: got %+v binding %+v", v, v.Bindings[0])
+	}
+	if v.Bindings[0].Service.Site != "site_one" {
+		t.Errorf("rename of a site did not follow into its services: %q", v.Bindings[0].Service.Site)
+	}
+	out := c.String()
+	for _, line := range []string{"add gslb vserver gv_new HTTP -state DISABLED", "bind gslb vserver gv_new -serviceName a_new -weight 7",
+		"bind gslb vserver gv_new -domainName x.test -TTL 30", "add gslb service a_new 192.0.2.1 HTTP 80 -siteName site_one"} {
+		if !strings.Contains(out, line+"\n") {
+			t.Errorf("written config lacks %q:\n%s", line, out)
+		}
+	}
+}
+
+func TestTenThousandErrors(t *testing.T) {
+	var b strings.Builder
+	for i := range 10000 {
+		b.WriteString("add gslb vserver v" + strings.Repeat("x", i%5) + " HTTP -lbMethod NOPE\n")
+	}
+	_, _, errs := load(t, b.String())
+	if len(errs) != 10000 {
+		t.Fatalf("got %d errors, want 10000", len(errs))
+	}
+	if !strings.HasPrefix(errs[9999], "t.conf:10000:") {
+		t.Fatalf("last error: %s", errs[9999])
+	}
+}
