@@ -26,12 +26,13 @@ type fastQuery struct {
 	edns    bool
 	udpSize uint16
 	do      bool
-	key     []byte // lower-case name without trailing dot
+	keyLen  int // length of the lower-case name (no trailing dot) written to the key buffer
 }
 
-// parseFast parses q into f, writing the lookup key into buf. It returns
-// false for anything it does not handle, which then takes the slow path.
-func parseFast(q []byte, f *fastQuery, buf []byte) bool {
+// parseFast parses q into f, writing the lookup key into key (by index:
+// an append would make the buffer escape to the heap). It returns false for
+// anything it does not handle, which then takes the slow path.
+func parseFast(q []byte, f *fastQuery, key *[256]byte) bool {
 	if len(q) < 17 {
 		return false
 	}
@@ -43,7 +44,7 @@ func parseFast(q []byte, f *fastQuery, buf []byte) bool {
 		return false
 	}
 	i := 12
-	key := buf[:0]
+	n := 0
 	for {
 		if i >= len(q) {
 			return false
@@ -53,11 +54,12 @@ func parseFast(q []byte, f *fastQuery, buf []byte) bool {
 			i++
 			break
 		}
-		if l > 63 || i+1+l > len(q) || len(key)+l+1 > 254 {
+		if l > 63 || i+1+l > len(q) || n+l+1 > 254 {
 			return false // also rejects compression pointers
 		}
-		if len(key) > 0 {
-			key = append(key, '.')
+		if n > 0 {
+			key[n] = '.'
+			n++
 		}
 		for _, c := range q[i+1 : i+1+l] {
 			switch {
@@ -67,7 +69,8 @@ func parseFast(q []byte, f *fastQuery, buf []byte) bool {
 			default:
 				return false // escapes, dots in labels: slow path
 			}
-			key = append(key, c)
+			key[n] = c
+			n++
 		}
 		i += 1 + l
 	}
@@ -80,7 +83,7 @@ func parseFast(q []byte, f *fastQuery, buf []byte) bool {
 	}
 	i += 4
 	f.qEnd = i
-	f.key = key
+	f.keyLen = n
 	f.edns = false
 	if q[11] == 0 {
 		return i == len(q)
@@ -124,8 +127,8 @@ func (e *Engine) ServeDNS(dst, q []byte, client netip.Addr, tcp bool, now time.T
 	t := e.table.Load()
 	var kb [256]byte
 	var f fastQuery
-	if parseFast(q, &f, kb[:]) {
-		if d := t.domains[string(f.key)]; d != nil {
+	if parseFast(q, &f, &kb) {
+		if d := t.domains[string(kb[:f.keyLen])]; d != nil {
 			if resp, ok := t.answerFast(dst, q, &f, d, client, tcp, now); ok {
 				return resp
 			}

@@ -159,6 +159,9 @@ func (f *File) parseLine(line string, lineNo int, file string, errs *ErrorList) 
 		*errs = append(*errs, lerr)
 		return
 	}
+	if len(toks) == 0 {
+		return // only white space the lexer skips (\v, \f)
+	}
 	p := parser{file: file, line: lineNo, raw: line, errs: errs}
 	cmd, ok := p.command(toks)
 	if !ok {

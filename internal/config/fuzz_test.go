@@ -1,0 +1,43 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/gslbd/gslbd/internal/nsconf"
+)
+
+// FuzzConfig: any file that applies writes out as a file that applies to
+// the same written form (parse -> write -> parse is a fixed point), and
+// nothing panics on the way, Build included.
+func FuzzConfig(f *testing.F) {
+	for _, p := range []string{"active-active", "active-passive", "parent-child", "appliance-full"} {
+		b, err := os.ReadFile("../../e2e/testdata/" + p + ".conf")
+		if err == nil {
+			f.Add(string(b))
+		}
+	}
+	f.Add(base + "bind gslb vserver gv -serviceName a\nset gslb vserver gv -backupVServer gv2\nrename gslb vserver gv2 z\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		pf, err := nsconf.Parse("f.conf", strings.NewReader(text))
+		if pf == nil {
+			t.Fatalf("nil file (err %v)", err)
+		}
+		c := &Config{}
+		c.ApplyFile(pf)
+		_, _ = Build(c)
+		out := c.String()
+		pf2, err := nsconf.Parse("out.conf", strings.NewReader(out))
+		if err != nil {
+			t.Fatalf("written form does not parse: %v\n%s", err, out)
+		}
+		c2 := &Config{}
+		if errs := c2.ApplyFile(pf2); len(errs) > 0 {
+			t.Fatalf("written form does not apply: %v\n%s", errs, out)
+		}
+		if out2 := c2.String(); out2 != out {
+			t.Fatalf("not a fixed point:\n%s\n---\n%s", out, out2)
+		}
+	})
+}

@@ -1,0 +1,243 @@
+package gslb
+
+import (
+	"net/netip"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/nsconf"
+	"github.com/miekg/dns"
+)
+
+const testConf = `add service adns 127.0.0.1 ADNS 53
+add gslb site s1 127.0.0.1
+add gslb service a1 192.0.2.1 HTTP 80 -siteName s1
+add gslb service a2 192.0.2.2 HTTP 80 -siteName s1
+add gslb vserver gv HTTP -lbMethod ROUNDROBIN
+add gslb vserver gvh HTTP -lbMethod SOURCEIPHASH
+bind gslb vserver gv -serviceName a1
+bind gslb vserver gv -serviceName a2
+bind gslb vserver gvh -serviceName a1
+bind gslb vserver gvh -serviceName a2
+bind gslb vserver gv -domainName app.example.test -TTL 5
+bind gslb vserver gvh -domainName hash.example.test -TTL 5
+add dns soaRec example.test -originServer ns1.example.test -contact h.example.test
+add dns nsRec example.test ns1.example.test
+add dns addRec ns1.example.test 192.0.2.53
+add dns addRec *.wild.example.test 192.0.2.54
+add dns nsRec sub.example.test ns.sub.example.test
+add dns addRec ns.sub.example.test 192.0.2.55
+add dns cnameRec www.example.test app.example.test
+`
+
+func snapshot(t testing.TB, text string) *config.Snapshot {
+	t.Helper()
+	f, err := nsconf.Parse("t.conf", strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &config.Config{}
+	if errs := c.ApplyFile(f); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	s, err := config.Build(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func engine(t testing.TB, text string) *Engine {
+	e := New(Options{})
+	e.Load(snapshot(t, text))
+	t.Cleanup(e.Close)
+	return e
+}
+
+func pack(t testing.TB, m *dns.Msg) []byte {
+	b, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestWeightedSequence(t *testing.T) {
+	cs := []cand{{weight: 1}, {weight: 3}, {weight: 2}}
+	seq := weightedSequence(cs)
+	n := map[uint16]int{}
+	for _, i := range seq {
+		n[i]++
+	}
+	if len(seq) != 6 || n[0] != 1 || n[1] != 3 || n[2] != 2 {
+		t.Fatalf("got %v, want one cycle of weights 1,3,2", seq)
+	}
+	// Smooth: the heavy service is never picked three times in a row.
+	for i := 2; i < len(seq); i++ {
+		if seq[i] == 1 && seq[i-1] == 1 && seq[i-2] == 1 {
+			t.Fatalf("not interleaved: %v", seq)
+		}
+	}
+}
+
+func TestMaskAddr(t *testing.T) {
+	cases := []struct {
+		ip         string
+		v4, v6     int
+		want       string
+	}{
+		{"10.1.2.3", 24, 128, "10.1.2.0"},
+		{"10.1.2.3", 32, 128, "10.1.2.3"},
+		{"::ffff:10.1.2.3", 16, 128, "10.1.0.0"},
+		{"2001:db8:1:2::7", 24, 48, "2001:db8:1::"},
+	}
+	for _, tc := range cases {
+		if got := maskAddr(netip.MustParseAddr(tc.ip), tc.v4, tc.v6).String(); got != tc.want {
+			t.Errorf("maskAddr(%s, %d, %d): got %s, want %s", tc.ip, tc.v4, tc.v6, got, tc.want)
+		}
+	}
+}
+
+func TestFastAndSlowPathAgree(t *testing.T) {
+	e := engine(t, testConf)
+	// The same query through the fast path and forced through the slow
+	// path (an unusual EDNS layout) gives the same answer.
+	fast := new(dns.Msg)
+	r := e.ServeDNS(nil, pack(t, dnsMsg("App.Example.Test", dns.TypeA)), netip.MustParseAddr("10.0.0.1"), false, time.Now())
+	if err := fast.Unpack(r); err != nil {
+		t.Fatal(err)
+	}
+	q := dnsMsg("App.Example.Test", dns.TypeA)
+	q.Extra = append(q.Extra, &dns.TXT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeTXT, Class: dns.ClassINET}, Txt: []string{"x"}})
+	slow := new(dns.Msg)
+	if err := slow.Unpack(e.ServeDNS(nil, pack(t, q), netip.MustParseAddr("10.0.0.1"), false, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	if len(fast.Answer) != 1 || len(slow.Answer) != 1 || fast.Answer[0].Header().Name != "App.Example.Test." ||
+		fast.Answer[0].Header().Name != slow.Answer[0].Header().Name || fast.Authoritative != slow.Authoritative {
+		t.Fatalf("fast %v\nslow %v", fast, slow)
+	}
+}
+
+func dnsMsg(name string, qtype uint16) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), qtype)
+	return m
+}
+
+// FuzzServeDNS: any bytes through the whole query path give either no
+// reply or a reply that unpacks, answers the same ID, and fits the
+// client's buffer.
+func FuzzServeDNS(f *testing.F) {
+	seeds := []*dns.Msg{dnsMsg("app.example.test", dns.TypeA), dnsMsg("www.example.test", dns.TypeA),
+		dnsMsg("x.wild.example.test", dns.TypeANY), dnsMsg("a.sub.example.test", dns.TypeA), dnsMsg("example.test", 65535),
+		dnsMsg("hash.example.test", dns.TypeAAAA), dnsMsg("nope.example.test", dns.TypeTXT)}
+	e0 := dnsMsg("app.example.test", dns.TypeA)
+	e0.SetEdns0(4096, true)
+	seeds = append(seeds, e0)
+	e1 := dnsMsg("app.example.test", dns.TypeA)
+	e1.SetEdns0(512, false)
+	e1.IsEdns0().SetVersion(1)
+	seeds = append(seeds, e1)
+	for _, m := range seeds {
+		b, _ := m.Pack()
+		f.Add(b, false)
+		f.Add(b, true)
+	}
+	f.Add([]byte{0, 0, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0}, false)
+	f.Add([]byte{1, 2, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 0x0c, 0, 1, 0, 1}, false) // compression loop
+	if b, err := os.ReadFile("testdata/appliance-query.bin"); err == nil {
+		f.Add(b, false)
+	}
+	s := snapshot(f, testConf)
+	e := New(Options{})
+	e.Load(s)
+	defer e.Close()
+	f.Fuzz(func(t *testing.T, q []byte, tcp bool) {
+		r := e.ServeDNS(make([]byte, 0, 512), q, netip.MustParseAddr("192.0.2.77"), tcp, time.Now())
+		if r == nil {
+			return
+		}
+		m := new(dns.Msg)
+		if err := m.Unpack(r); err != nil {
+			// A header-only FORMERR to an unparsable query is fine.
+			if len(r) == 12 && r[3]&0xf == dns.RcodeFormatError {
+				return
+			}
+			t.Fatalf("reply does not unpack: %v\nquery %x\nreply %x", err, q, r)
+		}
+		if len(q) >= 2 && (r[0] != q[0] || r[1] != q[1]) {
+			t.Fatalf("reply ID %x, query ID %x", r[:2], q[:2])
+		}
+		if !m.Response {
+			t.Fatalf("reply without QR")
+		}
+		limit := 65535
+		if !tcp {
+			limit = 512
+			qm := new(dns.Msg)
+			if qm.Unpack(q) == nil {
+				if o := qm.IsEdns0(); o != nil && o.UDPSize() > 512 {
+					limit = min(int(o.UDPSize()), 1232)
+				}
+			}
+		}
+		if len(r) > limit {
+			t.Fatalf("reply of %d bytes exceeds the client's %d", len(r), limit)
+		}
+	})
+}
+
+// BenchmarkServeDNS measures the GSLB answer path: a round-robin A query
+// with EDNS, as resolvers send it. It must not allocate.
+func BenchmarkServeDNS(b *testing.B) {
+	cases := []struct {
+		name string
+		q    *dns.Msg
+	}{
+		{"gslb-rr", dnsMsg("app.example.test", dns.TypeA)},
+		{"gslb-hash", dnsMsg("hash.example.test", dns.TypeA)},
+		{"gslb-nodata", dnsMsg("app.example.test", dns.TypeAAAA)},
+		{"static-slowpath", dnsMsg("ns1.example.test", dns.TypeA)},
+	}
+	e := engine(b, testConf)
+	client := netip.MustParseAddr("198.51.100.7")
+	for _, tc := range cases {
+		tc.q.SetEdns0(1232, false)
+		q := pack(b, tc.q)
+		b.Run(tc.name, func(b *testing.B) {
+			buf := make([]byte, 0, 1232)
+			now := time.Now()
+			b.ReportAllocs()
+			for b.Loop() {
+				if r := e.ServeDNS(buf, q, client, false, now); len(r) == 0 {
+					b.Fatal("no reply")
+				}
+			}
+		})
+	}
+	b.Run("gslb-rr-parallel", func(b *testing.B) {
+		q := pack(b, cases[0].q)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			buf := make([]byte, 0, 1232)
+			for pb.Next() {
+				e.ServeDNS(buf, q, client, false, time.Now())
+			}
+		})
+	})
+}
+
+func TestGSLBQueryDoesNotAllocate(t *testing.T) {
+	e := engine(t, testConf)
+	q := pack(t, dnsMsg("app.example.test", dns.TypeA))
+	buf := make([]byte, 0, 512)
+	client := netip.MustParseAddr("198.51.100.7")
+	now := time.Now()
+	if n := testing.AllocsPerRun(1000, func() { e.ServeDNS(buf, q, client, false, now) }); n != 0 {
+		t.Fatalf("GSLB query: %v allocations, want 0", n)
+	}
+}
