@@ -1,0 +1,201 @@
+package dnsserver
+
+import (
+	"encoding/binary"
+	"io"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// echoHandler answers every query with its own bytes, QR set: enough to
+// test transport behaviour without the engine.
+type echoHandler struct{}
+
+func (echoHandler) ServeDNS(dst, q []byte, _ netip.Addr, _ bool, _ time.Time) []byte {
+	if len(q) < 12 || q[2]&0x80 != 0 {
+		return nil
+	}
+	r := append(dst[:0], q...)
+	r[2] |= 0x80
+	return r
+}
+
+func query(id uint16) []byte {
+	q := []byte{byte(id >> 8), byte(id), 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0, 0, 1, 0, 1}
+	return q
+}
+
+func framed(q []byte) []byte {
+	return append([]byte{byte(len(q) >> 8), byte(len(q))}, q...)
+}
+
+func readMsg(t *testing.T, c net.Conn) []byte {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	var l [2]byte
+	if _, err := io.ReadFull(c, l[:]); err != nil {
+		t.Fatalf("read length: %v", err)
+	}
+	b := make([]byte, binary.BigEndian.Uint16(l[:]))
+	if _, err := io.ReadFull(c, b); err != nil {
+		t.Fatalf("read message: %v", err)
+	}
+	return b
+}
+
+func serve(t *testing.T, opts Options) (*Server, string, string) {
+	t.Helper()
+	s := New(echoHandler{}, opts)
+	u, err := s.ListenUDP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := s.ListenTCP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, u.LocalAddr().String(), l.Addr().String()
+}
+
+// closedWithin reports whether the server closes c within d.
+func closedWithin(c net.Conn, d time.Duration) bool {
+	c.SetReadDeadline(time.Now().Add(d))
+	_, err := c.Read(make([]byte, 1))
+	return err == io.EOF
+}
+
+func TestUDP(t *testing.T) {
+	_, u, _ := serve(t, Options{})
+	c, _ := net.Dial("udp", u)
+	defer c.Close()
+	c.Write(query(7))
+	c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	b := make([]byte, 512)
+	n, err := c.Read(b)
+	if err != nil || n != 19 || b[0] != 0 || b[1] != 7 || b[2]&0x80 == 0 {
+		t.Fatalf("got %x, %v", b[:n], err)
+	}
+}
+
+func TestTCPPipelining(t *testing.T) {
+	_, _, a := serve(t, Options{})
+	c, err := net.Dial("tcp", a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Three queries in one write (RFC 7766 §6.2.1.1), answered in order.
+	var all []byte
+	for id := uint16(1); id <= 3; id++ {
+		all = append(all, framed(query(id))...)
+	}
+	c.Write(all)
+	for id := uint16(1); id <= 3; id++ {
+		r := readMsg(t, c)
+		if got := binary.BigEndian.Uint16(r); got != id {
+			t.Fatalf("response %d: got ID %d", id, got)
+		}
+	}
+}
+
+func TestTCPIdleTimeout(t *testing.T) {
+	_, _, a := serve(t, Options{TCPIdleTimeout: 200 * time.Millisecond})
+	c, _ := net.Dial("tcp", a)
+	defer c.Close()
+	c.Write(framed(query(1)))
+	readMsg(t, c)
+	start := time.Now()
+	if !closedWithin(c, 5*time.Second) {
+		t.Fatal("idle connection not closed")
+	}
+	if d := time.Since(start); d < 150*time.Millisecond {
+		t.Fatalf("closed after %v, before the idle timeout", d)
+	}
+}
+
+func TestTCPSlowSenderClosed(t *testing.T) {
+	_, _, a := serve(t, Options{TCPIOTimeout: 200 * time.Millisecond})
+	c, _ := net.Dial("tcp", a)
+	defer c.Close()
+	c.Write([]byte{0, 19, 0, 1}) // length, then only part of the message
+	if !closedWithin(c, 5*time.Second) {
+		t.Fatal("a sender stalled mid-message was not closed")
+	}
+}
+
+func TestTCPZeroLengthCloses(t *testing.T) {
+	_, _, a := serve(t, Options{})
+	c, _ := net.Dial("tcp", a)
+	defer c.Close()
+	c.Write([]byte{0, 0})
+	if !closedWithin(c, 5*time.Second) {
+		t.Fatal("zero-length message did not close the connection")
+	}
+}
+
+func TestTCPConnectionCap(t *testing.T) {
+	s, _, a := serve(t, Options{TCPMaxConns: 2})
+	var held []net.Conn
+	for i := range 2 {
+		c, _ := net.Dial("tcp", a)
+		defer c.Close()
+		c.Write(framed(query(uint16(i))))
+		readMsg(t, c)
+		held = append(held, c)
+	}
+	extra, _ := net.Dial("tcp", a)
+	defer extra.Close()
+	if !closedWithin(extra, 5*time.Second) {
+		t.Fatal("connection over the cap was not closed")
+	}
+	if s.Stats.TCPRefused.Load() != 1 {
+		t.Fatalf("refused: got %d, want 1", s.Stats.TCPRefused.Load())
+	}
+	// The held connections still work; after one closes, a new one is accepted.
+	held[0].Write(framed(query(9)))
+	readMsg(t, held[0])
+	held[1].Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, _ := net.Dial("tcp", a)
+		c.Write(framed(query(10)))
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		var l [2]byte
+		_, err := io.ReadFull(c, l[:])
+		c.Close()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no connection accepted after one closed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestNoReplyIsNotSent(t *testing.T) {
+	_, u, a := serve(t, Options{})
+	resp := query(1)
+	resp[2] |= 0x80 // a response: the handler returns nil
+	c, _ := net.Dial("udp", u)
+	defer c.Close()
+	c.Write(resp)
+	c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	if _, err := c.Read(make([]byte, 64)); err == nil {
+		t.Fatal("UDP: got a reply")
+	}
+	tc, _ := net.Dial("tcp", a)
+	defer tc.Close()
+	tc.Write(framed(resp))
+	tc.Write(framed(query(2)))
+	if r := readMsg(t, tc); binary.BigEndian.Uint16(r) != 2 {
+		t.Fatal("TCP: the first reply was not for the second query")
+	}
+}
