@@ -171,7 +171,9 @@ func must(t *testing.T, d *daemon.Daemon, vs string) string {
 func TestLeastResponseTime(t *testing.T) {
 	d := start(t, bindAll())
 	rt := func(ms int64) func(health.Metrics) health.Metrics {
-		return func(m health.Metrics) health.Metrics { return m.With(health.ResponseTime, uint64(ms)*uint64(time.Millisecond)) }
+		return func(m health.Metrics) health.Metrics {
+			return m.With(health.ResponseTime, uint64(ms)*uint64(time.Millisecond))
+		}
 	}
 	// (connections+1) x response time: a1 3x10=30, a2 1x50=50, a3 11x2=22.
 	metrics(d, "a1", health.Connections, 2, rt(10))

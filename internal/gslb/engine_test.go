@@ -85,9 +85,9 @@ func TestWeightedSequence(t *testing.T) {
 
 func TestMaskAddr(t *testing.T) {
 	cases := []struct {
-		ip         string
-		v4, v6     int
-		want       string
+		ip     string
+		v4, v6 int
+		want   string
 	}{
 		{"10.1.2.3", 24, 128, "10.1.2.0"},
 		{"10.1.2.3", 32, 128, "10.1.2.3"},

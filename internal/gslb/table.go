@@ -340,4 +340,3 @@ func toRR(r config.RecordInfo) dns.RR {
 	}
 	return nil
 }
-

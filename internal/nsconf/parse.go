@@ -12,7 +12,6 @@ import (
 
 	"github.com/gslbd/gslbd/internal/nserr"
 	"github.com/gslbd/gslbd/internal/schema"
-	"github.com/miekg/dns"
 )
 
 // MaxLine is the longest line the reader accepts; a longer line is an error
@@ -721,7 +720,7 @@ func checkFQDN(s string) (string, *nserr.Error) {
 		return "", nserr.New(nserr.ArgValBad, "empty domain name")
 	}
 	n := strings.TrimSuffix(strings.ToLower(s), ".")
-	if _, ok := dns.IsDomainName(n); !ok || len(n) > 253 || strings.Contains(n, "..") || n == "" || strings.HasPrefix(n, ".") {
+	if len(n) > 253 || strings.Contains(n, "..") || n == "" || strings.HasPrefix(n, ".") {
 		return "", nserr.New(nserr.ArgValBad, "%q is not a valid domain name", s)
 	}
 	for _, l := range strings.Split(n, ".") {

@@ -1,0 +1,42 @@
+# gslbd build and test targets. `make test` is what CI runs.
+GO ?= go
+FUZZTIME ?= 60s
+
+.PHONY: all build test vet fuzz fuzz-smoke bench demo clean
+
+all: build
+
+build:
+	$(GO) build -o bin/gslbd ./cmd/gslbd
+
+demo:
+	$(GO) run ./cmd/gslbd
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
+
+# Unit and integration tests with the race detector; leak checks run in
+# TestMain of the packages that start servers.
+test: vet
+	$(GO) test -race -timeout 20m ./...
+
+# Every fuzz target for FUZZTIME each (default 60 s). Minimisation is capped
+# so that a large interesting input does not eat the run.
+FUZZ_TARGETS = ./internal/nsconf:FuzzParse ./internal/config:FuzzConfig ./internal/gslb:FuzzServeDNS
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; \
+	done
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZTIME=10s
+
+bench:
+	$(GO) test ./internal/gslb -run '^$$' -bench . -benchtime 3s
+	bash bench/dns.sh
+
+clean:
+	rm -rf bin bench/out

@@ -1,0 +1,84 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// allowed lists, per package, the module packages it may import
+// (STYLE.md §2: imports point down only; nothing imports daemon).
+var allowed = map[string][]string{
+	"internal/nserr":     {},
+	"internal/schema":    {"internal/nserr"},
+	"internal/nsconf":    {"internal/schema", "internal/nserr"},
+	"internal/config":    {"internal/nsconf", "internal/schema", "internal/nserr"},
+	"internal/zone":      {},
+	"internal/health":    {},
+	"internal/gslb":      {"internal/config", "internal/zone", "internal/health"},
+	"internal/dnsserver": {},
+	"internal/dnstest":   {},
+	"internal/daemon":    {"internal/config", "internal/dnsserver", "internal/gslb", "internal/nsconf", "internal/health", "internal/zone", "internal/schema", "internal/nserr"},
+	"cmd/gslbd":          {"internal/config", "internal/daemon", "internal/nsconf"},
+}
+
+// thirdParty lists which non-stdlib modules a package may import.
+var thirdParty = map[string][]string{
+	"internal/zone":    {"github.com/miekg/dns"},
+	"internal/gslb":    {"github.com/miekg/dns"},
+	"internal/dnstest": {"github.com/miekg/dns"},
+	"internal/daemon":  {"github.com/miekg/dns"},
+}
+
+func TestLayout(t *testing.T) {
+	out, err := exec.Command("go", "list", "-json", "github.com/gslbd/gslbd/...").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const mod = "github.com/gslbd/gslbd/"
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for dec.More() {
+		var p struct {
+			ImportPath string
+			Imports    []string
+		}
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		rel := strings.TrimPrefix(p.ImportPath, mod)
+		if strings.HasPrefix(rel, "e2e") {
+			continue
+		}
+		for _, bad := range []string{"pkg/", "util", "common", "types", "models", "helpers"} {
+			if strings.Contains(rel, bad) {
+				t.Errorf("package %s: name %q is not allowed (STYLE.md §2)", rel, bad)
+			}
+		}
+		ok, known := allowed[rel]
+		if !known {
+			t.Errorf("package %s is not in the layout table: add it with its allowed imports", rel)
+			continue
+		}
+		for _, imp := range p.Imports {
+			switch {
+			case strings.HasPrefix(imp, mod):
+				dep := strings.TrimPrefix(imp, mod)
+				if !slices.Contains(ok, dep) {
+					t.Errorf("%s imports %s: not allowed", rel, dep)
+				}
+			case strings.Contains(strings.SplitN(imp, "/", 2)[0], "."):
+				allowedTP := false
+				for _, m := range thirdParty[rel] {
+					if strings.HasPrefix(imp, m) {
+						allowedTP = true
+					}
+				}
+				if !allowedTP {
+					t.Errorf("%s imports %s: third-party import not allowed here", rel, imp)
+				}
+			}
+		}
+	}
+}
