@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# DNS benchmark: gslbd's GSLB answers next to CoreDNS and Knot DNS serving
+# the same static zone, and PowerDNS Authoritative with Lua ifportup records
+# (enable-lua-records=shared, its fast mode). dnsperf on loopback; each
+# server pinned to core 0, dnsperf to core 1.
+#
+# Usage: bash bench/dns.sh [seconds per run, default 10]
+# Writes bench/out/results.md (the table for BENCHMARKS.md) and raw logs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DUR=${1:-10}
+OUT=$PWD/bench/out
+N=1000
+rm -rf "$OUT" && mkdir -p "$OUT"
+export PATH="/usr/local/go/bin:$HOME/go/bin:$PATH"
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need dnsperf || ! need knotd || ! need pdns_server || ! need taskset; then
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsperf knot pdns-server pdns-backend-bind util-linux python3 >/dev/null
+fi
+# Stop the Debian services the packages may have started; we run our own.
+(systemctl stop knot pdns 2>/dev/null || service knot stop 2>/dev/null || true) >/dev/null 2>&1
+pkill -x knotd 2>/dev/null || true
+pkill -x pdns_server 2>/dev/null || true
+COREDNS_VERSION=v1.12.4
+COREDNS=$OUT/../coredns-$COREDNS_VERSION
+if [ ! -x "$COREDNS" ]; then
+	tmp=$(mktemp -d)
+	GOBIN=$tmp go install github.com/coredns/coredns@$COREDNS_VERSION
+	mv "$tmp/coredns" "$COREDNS"
+fi
+go build -o "$OUT/gslbd" ./cmd/gslbd
+
+# --- data --------------------------------------------------------------
+# Static zone (same records for every server).
+{
+	echo '$ORIGIN static.bench.test.'
+	echo '@ 3600 IN SOA ns1.static.bench.test. hostmaster.static.bench.test. 1 3600 3 3600 5'
+	echo '@ 3600 IN NS ns1.static.bench.test.'
+	echo 'ns1 3600 IN A 127.0.0.1'
+	for i in $(seq 1 $N); do echo "h$i 3600 IN A 192.0.2.$((i % 250 + 1))"; done
+} > "$OUT/static.zone"
+# gslbd: the same static zone plus N GSLB domains (round robin over two
+# services) in gslb.bench.test.
+{
+	echo 'add service adns 127.0.0.1 ADNS 5301'
+	echo 'add gslb site dc1 127.0.0.1'
+	echo 'add gslb site dc2 REMOTE 127.0.0.2'
+	echo 'add gslb service a1 192.0.2.10 HTTP 80 -siteName dc1'
+	echo 'add gslb service a2 198.51.100.10 HTTP 80 -siteName dc2'
+	for i in $(seq 1 $N); do
+		echo "add gslb vserver gv$i HTTP -lbMethod ROUNDROBIN"
+		echo "bind gslb vserver gv$i -serviceName a1"
+		echo "bind gslb vserver gv$i -serviceName a2"
+		echo "bind gslb vserver gv$i -domainName g$i.gslb.bench.test -TTL 5"
+	done
+	echo 'add dns soaRec gslb.bench.test -originServer ns1.gslb.bench.test -contact hostmaster.gslb.bench.test'
+	echo 'add dns nsRec gslb.bench.test ns1.gslb.bench.test'
+	echo 'add dns addRec ns1.gslb.bench.test 127.0.0.1'
+	echo 'add dns soaRec static.bench.test -originServer ns1.static.bench.test -contact hostmaster.static.bench.test -serial 1 -minimum 5'
+	echo 'add dns nsRec static.bench.test ns1.static.bench.test'
+	echo 'add dns addRec ns1.static.bench.test 127.0.0.1'
+	for i in $(seq 1 $N); do echo "add dns addRec h$i.static.bench.test 192.0.2.$((i % 250 + 1))"; done
+} > "$OUT/gslbd.conf"
+"$OUT/gslbd" check "$OUT/gslbd.conf"
+# PowerDNS: N Lua ifportup records over two loopback listeners we start.
+{
+	echo '$ORIGIN lua.bench.test.'
+	echo '@ 3600 IN SOA ns1.lua.bench.test. hostmaster.lua.bench.test. 1 3600 3 3600 5'
+	echo '@ 3600 IN NS ns1.lua.bench.test.'
+	echo 'ns1 3600 IN A 127.0.0.1'
+	for i in $(seq 1 $N); do echo "g$i 5 IN LUA A \"ifportup(18080, {'127.0.0.1', '127.0.0.2'})\""; done
+} > "$OUT/lua.zone"
+for i in $(seq 1 $N); do echo "g$i.gslb.bench.test A"; done | shuf --random-source=<(yes) > "$OUT/q-gslb"
+for i in $(seq 1 $N); do echo "h$i.static.bench.test A"; done | shuf --random-source=<(yes) > "$OUT/q-static"
+for i in $(seq 1 $N); do echo "g$i.lua.bench.test A"; done | shuf --random-source=<(yes) > "$OUT/q-lua"
+
+# --- servers -----------------------------------------------------------
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+taskset -c 0 "$OUT/gslbd" run -config "$OUT/gslbd.conf" -log-level warn > "$OUT/gslbd.log" 2>&1 &
+PID_GSLBD=$!; PIDS+=($PID_GSLBD)
+
+cat > "$OUT/Corefile" <<CF
+static.bench.test:5302 {
+	bind 127.0.0.1
+	file $OUT/static.zone
+}
+CF
+(cd "$OUT" && exec taskset -c 0 "$COREDNS" -conf "$OUT/Corefile" -quiet > "$OUT/coredns.log" 2>&1) &
+PID_COREDNS=$!; PIDS+=($PID_COREDNS)
+
+mkdir -p "$OUT/knot"
+cat > "$OUT/knot.conf" <<KC
+server:
+    rundir: "$OUT/knot"
+    listen: 127.0.0.1@5303
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: "$OUT/knot"
+log:
+  - target: stderr
+    any: warning
+zone:
+  - domain: static.bench.test
+    file: "$OUT/static.zone"
+    zonefile-sync: -1
+    journal-content: none
+KC
+taskset -c 0 knotd -c "$OUT/knot.conf" > "$OUT/knot.log" 2>&1 &
+PID_KNOT=$!; PIDS+=($PID_KNOT)
+
+python3 -m http.server --bind 127.0.0.1 18080 >/dev/null 2>&1 & PIDS+=($!)
+python3 -m http.server --bind 127.0.0.2 18080 >/dev/null 2>&1 & PIDS+=($!)
+cat > "$OUT/named.conf" <<NC
+zone "lua.bench.test" { type master; file "$OUT/lua.zone"; };
+NC
+taskset -c 0 pdns_server --no-config --daemon=no --guardian=no --launch=bind --bind-config="$OUT/named.conf" \
+	--local-address=127.0.0.1 --local-port=5304 --enable-lua-records=shared --lua-health-checks-interval=1 \
+	--socket-dir="$OUT" --loglevel=3 --disable-syslog > "$OUT/pdns.log" 2>&1 &
+PID_PDNS=$!; PIDS+=($PID_PDNS)
+
+# Wait until every server answers (and PowerDNS's health checks have run).
+ready() { dig +tries=1 +time=1 @127.0.0.1 -p "$1" "$2" A +short 2>/dev/null | grep -q .; }
+for spec in "5301 g1.gslb.bench.test" "5302 h1.static.bench.test" "5303 h1.static.bench.test" "5304 g1.lua.bench.test"; do
+	set -- $spec
+	for _ in $(seq 1 100); do ready "$1" "$2" && break; sleep 0.2; done
+	ready "$1" "$2" || { echo "server on port $1 does not answer $2"; cat "$OUT"/*.log; exit 1; }
+done
+sleep 3
+
+# --- measurement -------------------------------------------------------
+perf() { # port queryfile extra-args... -> prints dnsperf output
+	local port=$1 q=$2; shift 2
+	taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$q" -l "$DUR" -c 10 -q 300 -t 2 "$@" 2>&1
+}
+field() { grep -E "$1" | head -1 | awk '{print $'"$2"'}'; }
+cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+HZ=$(getconf CLK_TCK)
+
+results=()
+run() { # name port queryfile pid
+	local name=$1 port=$2 q=$3 pid=$4
+	local out peak lost cpu0 cpu1 cpu half p99 avg
+	out=$(perf "$port" "$q"); echo "$out" > "$OUT/$name-peak.txt"
+	peak=$(echo "$out" | field 'Queries per second' 4); lost=$(echo "$out" | field 'Queries lost' 3)
+	cpu0=$(cputicks "$pid")
+	out=$(perf "$port" "$q" -Q 10000); echo "$out" > "$OUT/$name-10k.txt"
+	cpu1=$(cputicks "$pid")
+	cpu=$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$HZ" -v d="$DUR" 'BEGIN{printf "%.1f", (b-a)/hz/d*100}')
+	half=$(awk -v p="$peak" 'BEGIN{printf "%d", p/2}')
+	perf "$port" "$q" -Q "$half" -v > "$OUT/$name-half.txt"
+	p99=$(grep -E '^> ' "$OUT/$name-half.txt" | awk '{print $NF}' | sort -g | awk '{a[NR]=$1} END{printf "%.3f", a[int(NR*0.99)]*1000}')
+	avg=$(grep -E '^> ' "$OUT/$name-half.txt" | awk '{s+=$NF} END{printf "%.3f", s/NR*1000}')
+	results+=("| $name | $peak | $lost | $cpu | $half | $avg | $p99 |")
+	echo "$name: peak $peak qps (lost $lost), CPU at 10k qps ${cpu}%, at $half qps avg ${avg} ms p99 ${p99} ms"
+}
+run "gslbd GSLB (1,000 domains)" 5301 "$OUT/q-gslb" $PID_GSLBD
+run "gslbd static" 5301 "$OUT/q-static" $PID_GSLBD
+run "CoreDNS $COREDNS_VERSION static" 5302 "$OUT/q-static" $PID_COREDNS
+run "Knot $(knotd --version | awk '{print $4}') static" 5303 "$OUT/q-static" $PID_KNOT
+run "PowerDNS $(pdns_server --version 2>&1 | grep -o 'Server [0-9.]*' | awk '{print $2}') Lua ifportup (shared)" 5304 "$OUT/q-lua" $PID_PDNS
+
+{
+	echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)"
+	echo "Command: bash bench/dns.sh $DUR   (dnsperf $(dnsperf -h 2>&1 | grep -o 'Version [0-9.]*' | awk '{print $2}'), -c 10 -q 300, ${DUR}s per run; servers on core 0, dnsperf on core 1)"
+	echo
+	echo "| server | peak QPS | lost at peak | server CPU % of one core at 10,000 QPS | half-peak QPS | avg latency ms | p99 latency ms |"
+	echo "|---|---|---|---|---|---|---|"
+	printf '%s\n' "${results[@]}"
+} > "$OUT/results.md"
+cat "$OUT/results.md"
