@@ -1,6 +1,7 @@
 package gslb
 
 import (
+	"fmt"
 	"net/netip"
 	"os"
 	"strings"
@@ -239,5 +240,54 @@ func TestGSLBQueryDoesNotAllocate(t *testing.T) {
 	now := time.Now()
 	if n := testing.AllocsPerRun(1000, func() { e.ServeDNS(buf, q, client, false, now) }); n != 0 {
 		t.Fatalf("GSLB query: %v allocations, want 0", n)
+	}
+}
+
+func TestPersistenceTimeoutAndMask(t *testing.T) {
+	e := engine(t, `add gslb site s1 10.0.0.1
+add gslb service a1 192.0.2.1 HTTP 80 -siteName s1
+add gslb service a2 192.0.2.2 HTTP 80 -siteName s1
+add gslb vserver gv HTTP -lbMethod ROUNDROBIN -persistenceType SOURCEIP -persistenceId 1 -persistMask 255.255.255.0 -timeout 2
+bind gslb vserver gv -serviceName a1
+bind gslb vserver gv -serviceName a2
+bind gslb vserver gv -domainName p.test
+add service adns 127.0.0.1 ADNS 53
+`)
+	q := pack(t, dnsMsg("p.test", dns.TypeA))
+	ask := func(client string, now time.Time) string {
+		m := new(dns.Msg)
+		if err := m.Unpack(e.ServeDNS(nil, q, netip.MustParseAddr(client), false, now)); err != nil || len(m.Answer) != 1 {
+			t.Fatalf("bad reply %v %v", m, err)
+		}
+		return m.Answer[0].(*dns.A).A.String()
+	}
+	t0 := time.Now()
+	first := ask("10.9.9.1", t0)
+	// Same /24 (the persist mask): same service, and each hit refreshes the
+	// idle timeout.
+	for i := range 5 {
+		if got := ask(fmt.Sprintf("10.9.9.%d", 10+i), t0.Add(time.Duration(i)*time.Minute)); got != first {
+			t.Fatalf("same /24 at +%dm: got %s, want %s", i, got, first)
+		}
+	}
+	// Another client takes the next service in the rotation.
+	if other := ask("10.8.8.8", t0.Add(4*time.Minute)); other == first {
+		t.Fatalf("second client: got the same service %s; round robin should move on", other)
+	}
+	// A third client moves the rotation on once more, so that the next
+	// fresh choice is the service that is not first.
+	if third := ask("10.7.7.7", t0.Add(4*time.Minute)); third != first {
+		t.Fatalf("third client: got %s, want %s (round robin)", third, first)
+	}
+	// After more than -timeout (2 min) idle the entry has expired: the
+	// client is chosen afresh and gets the other service.
+	if got := ask("10.9.9.1", t0.Add(4*time.Minute+3*time.Minute)); got == first {
+		t.Fatalf("after the idle timeout: still %s, the entry did not expire", got)
+	}
+	if n := e.table.Load().persist.Len(t0.Add(20 * time.Minute)); n != 0 {
+		t.Fatalf("entries alive 20 minutes later: %d", n)
+	}
+	if n := e.table.Load().persist.Len(t0.Add(7 * time.Minute)); n != 1 {
+		t.Fatalf("entries alive right after the last hit: %d, want 1", n)
 	}
 }
