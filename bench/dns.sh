@@ -163,7 +163,7 @@ run() { # name port queryfile pid
 run "gslbd GSLB (1,000 domains)" 5301 "$OUT/q-gslb" $PID_GSLBD
 run "gslbd static" 5301 "$OUT/q-static" $PID_GSLBD
 run "CoreDNS $COREDNS_VERSION static" 5302 "$OUT/q-static" $PID_COREDNS
-run "Knot $(knotd --version | awk '{print $4}') static" 5303 "$OUT/q-static" $PID_KNOT
+run "Knot $(knotd --version | awk '{print $NF}') static" 5303 "$OUT/q-static" $PID_KNOT
 run "PowerDNS $(pdns_server --version 2>&1 | grep -o 'Server [0-9.]*' | awk '{print $2}') Lua ifportup (shared)" 5304 "$OUT/q-lua" $PID_PDNS
 
 {

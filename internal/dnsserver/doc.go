@@ -4,5 +4,6 @@
 // query into a response.
 //
 // It is on the hot path: no allocation per UDP query, nothing logged per
-// query. It imports only the standard library.
+// query. It imports the standard library and golang.org/x/sys/unix
+// (recvmmsg/sendmmsg on Linux).
 package dnsserver

@@ -35,9 +35,17 @@ type Options struct {
 	// TCPIOTimeout bounds reading the rest of a message once its first
 	// byte came, and writing a response (default 2s: slowloris defence).
 	TCPIOTimeout time.Duration
+	// PlainUDP makes UDP workers use one ReadFrom/WriteTo per packet
+	// instead of batched recvmmsg/sendmmsg on Linux (udp_linux.go says why
+	// batching is the default).
+	PlainUDP bool
 	// Logger for listener errors (nil: discard).
 	Logger *slog.Logger
 }
+
+// querySlot is the longest UDP query accepted; longer ones are dropped
+// (no real query comes near it: one question and an OPT record).
+const querySlot = 4096
 
 // Stats are counters for metrics.
 type Stats struct {
@@ -93,8 +101,11 @@ func (s *Server) ListenUDP(addr string) (*net.UDPConn, error) {
 }
 
 // ServeUDP serves an existing UDP socket (the caller may have made it)
-// until the socket or the server is closed.
+// until CloseUDP or Close.
 func (s *Server) ServeUDP(c *net.UDPConn) {
+	if !s.opts.PlainUDP && s.serveUDPBatched(c) {
+		return
+	}
 	s.mu.Lock()
 	s.closers = append(s.closers, c)
 	s.mu.Unlock()
@@ -119,6 +130,10 @@ func (s *Server) udpWorker(c *net.UDPConn) {
 			continue // transient (ICMP-induced errors on some systems)
 		}
 		s.Stats.UDPQueries.Add(1)
+		if n > querySlot {
+			s.Stats.Dropped.Add(1)
+			continue
+		}
 		resp := s.h.ServeDNS(out, buf[:n], from.Addr().Unmap(), false, time.Now())
 		if resp == nil {
 			s.Stats.Dropped.Add(1)

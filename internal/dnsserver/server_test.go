@@ -71,16 +71,49 @@ func closedWithin(c net.Conn, d time.Duration) bool {
 	return err == io.EOF
 }
 
+// TestUDP runs in both UDP modes: batched (recvmmsg/sendmmsg, the Linux
+// default) and plain.
 func TestUDP(t *testing.T) {
-	_, u, _ := serve(t, Options{})
-	c, _ := net.Dial("udp", u)
-	defer c.Close()
-	c.Write(query(7))
-	c.SetReadDeadline(time.Now().Add(3 * time.Second))
-	b := make([]byte, 512)
-	n, err := c.Read(b)
-	if err != nil || n != 19 || b[0] != 0 || b[1] != 7 || b[2]&0x80 == 0 {
-		t.Fatalf("got %x, %v", b[:n], err)
+	for _, plain := range []bool{false, true} {
+		t.Run(map[bool]string{false: "batched", true: "plain"}[plain], func(t *testing.T) {
+			s, u, _ := serve(t, Options{PlainUDP: plain})
+			c, _ := net.Dial("udp", u)
+			defer c.Close()
+			c.Write(query(7))
+			c.SetReadDeadline(time.Now().Add(3 * time.Second))
+			b := make([]byte, 512)
+			n, err := c.Read(b)
+			if err != nil || n != 19 || b[0] != 0 || b[1] != 7 || b[2]&0x80 == 0 {
+				t.Fatalf("got %x, %v", b[:n], err)
+			}
+			// A burst larger than one batch: every query answered once.
+			const burst = 200
+			for id := range burst {
+				c.Write(query(uint16(1000 + id)))
+			}
+			seen := map[uint16]bool{}
+			for len(seen) < burst {
+				c.SetReadDeadline(time.Now().Add(3 * time.Second))
+				n, err := c.Read(b)
+				if err != nil {
+					t.Fatalf("after %d of %d answers: %v (dropped %d)", len(seen), burst, err, s.Stats.Dropped.Load())
+				}
+				id := binary.BigEndian.Uint16(b[:n])
+				if seen[id] || id < 1000 || id >= 1000+burst {
+					t.Fatalf("unexpected or repeated answer %d", id)
+				}
+				seen[id] = true
+			}
+			// A query longer than 4096 bytes is dropped; the server goes on.
+			big := append(query(9), make([]byte, 5000)...)
+			c.Write(big)
+			c.Write(query(10))
+			c.SetReadDeadline(time.Now().Add(3 * time.Second))
+			n, err = c.Read(b)
+			if err != nil || binary.BigEndian.Uint16(b[:n]) != 10 {
+				t.Fatalf("after an oversized query: got %x, %v; want the answer to query 10", b[:n], err)
+			}
+		})
 	}
 }
 
