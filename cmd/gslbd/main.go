@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -88,11 +89,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gslbd: %v\n", err)
 		return 1
 	}
-	_, port, _ := strings.Cut(d.UDPAddr(), ":")
-	if i := strings.LastIndexByte(d.UDPAddr(), ':'); i >= 0 {
-		port = d.UDPAddr()[i+1:]
-	}
-	host := d.UDPAddr()[:len(d.UDPAddr())-len(port)-1]
+	host, port, _ := net.SplitHostPort(d.UDPAddr())
 	fmt.Fprintf(stdout, `gslbd demo is serving DNS on %s (UDP and TCP).
 Try, in another terminal:
   dig @%s -p %s app.demo.example          # GSLB answer (round robin over two data centres)

@@ -305,10 +305,6 @@ func (a *applier) addService() *nsconf.Error {
 	case !s.Args.Has("siteName"):
 		return a.errf(nserr.SiteRequired, "gslb service %q: -siteName is required", name)
 	}
-	if cname && s.Type == "" {
-		// NetScaler gives CNAME services the type ANY.
-		s.Type = ""
-	}
 	c.Services.Put(name, s)
 	return nil
 }

@@ -224,49 +224,24 @@ func (c *Config) Clone() *Config {
 	n.Services = cloneTable(&c.Services, func(s *Service) *Service {
 		x := *s
 		x.Args = s.Args.clone()
-		x.Monitors = slices.Clone(s.Monitors)
+		x.Monitors = cloneMonitors(s.Monitors)
 		x.Views = slices.Clone(s.Views)
-		for i := range x.Monitors {
-			x.Monitors[i].Args = s.Monitors[i].Args.clone()
-		}
 		return &x
 	})
 	n.ServiceGroups = cloneTable(&c.ServiceGroups, func(g *ServiceGroup) *ServiceGroup {
 		x := *g
 		x.Args = g.Args.clone()
-		x.Members = nil
-		for _, m := range g.Members {
-			mm := *m
-			mm.Args = m.Args.clone()
-			x.Members = append(x.Members, &mm)
-		}
-		x.Monitors = slices.Clone(g.Monitors)
+		x.Members = cloneEach(g.Members, func(m *Member) *Args { return &m.Args })
+		x.Monitors = cloneMonitors(g.Monitors)
 		return &x
 	})
 	n.VServers = cloneTable(&c.VServers, func(v *VServer) *VServer {
 		x := *v
 		x.Args = v.Args.clone()
-		x.Services, x.Groups, x.Domains, x.Policies = nil, nil, nil, nil
-		for _, b := range v.Services {
-			bb := *b
-			bb.Args = b.Args.clone()
-			x.Services = append(x.Services, &bb)
-		}
-		for _, b := range v.Groups {
-			bb := *b
-			bb.Args = b.Args.clone()
-			x.Groups = append(x.Groups, &bb)
-		}
-		for _, b := range v.Domains {
-			bb := *b
-			bb.Args = b.Args.clone()
-			x.Domains = append(x.Domains, &bb)
-		}
-		for _, b := range v.Policies {
-			bb := *b
-			bb.Args = b.Args.clone()
-			x.Policies = append(x.Policies, &bb)
-		}
+		x.Services = cloneEach(v.Services, func(b *ServiceBinding) *Args { return &b.Args })
+		x.Groups = cloneEach(v.Groups, func(b *GroupBinding) *Args { return &b.Args })
+		x.Domains = cloneEach(v.Domains, func(b *DomainBinding) *Args { return &b.Args })
+		x.Policies = cloneEach(v.Policies, func(b *PolicyBinding) *Args { return &b.Args })
 		return &x
 	})
 	n.Zones = cloneTable(&c.Zones, func(z *Zone) *Zone { x := *z; x.Args = z.Args.clone(); return &x })
@@ -277,6 +252,26 @@ func (c *Config) Clone() *Config {
 		n.Records = append(n.Records, &x)
 	}
 	return n
+}
+
+// cloneEach deep-copies a slice of bindings and their Args.
+func cloneEach[T any](in []*T, args func(*T) *Args) []*T {
+	var out []*T
+	for _, b := range in {
+		c := *b
+		a := args(&c)
+		*a = a.clone()
+		out = append(out, &c)
+	}
+	return out
+}
+
+func cloneMonitors(in []MonitorBinding) []MonitorBinding {
+	out := slices.Clone(in)
+	for i := range out {
+		out[i].Args = in[i].Args.clone()
+	}
+	return out
 }
 
 func cloneTable[T any](t *Table[T], f func(T) T) Table[T] {

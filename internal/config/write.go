@@ -123,28 +123,26 @@ func Write(out io.Writer, c *Config) error {
 		}
 		w.emit("add", "gslb service", pos, &s.Args)
 	}
+	// bind emits `bind <group> <owner> -<key> <value>` plus the binding's args.
+	bind := func(group, owner, key, value string, args Args) {
+		a := args.clone()
+		a.SetValue(key, value, nsconf.Pos{})
+		w.emit("bind", group, []string{owner}, &a)
+	}
 	for _, v := range c.VServers.All() {
 		for _, b := range v.Services {
-			args := b.Args.clone()
-			args.SetValue("serviceName", b.Service, b.Pos)
-			w.emit("bind", "gslb vserver", []string{v.Name}, &args)
+			bind("gslb vserver", v.Name, "serviceName", b.Service, b.Args)
 		}
 		for _, b := range v.Groups {
-			args := b.Args.clone()
-			args.SetValue("serviceGroupName", b.Group, b.Pos)
-			w.emit("bind", "gslb vserver", []string{v.Name}, &args)
+			bind("gslb vserver", v.Name, "serviceGroupName", b.Group, b.Args)
 		}
 	}
 	for _, v := range c.VServers.All() {
 		for _, b := range v.Domains {
-			args := b.Args.clone()
-			args.SetValue("domainName", b.Domain, b.Pos)
-			w.emit("bind", "gslb vserver", []string{v.Name}, &args)
+			bind("gslb vserver", v.Name, "domainName", b.Domain, b.Args)
 		}
 		for _, b := range v.Policies {
-			args := b.Args.clone()
-			args.SetValue("policyName", b.Policy, b.Pos)
-			w.emit("bind", "gslb vserver", []string{v.Name}, &args)
+			bind("gslb vserver", v.Name, "policyName", b.Policy, b.Args)
 		}
 	}
 	for _, z := range c.Zones.All() {
@@ -159,9 +157,7 @@ func Write(out io.Writer, c *Config) error {
 	}
 	for _, s := range c.Services.All() {
 		for _, m := range s.Monitors {
-			args := m.Args.clone()
-			args.SetValue("monitorName", m.Monitor, m.Pos)
-			w.emit("bind", "gslb service", []string{s.Name}, &args)
+			bind("gslb service", s.Name, "monitorName", m.Monitor, m.Args)
 		}
 		for _, v := range s.Views {
 			var args Args
@@ -171,9 +167,7 @@ func Write(out io.Writer, c *Config) error {
 	}
 	for _, g := range c.ServiceGroups.All() {
 		for _, m := range g.Monitors {
-			args := m.Args.clone()
-			args.SetValue("monitorName", m.Monitor, m.Pos)
-			w.emit("bind", "gslb serviceGroup", []string{g.Name}, &args)
+			bind("gslb serviceGroup", g.Name, "monitorName", m.Monitor, m.Args)
 		}
 	}
 	if len(c.Verbatim) > 0 {

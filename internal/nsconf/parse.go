@@ -257,18 +257,9 @@ func (p *parser) command(toks []Token) (*Cmd, bool) {
 	}
 	cmd.Spec = spec
 	cmd.Kind = spec.Key()
+	before := len(*p.errs)
 	p.args(cmd, rest[used:], toks[0].Col)
-	return cmd, len(*p.errs) == 0 || !p.failedOn(cmd)
-}
-
-// failedOn reports whether any error was recorded for this line.
-func (p *parser) failedOn(cmd *Cmd) bool {
-	for _, e := range *p.errs {
-		if e.Pos.Line == p.line && e.Pos.File == p.file {
-			return true
-		}
-	}
-	return false
+	return cmd, len(*p.errs) == before // a line with any error is not applied
 }
 
 // knownGSLBGroup reports whether w is (a prefix of) a gslb group that the
