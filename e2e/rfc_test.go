@@ -162,6 +162,21 @@ func TestEDNS(t *testing.T) {
 				t.Fatalf("reply OPT options: got %v, want none", o)
 			}
 		})
+		t.Run(string(proto)+"/unknown EDNS flags cleared", func(t *testing.T) {
+			m := dnstest.Msg("app.example.test", dns.TypeA, dnstest.EDNS(1232))
+			m.IsEdns0().Hdr.Ttl |= 0x7fff // every Z flag, not DO
+			r := dnstest.Exchange(t, proto, a, m)
+			if o := r.IsEdns0(); o == nil || o.Hdr.Ttl != 0 {
+				t.Fatalf("reply OPT TTL (ext-rcode, version, flags): got %#x, want 0", o.Hdr.Ttl)
+			}
+			// The same on the slow path (static data).
+			m = dnstest.Msg("ns1.example.test", dns.TypeA, dnstest.EDNS(1232))
+			m.IsEdns0().Hdr.Ttl |= 0x7fff
+			r = dnstest.Exchange(t, proto, a, m)
+			if o := r.IsEdns0(); o == nil || o.Hdr.Ttl != 0 {
+				t.Fatalf("slow path reply OPT TTL: got %#x, want 0", o.Hdr.Ttl)
+			}
+		})
 		t.Run(string(proto)+"/DO bit copied", func(t *testing.T) {
 			m := dnstest.Msg("app.example.test", dns.TypeA)
 			m.SetEdns0(1232, true)
