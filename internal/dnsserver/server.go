@@ -106,6 +106,11 @@ func (s *Server) ServeUDP(c *net.UDPConn) {
 	if !s.opts.PlainUDP && s.serveUDPBatched(c) {
 		return
 	}
+	s.startUDP(c, func() { s.udpWorker(c) })
+}
+
+// startUDP registers c for Close and runs UDPWorkers copies of worker.
+func (s *Server) startUDP(c io.Closer, worker func()) {
 	s.mu.Lock()
 	s.closers = append(s.closers, c)
 	s.mu.Unlock()
@@ -113,7 +118,7 @@ func (s *Server) ServeUDP(c *net.UDPConn) {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.udpWorker(c)
+			worker()
 		}()
 	}
 }

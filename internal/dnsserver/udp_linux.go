@@ -45,16 +45,7 @@ func (s *Server) serveUDPBatched(c *net.UDPConn) bool {
 	if err != nil {
 		return false
 	}
-	s.mu.Lock()
-	s.closers = append(s.closers, c)
-	s.mu.Unlock()
-	for range s.opts.UDPWorkers {
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			newBatchWorker(s).run(rc)
-		}()
-	}
+	s.startUDP(c, func() { newBatchWorker(s).run(rc) })
 	return true
 }
 
