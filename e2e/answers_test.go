@@ -144,3 +144,20 @@ bind gslb vserver gv -domainName mix.test -TTL %d
 		t.Fatalf("%d of %d answers failed or mixed two configurations", bad.Load(), queries.Load())
 	}
 }
+
+// TestIPv6Listener serves on [::1] (batched UDP reads IPv6 socket addresses).
+func TestIPv6Listener(t *testing.T) {
+	d, err := daemon.Start(daemon.Options{ConfigText: []byte(answersConf), Listen: []string{"[::1]:0"}})
+	if err != nil {
+		t.Fatalf("listen on [::1]: %v", err)
+	}
+	defer d.Close()
+	for _, proto := range dnstest.Protos {
+		for range 3 {
+			r := dnstest.Exchange(t, proto, addr(d, string(proto)), dnstest.Msg("six.test", dns.TypeAAAA))
+			if got := dnstest.Section(r.Answer); got != "six.test. 5 IN AAAA 2001:db8::10" {
+				t.Fatalf("%s over ::1: got %q", proto, got)
+			}
+		}
+	}
+}
