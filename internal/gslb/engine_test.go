@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/health"
 	"github.com/gslbd/gslbd/internal/nsconf"
 	"github.com/miekg/dns"
 )
@@ -289,5 +290,24 @@ add service adns 127.0.0.1 ADNS 53
 	}
 	if n := e.table.Load().persist.Len(t0.Add(7 * time.Minute)); n != 1 {
 		t.Fatalf("entries alive right after the last hit: %d, want 1", n)
+	}
+}
+
+// BenchmarkReport measures one health report with 1,000 vservers and
+// domains: every report rebuilds every decision and answer.
+func BenchmarkReport(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("add service adns 127.0.0.1 ADNS 53\nadd gslb site s1 127.0.0.1\n")
+	sb.WriteString("add gslb service a1 192.0.2.1 HTTP 80 -siteName s1\nadd gslb service a2 192.0.2.2 HTTP 80 -siteName s1\n")
+	for i := range 1000 {
+		fmt.Fprintf(&sb, "add gslb vserver v%d HTTP -lbMethod ROUNDROBIN\nbind gslb vserver v%d -serviceName a1\nbind gslb vserver v%d -serviceName a2\nbind gslb vserver v%d -domainName d%d.example.test\n", i, i, i, i, i)
+	}
+	e := engine(b, sb.String())
+	states := []health.State{health.Down, health.Up}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		e.Report(health.Report{Service: "a1", State: states[i%2]})
+		i++
 	}
 }
