@@ -21,7 +21,7 @@ var allowed = map[string][]string{
 	"internal/dnsserver": {},
 	"internal/dnstest":   {},
 	"internal/daemon":    {"internal/config", "internal/dnsserver", "internal/gslb", "internal/nsconf", "internal/health", "internal/zone", "internal/schema", "internal/nserr"},
-	"cmd/gslbd":          {"internal/config", "internal/daemon", "internal/nsconf"},
+	"cmd/gslbd":          {"internal/config", "internal/daemon", "internal/dnsserver", "internal/nsconf"},
 }
 
 // thirdParty lists which non-stdlib modules a package may import.

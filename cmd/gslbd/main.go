@@ -19,9 +19,11 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/gslbd/gslbd/internal/config"
 	"github.com/gslbd/gslbd/internal/daemon"
+	"github.com/gslbd/gslbd/internal/dnsserver"
 	"github.com/gslbd/gslbd/internal/nsconf"
 )
 
@@ -59,7 +61,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 const usage = `usage:
   gslbd                        run the built-in demo (DNS on 127.0.0.1:5353)
   gslbd demo [-print-config]   the same; -print-config prints its ns.conf
-  gslbd run -config ns.conf [-listen addr:port,...]
+  gslbd run -config ns.conf [-listen addr:port,...] [-tcp-max-conns n] [-tcp-idle-timeout d] [-tcp-io-timeout d]
   gslbd check ns.conf...       validate; exit 1 on any error
   gslbd fmt ns.conf            print in canonical form
 `
@@ -109,10 +111,14 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	var listen listFlag
 	fs.Var(&listen, "listen", "DNS address(es) host:port, overriding the ADNS services")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
+	var srv dnsserver.Options
+	fs.IntVar(&srv.TCPMaxConns, "tcp-max-conns", 1000, "concurrent TCP connections; more are closed at once")
+	fs.DurationVar(&srv.TCPIdleTimeout, "tcp-idle-timeout", 10*time.Second, "close a TCP connection idle this long")
+	fs.DurationVar(&srv.TCPIOTimeout, "tcp-io-timeout", 2*time.Second, "time to read the rest of a message or write an answer")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	d, err := daemon.Start(daemon.Options{ConfigPath: *path, Listen: listen, Logger: logger(stderr, *level)})
+	d, err := daemon.Start(daemon.Options{ConfigPath: *path, Listen: listen, Logger: logger(stderr, *level), Server: srv})
 	if err != nil {
 		printErr(stderr, err)
 		return 1
