@@ -233,7 +233,7 @@ func (p *parser) command(toks []Token) (*Cmd, bool) {
 		p.errf(toks[0].Col, nserr.ArgsTooFew, "%s: missing command group", verb)
 		return nil, false
 	}
-	group, used, amb := resolveGroup(verb, rest)
+	group, used, amb := resolveGroup(rest)
 	if amb != "" {
 		p.errf(rest[0].Col, nserr.CmdAmbiguous, "ambiguous command %q: %s", joinText(rest, 2), amb)
 		return nil, false
@@ -306,77 +306,50 @@ func (p *parser) resolveVerb(t Token) (string, bool) {
 	return "", false
 }
 
-// resolveGroup matches the words after the verb against the modelled groups,
-// exact words first, then unique prefixes. It returns the group, how many
-// tokens it used, and a non-empty string listing candidates when ambiguous.
-func resolveGroup(verb string, toks []Token) (string, int, string) {
-	type cand struct {
-		group string
-		n     int
-		exact int
-	}
-	var cands []cand
+// resolveGroup matches the words after the verb against the modelled
+// groups. A group whose every word is spelt out wins (the longest, so
+// "gslb service" is not taken for "gslb serviceGroup"); otherwise a unique
+// prefix match does. It returns the group and how many tokens it used, or
+// a list of candidates when the prefix is ambiguous.
+func resolveGroup(toks []Token) (group string, used int, ambiguous string) {
+	var exact, prefix []string
 	for _, g := range schema.Groups() {
 		words := strings.Fields(g)
 		if len(words) > len(toks) {
 			continue
 		}
-		exact := 0
-		ok := true
+		match, all := true, true
 		for i, w := range words {
-			t := strings.ToLower(toks[i].Text)
-			lw := strings.ToLower(w)
+			t, lw := strings.ToLower(toks[i].Text), strings.ToLower(w)
 			if toks[i].Quoted || toks[i].IsOption() || !strings.HasPrefix(lw, t) {
-				ok = false
+				match = false
 				break
 			}
-			if lw == t {
-				exact++
+			all = all && lw == t
+		}
+		switch {
+		case match && all:
+			exact = append(exact, g)
+		case match:
+			prefix = append(prefix, g)
+		}
+	}
+	words := func(g string) int { return len(strings.Fields(g)) }
+	switch {
+	case len(exact) > 0:
+		best := exact[0]
+		for _, g := range exact[1:] {
+			if words(g) > words(best) {
+				best = g
 			}
 		}
-		if ok {
-			cands = append(cands, cand{g, len(words), exact})
-		}
+		return best, words(best), ""
+	case len(prefix) == 1:
+		return prefix[0], words(prefix[0]), ""
+	case len(prefix) > 1:
+		return "", 0, strings.Join(prefix, ", ")
 	}
-	if len(cands) == 0 {
-		return "", 0, ""
-	}
-	// Prefer candidates whose every word matched exactly, then the longest
-	// match among those (so "gslb service" beats "gslb serviceGroup").
-	best := []cand{}
-	for _, c := range cands {
-		if c.exact == c.n {
-			best = append(best, c)
-		}
-	}
-	if len(best) == 0 {
-		best = cands
-		// A single-word group matched as prefix versus two-word groups: keep
-		// the candidates that consumed the most words only if unique.
-	}
-	if len(best) == 1 {
-		return best[0].group, best[0].n, ""
-	}
-	// Several exact matches can only differ in length ("service" vs a longer
-	// one); take the longest.
-	maxN, idx, dup := 0, -1, false
-	for i, c := range best {
-		if c.n > maxN {
-			maxN, idx, dup = c.n, i, false
-		} else if c.n == maxN {
-			dup = true
-		}
-	}
-	if !dup && best[idx].exact == best[idx].n {
-		return best[idx].group, best[idx].n, ""
-	}
-	var names []string
-	for _, c := range best {
-		names = append(names, c.group)
-	}
-	// Unmodelled groups sharing a first word ("lb vserver") are not ambiguous
-	// with modelled ones: only report when the prefix really matches several.
-	return "", 0, strings.Join(names, ", ")
+	return "", 0, ""
 }
 
 func (p *parser) args(cmd *Cmd, toks []Token, verbCol int) {

@@ -54,6 +54,10 @@ func TestQuotedDashIsAValue(t *testing.T) {
 func TestAbbreviations(t *testing.T) {
 	cases := []struct{ in, want string }{
 		{"ad gs vs v1 http -lbm round -ttl 5", ""}, // -ttl is not an add option
+		{"add serv x 10.0.0.1", ""},                // service or server
+		{"add gslb s x", ""},                       // site, service or serviceGroup
+		{"add gslb serviceg g HTTP -siteName s", "add gslb serviceGroup g HTTP -siteName s"},
+		{"rm gslb service s1", "rm gslb service s1"}, // exact beats the prefix of serviceGroup
 		{"ad gs vs v1 http -lbm round -backupLB leastc", "add gslb vserver v1 HTTP -lbMethod ROUNDROBIN -backupLBMethod LEASTCONNECTION"},
 		{"ADD GSLB SITE s1 10.0.0.1 -metricex DIS", "add gslb site s1 10.0.0.1 -metricExchange DISABLED"},
 		{"bind gslb vserver v -dom www.Example.COM. -TTL 5", "bind gslb vserver v -domainName www.example.com -TTL 5"},
