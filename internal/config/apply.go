@@ -495,28 +495,21 @@ func (a *applier) vserver() *nsconf.Error {
 	switch cmd.Spec.Verb {
 	case "set":
 		// -serviceName s -weight w changes a binding's weight; -domainName d
-		// with its options changes a domain binding.
+		// with its options changes a domain binding. Every check comes
+		// before any change, so a failed set changes nothing.
+		domainOpts := []string{"TTL", "backupIP", "cookieDomain", "cookieTimeout", "sitedomainTTL"}
+		var sb *ServiceBinding
 		if sn := cmd.Arg("serviceName"); sn != nil {
-			b := findServiceBinding(v, sn.Value())
-			if b == nil {
+			if sb = findServiceBinding(v, sn.Value()); sb == nil {
 				return a.errf(nserr.NoService, "gslb vserver %q: gslb service %q is not bound", name, sn.Value())
-			}
-			if w := cmd.Arg("weight"); w != nil {
-				b.Args.Set(*w)
 			}
 		} else if cmd.Has("weight") {
 			return a.errf(nserr.ArgPrereq, "gslb vserver %q: -weight needs -serviceName", name)
 		}
-		domainOpts := []string{"TTL", "backupIP", "cookieDomain", "cookieTimeout", "sitedomainTTL"}
+		var db *DomainBinding
 		if dn := cmd.Arg("domainName"); dn != nil {
-			d := findDomainBinding(v, dn.Value())
-			if d == nil {
+			if db = findDomainBinding(v, dn.Value()); db == nil {
 				return a.errf(nserr.DomainNotBound, "gslb vserver %q: domain %q is not bound", name, dn.Value())
-			}
-			for _, o := range domainOpts {
-				if x := cmd.Arg(o); x != nil {
-					d.Args.Set(*x)
-				}
 			}
 		} else {
 			for _, o := range domainOpts {
@@ -528,6 +521,14 @@ func (a *applier) vserver() *nsconf.Error {
 		if cmd.Has("dnsRecordType") && cmd.Get("dnsRecordType") != recordType(v) &&
 			(len(v.Services) > 0 || len(v.Domains) > 0 || len(v.Groups) > 0 || v.Args.Has("backupVServer")) {
 			return a.errf(nserr.Inval, "gslb vserver %q: -dnsRecordType cannot change while services, domains or a backup vserver are bound", name)
+		}
+		if w := cmd.Arg("weight"); sb != nil && w != nil {
+			sb.Args.Set(*w)
+		}
+		for _, o := range domainOpts {
+			if x := cmd.Arg(o); db != nil && x != nil {
+				db.Args.Set(*x)
+			}
 		}
 		a.merge(&v.Args, append(domainOpts, "serviceName", "weight", "domainName")...)
 	case "unset":

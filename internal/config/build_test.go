@@ -205,3 +205,30 @@ bind gslb serviceGroup g -monitorName m2 -weight 4
 		t.Fatal("the clone did not change")
 	}
 }
+
+// TestFailedSetChangesNothing: a set that fails on one argument applies
+// none of them.
+func TestFailedSetChangesNothing(t *testing.T) {
+	c, _, errs := load(t, base+"bind gslb vserver gv -serviceName a -weight 5\nbind gslb vserver gv -domainName x.test -TTL 5\n")
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	before := c.String()
+	for _, line := range []string{
+		"set gslb vserver gv -serviceName a -weight 9 -domainName nosuch.test -TTL 9",
+		"set gslb vserver gv -domainName x.test -TTL 9 -serviceName nosuch -weight 9",
+		"set gslb vserver gv -domainName x.test -TTL 9 -dnsRecordType AAAA",
+		"set gslb vserver gv -lbMethod ROUNDROBIN -weight 9",
+	} {
+		cmd, err := nsconf.ParseLine(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := c.Apply(cmd); e == nil {
+			t.Fatalf("%q: no error", line)
+		}
+		if after := c.String(); after != before {
+			t.Fatalf("%q failed but changed the configuration:\n%s", line, after)
+		}
+	}
+}
