@@ -21,6 +21,7 @@ bind gslb vserver gv -domainName other.gslb.test -TTL 9
 add dns zone example.test -proxyMode NO
 add dns soaRec example.test -originServer ns1.example.test -contact hostmaster.example.test -serial 7 -minimum 60 -TTL 300
 add dns nsRec example.test ns1.example.test
+add dns nsRec example.test ns2.example.test
 add dns addRec ns1.example.test 192.0.2.53
 add dns cnameRec www.example.test alias.example.test
 add dns cnameRec alias.example.test app.example.test
@@ -296,6 +297,15 @@ func TestHeaderHandling(t *testing.T) {
 				if r.Question[0].Name != name+"." || len(r.Answer) != 1 || r.Answer[0].Header().Name != name+"." {
 					t.Fatalf("%s %s: question %q answer %v", proto, name, r.Question[0].Name, r.Answer)
 				}
+			}
+		}
+	})
+	t.Run("every record of a static RRset keeps the question's case", func(t *testing.T) {
+		r := dnstest.Exchange(t, dnstest.UDP, d.UDPAddr(), dnstest.Msg("ExAmPlE.TeSt", dns.TypeTXT))
+		r2 := dnstest.Exchange(t, dnstest.UDP, d.UDPAddr(), dnstest.Msg("ExAmPlE.TeSt", dns.TypeNS))
+		for _, rr := range append(r.Answer, r2.Answer...) {
+			if rr.Header().Name != "ExAmPlE.TeSt." {
+				t.Fatalf("owner %q, want the question's spelling", rr.Header().Name)
 			}
 		}
 	})

@@ -104,13 +104,23 @@ func (t *table) lookup(q dns.Question, resp *dns.Msg, client netip.Addr, now tim
 	resp.Answer = res.Answer
 	resp.Ns = res.Ns
 	resp.Extra = append(res.Extra, resp.Extra...)
-	if len(resp.Answer) > 0 && resp.Answer[0].Header().Name == name && name != q.Name {
-		// Answer owner spelling follows the question (RFC 1034 §3.1 case
-		// preservation for 0x20 clients).
-		resp.Answer = append([]dns.RR(nil), resp.Answer...)
-		c := dns.Copy(resp.Answer[0])
-		c.Header().Name = q.Name
-		resp.Answer[0] = c
+	if name != q.Name {
+		// Owners equal to the question keep its spelling (RFC 1034 §3.1 case
+		// preservation, for 0x20 clients). Copies: the zone's records are shared.
+		var out []dns.RR
+		for i, rr := range resp.Answer {
+			if rr.Header().Name == name {
+				if out == nil {
+					out = append([]dns.RR(nil), resp.Answer...)
+				}
+				c := dns.Copy(rr)
+				c.Header().Name = q.Name
+				out[i] = c
+			}
+		}
+		if out != nil {
+			resp.Answer = out
+		}
 	}
 }
 
