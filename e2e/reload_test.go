@@ -111,3 +111,21 @@ func freePort(t *testing.T) int {
 	fmt.Sscanf(a[strings.LastIndexByte(a, ':')+1:], "%d", &p)
 	return p
 }
+
+// TestForeignADNSAddress: an appliance config names ADNS addresses of the
+// appliance; serving it here fails with a hint, and -listen overrides it.
+func TestForeignADNSAddress(t *testing.T) {
+	b, err := os.ReadFile("testdata/active-active.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = daemon.Start(daemon.Options{ConfigText: b})
+	if err == nil || !strings.Contains(err.Error(), "10.10.1.5:53") || !strings.Contains(err.Error(), "-listen") {
+		t.Fatalf("got %v, want a listen error naming 10.10.1.5:53 and -listen", err)
+	}
+	d := start(t, string(b)) // start() passes -listen 127.0.0.1:0
+	r := dnstest.Exchange(t, dnstest.UDP, d.UDPAddr(), dnstest.Msg("gateway.gslb.example.com", dns.TypeA))
+	if len(r.Answer) != 1 {
+		t.Fatalf("answer: %v", r)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"syscall"
 
 	"github.com/gslbd/gslbd/internal/config"
 	"github.com/gslbd/gslbd/internal/dnsserver"
@@ -205,14 +206,14 @@ func (d *Daemon) apply(ld *Loaded) error {
 		if k.tcp {
 			l, err := net.Listen("tcp", k.addr)
 			if err != nil {
-				return fail(fmt.Errorf("listen tcp %s: %w", k.addr, err))
+				return fail(listenErr("tcp", k.addr, err))
 			}
 			opened[k] = l
 			addrs = append(addrs, l.Addr())
 		} else {
 			pc, err := net.ListenPacket("udp", k.addr)
 			if err != nil {
-				return fail(fmt.Errorf("listen udp %s: %w", k.addr, err))
+				return fail(listenErr("udp", k.addr, err))
 			}
 			opened[k] = pc
 			addrs = append(addrs, pc.LocalAddr())
@@ -242,6 +243,15 @@ func (d *Daemon) apply(ld *Loaded) error {
 	d.current = ld
 	d.addrs = addrs
 	return nil
+}
+
+// listenErr explains the usual cause: the ADNS address of a configuration
+// brought from an appliance is not an address of this host.
+func listenErr(network, addr string, err error) error {
+	if errors.Is(err, syscall.EADDRNOTAVAIL) {
+		return fmt.Errorf("listen %s %s: %w (the ADNS service address is not on this host; give -listen host:port to serve elsewhere)", network, addr, err)
+	}
+	return fmt.Errorf("listen %s %s: %w", network, addr, err)
 }
 
 // listenPair opens UDP and TCP on the same free port.
