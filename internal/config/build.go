@@ -340,8 +340,6 @@ func (b *builder) services() map[string]*ServiceInfo {
 	return out
 }
 
-func methodOf(s string) Method { return Method(s) }
-
 func (b *builder) vservers(svcs map[string]*ServiceInfo) {
 	g := "gslb vserver"
 	persistIDs := map[int]string{}
@@ -350,7 +348,7 @@ func (b *builder) vservers(svcs map[string]*ServiceInfo) {
 		a := &v.Args
 		info := &VServerInfo{
 			Name: v.Name, Type: v.Type, RecordType: get(a, g, "dnsRecordType"),
-			Method: methodOf(get(a, g, "lbMethod")), BackupMethod: methodOf(a.Get("backupLBMethod")),
+			Method: Method(get(a, g, "lbMethod")), BackupMethod: Method(a.Get("backupLBMethod")),
 			NetmaskBits: maskBits(get(a, g, "netmask")), V6NetmaskBits: getInt(a, g, "v6netmasklen"),
 			PersistSourceIP: get(a, g, "persistenceType") == "SOURCEIP", PersistID: -1,
 			PersistMaskBits: maskBits(get(a, g, "persistMask")), V6PersistMaskBits: getInt(a, g, "v6persistmasklen"),

@@ -23,8 +23,7 @@ const (
 // LB round-robin reasons (NetScaler lbrrreason, docs §3.4).
 const (
 	rrNone       = 0
-	rrMEPDown    = 1
-	rrNoDecision = 12
+	rrNoDecision = 12 // no decision possible
 )
 
 // cand is an eligible service with its weight.
@@ -167,11 +166,7 @@ func plan(vs *config.VServerInfo, cands []cand, states map[string]svcState, now 
 		for j, x := range idx {
 			d.seq[j] = uint16(x)
 		}
-		if i > 0 {
-			return d // backup method decided; the reason says why
-		}
-		d.reason, d.why = rrNone, ""
-		return d
+		return d // with i > 0 the backup method decided and the reason says why
 	}
 	d.method = config.RoundRobin
 	d.seq = weightedSequence(cands)

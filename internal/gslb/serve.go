@@ -210,8 +210,7 @@ func (t *table) answerFast(dst, q []byte, f *fastQuery, d *domainEntry, client n
 	if f.edns {
 		ar = 1
 	}
-	resp := append(dst[:0], q[0], q[1], byte(flags>>8), byte(flags), 0, 1, byte(an>>8), byte(an), byte(ns>>8), byte(ns), 0, byte(ar))
-	resp = append(resp, q[12:f.qEnd]...)
+	resp := appendHead(dst[:0], q, f.qEnd, flags, an, ns, ar)
 	if an > 0 {
 		resp = append(resp, blk.b...)
 	} else if ns > 0 {
@@ -223,13 +222,19 @@ func (t *table) answerFast(dst, q []byte, f *fastQuery, d *domainEntry, client n
 	if len(resp) > t.maxSize(tcp, f.edns, f.udpSize) {
 		// RFC 2181 §9: set TC and drop the sections that do not fit; the
 		// client retries over TCP.
-		resp = append(resp[:0], q[0], q[1], byte((flags|flagTC)>>8), byte(flags|flagTC), 0, 1, 0, 0, 0, 0, 0, byte(ar))
-		resp = append(resp, q[12:f.qEnd]...)
+		resp = appendHead(resp[:0], q, f.qEnd, flags|flagTC, 0, 0, ar)
 		if f.edns {
 			resp = appendOPT(resp, t.maxUDP, f.do)
 		}
 	}
 	return resp, true
+}
+
+// appendHead writes the header (the query's ID, these flags and counts,
+// one question) and the query's question section as sent.
+func appendHead(b, q []byte, qEnd int, flags, an, ns, ar uint16) []byte {
+	b = append(b, q[0], q[1], byte(flags>>8), byte(flags), 0, 1, byte(an>>8), byte(an), byte(ns>>8), byte(ns), 0, byte(ar))
+	return append(b, q[12:qEnd]...)
 }
 
 // appendOPT adds our OPT record: version 0, our buffer size, the DO bit

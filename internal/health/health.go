@@ -39,7 +39,6 @@ const (
 	Bandwidth                  // kbit/s
 	Packets                    // packets/s
 	Load                       // custom load (LOAD monitor), 0-100
-	numMetrics
 )
 
 func (m Metric) String() string {

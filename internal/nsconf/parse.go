@@ -554,10 +554,6 @@ func (p *parser) positionals(cmd *Cmd, toks []Token, verbCol int) {
 	}
 }
 
-// CheckValue validates and normalises one value for an argument. NITRO
-// uses it for JSON fields.
-func CheckValue(a *schema.Arg, s string) (string, *nserr.Error) { return checkValue(a, s) }
-
 func checkValue(a *schema.Arg, s string) (string, *nserr.Error) {
 	switch a.Kind {
 	case schema.Flag:

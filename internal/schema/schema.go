@@ -466,9 +466,6 @@ func Lookup(verb, group string) *Command {
 	return byKey[strings.ToLower(verb+" "+group)]
 }
 
-// Commands returns every modelled command, in table order.
-func Commands() []*Command { return commands }
-
 // Verbs lists every verb the CLI knows, modelled or not, so that prefixes
 // ("sh" for show) resolve as on the appliance.
 var Verbs = []string{"add", "rm", "set", "unset", "bind", "unbind", "enable", "disable", "show", "stat",

@@ -1,7 +1,6 @@
 package zone
 
 import (
-	"sort"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -80,16 +79,6 @@ func parent(name string) string {
 
 // Add puts a zone in the set, replacing one with the same apex.
 func (s *Set) Add(z *Zone) { s.zones[z.Apex] = z }
-
-// Zones returns the zones, sorted by apex.
-func (s *Set) Zones() []*Zone {
-	out := make([]*Zone, 0, len(s.zones))
-	for _, z := range s.zones {
-		out = append(out, z)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Apex < out[j].Apex })
-	return out
-}
 
 // Find returns the zone with the longest apex that contains name
 // (canonical form), or nil.
