@@ -159,12 +159,11 @@ func (s *Set) Lookup(qname string, qtype uint16, dyn Dynamic) Result {
 			wildcard = true
 		}
 		if n.dynamic && dyn != nil {
-			if qtype != dns.TypeCNAME || hop > 0 {
-				rrs := dyn(name, qtype)
-				if len(rrs) > 0 {
-					res.Answer = append(res.Answer, rrs...)
-					return res
-				}
+			// The callback answers only the types its name serves (nil
+			// otherwise), so it is asked for every type.
+			if rrs := dyn(name, qtype); len(rrs) > 0 {
+				res.Answer = append(res.Answer, rrs...)
+				return res
 			}
 			if rrs, ok := n.rrsets[qtype]; ok {
 				res.Answer = append(res.Answer, rrs...)
