@@ -122,6 +122,8 @@ func plan(vs *config.VServerInfo, cands []cand, states map[string]svcState, now 
 	if vs.BackupMethod != "" && vs.BackupMethod != vs.Method {
 		methods = append(methods, vs.BackupMethod)
 	}
+	// Round robin always decides: it ends every list.
+	methods = append(methods, config.RoundRobin)
 	for i, m := range methods {
 		switch m {
 		case config.RoundRobin:
@@ -166,11 +168,9 @@ func plan(vs *config.VServerInfo, cands []cand, states map[string]svcState, now 
 		for j, x := range idx {
 			d.seq[j] = uint16(x)
 		}
-		return d // with i > 0 the backup method decided and the reason says why
+		return d // with i > 0 a fallback decided and the reason says why
 	}
-	d.method = config.RoundRobin
-	d.seq = weightedSequence(cands)
-	return d
+	panic("unreachable: round robin ends the method list")
 }
 
 // weightedSequence is smooth weighted round robin (as nginx): each service

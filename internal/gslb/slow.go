@@ -37,9 +37,10 @@ func (t *table) slow(dst, q []byte, client netip.Addr, tcp bool, now time.Time) 
 		}
 	}
 	udpSize := uint16(0)
+	var ro *dns.OPT
 	if opt != nil {
 		udpSize = opt.UDPSize()
-		ro := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
+		ro = &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
 		ro.SetUDPSize(uint16(t.maxUDP))
 		ro.SetDo(opt.Do())
 		resp.Extra = append(resp.Extra, ro)
@@ -61,7 +62,10 @@ func (t *table) slow(dst, q []byte, client netip.Addr, tcp bool, now time.Time) 
 	resp.Truncate(size)
 	out, err := resp.PackBuffer(dst[:cap(dst)])
 	if err != nil {
-		resp.Answer, resp.Ns, resp.Extra = nil, nil, resp.Extra[:min(len(resp.Extra), 1)]
+		resp.Answer, resp.Ns, resp.Extra = nil, nil, nil
+		if ro != nil {
+			resp.Extra = append(resp.Extra, ro)
+		}
 		resp.Rcode = dns.RcodeServerFailure
 		if out, err = resp.PackBuffer(dst[:cap(dst)]); err != nil {
 			return nil
