@@ -558,10 +558,7 @@ func (b *builder) zones() {
 			// configs) are kept but not served.
 			continue
 		}
-		ttl := uint32(getInt(&r.Args, "dns "+r.Kind, "TTL"))
-		if !r.Args.Has("TTL") {
-			ttl = 3600
-		}
+		ttl := uint32(getInt(&r.Args, "dns "+r.Kind, "TTL")) // schema default 3600
 		add := func(typ string, data ...string) {
 			z.Records = append(z.Records, RecordInfo{Type: typ, Name: r.Name, TTL: ttl, Data: data})
 			if typ != "CNAME" {
