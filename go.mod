@@ -9,4 +9,7 @@ require (
 	golang.org/x/sys v0.47.0
 )
 
-require golang.org/x/net v0.57.0 // indirect
+require (
+	github.com/gosnmp/gosnmp v1.47.0 // indirect
+	golang.org/x/net v0.57.0 // indirect
+)

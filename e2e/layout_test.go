@@ -20,7 +20,9 @@ var allowed = map[string][]string{
 	"internal/gslb":      {"internal/config", "internal/zone", "internal/health"},
 	"internal/dnsserver": {},
 	"internal/dnstest":   {},
-	"internal/daemon":    {"internal/config", "internal/dnsserver", "internal/gslb", "internal/nsconf", "internal/health", "internal/zone", "internal/schema", "internal/nserr"},
+	"internal/monitor":   {"internal/config", "internal/health"},
+	"internal/load":      {"internal/config", "internal/health"},
+	"internal/daemon":    {"internal/config", "internal/dnsserver", "internal/gslb", "internal/nsconf", "internal/health", "internal/zone", "internal/schema", "internal/nserr", "internal/monitor", "internal/load"},
 	"cmd/gslbd":          {"internal/config", "internal/daemon", "internal/dnsserver", "internal/nsconf"},
 }
 
@@ -31,6 +33,8 @@ var thirdParty = map[string][]string{
 	"internal/gslb":      {"github.com/miekg/dns"},
 	"internal/dnstest":   {"github.com/miekg/dns"},
 	"internal/daemon":    {"github.com/miekg/dns"},
+	"internal/monitor":   {"github.com/miekg/dns", "github.com/gosnmp/gosnmp", "golang.org/x/net/icmp", "golang.org/x/net/ipv4", "golang.org/x/net/ipv6"},
+	"internal/load":      {"github.com/prometheus/common/expfmt", "github.com/prometheus/client_model/go"},
 }
 
 func TestLayout(t *testing.T) {

@@ -80,6 +80,7 @@ func metrics(d *daemon.Daemon, svc string, k health.Metric, v uint64, extra ...f
 		m = f(m)
 	}
 	d.Engine().Report(health.Report{Service: svc, Metrics: &m, Source: "test"})
+	d.Engine().Flush() // metric-only reports are applied within MetricRefresh; the test wants them now
 }
 
 func status(t *testing.T, d *daemon.Daemon, vs string) gslb.VServerStatus {
@@ -229,6 +230,7 @@ func TestStaleMetricsFallBack(t *testing.T) {
 		m := health.Metrics{At: old}.With(health.Connections, 1)
 		d.Engine().Report(health.Report{Service: svc, Metrics: &m})
 	}
+	d.Engine().Flush()
 	if s := status(t, d, "gv_lc"); s.LBRRReason != 12 {
 		t.Fatalf("an hour-old metric: got %+v, want fallback (reason 12)", s)
 	}

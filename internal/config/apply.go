@@ -209,6 +209,12 @@ func (a *applier) run() *nsconf.Error {
 		"enable gslb vserver", "disable gslb vserver", "bind gslb vserver", "unbind gslb vserver":
 		return a.vserver()
 
+	case "add lb monitor", "set lb monitor", "unset lb monitor", "rm lb monitor", "enable lb monitor",
+		"disable lb monitor", "bind lb monitor", "unbind lb monitor":
+		return a.monitorCmd()
+	case "add lb metricTable", "rm lb metricTable", "bind lb metricTable", "set lb metricTable", "unbind lb metricTable":
+		return a.metricTableCmd()
+
 	case "add dns zone":
 		name := a.pos("zoneName")
 		if _, ok := c.Zones.Get(name); ok {

@@ -71,6 +71,11 @@ func (b *builder) errf(pos nsconf.Pos, code nserr.Code, format string, args ...a
 	b.errs = append(b.errs, &nsconf.Error{Pos: pos, Code: code, Msg: fmt.Sprintf(format, args...)})
 }
 
+// warnf records something that works, but not as the file may expect.
+func (b *builder) warnf(pos nsconf.Pos, format string, args ...any) {
+	b.s.Warnings = append(b.s.Warnings, &nsconf.Error{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+}
+
 // Build checks the whole configuration and returns a frozen Snapshot, or
 // every problem found as an ErrorList.
 func Build(c *Config) (*Snapshot, error) {
@@ -78,6 +83,7 @@ func Build(c *Config) (*Snapshot, error) {
 	b.parameter()
 	owned := b.listeners()
 	b.sites(owned)
+	b.s.Monitors = b.monitors()
 	svcs := b.services()
 	b.vservers(svcs)
 	b.zones()
@@ -300,6 +306,9 @@ func (b *builder) services() map[string]*ServiceInfo {
 		mc, _ := strconv.ParseUint(get(&s.Args, g, "maxClient"), 10, 64)
 		info.MaxClient = mc
 		info.MaxBW, _ = strconv.ParseUint(s.Args.Get("maxBandwidth"), 10, 64)
+		info.Monitors = b.bindMonitors(b.s.Monitors, what, s.Monitors)
+		info.MonThreshold = getInt(&s.Args, g, "monThreshold")
+		info.Load = b.loadSource(&s.Args, what)
 		if h := s.Args.Get("hashId"); h != "" {
 			n, _ := strconv.ParseUint(h, 10, 32)
 			info.HashID = uint32(n)
@@ -309,6 +318,7 @@ func (b *builder) services() map[string]*ServiceInfo {
 	}
 	for _, grp := range b.c.ServiceGroups.All() {
 		what := fmt.Sprintf("gslb serviceGroup %q", grp.Name)
+		mons := b.bindMonitors(b.s.Monitors, what, grp.Monitors)
 		site := b.site(grp.Args.Get("siteName"))
 		if site == nil {
 			b.errf(grp.Pos, nserr.SiteNotFound, "%s: unknown site %q", what, grp.Args.Get("siteName"))
@@ -329,6 +339,8 @@ func (b *builder) services() map[string]*ServiceInfo {
 			if p := m.Args.Get("publicIP"); p != "" {
 				info.IP, _ = netip.ParseAddr(p)
 			}
+			info.Monitors = mons
+			info.MonThreshold = getInt(&grp.Args, "gslb serviceGroup", "monThreshold")
 			if h := m.Args.Get("hashId"); h != "" {
 				n, _ := strconv.ParseUint(h, 10, 32)
 				info.HashID = uint32(n)

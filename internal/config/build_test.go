@@ -175,6 +175,8 @@ func TestTenThousandErrors(t *testing.T) {
 func TestCloneIsDeep(t *testing.T) {
 	c, _, errs := load(t, base+`bind gslb vserver gv -serviceName a -weight 5
 bind gslb vserver gv -domainName x.test -TTL 5
+add lb monitor m1 TCP
+add lb monitor m2 HTTP -respCode 200-299
 bind gslb service a -monitorName m1 -weight 2
 add gslb serviceGroup g HTTP -siteName s1
 bind gslb serviceGroup g 192.0.2.50 80 -weight 3
@@ -198,6 +200,8 @@ bind gslb serviceGroup g -monitorName m2 -weight 4
 	v, _ := n.ServiceGroups.Get("g")
 	v.Members[0].Args.SetValue("weight", "8", nsconf.Pos{})
 	v.Monitors[0].Args.SetValue("weight", "8", nsconf.Pos{})
+	m, _ := n.Monitors.Get("m2")
+	m.Args.SetValue("interval", "9", nsconf.Pos{})
 	if after := c.String(); after != before {
 		t.Fatalf("the original changed with its clone:\n%s\n---\n%s", before, after)
 	}

@@ -85,8 +85,7 @@ type Site struct {
 	Pos  nsconf.Pos
 }
 
-// MonitorBinding binds an lb monitor to a GSLB service (accepted; monitors
-// arrive with the health-monitor issue).
+// MonitorBinding binds an lb monitor to a GSLB service or service group.
 type MonitorBinding struct {
 	Monitor string
 	Args    Args
@@ -201,6 +200,8 @@ type Config struct {
 	VServers      Table[*VServer]
 	Zones         Table[*Zone]
 	Records       []*Record
+	Monitors      Table[*Monitor]
+	MetricTables  Table[*MetricTable]
 	// Verbatim keeps commands gslbd does not model, re-emitted as written.
 	Verbatim []*nsconf.Cmd
 }
@@ -242,6 +243,20 @@ func (c *Config) Clone() *Config {
 		x.Groups = cloneEach(v.Groups, func(b *GroupBinding) *Args { return &b.Args })
 		x.Domains = cloneEach(v.Domains, func(b *DomainBinding) *Args { return &b.Args })
 		x.Policies = cloneEach(v.Policies, func(b *PolicyBinding) *Args { return &b.Args })
+		return &x
+	})
+	n.Monitors = cloneTable(&c.Monitors, func(m *Monitor) *Monitor {
+		x := *m
+		x.Args = m.Args.clone()
+		x.Metrics = slices.Clone(m.Metrics)
+		for i := range x.Metrics {
+			x.Metrics[i].Args = m.Metrics[i].Args.clone()
+		}
+		return &x
+	})
+	n.MetricTables = cloneTable(&c.MetricTables, func(t *MetricTable) *MetricTable {
+		x := *t
+		x.Metrics = slices.Clone(t.Metrics)
 		return &x
 	})
 	n.Zones = cloneTable(&c.Zones, func(z *Zone) *Zone { x := *z; x.Args = z.Args.clone(); return &x })

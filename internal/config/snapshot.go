@@ -3,6 +3,8 @@ package config
 import (
 	"net/netip"
 	"time"
+
+	"github.com/gslbd/gslbd/internal/nsconf"
 )
 
 // Method is a GSLB selection method (NetScaler -lbMethod).
@@ -43,6 +45,9 @@ type Snapshot struct {
 	Zones     []*ZoneInfo
 	Listeners []Listener
 	Param     Parameter
+	Monitors  map[string]*MonitorInfo // lower-case name -> monitor, built-ins included
+	// Warnings are things that work, but maybe not as the file expects.
+	Warnings []*nsconf.Error
 }
 
 // Parameter is the typed `gslb parameter` singleton.
@@ -90,6 +95,11 @@ type ServiceInfo struct {
 	Group     string // service group name for members
 	Monitored bool   // -healthMonitor YES (default)
 	MaxBW     uint64
+	// Monitors bound to the service (or its group); MonThreshold is the
+	// weight of UP monitors it needs (0: every enabled monitor must be UP).
+	Monitors     []MonitorRef
+	MonThreshold int
+	Load         LoadSource
 }
 
 // Binding is a service bound to a vserver.

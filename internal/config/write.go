@@ -155,6 +155,27 @@ func Write(out io.Writer, c *Config) error {
 			}
 		}
 	}
+	for _, m := range c.Monitors.All() {
+		verb := "add"
+		if m.Builtin {
+			verb = "set"
+		}
+		w.emit(verb, "lb monitor", []string{m.Name, m.Type}, &m.Args)
+		if m.Args.Get("state") == "DISABLED" && m.Builtin {
+			w.line("disable lb monitor " + nsconf.Quote(m.Name))
+		}
+	}
+	for _, t := range c.MetricTables.All() {
+		w.emit("add", "lb metricTable", []string{t.Name}, nil)
+		for _, m := range t.Metrics {
+			w.emit("bind", "lb metricTable", []string{t.Name, m.Metric, m.OID}, nil)
+		}
+	}
+	for _, m := range c.Monitors.All() {
+		for _, b := range m.Metrics {
+			bind("lb monitor", m.Name, "metric", b.Metric, b.Args)
+		}
+	}
 	for _, s := range c.Services.All() {
 		for _, m := range s.Monitors {
 			bind("gslb service", s.Name, "monitorName", m.Monitor, m.Args)

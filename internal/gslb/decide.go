@@ -54,11 +54,31 @@ type counter struct {
 	_ [56]byte
 }
 
-// svcState is what the engine knows of one service at run time.
+// svcState is what the engine knows of one service at run time. Each
+// metric keeps its own time, as different sources report different ones.
 type svcState struct {
 	state   health.State
 	reason  string
 	metrics health.Metrics
+	at      [health.NumMetrics]time.Time
+}
+
+// merge takes the metrics present in m.
+func (st *svcState) merge(m *health.Metrics) {
+	for k := range health.Metric(health.NumMetrics) {
+		if m.Present(k) {
+			st.metrics = st.metrics.With(k, m.Value(k))
+			st.at[k] = m.At
+		}
+	}
+	if m.Present(health.Load) {
+		st.metrics.Overloaded = m.Overloaded
+	}
+}
+
+// fresh reports whether metric k was measured within maxAge of now.
+func (st *svcState) fresh(k health.Metric, now time.Time, maxAge time.Duration) bool {
+	return st.metrics.Present(k) && now.Sub(st.at[k]) <= maxAge
 }
 
 // eligible reports whether a service can be answered.
@@ -66,8 +86,7 @@ func eligible(s *config.ServiceInfo, st svcState, now time.Time, maxAge time.Dur
 	if s.Disabled || st.state == health.Down || st.state == health.OutOfService {
 		return false
 	}
-	if s.MaxClient > 0 && st.metrics.Present(health.Connections) && now.Sub(st.metrics.At) <= maxAge &&
-		st.metrics.Connections >= s.MaxClient {
+	if s.MaxClient > 0 && st.fresh(health.Connections, now, maxAge) && st.metrics.Connections >= s.MaxClient {
 		return false
 	}
 	return true
@@ -98,12 +117,12 @@ func score(m config.Method, c cand, st svcState, now time.Time, maxAge time.Dura
 		return 0, false
 	}
 	mt := &st.metrics
-	if !mt.Present(k) || now.Sub(mt.At) > maxAge {
+	if !st.fresh(k, now, maxAge) {
 		return 0, false
 	}
 	v := float64(mt.Value(k))
 	if m == config.LeastResponseTime {
-		if !mt.Present(health.Connections) {
+		if !st.fresh(health.Connections, now, maxAge) {
 			return 0, false
 		}
 		// Seed: active connections x average response time. Deviation:
@@ -143,11 +162,26 @@ func plan(vs *config.VServerInfo, cands []cand, states map[string]svcState, now 
 		best := math.Inf(1)
 		var idx []int
 		missing := ""
+		// CUSTOMLOAD leaves out services whose LOAD monitor saw a metric
+		// reach its threshold, unless all of them did.
+		skipOver := false
+		if m == config.CustomLoad {
+			for _, c := range cands {
+				if st := states[key(c.svc.Name)]; !st.metrics.Overloaded {
+					skipOver = true
+					break
+				}
+			}
+		}
 		for j, c := range cands {
-			s, ok := score(m, c, states[key(c.svc.Name)], now, maxAge)
+			st := states[key(c.svc.Name)]
+			s, ok := score(m, c, st, now, maxAge)
 			if !ok {
 				missing = c.svc.Name
 				break
+			}
+			if skipOver && st.metrics.Overloaded {
+				continue
 			}
 			switch {
 			case s < best:

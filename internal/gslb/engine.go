@@ -26,6 +26,11 @@ type Options struct {
 	// treats it as missing and falls back (default 15s: three NetScaler
 	// default monitor intervals).
 	MetricMaxAge time.Duration
+	// MetricRefresh is the least time between two rebuilds caused only by
+	// new load metrics (default 500ms): thousands of services reporting
+	// every second cost one rebuild per period, not one per report. State
+	// changes rebuild at once.
+	MetricRefresh time.Duration
 }
 
 // Engine answers DNS queries for a configuration. It is safe for
@@ -48,6 +53,11 @@ type Engine struct {
 	persist    *persistTable
 	timer      *time.Timer
 	gen        uint64
+	// metricUsers are the services whose metrics can change a decision:
+	// bound to a vserver with a metric method, or with -maxClient.
+	metricUsers map[string]bool
+	lastBuild   time.Time
+	refresh     *time.Timer // pending metric-only rebuild
 }
 
 type hashCacheEntry struct {
@@ -63,6 +73,9 @@ func New(opts Options) *Engine {
 	}
 	if opts.MetricMaxAge == 0 {
 		opts.MetricMaxAge = 15 * time.Second
+	}
+	if opts.MetricRefresh == 0 {
+		opts.MetricRefresh = 500 * time.Millisecond
 	}
 	log := opts.Logger
 	if log == nil {
@@ -87,14 +100,31 @@ func (e *Engine) Load(s *config.Snapshot) {
 	defer e.mu.Unlock()
 	e.snap = s
 	e.zones = buildZones(s)
+	e.metricUsers = metricUsers(s)
 	e.rebuild(time.Now())
 }
 
-// Report takes health and load observations (health.Sink).
+// metricUsers lists the services whose load metrics matter to a decision.
+func metricUsers(s *config.Snapshot) map[string]bool {
+	out := map[string]bool{}
+	for _, vs := range s.VServers {
+		dyn := vs.Method.Dynamic() || vs.BackupMethod.Dynamic()
+		for _, b := range vs.Bindings {
+			if dyn || b.Service.MaxClient > 0 {
+				out[key(b.Service.Name)] = true
+			}
+		}
+	}
+	return out
+}
+
+// Report takes health and load observations (health.Sink). A state change
+// is in the answers when Report returns; new metrics are within
+// MetricRefresh (Flush applies them at once).
 func (e *Engine) Report(rs ...health.Report) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	changed := false
+	stateChanged, metricsChanged := false, false
 	for _, r := range rs {
 		k := key(r.Service)
 		st := e.states[k]
@@ -103,15 +133,36 @@ func (e *Engine) Report(rs ...health.Report) {
 				"reason", r.Reason, "source", r.Source)
 			st.state = r.State
 			st.reason = r.Reason
-			changed = true
+			stateChanged = true
 		}
 		if r.Metrics != nil {
-			st.metrics = *r.Metrics
-			changed = true
+			st.merge(r.Metrics)
+			metricsChanged = metricsChanged || e.metricUsers[k]
 		}
 		e.states[k] = st
 	}
-	if changed && e.snap != nil {
+	if e.snap == nil {
+		return
+	}
+	now := time.Now()
+	switch {
+	case stateChanged:
+		e.rebuild(now)
+	case metricsChanged && e.refresh == nil:
+		wait := e.lastBuild.Add(e.opts.MetricRefresh).Sub(now)
+		if wait <= 0 {
+			e.rebuild(now)
+			return
+		}
+		e.refresh = time.AfterFunc(wait, e.Flush)
+	}
+}
+
+// Flush applies metrics reported since the last rebuild now.
+func (e *Engine) Flush() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.snap != nil {
 		e.rebuild(time.Now())
 	}
 }
@@ -155,6 +206,11 @@ func (e *Engine) Status() []VServerStatus {
 // rebuild recomputes every decision and answer; e.mu is held.
 func (e *Engine) rebuild(now time.Time) {
 	e.gen++
+	e.lastBuild = now
+	if e.refresh != nil {
+		e.refresh.Stop()
+		e.refresh = nil
+	}
 	t := e.buildTable(now)
 	e.table.Store(t)
 	e.scheduleExpiry(t.nextExpiry)
@@ -186,6 +242,9 @@ func (e *Engine) Close() {
 	defer e.mu.Unlock()
 	if e.timer != nil {
 		e.timer.Stop()
+	}
+	if e.refresh != nil {
+		e.refresh.Stop()
 	}
 	e.snap = nil
 }

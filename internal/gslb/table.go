@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/health"
 	"github.com/gslbd/gslbd/internal/zone"
 	"github.com/miekg/dns"
 )
@@ -77,9 +78,13 @@ func (e *Engine) buildTable(now time.Time) *table {
 		}
 		own[key(vs.Name)] = cs
 	}
-	for _, st := range e.states {
-		if st.metrics.Has != 0 {
-			exp := st.metrics.At.Add(maxAge)
+	for k := range e.metricUsers {
+		st := e.states[k]
+		for m := range health.Metric(health.NumMetrics) {
+			if !st.metrics.Present(m) {
+				continue
+			}
+			exp := st.at[m].Add(maxAge)
 			if exp.After(now) && (t.nextExpiry.IsZero() || exp.Before(t.nextExpiry)) {
 				t.nextExpiry = exp
 			}

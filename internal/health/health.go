@@ -39,6 +39,7 @@ const (
 	Bandwidth                  // kbit/s
 	Packets                    // packets/s
 	Load                       // custom load (LOAD monitor), 0-100
+	NumMetrics                 // number of metrics
 )
 
 func (m Metric) String() string {
@@ -54,6 +55,9 @@ type Metrics struct {
 	Bandwidth    uint64
 	Packets      uint64
 	Load         uint64
+	// Overloaded is set by LOAD monitors when a metric reached its
+	// threshold: CUSTOMLOAD then prefers other services.
+	Overloaded bool
 }
 
 // With sets one metric and marks it present.

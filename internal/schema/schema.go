@@ -178,6 +178,11 @@ var gslbServiceArgs = []Arg{
 	{Name: "weight", NITRO: "weight", Kind: Int, Min: 1, Max: 100, Ops: OpSet,
 		Extra: &Arg{Name: "monitorName", NITRO: "monitor_name_svc", Kind: Name}},
 	n("td", "td", OpAdd, 0, 4094, ""),
+	// gslbd extension: where the service's load comes from (docs/monitors.md).
+	e("loadSource", "loadsource", aSUB, "NONE", "NONE", "HAPROXY", "NGINX", "ENVOY", "PROMETHEUS"),
+	s("loadURL", "loadurl", aSUB),
+	{Name: "loadFilter", NITRO: "loadfilter", Kind: String, List: true, Ops: aSUB},
+	timed("loadInterval", "loadinterval", "loadintervalunits", "2", 3600000),
 }
 
 // GSLB vserver arguments (docs §3.4).
@@ -307,6 +312,83 @@ var memberArgs = []Arg{
 	k(Flag, "passive", "passive", OpBind),
 }
 
+// MonitorTypes are the lb monitor types (docs §3.9). gslbd probes the ones in
+// ProbedMonitorTypes; the others are accepted and probed with a TCP connect
+// (a warning says so).
+var MonitorTypes = []string{"PING", "TCP", "HTTP", "TCP-ECV", "HTTP-ECV", "UDP-ECV", "DNS", "FTP", "LDNS-PING",
+	"LDNS-TCP", "LDNS-DNS", "RADIUS", "USER", "HTTP-INLINE", "SIP-UDP", "SIP-TCP", "LOAD", "FTP-EXTENDED", "SMTP",
+	"SNMP", "NNTP", "MYSQL", "MYSQL-ECV", "MSSQL-ECV", "ORACLE-ECV", "LDAP", "POP3", "CITRIX-XML-SERVICE",
+	"CITRIX-WEB-INTERFACE", "DNS-TCP", "RTSP", "ARP", "CITRIX-AG", "CITRIX-AAC-LOGINPAGE", "CITRIX-AAC-LAS",
+	"CITRIX-XD-DDC", "ND6", "CITRIX-WI-EXTENDED", "DIAMETER", "RADIUS_ACCOUNTING", "STOREFRONT", "APPC", "SMPP",
+	"CITRIX-XNC-ECV", "CITRIX-XDM", "CITRIX-STA-SERVICE", "CITRIX-STA-SERVICE-NHOP", "HTTP2", "MQTT"}
+
+// TimeUnits are the units a monitor time may carry (-interval 500 MSEC).
+var TimeUnits = []string{"SEC", "MSEC", "MIN"}
+
+func timed(name, nitro, unitNITRO, def string, max int64) Arg {
+	return Arg{Name: name, NITRO: nitro, Kind: Int, Min: 0, Max: max, Ops: aSUB, Default: def,
+		Extra: &Arg{Name: "units", NITRO: unitNITRO, Kind: Enum, Enum: TimeUnits}}
+}
+
+// lb monitor arguments (docs §3.9). Times are checked against their unit
+// when the configuration is built.
+var monitorArgs = []Arg{
+	e("LRTM", "lrtm", aSUB, "ENABLED"),
+	timed("deviation", "deviation", "units1", "", 20939000),
+	timed("interval", "interval", "units3", "5", 20940000),
+	timed("resptimeout", "resptimeout", "units4", "2", 20939000),
+	n("resptimeoutThresh", "resptimeoutthresh", aSUB, 0, 100, ""),
+	n("retries", "retries", aSUB, 1, 127, "3"),
+	n("failureRetries", "failureretries", aSUB, 0, 32, "0"),
+	n("alertRetries", "alertretries", aSUB, 0, 32, ""),
+	n("successRetries", "successretries", aSUB, 1, 32, "1"),
+	timed("downTime", "downtime", "units2", "30", 20939000),
+	k(IP, "destIP", "destip", aSUB),
+	n("destPort", "destport", aSUB, 0, 65535, ""),
+	e("state", "state", OpAdd, "ENABLED"),
+	e("reverse", "reverse", aSUB, "NO", yesNo...),
+	e("transparent", "transparent", aSUB, "NO", yesNo...),
+	e("ipTunnel", "iptunnel", aSUB, "NO", yesNo...),
+	e("tos", "tos", aSUB, "", yesNo...),
+	n("tosId", "tosid", aSUB, 1, 63, ""),
+	e("secure", "secure", aSUB, "NO", yesNo...),
+	s("sslProfile", "sslprofile", aSUB),
+	s("netProfile", "netprofile", aSUB),
+	s("httpRequest", "httprequest", aSUB),
+	{Name: "respCode", NITRO: "respcode", Kind: String, List: true, Ops: aSUB},
+	s("customHeaders", "customheaders", aSUB),
+	s("send", "send", aSUB),
+	s("recv", "recv", aSUB),
+	e("action", "action", aSUB, "", "NONE", "LOG", "DOWN"),
+	k(FQDN, "query", "query", aSUB),
+	e("queryType", "querytype", aSUB, "", "Address", "Zone", "AAAA"),
+	{Name: "IPAddress", NITRO: "ipaddress", Kind: IP, List: true, Ops: aSUB},
+	s("snmpOID", "Snmpoid", aSUB),
+	s("snmpCommunity", "snmpcommunity", aSUB),
+	n("snmpThreshold", "snmpthreshold", aSUB, 0, 4294967295, ""),
+	e("snmpVersion", "snmpversion", aSUB, "", "V1", "V2"),
+	k(Name, "metricTable", "metrictable", aSUB),
+	n("trofscode", "trofscode", aSUB, 0, 65535, ""),
+	s("trofsstring", "trofsstring", aSUB),
+	s("storename", "storename", aSUB),
+	e("storefrontacctservice", "storefrontacctservice", aSUB, "YES", yesNo...),
+	e("storefrontcheckbackendservices", "storefrontcheckbackendservices", aSUB, "NO", yesNo...),
+	// gslbd extension: verify the server certificate of secure probes
+	// (NetScaler never does; off by default for compatibility).
+	e("sslVerify", "sslverify", aSUB, "NO", yesNo...),
+	s("sslServerName", "sslservername", aSUB),
+}
+
+var monitorKey = pos(Name, "monitorName", "monitorname")
+var monitorType = Arg{Name: "type", NITRO: "type", Kind: Enum, Enum: MonitorTypes}
+
+// lb monitor metric binding (LOAD monitors).
+var monitorBindArgs = []Arg{
+	s("metric", "metric", OpBind|OpUnbind),
+	n("metricThreshold", "metricthreshold", OpBind, 0, 4294967295, ""),
+	n("metricWeight", "metricweight", OpBind, 1, 100, "1"),
+}
+
 var ttlArg = n("TTL", "ttl", aSUB, 0, 2147483647, "3600")
 
 func cmd(verb, group string, posArgs []Arg, opts []Arg) *Command {
@@ -382,6 +464,28 @@ var commands = []*Command{
 	cmd("rename", "gslb vserver", []Arg{vsKey, newName}, nil),
 	cmd("bind", "gslb vserver", []Arg{vsKey}, filter(OpBind, vserverBindArgs)),
 	cmd("unbind", "gslb vserver", []Arg{vsKey}, vserverUnbindArgs),
+
+	// lb monitor and lb metricTable (docs §3.9). Loose: type-specific
+	// options of types gslbd does not probe are kept as written.
+	loose(cmd("add", "lb monitor", []Arg{monitorKey, monitorType}, filter(OpAdd, monitorArgs))),
+	loose(cmd("set", "lb monitor", []Arg{monitorKey, monitorType}, filter(OpSet, monitorArgs))),
+	cmd("unset", "lb monitor", []Arg{monitorKey, monitorType}, filter(OpUnset, monitorArgs)),
+	cmd("rm", "lb monitor", []Arg{monitorKey, {Name: "type", NITRO: "type", Kind: Enum, Enum: MonitorTypes, Optional: true}}, nil),
+	cmd("enable", "lb monitor", []Arg{monitorKey}, nil),
+	cmd("disable", "lb monitor", []Arg{monitorKey}, nil),
+	// bind lb monitor <m> -metric ... (LOAD), or the legacy
+	// bind lb monitor <m> <serviceName> (stored as a service binding).
+	cmd("bind", "lb monitor", []Arg{monitorKey, {Name: "serviceName", NITRO: "servicename", Kind: Name, Optional: true}},
+		append(filter(OpBind, monitorBindArgs), e("monState", "state", OpBind, "ENABLED"), n("weight", "weight", OpBind, 1, 100, "1"))),
+	cmd("unbind", "lb monitor", []Arg{monitorKey, {Name: "serviceName", NITRO: "servicename", Kind: Name, Optional: true}},
+		filter(OpUnbind, monitorBindArgs)),
+	cmd("add", "lb metricTable", []Arg{pos(Name, "metricTable", "metrictable")}, nil),
+	cmd("rm", "lb metricTable", []Arg{pos(Name, "metricTable", "metrictable")}, nil),
+	cmd("bind", "lb metricTable", []Arg{pos(Name, "metricTable", "metrictable"), pos(String, "metric", "metric"),
+		pos(String, "snmpOID", "Snmpoid")}, nil),
+	cmd("set", "lb metricTable", []Arg{pos(Name, "metricTable", "metrictable"), pos(String, "metric", "metric"),
+		pos(String, "snmpOID", "Snmpoid")}, nil),
+	cmd("unbind", "lb metricTable", []Arg{pos(Name, "metricTable", "metrictable"), pos(String, "metric", "metric")}, nil),
 
 	// gslb parameter
 	cmd("set", "gslb parameter", nil, filter(OpSet, parameterArgs)),

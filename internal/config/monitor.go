@@ -1,0 +1,543 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gslbd/gslbd/internal/nsconf"
+	"github.com/gslbd/gslbd/internal/nserr"
+)
+
+// Monitor is an `lb monitor`. Built-in monitors exist without being added;
+// a `set lb monitor` on one stores it here with Builtin set.
+type Monitor struct {
+	Name    string
+	Type    string
+	Builtin bool
+	Args    Args
+	Metrics []MetricBinding // LOAD monitors: bind lb monitor m -metric ...
+	Pos     nsconf.Pos
+}
+
+// MetricBinding is `bind lb monitor <m> -metric <name> -metricThreshold n [-metricWeight n]`.
+type MetricBinding struct {
+	Metric string
+	Args   Args
+	Pos    nsconf.Pos
+}
+
+// MetricTable is `add lb metricTable` with its metric -> SNMP OID bindings.
+type MetricTable struct {
+	Name    string
+	Metrics []MetricOID
+	Pos     nsconf.Pos
+}
+
+// MetricOID maps a metric name to an SNMP OID.
+type MetricOID struct {
+	Metric string
+	OID    string
+	Pos    nsconf.Pos
+}
+
+// builtinMonitors are the monitors an appliance has without configuration
+// (docs §3.9), with their types.
+var builtinMonitors = []struct{ name, typ string }{
+	{"ping", "PING"}, {"tcp", "TCP"}, {"http", "HTTP"}, {"tcp-ecv", "TCP-ECV"}, {"http-ecv", "HTTP-ECV"},
+	{"udp-ecv", "UDP-ECV"}, {"dns", "DNS"}, {"ping-default", "PING"}, {"tcp-default", "TCP"},
+	{"ldns-ping", "LDNS-PING"}, {"ldns-tcp", "LDNS-TCP"}, {"ldns-dns", "LDNS-DNS"},
+}
+
+func builtinType(name string) (string, bool) {
+	for _, b := range builtinMonitors {
+		if strings.EqualFold(b.name, name) {
+			return b.typ, true
+		}
+	}
+	return "", false
+}
+
+// monitor returns a configured or built-in monitor. A built-in one not yet
+// changed is returned fresh (not stored) unless store is set.
+func (c *Config) monitor(name string, store bool) (*Monitor, bool) {
+	if m, ok := c.Monitors.Get(name); ok {
+		return m, true
+	}
+	typ, ok := builtinType(name)
+	if !ok {
+		return nil, false
+	}
+	m := &Monitor{Name: strings.ToLower(name), Type: typ, Builtin: true}
+	if store {
+		c.Monitors.Put(m.Name, m)
+	}
+	return m, true
+}
+
+// monitorCmd applies add/set/unset/rm/enable/disable/bind/unbind lb monitor.
+func (a *applier) monitorCmd() *nsconf.Error {
+	c, cmd := a.c, a.cmd
+	name := a.pos("monitorName")
+	typ := a.pos("type")
+	verb := cmd.Spec.Verb
+	if verb == "add" {
+		if _, ok := c.monitor(name, false); ok {
+			return a.errf(nserr.Exist, "lb monitor %q: already exists", name)
+		}
+		c.Monitors.Put(name, &Monitor{Name: name, Type: typ, Args: a.optArgs(), Pos: cmd.Pos})
+		return nil
+	}
+	m, ok := c.monitor(name, false)
+	if !ok {
+		return a.errf(nserr.NoEnt, "lb monitor %q: no such monitor", name)
+	}
+	if typ != "" && typ != m.Type {
+		return a.errf(nserr.ArgValBad, "lb monitor %q: is of type %s, not %s", name, m.Type, typ)
+	}
+	switch verb {
+	case "set":
+		m, _ = c.monitor(name, true)
+		a.merge(&m.Args)
+	case "unset":
+		m, _ = c.monitor(name, true)
+		a.unset(&m.Args)
+	case "enable":
+		m, _ = c.monitor(name, true)
+		m.Args.Unset("state")
+	case "disable":
+		m, _ = c.monitor(name, true)
+		m.Args.SetValue("state", "DISABLED", cmd.Pos)
+	case "rm":
+		if m.Builtin {
+			return a.errf(nserr.Inval, "lb monitor %q: built-in monitors cannot be removed", name)
+		}
+		if user := c.monitorUser(name); user != "" {
+			return a.errf(nserr.Inval, "lb monitor %q: still bound to %s; unbind it first", name, user)
+		}
+		c.Monitors.Delete(name)
+	case "bind", "unbind":
+		return a.monitorBind(m)
+	}
+	return nil
+}
+
+// monitorBind handles `bind lb monitor m -metric ...` and the legacy
+// `bind lb monitor m <serviceName>`.
+func (a *applier) monitorBind(m *Monitor) *nsconf.Error {
+	c, cmd := a.c, a.cmd
+	bind := cmd.Spec.Verb == "bind"
+	if svc := a.pos("serviceName"); svc != "" {
+		// Legacy form: the same as bind gslb service <svc> -monitorName <m>.
+		s, ok := c.Services.Get(svc)
+		if !ok {
+			return a.errf(nserr.NoService, "bind lb monitor %q: no such gslb service %q", m.Name, svc)
+		}
+		i := slices.IndexFunc(s.Monitors, func(b MonitorBinding) bool { return strings.EqualFold(b.Monitor, m.Name) })
+		switch {
+		case bind && i >= 0:
+			return a.errf(nserr.Exist, "gslb service %q: monitor %q already bound", svc, m.Name)
+		case bind:
+			args := a.optArgs()
+			s.Monitors = append(s.Monitors, MonitorBinding{Monitor: m.Name, Args: args, Pos: cmd.Pos})
+		case i < 0:
+			return a.errf(nserr.NoEnt, "gslb service %q: monitor %q is not bound", svc, m.Name)
+		default:
+			s.Monitors = slices.Delete(s.Monitors, i, i+1)
+		}
+		return nil
+	}
+	metric := cmd.Get("metric")
+	if metric == "" {
+		return a.errf(nserr.ArgMissing, "%s lb monitor %q: needs -metric or a service name", cmd.Spec.Verb, m.Name)
+	}
+	m, _ = c.monitor(m.Name, true)
+	i := slices.IndexFunc(m.Metrics, func(b MetricBinding) bool { return strings.EqualFold(b.Metric, metric) })
+	switch {
+	case bind && i >= 0:
+		return a.errf(nserr.Exist, "lb monitor %q: metric %q already bound", m.Name, metric)
+	case bind:
+		if !cmd.Has("metricThreshold") {
+			return a.errf(nserr.ArgMissing, "bind lb monitor %q: -metric needs -metricThreshold", m.Name)
+		}
+		args := a.optArgs()
+		args.Unset("metric")
+		m.Metrics = append(m.Metrics, MetricBinding{Metric: metric, Args: args, Pos: cmd.Pos})
+	case i < 0:
+		return a.errf(nserr.NoEnt, "lb monitor %q: metric %q is not bound", m.Name, metric)
+	default:
+		m.Metrics = slices.Delete(m.Metrics, i, i+1)
+	}
+	return nil
+}
+
+// monitorUser names an entity a monitor is bound to, or "".
+func (c *Config) monitorUser(name string) string {
+	for _, s := range c.Services.All() {
+		for _, b := range s.Monitors {
+			if strings.EqualFold(b.Monitor, name) {
+				return fmt.Sprintf("gslb service %q", s.Name)
+			}
+		}
+	}
+	for _, g := range c.ServiceGroups.All() {
+		for _, b := range g.Monitors {
+			if strings.EqualFold(b.Monitor, name) {
+				return fmt.Sprintf("gslb serviceGroup %q", g.Name)
+			}
+		}
+	}
+	return ""
+}
+
+// metricTableCmd applies add/rm/bind/set/unbind lb metricTable.
+func (a *applier) metricTableCmd() *nsconf.Error {
+	c, cmd := a.c, a.cmd
+	name := a.pos("metricTable")
+	t, ok := c.MetricTables.Get(name)
+	if cmd.Spec.Verb == "add" {
+		if ok {
+			return a.errf(nserr.Exist, "lb metricTable %q: already exists", name)
+		}
+		c.MetricTables.Put(name, &MetricTable{Name: name, Pos: cmd.Pos})
+		return nil
+	}
+	if !ok {
+		return a.errf(nserr.NoEnt, "lb metricTable %q: no such metric table", name)
+	}
+	metric := a.pos("metric")
+	i := slices.IndexFunc(t.Metrics, func(m MetricOID) bool { return strings.EqualFold(m.Metric, metric) })
+	switch cmd.Spec.Verb {
+	case "rm":
+		for _, m := range c.Monitors.All() {
+			if strings.EqualFold(m.Args.Get("metricTable"), name) {
+				return a.errf(nserr.Inval, "lb metricTable %q: used by lb monitor %q", name, m.Name)
+			}
+		}
+		c.MetricTables.Delete(name)
+	case "bind":
+		if i >= 0 {
+			return a.errf(nserr.Exist, "lb metricTable %q: metric %q already bound", name, metric)
+		}
+		t.Metrics = append(t.Metrics, MetricOID{Metric: metric, OID: a.pos("snmpOID"), Pos: cmd.Pos})
+	case "set":
+		if i < 0 {
+			return a.errf(nserr.NoEnt, "lb metricTable %q: metric %q is not bound", name, metric)
+		}
+		t.Metrics[i].OID = a.pos("snmpOID")
+	case "unbind":
+		if i < 0 {
+			return a.errf(nserr.NoEnt, "lb metricTable %q: metric %q is not bound", name, metric)
+		}
+		t.Metrics = slices.Delete(t.Metrics, i, i+1)
+	}
+	return nil
+}
+
+// MonitorInfo is a typed, checked lb monitor.
+type MonitorInfo struct {
+	Name           string
+	Type           string
+	Interval       time.Duration
+	RespTimeout    time.Duration
+	DownTime       time.Duration
+	Retries        int
+	FailureRetries int // 0: all of Retries must fail
+	SuccessRetries int
+	DestIP         netip.Addr // invalid: the service's address
+	DestPort       uint16     // 0: the service's port
+	Disabled       bool
+	Reverse        bool
+	Secure         bool
+	LRTM           bool
+	// HTTP: request line, extra header text, codes meaning UP.
+	HTTPRequest   string
+	CustomHeaders string
+	RespCodes     [][2]int
+	// ECV: payload and expected response (a regular expression).
+	Send string
+	Recv *regexp.Regexp
+	// DNS: name, type (A, SOA, AAAA) and addresses that must be answered.
+	Query     string
+	QueryType string
+	DNSAddrs  []netip.Addr
+	// SNMP / LOAD.
+	SNMPOID       string
+	SNMPCommunity string
+	SNMPVersion   string
+	SNMPThreshold uint64
+	Metrics       []MetricInfo
+	// STOREFRONT.
+	StoreName            string
+	StoreFrontAcct       bool
+	StoreFrontCheckBacks bool
+	// TLS for secure probes.
+	SSLVerify     bool
+	SSLServerName string
+	// Transition out of service (trofs).
+	TROFSCode   int
+	TROFSString string
+	// Probed is false for types gslbd does not implement: they are probed
+	// with a TCP connect.
+	Probed bool
+}
+
+// MetricInfo is one metric of a LOAD monitor with its SNMP OID.
+type MetricInfo struct {
+	Metric    string
+	OID       string
+	Threshold uint64 // 0 = the metric is ignored
+	Weight    int
+}
+
+// MonitorRef is a monitor bound to a service.
+type MonitorRef struct {
+	Monitor  *MonitorInfo
+	Weight   int
+	Disabled bool // -monState DISABLED
+}
+
+// LoadSource says where a service's load figures come from (gslbd extension).
+type LoadSource struct {
+	Kind     string // HAPROXY, NGINX, ENVOY, PROMETHEUS ("" = none)
+	URL      string
+	Filter   []string
+	Interval time.Duration
+}
+
+// ProbedMonitorTypes are the monitor types gslbd implements.
+var ProbedMonitorTypes = []string{"PING", "TCP", "HTTP", "TCP-ECV", "HTTP-ECV", "UDP-ECV", "DNS", "DNS-TCP",
+	"LDNS-PING", "LDNS-TCP", "LDNS-DNS", "STOREFRONT", "LOAD", "SNMP"}
+
+// duration reads a monitor time argument with its unit (default SEC).
+func (b *builder) duration(m *Monitor, name string) time.Duration {
+	g := "lb monitor"
+	v, ok := m.Args.Val(name)
+	n, _ := strconv.ParseInt(get(&m.Args, g, name), 10, 64)
+	unit := time.Second
+	max := int64(20940)
+	if ok {
+		switch v.Extra {
+		case "MSEC":
+			unit, max = time.Millisecond, 20940000
+		case "MIN":
+			unit, max = time.Minute, 349
+		}
+		if (n < 1 && name != "deviation") || n > max {
+			b.errf(v.Pos, nserr.ArgValBad, "lb monitor %q: -%s %d %s is out of range (1-%d)", m.Name, name, n,
+				strings.ToUpper(cmp(v.Extra, "SEC")), max)
+		}
+	}
+	return time.Duration(n) * unit
+}
+
+func cmp(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// monitors types every monitor that is configured or bound.
+func (b *builder) monitors() map[string]*MonitorInfo {
+	out := map[string]*MonitorInfo{}
+	for _, bi := range builtinMonitors {
+		if _, ok := b.c.Monitors.Get(bi.name); !ok {
+			out[bi.name] = b.monitor(&Monitor{Name: bi.name, Type: bi.typ, Builtin: true})
+		}
+	}
+	for _, m := range b.c.Monitors.All() {
+		out[key(m.Name)] = b.monitor(m)
+	}
+	return out
+}
+
+func (b *builder) monitor(m *Monitor) *MonitorInfo {
+	g := "lb monitor"
+	a := &m.Args
+	what := fmt.Sprintf("lb monitor %q", m.Name)
+	mi := &MonitorInfo{Name: m.Name, Type: m.Type,
+		Interval: b.duration(m, "interval"), RespTimeout: b.duration(m, "resptimeout"), DownTime: b.duration(m, "downTime"),
+		Retries: getInt(a, g, "retries"), FailureRetries: getInt(a, g, "failureRetries"),
+		SuccessRetries: getInt(a, g, "successRetries"), Disabled: a.Get("state") == "DISABLED",
+		Reverse: enabled(a, g, "reverse"), Secure: enabled(a, g, "secure"), LRTM: enabled(a, g, "LRTM"),
+		HTTPRequest: a.Get("httpRequest"), CustomHeaders: a.Get("customHeaders"), Send: a.Get("send"),
+		Query: a.Get("query"), QueryType: a.Get("queryType"),
+		SNMPOID: a.Get("snmpOID"), SNMPCommunity: a.Get("snmpCommunity"), SNMPVersion: a.Get("snmpVersion"),
+		StoreName: a.Get("storename"), StoreFrontAcct: enabled(a, g, "storefrontacctservice"),
+		StoreFrontCheckBacks: enabled(a, g, "storefrontcheckbackendservices"),
+		SSLVerify:            enabled(a, g, "sslVerify"), SSLServerName: a.Get("sslServerName"),
+		TROFSCode: getInt(a, g, "trofscode"), TROFSString: a.Get("trofsstring"),
+		Probed: slices.Contains(ProbedMonitorTypes, m.Type)}
+	if mi.RespTimeout >= mi.Interval {
+		b.errf(cmp2(a.Pos("resptimeout"), m.Pos), nserr.ArgValBad, "%s: -resptimeout (%s) must be less than -interval (%s)",
+			what, mi.RespTimeout, mi.Interval)
+	}
+	if ip := a.Get("destIP"); ip != "" {
+		mi.DestIP, _ = netip.ParseAddr(ip)
+	}
+	mi.DestPort = uint16(getInt(a, g, "destPort"))
+	if th := a.Get("snmpThreshold"); th != "" {
+		mi.SNMPThreshold, _ = strconv.ParseUint(th, 10, 64)
+	}
+	if v, ok := a.Val("respCode"); ok {
+		for _, c := range v.Values {
+			lo, hi, found := strings.Cut(c, "-")
+			l, err1 := strconv.Atoi(lo)
+			h, err2 := l, error(nil)
+			if found {
+				h, err2 = strconv.Atoi(hi)
+			}
+			if err1 != nil || err2 != nil || l < 100 || h > 599 || h < l {
+				b.errf(v.Pos, nserr.ArgValBad, "%s: -respCode %q is not a code or range of codes (100-599)", what, c)
+				continue
+			}
+			mi.RespCodes = append(mi.RespCodes, [2]int{l, h})
+		}
+	}
+	if r := a.Get("recv"); r != "" {
+		re, err := regexp.Compile(r)
+		if err != nil {
+			b.errf(a.Pos("recv"), nserr.ArgValBad, "%s: -recv is not a valid regular expression: %v", what, err)
+		} else {
+			mi.Recv = re
+		}
+	}
+	if v, ok := a.Val("IPAddress"); ok {
+		for _, s := range v.Values {
+			ip, _ := netip.ParseAddr(s)
+			mi.DNSAddrs = append(mi.DNSAddrs, ip)
+		}
+	}
+	switch m.Type {
+	case "HTTP":
+		if mi.HTTPRequest == "" {
+			mi.HTTPRequest = "HEAD /"
+		}
+		if mi.RespCodes == nil {
+			mi.RespCodes = [][2]int{{200, 200}}
+		}
+	case "DNS", "DNS-TCP", "LDNS-DNS":
+		if mi.Query == "" && !m.Builtin {
+			b.errf(m.Pos, nserr.ArgMissing, "%s: a %s monitor needs -query", what, m.Type)
+		}
+		if mi.Query == "" {
+			mi.Query = "."
+		}
+		if mi.QueryType == "" {
+			mi.QueryType = "Address"
+		}
+	case "STOREFRONT":
+		if mi.StoreName == "" {
+			b.errf(m.Pos, nserr.ArgMissing, "%s: a STOREFRONT monitor needs -storename", what)
+		}
+	case "LOAD":
+		b.loadMetrics(m, mi)
+	case "SNMP":
+		if mi.SNMPOID == "" {
+			b.errf(m.Pos, nserr.ArgMissing, "%s: an SNMP monitor needs -snmpOID", what)
+		}
+	}
+	if mi.SNMPCommunity == "" {
+		mi.SNMPCommunity = "public"
+	}
+	if !mi.Probed {
+		b.warnf(m.Pos, "%s: type %s is not implemented; gslbd probes it with a TCP connect", what, m.Type)
+	}
+	return mi
+}
+
+// loadMetrics resolves a LOAD monitor's metric bindings through its table.
+func (b *builder) loadMetrics(m *Monitor, mi *MonitorInfo) {
+	what := fmt.Sprintf("lb monitor %q", m.Name)
+	tname := m.Args.Get("metricTable")
+	if tname == "" {
+		b.errf(m.Pos, nserr.ArgMissing, "%s: a LOAD monitor needs -metricTable", what)
+		return
+	}
+	t, ok := b.c.MetricTables.Get(tname)
+	if !ok {
+		b.errf(m.Args.Pos("metricTable"), nserr.NoEnt, "%s: no such metric table %q", what, tname)
+		return
+	}
+	for _, mb := range m.Metrics {
+		i := slices.IndexFunc(t.Metrics, func(x MetricOID) bool { return strings.EqualFold(x.Metric, mb.Metric) })
+		if i < 0 {
+			b.errf(mb.Pos, nserr.NoEnt, "%s: metric %q is not in metric table %q", what, mb.Metric, tname)
+			continue
+		}
+		th, _ := strconv.ParseUint(mb.Args.Get("metricThreshold"), 10, 64)
+		mi.Metrics = append(mi.Metrics, MetricInfo{Metric: mb.Metric, OID: t.Metrics[i].OID, Threshold: th,
+			Weight: getInt(&mb.Args, "lb monitor", "metricWeight")})
+	}
+	if len(mi.Metrics) == 0 {
+		b.warnf(m.Pos, "%s: no metric bound (bind lb monitor %s -metric <m> -metricThreshold <n>): it reports no load", what, m.Name)
+	}
+}
+
+func cmp2(p, def nsconf.Pos) nsconf.Pos {
+	if p.Line == 0 {
+		return def
+	}
+	return p
+}
+
+// bindMonitors resolves an entity's monitor bindings.
+func (b *builder) bindMonitors(mons map[string]*MonitorInfo, what string, bs []MonitorBinding) []MonitorRef {
+	var out []MonitorRef
+	for _, mb := range bs {
+		mi, ok := mons[key(mb.Monitor)]
+		if !ok {
+			b.errf(mb.Pos, nserr.NoEnt, "%s: no such lb monitor %q", what, mb.Monitor)
+			continue
+		}
+		w := getInt(&mb.Args, "gslb service", "weight")
+		if w == 0 {
+			w = 1
+		}
+		out = append(out, MonitorRef{Monitor: mi, Weight: w, Disabled: mb.Args.Get("monState") == "DISABLED"})
+	}
+	return out
+}
+
+// loadSource reads a service's -loadSource options.
+func (b *builder) loadSource(a *Args, what string) LoadSource {
+	kind := a.Get("loadSource")
+	if kind == "" || kind == "NONE" {
+		return LoadSource{}
+	}
+	ls := LoadSource{Kind: kind, URL: a.Get("loadURL")}
+	if v, ok := a.Val("loadFilter"); ok {
+		ls.Filter = v.Values
+	}
+	n, _ := strconv.ParseInt(get(a, "gslb service", "loadInterval"), 10, 64)
+	v, _ := a.Val("loadInterval")
+	switch v.Extra {
+	case "MSEC":
+		ls.Interval = time.Duration(n) * time.Millisecond
+	case "MIN":
+		ls.Interval = time.Duration(n) * time.Minute
+	default:
+		ls.Interval = time.Duration(n) * time.Second
+	}
+	if ls.Interval < 100*time.Millisecond {
+		b.errf(cmp2(a.Pos("loadInterval"), a.Pos("loadSource")), nserr.ArgValBad, "%s: -loadInterval must be at least 100 MSEC", what)
+	}
+	switch {
+	case ls.URL == "":
+		b.errf(a.Pos("loadSource"), nserr.ArgMissing, "%s: -loadSource %s needs -loadURL", what, kind)
+	case !strings.HasPrefix(ls.URL, "http://") && !strings.HasPrefix(ls.URL, "https://") &&
+		!(kind == "HAPROXY" && strings.HasPrefix(ls.URL, "unix:")):
+		b.errf(a.Pos("loadURL"), nserr.ArgValBad, "%s: -loadURL %q must start with http:// or https://%s", what, ls.URL,
+			map[bool]string{true: " (or unix:<socket path> for HAPROXY)"}[kind == "HAPROXY"])
+	}
+	if (kind == "HAPROXY" || kind == "PROMETHEUS") && len(ls.Filter) == 0 {
+		b.errf(a.Pos("loadSource"), nserr.ArgMissing, "%s: -loadSource %s needs -loadFilter (%s)", what, kind,
+			map[string]string{"HAPROXY": "<backend>/<server>", "PROMETHEUS": "connections=<metric>{<labels>}"}[kind])
+	}
+	return ls
+}

@@ -1,0 +1,465 @@
+// Package monitor probes GSLB services with the lb monitors bound to them
+// and reports their state and response time to a health.Sink.
+//
+// One scheduler goroutine keeps every (service, monitor) binding in a heap
+// ordered by its next start time and starts each probe in its own
+// goroutine, so a slow target delays nothing else, and a binding is back in
+// the heap only when its probe has finished, so it never overlaps itself.
+// First start times are spread over the interval by a hash of the binding,
+// so that thousands of bindings with the same interval do not probe at once.
+package monitor
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/health"
+)
+
+// Options configure a Manager.
+type Options struct {
+	Logger *slog.Logger
+	Sink   health.Sink // receives state and metric reports (required)
+}
+
+// Manager runs the monitors of a configuration.
+type Manager struct {
+	log    *slog.Logger
+	sink   health.Sink
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	jobs     map[string]*job
+	services map[string]*svcEntry
+	queue    jobHeap
+	pending  []health.Report
+	late     histogram
+	probes   uint64
+
+	wake   chan struct{} // the heap's head changed
+	notify chan struct{} // reports are pending
+}
+
+type svcEntry struct {
+	name      string
+	refs      []config.MonitorRef
+	jobs      []*job // parallel to refs
+	threshold int
+	reported  health.State
+}
+
+type job struct {
+	key     string
+	sig     string
+	svc     *svcEntry
+	mon     *config.MonitorInfo
+	dst     netip.AddrPort
+	probe   prober
+	b       binding
+	due     time.Time
+	index   int // in the heap, -1 when not queued
+	running bool
+	gone    bool
+}
+
+// New starts a manager with no monitors.
+func New(opts Options) *Manager {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Manager{log: log.With("component", "monitor"), sink: opts.Sink, ctx: ctx, cancel: cancel,
+		jobs: map[string]*job{}, services: map[string]*svcEntry{},
+		wake: make(chan struct{}, 1), notify: make(chan struct{}, 1)}
+	m.wg.Add(2)
+	go m.schedule()
+	go m.report()
+	return m
+}
+
+// Close stops probing and waits for running probes to end.
+func (m *Manager) Close() {
+	m.cancel()
+	m.wg.Wait()
+}
+
+func lower(s string) string { return strings.ToLower(s) }
+
+// signature identifies what a job probes: a binding whose monitor and
+// target are unchanged keeps its state across a reload.
+func signature(mon *config.MonitorInfo, dst netip.AddrPort) string {
+	c := *mon
+	recv := ""
+	if c.Recv != nil {
+		recv = c.Recv.String()
+	}
+	c.Recv = nil
+	return fmt.Sprintf("%v|%s|%s", c, recv, dst)
+}
+
+// target is where a monitor probes a service: -destIP/-destPort if set,
+// else the service's real address and port (SNMP: port 161).
+func target(mon *config.MonitorInfo, s *config.ServiceInfo) (netip.AddrPort, bool) {
+	ip := s.RealIP
+	if mon.DestIP.IsValid() {
+		ip = mon.DestIP
+	}
+	port := s.Port
+	if mon.Type == "LOAD" || mon.Type == "SNMP" {
+		port = 161
+	}
+	if mon.DestPort != 0 {
+		port = mon.DestPort
+	}
+	return netip.AddrPortFrom(ip, port), ip.IsValid()
+}
+
+// Update switches to the monitors of a new configuration. Bindings whose
+// monitor and target are unchanged keep their state and schedule.
+func (m *Manager) Update(s *config.Snapshot) {
+	now := time.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	seen := map[string]bool{}
+	services := map[string]*svcEntry{}
+	for _, si := range s.Services {
+		if !si.Monitored || si.Disabled || len(si.Monitors) == 0 {
+			continue
+		}
+		se := &svcEntry{name: si.Name, refs: si.Monitors, threshold: si.MonThreshold}
+		if old := m.services[lower(si.Name)]; old != nil {
+			se.reported = old.reported
+		}
+		for _, ref := range si.Monitors {
+			dst, ok := target(ref.Monitor, si)
+			k := lower(si.Name) + "\x00" + lower(ref.Monitor.Name)
+			if !ok {
+				// A CNAME service has no address: only -destIP can probe it.
+				m.log.Warn("monitor has no address to probe (set -destIP)", "service", si.Name, "monitor", ref.Monitor.Name)
+				se.jobs = append(se.jobs, &job{key: k, svc: se, mon: ref.Monitor, index: -1, gone: true})
+				continue
+			}
+			sig := signature(ref.Monitor, dst)
+			j := m.jobs[k]
+			if j == nil || j.sig != sig || ref.Monitor.Disabled || ref.Disabled {
+				if j != nil {
+					m.drop(j)
+				}
+				j = &job{key: k, sig: sig, mon: ref.Monitor, dst: dst, probe: proberFor(ref.Monitor), index: -1}
+				j.b.mon = ref.Monitor
+				if ref.Monitor.Disabled || ref.Disabled {
+					j.gone = true // never probed; does not count
+				} else {
+					j.due = now.Add(spread(k, ref.Monitor.Interval))
+					m.jobs[k] = j
+					heap.Push(&m.queue, j)
+				}
+			}
+			j.svc = se
+			j.b.mon = ref.Monitor
+			seen[k] = true
+			se.jobs = append(se.jobs, j)
+		}
+		services[lower(si.Name)] = se
+	}
+	for k, j := range m.jobs {
+		if !seen[k] {
+			m.drop(j)
+		}
+	}
+	// Services that lost every monitor are UP again (nothing says otherwise).
+	for k, old := range m.services {
+		if _, ok := services[k]; !ok && old.reported != health.Unknown && old.reported != health.Up {
+			m.queueReport(health.Report{Service: old.name, State: health.Up, Reason: "no monitor probes it any more", Source: "monitor"})
+		}
+	}
+	m.services = services
+	for _, se := range services {
+		m.evaluate(se)
+	}
+	m.kick()
+}
+
+func (m *Manager) drop(j *job) {
+	j.gone = true
+	if j.index >= 0 {
+		heap.Remove(&m.queue, j.index)
+	}
+	delete(m.jobs, j.key)
+}
+
+// spread is a binding's first-start offset within its interval.
+func spread(key string, interval time.Duration) time.Duration {
+	if interval <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	return time.Duration(h.Sum64() % uint64(interval))
+}
+
+func (m *Manager) kick() {
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// schedule starts probes when they are due.
+func (m *Manager) schedule() {
+	defer m.wg.Done()
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for {
+		m.mu.Lock()
+		now := time.Now()
+		for len(m.queue) > 0 && !m.queue[0].due.After(now) {
+			j := heap.Pop(&m.queue).(*job)
+			j.running = true
+			m.wg.Add(1)
+			go m.run(j, j.due)
+		}
+		wait := time.Hour
+		if len(m.queue) > 0 {
+			wait = m.queue[0].due.Sub(now)
+		}
+		m.mu.Unlock()
+		t.Reset(wait)
+		select {
+		case <-t.C:
+		case <-m.wake:
+		case <-m.ctx.Done():
+			return
+		}
+	}
+}
+
+// run performs one probe and feeds its result to the binding.
+func (m *Manager) run(j *job, due time.Time) {
+	defer m.wg.Done()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(m.ctx, j.mon.RespTimeout)
+	r := j.probe(ctx, j.mon, j.dst)
+	cancel()
+	if m.ctx.Err() != nil {
+		return
+	}
+	now := time.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.late.add(start.Sub(due))
+	m.probes++
+	j.running = false
+	if j.gone {
+		return
+	}
+	from := j.b.state
+	changed, next := j.b.observe(r, now)
+	if changed {
+		m.log.Info("monitor state changed", "service", j.svc.name, "monitor", j.mon.Name, "from", from.String(),
+			"to", j.b.state.String(), "reason", j.b.reason)
+	}
+	m.evaluate(j.svc)
+	m.metrics(j, r, now)
+	if changed {
+		j.due = now.Add(next)
+	} else {
+		j.due = due.Add(next)
+		if j.due.Before(now) {
+			j.due = now
+		}
+	}
+	heap.Push(&m.queue, j)
+	if j.index == 0 {
+		m.kick()
+	}
+}
+
+// evaluate reports a service's combined state when it changes.
+func (m *Manager) evaluate(se *svcEntry) {
+	bs := make([]*binding, len(se.jobs))
+	for i, j := range se.jobs {
+		bs[i] = &j.b
+	}
+	st, reason := serviceState(se.refs, bs, se.threshold)
+	if st == health.Unknown || st == se.reported {
+		return
+	}
+	se.reported = st
+	m.queueReport(health.Report{Service: se.name, State: st, Reason: reason, Source: "monitor"})
+}
+
+// metrics reports the response time of LRTM monitors and the load of LOAD
+// monitors.
+func (m *Manager) metrics(j *job, r Result, now time.Time) {
+	var mt health.Metrics
+	switch {
+	case r.HasLoad:
+		mt = health.Metrics{At: now}.With(health.Load, r.Load)
+		mt.Overloaded = r.Over
+	case j.mon.LRTM && r.OK && j.mon.Type != "LOAD":
+		var sum time.Duration
+		n := 0
+		for _, o := range j.svc.jobs {
+			if o.mon.LRTM && o.b.last.OK && !o.gone && o.mon.Type != "LOAD" {
+				sum += o.b.last.RTT
+				n++
+			}
+		}
+		mt = health.Metrics{At: now}.With(health.ResponseTime, uint64(sum/time.Duration(n)))
+	default:
+		return
+	}
+	m.queueReport(health.Report{Service: j.svc.name, Metrics: &mt, Source: "monitor " + j.mon.Name})
+}
+
+func (m *Manager) queueReport(r health.Report) {
+	m.pending = append(m.pending, r)
+	select {
+	case m.notify <- struct{}{}:
+	default:
+	}
+}
+
+// report hands pending reports to the sink in batches: whatever arrived
+// while the sink was busy goes in the next call.
+func (m *Manager) report() {
+	defer m.wg.Done()
+	for {
+		select {
+		case <-m.notify:
+		case <-m.ctx.Done():
+			return
+		}
+		m.mu.Lock()
+		batch := m.pending
+		m.pending = nil
+		m.mu.Unlock()
+		if len(batch) > 0 && m.sink != nil {
+			m.sink.Report(batch...)
+		}
+	}
+}
+
+// Status is the state of one monitor binding (show gslb service, stat lb monitor).
+type Status struct {
+	Service    string
+	Monitor    string
+	Type       string
+	Target     netip.AddrPort
+	State      health.State
+	Reason     string // why the binding is in its state
+	LastOK     bool
+	LastReason string // the last probe's result
+	LastRTT    time.Duration
+	LastProbe  time.Time
+	Changed    time.Time
+}
+
+// Status returns every probed binding, by service then monitor.
+func (m *Manager) Status() []Status {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Status
+	for _, j := range m.jobs {
+		out = append(out, Status{Service: j.svc.name, Monitor: j.mon.Name, Type: j.mon.Type, Target: j.dst,
+			State: j.b.state, Reason: j.b.reason, LastOK: j.b.last.OK, LastReason: j.b.last.Reason,
+			LastRTT: j.b.last.RTT, LastProbe: j.b.lastAt, Changed: j.b.changed})
+	}
+	slices.SortFunc(out, func(a, b Status) int {
+		return strings.Compare(lower(a.Service)+"\x00"+lower(a.Monitor), lower(b.Service)+"\x00"+lower(b.Monitor))
+	})
+	return out
+}
+
+// Stats are scheduling figures.
+type Stats struct {
+	Probes   uint64
+	Bindings int
+	LateP50  time.Duration // probe start after its scheduled time
+	LateP99  time.Duration
+	LateMax  time.Duration
+}
+
+// Stats returns scheduling figures since start (or the last ResetStats).
+func (m *Manager) Stats() Stats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return Stats{Probes: m.probes, Bindings: len(m.jobs), LateP50: m.late.quantile(0.5), LateP99: m.late.quantile(0.99), LateMax: m.late.max}
+}
+
+// ResetStats clears the scheduling figures.
+func (m *Manager) ResetStats() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.late = histogram{}
+	m.probes = 0
+}
+
+// histogram counts durations in 1 ms buckets up to 10 s.
+type histogram struct {
+	buckets [10001]uint64
+	n       uint64
+	max     time.Duration
+}
+
+func (h *histogram) add(d time.Duration) {
+	if d < 0 {
+		d = 0
+	}
+	i := min(int(d/time.Millisecond), len(h.buckets)-1)
+	h.buckets[i]++
+	h.n++
+	h.max = max(h.max, d)
+}
+
+func (h *histogram) quantile(q float64) time.Duration {
+	if h.n == 0 {
+		return 0
+	}
+	want := uint64(q * float64(h.n))
+	var acc uint64
+	for i, c := range h.buckets {
+		acc += c
+		if acc > want {
+			return time.Duration(i+1) * time.Millisecond
+		}
+	}
+	return h.max
+}
+
+// jobHeap orders jobs by due time.
+type jobHeap []*job
+
+func (h jobHeap) Len() int           { return len(h) }
+func (h jobHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
+func (h jobHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index = i
+	h[j].index = j
+}
+func (h *jobHeap) Push(x any) {
+	j := x.(*job)
+	j.index = len(*h)
+	*h = append(*h, j)
+}
+func (h *jobHeap) Pop() any {
+	old := *h
+	j := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	j.index = -1
+	return j
+}
