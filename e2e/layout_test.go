@@ -34,7 +34,7 @@ var thirdParty = map[string][]string{
 	"internal/dnstest":   {"github.com/miekg/dns"},
 	"internal/daemon":    {"github.com/miekg/dns"},
 	"internal/monitor":   {"github.com/miekg/dns", "github.com/gosnmp/gosnmp", "golang.org/x/net/icmp", "golang.org/x/net/ipv4", "golang.org/x/net/ipv6"},
-	"internal/load":      {"github.com/prometheus/common/expfmt", "github.com/prometheus/client_model/go"},
+	"internal/load":      {"github.com/prometheus/common/expfmt", "github.com/prometheus/common/model", "github.com/prometheus/client_model/go"},
 }
 
 func TestLayout(t *testing.T) {

@@ -16,6 +16,8 @@ import (
 	"github.com/gslbd/gslbd/internal/config"
 	"github.com/gslbd/gslbd/internal/dnsserver"
 	"github.com/gslbd/gslbd/internal/gslb"
+	"github.com/gslbd/gslbd/internal/load"
+	"github.com/gslbd/gslbd/internal/monitor"
 	"github.com/gslbd/gslbd/internal/nsconf"
 )
 
@@ -51,7 +53,7 @@ func Load(name string, r io.Reader) (*Loaded, error) {
 		errs.Sort()
 		return &Loaded{Warnings: f.Warnings}, errs
 	}
-	return &Loaded{Config: c, Snapshot: snap, Warnings: f.Warnings}, nil
+	return &Loaded{Config: c, Snapshot: snap, Warnings: append(f.Warnings, snap.Warnings...)}, nil
 }
 
 // LoadFile is Load on a file.
@@ -85,8 +87,10 @@ type Options struct {
 type Daemon struct {
 	opts   Options
 	log    *slog.Logger
-	engine *gslb.Engine
-	server *dnsserver.Server
+	engine  *gslb.Engine
+	server  *dnsserver.Server
+	monitor *monitor.Manager
+	load    *load.Manager
 
 	mu      sync.Mutex
 	current *Loaded
@@ -118,8 +122,10 @@ func Start(opts Options) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.monitor = monitor.New(monitor.Options{Logger: log, Sink: d.engine})
+	d.load = load.New(load.Options{Logger: log, Sink: d.engine})
 	if err := d.apply(ld); err != nil {
-		d.server.Close()
+		d.Close()
 		return nil, err
 	}
 	return d, nil
@@ -139,7 +145,7 @@ func (d *Daemon) read() (*Loaded, error) {
 	}
 	if ld != nil {
 		for _, w := range ld.Warnings {
-			d.log.Warn("configuration line skipped", "where", w.Pos.String(), "msg", w.Msg)
+			d.log.Warn("configuration warning", "where", w.Pos.String(), "msg", w.Msg)
 		}
 	}
 	return ld, err
@@ -220,6 +226,8 @@ func (d *Daemon) apply(ld *Loaded) error {
 		}
 	}
 	d.engine.Load(ld.Snapshot)
+	d.monitor.Update(ld.Snapshot)
+	d.load.Update(ld.Snapshot)
 	for k, c := range opened {
 		if c == nil {
 			continue
@@ -333,8 +341,13 @@ func (d *Daemon) Addrs() []net.Addr {
 	return slices.Clone(d.addrs)
 }
 
-// Close stops serving.
+// Monitors returns the health monitor manager.
+func (d *Daemon) Monitors() *monitor.Manager { return d.monitor }
+
+// Close stops probing and serving.
 func (d *Daemon) Close() error {
+	d.monitor.Close()
+	d.load.Close()
 	d.engine.Close()
 	return d.server.Close()
 }

@@ -60,15 +60,18 @@ type svcState struct {
 	state   health.State
 	reason  string
 	metrics health.Metrics
-	at      [health.NumMetrics]time.Time
+	exp     [health.NumMetrics]time.Time // when each metric goes stale
 }
 
-// merge takes the metrics present in m.
-func (st *svcState) merge(m *health.Metrics) {
+// merge takes the metrics present in m, valid for m.MaxAge (or maxAge).
+func (st *svcState) merge(m *health.Metrics, maxAge time.Duration) {
+	if m.MaxAge > 0 {
+		maxAge = m.MaxAge
+	}
 	for k := range health.Metric(health.NumMetrics) {
 		if m.Present(k) {
 			st.metrics = st.metrics.With(k, m.Value(k))
-			st.at[k] = m.At
+			st.exp[k] = m.At.Add(maxAge)
 		}
 	}
 	if m.Present(health.Load) {
@@ -76,17 +79,17 @@ func (st *svcState) merge(m *health.Metrics) {
 	}
 }
 
-// fresh reports whether metric k was measured within maxAge of now.
-func (st *svcState) fresh(k health.Metric, now time.Time, maxAge time.Duration) bool {
-	return st.metrics.Present(k) && now.Sub(st.at[k]) <= maxAge
+// fresh reports whether metric k is present and not stale.
+func (st *svcState) fresh(k health.Metric, now time.Time) bool {
+	return st.metrics.Present(k) && !now.After(st.exp[k])
 }
 
 // eligible reports whether a service can be answered.
-func eligible(s *config.ServiceInfo, st svcState, now time.Time, maxAge time.Duration) bool {
+func eligible(s *config.ServiceInfo, st svcState, now time.Time) bool {
 	if s.Disabled || st.state == health.Down || st.state == health.OutOfService {
 		return false
 	}
-	if s.MaxClient > 0 && st.fresh(health.Connections, now, maxAge) && st.metrics.Connections >= s.MaxClient {
+	if s.MaxClient > 0 && st.fresh(health.Connections, now) && st.metrics.Connections >= s.MaxClient {
 		return false
 	}
 	return true
@@ -111,18 +114,18 @@ func metricOf(m config.Method) (health.Metric, bool) {
 
 // score returns the load of a candidate for a metric method, divided by its
 // weight, and false if a needed metric is missing or stale.
-func score(m config.Method, c cand, st svcState, now time.Time, maxAge time.Duration) (float64, bool) {
+func score(m config.Method, c cand, st svcState, now time.Time) (float64, bool) {
 	k, ok := metricOf(m)
 	if !ok {
 		return 0, false
 	}
 	mt := &st.metrics
-	if !st.fresh(k, now, maxAge) {
+	if !st.fresh(k, now) {
 		return 0, false
 	}
 	v := float64(mt.Value(k))
 	if m == config.LeastResponseTime {
-		if !st.fresh(health.Connections, now, maxAge) {
+		if !st.fresh(health.Connections, now) {
 			return 0, false
 		}
 		// Seed: active connections x average response time. Deviation:
@@ -135,7 +138,7 @@ func score(m config.Method, c cand, st svcState, now time.Time, maxAge time.Dura
 // plan chooses among the eligible candidates with the vserver's method,
 // falling back to the backup method and then to round robin when the
 // method cannot decide (no fresh metrics, no location data).
-func plan(vs *config.VServerInfo, cands []cand, states map[string]svcState, now time.Time, maxAge time.Duration) decision {
+func plan(vs *config.VServerInfo, cands []cand, states map[string]svcState, now time.Time) decision {
 	d := decision{mode: modeServe, method: vs.Method, cands: cands}
 	methods := []config.Method{vs.Method}
 	if vs.BackupMethod != "" && vs.BackupMethod != vs.Method {
@@ -175,7 +178,7 @@ func plan(vs *config.VServerInfo, cands []cand, states map[string]svcState, now 
 		}
 		for j, c := range cands {
 			st := states[key(c.svc.Name)]
-			s, ok := score(m, c, st, now, maxAge)
+			s, ok := score(m, c, st, now)
 			if !ok {
 				missing = c.svc.Name
 				break

@@ -136,7 +136,7 @@ func (e *Engine) Report(rs ...health.Report) {
 			stateChanged = true
 		}
 		if r.Metrics != nil {
-			st.merge(r.Metrics)
+			st.merge(r.Metrics, e.opts.MetricMaxAge)
 			metricsChanged = metricsChanged || e.metricUsers[k]
 		}
 		e.states[k] = st

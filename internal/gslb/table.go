@@ -64,7 +64,6 @@ func rrType(s string) uint16 {
 
 func (e *Engine) buildTable(now time.Time) *table {
 	s := e.snap
-	maxAge := e.opts.MetricMaxAge
 	t := &table{domains: make(map[string]*domainEntry, len(s.Domains)), zones: e.zones, maxUDP: e.opts.MaxUDPSize, persist: e.persist}
 	byName := map[string]*config.VServerInfo{}
 	own := map[string][]cand{}
@@ -72,7 +71,7 @@ func (e *Engine) buildTable(now time.Time) *table {
 		byName[key(vs.Name)] = vs
 		var cs []cand
 		for _, b := range vs.Bindings {
-			if eligible(b.Service, e.states[key(b.Service.Name)], now, maxAge) {
+			if eligible(b.Service, e.states[key(b.Service.Name)], now) {
 				cs = append(cs, cand{svc: b.Service, weight: b.Weight, lname: key(b.Service.Name)})
 			}
 		}
@@ -84,7 +83,7 @@ func (e *Engine) buildTable(now time.Time) *table {
 			if !st.metrics.Present(m) {
 				continue
 			}
-			exp := st.at[m].Add(maxAge)
+			exp := st.exp[m]
 			if exp.After(now) && (t.nextExpiry.IsZero() || exp.Before(t.nextExpiry)) {
 				t.nextExpiry = exp
 			}
@@ -142,7 +141,7 @@ func (e *Engine) buildTable(now time.Time) *table {
 
 // plan wraps the method choice with the engine's caches.
 func (e *Engine) plan(vs *config.VServerInfo, cs []cand, now time.Time) decision {
-	d := plan(vs, cs, e.states, now, e.opts.MetricMaxAge)
+	d := plan(vs, cs, e.states, now)
 	d.counter = e.counter(vs.Name)
 	if d.hash != nil {
 		// Reuse the hash table while the candidate set is unchanged.

@@ -55,6 +55,9 @@ type Metrics struct {
 	Bandwidth    uint64
 	Packets      uint64
 	Load         uint64
+	// MaxAge is how long the figures stay valid (0: the engine's
+	// default). Sources set three of their intervals.
+	MaxAge time.Duration
 	// Overloaded is set by LOAD monitors when a metric reached its
 	// threshold: CUSTOMLOAD then prefers other services.
 	Overloaded bool

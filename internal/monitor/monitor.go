@@ -322,6 +322,7 @@ func (m *Manager) metrics(j *job, r Result, now time.Time) {
 	default:
 		return
 	}
+	mt.MaxAge = 3 * j.mon.Interval
 	m.queueReport(health.Report{Service: j.svc.name, Metrics: &mt, Source: "monitor " + j.mon.Name})
 }
 
