@@ -365,7 +365,7 @@ func (b *builder) monitor(m *Monitor) *MonitorInfo {
 		Retries: getInt(a, g, "retries"), FailureRetries: getInt(a, g, "failureRetries"),
 		SuccessRetries: getInt(a, g, "successRetries"), Disabled: a.Get("state") == "DISABLED",
 		Reverse: enabled(a, g, "reverse"), Secure: enabled(a, g, "secure"), LRTM: enabled(a, g, "LRTM"),
-		HTTPRequest: a.Get("httpRequest"), CustomHeaders: a.Get("customHeaders"), Send: a.Get("send"),
+		HTTPRequest: unescape(a.Get("httpRequest")), CustomHeaders: unescape(a.Get("customHeaders")), Send: unescape(a.Get("send")),
 		Query: a.Get("query"), QueryType: a.Get("queryType"),
 		SNMPOID: a.Get("snmpOID"), SNMPCommunity: a.Get("snmpCommunity"), SNMPVersion: a.Get("snmpVersion"),
 		StoreName: a.Get("storename"), StoreFrontAcct: enabled(a, g, "storefrontacctservice"),
@@ -449,6 +449,46 @@ func (b *builder) monitor(m *Monitor) *MonitorInfo {
 		b.warnf(m.Pos, "%s: type %s is not implemented; gslbd probes it with a TCP connect", what, m.Type)
 	}
 	return mi
+}
+
+// unescape turns the C escapes NetScaler accepts in -send, -httpRequest and
+// -customHeaders (\r \n \t \\ \xHH) into the bytes they stand for.
+func unescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 == len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'r':
+			b.WriteByte('\r')
+		case 'n':
+			b.WriteByte('\n')
+		case 't':
+			b.WriteByte('\t')
+		case '\\':
+			b.WriteByte('\\')
+		case 'x':
+			if i+2 < len(s) {
+				if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+					b.WriteByte(byte(v))
+					i += 2
+					continue
+				}
+			}
+			b.WriteString(`\x`)
+		default:
+			b.WriteByte('\\')
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
 }
 
 // loadMetrics resolves a LOAD monitor's metric bindings through its table.
