@@ -85,8 +85,8 @@ type Options struct {
 
 // Daemon is a running gslbd.
 type Daemon struct {
-	opts   Options
-	log    *slog.Logger
+	opts    Options
+	log     *slog.Logger
 	engine  *gslb.Engine
 	server  *dnsserver.Server
 	monitor *monitor.Manager
