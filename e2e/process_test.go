@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -150,8 +151,38 @@ func TestDemoCommand(t *testing.T) {
 		for s.Scan() {
 		}
 	}()
-	r := dnstest.Exchange(t, dnstest.UDP, fmt.Sprintf("127.0.0.1:%d", port), dnstest.Msg("app.demo.example", dns.TypeA))
+	dnsAddr := fmt.Sprintf("127.0.0.1:%d", port)
+	r := dnstest.Exchange(t, dnstest.UDP, dnsAddr, dnstest.Msg("app.demo.example", dns.TypeA))
 	if len(r.Answer) != 1 {
 		t.Fatalf("demo answer: %v", r)
 	}
+	// The README's failover tour: break a backend, see it leave the
+	// answers, mend it, see it come back, all well within a minute.
+	seen := func(want string) func() bool {
+		return func() bool {
+			got := map[string]bool{}
+			for range 4 {
+				for _, a := range dnstest.Addrs(dnstest.Exchange(t, dnstest.UDP, dnsAddr, dnstest.Msg("app.demo.example", dns.TypeA))) {
+					got[a] = true
+				}
+			}
+			return len(got) == 1 && got[want] || want == "both" && len(got) == 2
+		}
+	}
+	waitFor(t, "both data centres answered", 10*time.Second, seen("both"))
+	get := func(url string) {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	start := time.Now()
+	get("http://127.0.0.11:8080/break")
+	waitFor(t, "only dc2 after /break", 20*time.Second, seen("127.0.0.12"))
+	t.Logf("break -> dc1 gone from the answers in %s", time.Since(start))
+	start = time.Now()
+	get("http://127.0.0.11:8080/fix")
+	waitFor(t, "dc1 back after /fix", 20*time.Second, seen("both"))
+	t.Logf("fix -> dc1 back in %s", time.Since(start))
 }

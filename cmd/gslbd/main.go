@@ -86,21 +86,32 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		stdout.Write(daemon.DemoConfig)
 		return 0
 	}
+	backends, err := daemon.StartDemoBackends(nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "gslbd: %v\n", err)
+		return 1
+	}
+	defer backends.Close()
 	d, err := daemon.Start(daemon.Options{ConfigText: daemon.DemoConfig, Listen: listen, Logger: logger(stderr, *level)})
 	if err != nil {
 		fmt.Fprintf(stderr, "gslbd: %v\n", err)
 		return 1
 	}
 	host, port, _ := net.SplitHostPort(d.UDPAddr())
-	fmt.Fprintf(stdout, `gslbd demo is serving DNS on %s (UDP and TCP).
+	dig := fmt.Sprintf("dig @%s -p %s +short", host, port)
+	fmt.Fprintf(stdout, `gslbd demo is serving DNS on %s (UDP and TCP), with four monitored demo backends.
 Try, in another terminal:
-  dig @%s -p %s app.demo.example          # GSLB answer (round robin over two data centres)
-  dig @%s -p %s storefront.demo.example   # least connection, source-IP persistence
-  dig @%s -p %s www.demo.example          # static CNAME into the GSLB name
-  dig @%s -p %s demo.example SOA          # static zone data
-  gslbd demo -print-config                 # the ns.conf behind it
+  %s app.demo.example          # GSLB answer: round robin over the two data centres
+  %s storefront.demo.example   # least connection (from the backends' /metrics), source-IP persistence
+  %s www.demo.example          # static CNAME into the GSLB name
+  %s demo.example SOA          # static zone data
+See a failover (about 2 s to leave, 5 s downTime to come back):
+  curl http://127.0.0.11:8080/break                # gateway in dc1 now fails its health monitor
+  %s app.demo.example          # only 127.0.0.12 (dc2) from now on
+  curl http://127.0.0.11:8080/fix
+  gslbd demo -print-config                         # the ns.conf behind it
 Press Ctrl-C to stop.
-`, d.UDPAddr(), host, port, host, port, host, port, host, port)
+`, d.UDPAddr(), dig, dig, dig, dig, dig)
 	return wait(d)
 }
 
