@@ -233,3 +233,87 @@ func freePortOn(t *testing.T, ip string) string {
 	defer l.Close()
 	return portOf(l.Addr().String())
 }
+
+// snmpAgent runs net-snmp's snmpd on ip:port answering value for the
+// test OID; the returned func stops it.
+func snmpAgent(t *testing.T, ip, port string, value int) func() {
+	t.Helper()
+	bin := program(t, "snmpd", "snmpd")
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "snmpd.conf")
+	body := fmt.Sprintf("rocommunity public 127.0.0.0/8\noverride .1.3.6.1.4.1.99999.1.0 integer %d\n", value)
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-f", "-Lo", "-C", "-M", "/dev/null", "-c", conf, "-p", filepath.Join(dir, "pid"),
+		fmt.Sprintf("udp:%s:%s", ip, port))
+	cmd.Env = append(os.Environ(), "MIBS=", "SNMP_PERSISTENT_DIR="+dir)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// TestCustomLoadFollowsSNMP: LOAD monitors read a metric from two real
+// SNMP agents; CUSTOMLOAD answers the less loaded service, and leaves out
+// one whose metric reaches its threshold.
+func TestCustomLoadFollowsSNMP(t *testing.T) {
+	port := fmt.Sprint(freeUDPPort(t))
+	stopA := snmpAgent(t, "127.0.0.25", port, 30)
+	snmpAgent(t, "127.0.0.26", port, 70)
+	d := start(t, fmt.Sprintf(`add gslb site s1 127.0.0.1
+add gslb service svc_a 127.0.0.25 HTTP 80 -siteName s1
+add gslb service svc_b 127.0.0.26 HTTP 80 -siteName s1
+add lb metricTable tbl
+bind lb metricTable tbl cpu .1.3.6.1.4.1.99999.1.0
+add lb monitor load LOAD -metricTable tbl -destPort %s -interval 200 MSEC -resptimeout 100 MSEC
+bind lb monitor load -metric cpu -metricThreshold 80 -metricWeight 1
+bind gslb service svc_a -monitorName load
+bind gslb service svc_b -monitorName load
+add gslb vserver gv HTTP -lbMethod CUSTOMLOAD
+bind gslb vserver gv -serviceName svc_a
+bind gslb vserver gv -serviceName svc_b
+bind gslb vserver gv -domainName lc.test -TTL 5
+`, port))
+	custom := func(want, why string) {
+		t.Helper()
+		waitFor(t, why, 15*time.Second, func() bool {
+			if s := status(t, d, "gv"); s.Method != "CUSTOMLOAD" || s.LBRRReason != 0 {
+				return false
+			}
+			a := dnstest.Addrs(dnstest.Exchange(t, dnstest.UDP, d.UDPAddr(), dnstest.Msg("lc.test", dns.TypeA)))
+			return len(a) == 1 && a[0] == want
+		})
+	}
+	custom("127.0.0.25", "svc_a (load 30) over svc_b (70)")
+	stopA()
+	snmpAgent(t, "127.0.0.25", port, 95) // over its threshold of 80
+	custom("127.0.0.26", "svc_b once svc_a's metric passed its threshold")
+	// LOAD monitors do not change a service's state.
+	for _, s := range d.Monitors().Status() {
+		if !strings.Contains(s.LastReason, "load") {
+			t.Errorf("%s: last probe %q, want a load figure", s.Service, s.LastReason)
+		}
+	}
+	if s := status(t, d, "gv"); s.ActiveServices != 2 {
+		t.Errorf("LOAD monitors changed service state: %d active", s.ActiveServices)
+	}
+}
+
+func freeUDPPort(t *testing.T) int {
+	pc, err := net.ListenPacket("udp", "127.0.0.25:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	return pc.LocalAddr().(*net.UDPAddr).Port
+}
