@@ -99,18 +99,18 @@ func (a *applier) monitorCmd() *nsconf.Error {
 	if typ != "" && typ != m.Type {
 		return a.errf(nserr.ArgValBad, "lb monitor %q: is of type %s, not %s", name, m.Type, typ)
 	}
+	if verb != "rm" {
+		// A built-in monitor being changed becomes a stored one.
+		m, _ = c.monitor(name, true)
+	}
 	switch verb {
 	case "set":
-		m, _ = c.monitor(name, true)
 		a.merge(&m.Args)
 	case "unset":
-		m, _ = c.monitor(name, true)
 		a.unset(&m.Args)
 	case "enable":
-		m, _ = c.monitor(name, true)
 		m.Args.Unset("state")
 	case "disable":
-		m, _ = c.monitor(name, true)
 		m.Args.SetValue("state", "DISABLED", cmd.Pos)
 	case "rm":
 		if m.Builtin {
@@ -155,7 +155,6 @@ func (a *applier) monitorBind(m *Monitor) *nsconf.Error {
 	if metric == "" {
 		return a.errf(nserr.ArgMissing, "%s lb monitor %q: needs -metric or a service name", cmd.Spec.Verb, m.Name)
 	}
-	m, _ = c.monitor(m.Name, true)
 	i := slices.IndexFunc(m.Metrics, func(b MetricBinding) bool { return strings.EqualFold(b.Metric, metric) })
 	switch {
 	case bind && i >= 0:
@@ -329,13 +328,13 @@ func (b *builder) duration(m *Monitor, name string) time.Duration {
 		}
 		if (n < 1 && name != "deviation") || n > max {
 			b.errf(v.Pos, nserr.ArgValBad, "lb monitor %q: -%s %d %s is out of range (1-%d)", m.Name, name, n,
-				strings.ToUpper(cmp(v.Extra, "SEC")), max)
+				orDefault(v.Extra, "SEC"), max)
 		}
 	}
 	return time.Duration(n) * unit
 }
 
-func cmp(s, def string) string {
+func orDefault(s, def string) string {
 	if s == "" {
 		return def
 	}
@@ -374,7 +373,7 @@ func (b *builder) monitor(m *Monitor) *MonitorInfo {
 		TROFSCode: getInt(a, g, "trofscode"), TROFSString: a.Get("trofsstring"),
 		Probed: slices.Contains(ProbedMonitorTypes, m.Type)}
 	if mi.RespTimeout >= mi.Interval {
-		b.errf(cmp2(a.Pos("resptimeout"), m.Pos), nserr.ArgValBad, "%s: -resptimeout (%s) must be less than -interval (%s)",
+		b.errf(posOr(a.Pos("resptimeout"), m.Pos), nserr.ArgValBad, "%s: -resptimeout (%s) must be less than -interval (%s)",
 			what, mi.RespTimeout, mi.Interval)
 	}
 	if ip := a.Get("destIP"); ip != "" {
@@ -519,7 +518,8 @@ func (b *builder) loadMetrics(m *Monitor, mi *MonitorInfo) {
 	}
 }
 
-func cmp2(p, def nsconf.Pos) nsconf.Pos {
+// posOr returns p, or def when p is unset.
+func posOr(p, def nsconf.Pos) nsconf.Pos {
 	if p.Line == 0 {
 		return def
 	}
@@ -535,9 +535,9 @@ func (b *builder) bindMonitors(mons map[string]*MonitorInfo, what string, bs []M
 			b.errf(mb.Pos, nserr.NoEnt, "%s: no such lb monitor %q", what, mb.Monitor)
 			continue
 		}
-		w := getInt(&mb.Args, "gslb service", "weight")
-		if w == 0 {
-			w = 1
+		w := 1 // bind's default; get() would find set's -weight (no default) first
+		if v := mb.Args.Get("weight"); v != "" {
+			w, _ = strconv.Atoi(v)
 		}
 		out = append(out, MonitorRef{Monitor: mi, Weight: w, Disabled: mb.Args.Get("monState") == "DISABLED"})
 	}
@@ -565,19 +565,21 @@ func (b *builder) loadSource(a *Args, what string) LoadSource {
 		ls.Interval = time.Duration(n) * time.Second
 	}
 	if ls.Interval < 100*time.Millisecond {
-		b.errf(cmp2(a.Pos("loadInterval"), a.Pos("loadSource")), nserr.ArgValBad, "%s: -loadInterval must be at least 100 MSEC", what)
+		b.errf(posOr(a.Pos("loadInterval"), a.Pos("loadSource")), nserr.ArgValBad, "%s: -loadInterval must be at least 100 MSEC", what)
+	}
+	schemes := "http:// or https://"
+	if kind == "HAPROXY" {
+		schemes += " (or unix:<socket path>)"
 	}
 	switch {
 	case ls.URL == "":
 		b.errf(a.Pos("loadSource"), nserr.ArgMissing, "%s: -loadSource %s needs -loadURL", what, kind)
 	case !strings.HasPrefix(ls.URL, "http://") && !strings.HasPrefix(ls.URL, "https://") &&
 		!(kind == "HAPROXY" && strings.HasPrefix(ls.URL, "unix:")):
-		b.errf(a.Pos("loadURL"), nserr.ArgValBad, "%s: -loadURL %q must start with http:// or https://%s", what, ls.URL,
-			map[bool]string{true: " (or unix:<socket path> for HAPROXY)"}[kind == "HAPROXY"])
+		b.errf(a.Pos("loadURL"), nserr.ArgValBad, "%s: -loadURL %q must start with %s", what, ls.URL, schemes)
 	}
-	if (kind == "HAPROXY" || kind == "PROMETHEUS") && len(ls.Filter) == 0 {
-		b.errf(a.Pos("loadSource"), nserr.ArgMissing, "%s: -loadSource %s needs -loadFilter (%s)", what, kind,
-			map[string]string{"HAPROXY": "<backend>/<server>", "PROMETHEUS": "connections=<metric>{<labels>}"}[kind])
+	if want := map[string]string{"HAPROXY": "<backend>/<server>", "PROMETHEUS": "connections=<metric>{<labels>}"}[kind]; want != "" && len(ls.Filter) == 0 {
+		b.errf(a.Pos("loadSource"), nserr.ArgMissing, "%s: -loadSource %s needs -loadFilter %s", what, kind, want)
 	}
 	return ls
 }

@@ -155,6 +155,13 @@ func Write(out io.Writer, c *Config) error {
 			}
 		}
 	}
+	// Metric tables first: a LOAD monitor names its table.
+	for _, t := range c.MetricTables.All() {
+		w.emit("add", "lb metricTable", []string{t.Name}, nil)
+		for _, m := range t.Metrics {
+			w.emit("bind", "lb metricTable", []string{t.Name, m.Metric, m.OID}, nil)
+		}
+	}
 	for _, m := range c.Monitors.All() {
 		verb := "add"
 		if m.Builtin {
@@ -163,12 +170,6 @@ func Write(out io.Writer, c *Config) error {
 		w.emit(verb, "lb monitor", []string{m.Name, m.Type}, &m.Args)
 		if m.Args.Get("state") == "DISABLED" && m.Builtin {
 			w.line("disable lb monitor " + nsconf.Quote(m.Name))
-		}
-	}
-	for _, t := range c.MetricTables.All() {
-		w.emit("add", "lb metricTable", []string{t.Name}, nil)
-		for _, m := range t.Metrics {
-			w.emit("bind", "lb metricTable", []string{t.Name, m.Metric, m.OID}, nil)
 		}
 	}
 	for _, m := range c.Monitors.All() {

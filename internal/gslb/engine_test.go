@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gslbd/gslbd/internal/config"
@@ -325,4 +326,55 @@ bind gslb vserver gc -domainName apps.example.test
 			t.Errorf("%s %s: fast path %s, slow path %s", tc.name, dns.TypeToString[tc.qtype], fast, slow)
 		}
 	}
+}
+
+// TestMetricReportsAreCoalesced: metric-only reports rebuild the answers at
+// most once per MetricRefresh, the pending ones together; Flush applies
+// them at once; a state change applies at once; per-report MaxAge expires
+// a metric on its own clock.
+func TestMetricReportsAreCoalesced(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := engine(t, `add gslb site s1 192.0.2.1
+add gslb service a 192.0.2.10 HTTP 80 -siteName s1
+add gslb service b 192.0.2.11 HTTP 80 -siteName s1
+add gslb vserver v HTTP -lbMethod LEASTCONNECTION
+bind gslb vserver v -serviceName a
+bind gslb vserver v -serviceName b
+bind gslb vserver v -domainName v.test
+`)
+		conns := func(svc string, n uint64, maxAge time.Duration) {
+			m := health.Metrics{At: time.Now(), MaxAge: maxAge}.With(health.Connections, n)
+			e.Report(health.Report{Service: svc, Metrics: &m})
+		}
+		decided := func() VServerStatus { return e.Status()[0] }
+		conns("a", 5, 0)
+		conns("b", 1, 0)
+		if s := decided(); s.LBRRReason != rrNoDecision {
+			t.Fatalf("metrics applied before MetricRefresh: %+v", s)
+		}
+		time.Sleep(500 * time.Millisecond)
+		synctest.Wait()
+		if s := decided(); s.LBRRReason != 0 || s.Method != "LEASTCONNECTION" {
+			t.Fatalf("metrics not applied after MetricRefresh: %+v", s)
+		}
+		// A state change is immediate.
+		e.Report(health.Report{Service: "b", State: health.Down})
+		if s := decided(); s.ActiveServices != 1 {
+			t.Fatalf("state change not applied at once: %+v", s)
+		}
+		e.Report(health.Report{Service: "b", State: health.Up})
+		// Flush applies pending metrics; a 1 s MaxAge expires on its own.
+		time.Sleep(time.Second)
+		conns("a", 5, time.Second)
+		conns("b", 1, time.Second)
+		e.Flush()
+		if s := decided(); s.LBRRReason != 0 {
+			t.Fatalf("Flush did not apply metrics: %+v", s)
+		}
+		time.Sleep(1100 * time.Millisecond)
+		synctest.Wait()
+		if s := decided(); s.LBRRReason != rrNoDecision {
+			t.Fatalf("metric with 1 s MaxAge still used after 1.1 s: %+v", s)
+		}
+	})
 }

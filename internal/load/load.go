@@ -149,7 +149,7 @@ func (m *Manager) poll(ctx context.Context, p *poller) {
 	ctx, cancel := context.WithTimeout(ctx, min(p.src.Interval, 10*time.Second))
 	defer cancel()
 	s, err := Fetch(ctx, p.src)
-	if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) && err != nil {
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
 		return // stopping
 	}
 	p.mu.Lock()

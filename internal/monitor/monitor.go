@@ -60,17 +60,16 @@ type svcEntry struct {
 }
 
 type job struct {
-	key     string
-	sig     string
-	svc     *svcEntry
-	mon     *config.MonitorInfo
-	dst     netip.AddrPort
-	probe   prober
-	b       binding
-	due     time.Time
-	index   int // in the heap, -1 when not queued
-	running bool
-	gone    bool
+	key   string
+	sig   string
+	svc   *svcEntry
+	mon   *config.MonitorInfo
+	dst   netip.AddrPort
+	probe prober
+	b     binding
+	due   time.Time
+	index int  // in the heap, -1 when not queued (also while probing)
+	gone  bool // dropped by Update, or never probed (disabled)
 }
 
 // New starts a manager with no monitors.
@@ -158,7 +157,6 @@ func (m *Manager) Update(s *config.Snapshot) {
 					m.drop(j)
 				}
 				j = &job{key: k, sig: sig, mon: ref.Monitor, dst: dst, probe: proberFor(ref.Monitor), index: -1}
-				j.b.mon = ref.Monitor
 				if ref.Monitor.Disabled || ref.Disabled {
 					j.gone = true // never probed; does not count
 				} else {
@@ -227,7 +225,6 @@ func (m *Manager) schedule() {
 		now := time.Now()
 		for len(m.queue) > 0 && !m.queue[0].due.After(now) {
 			j := heap.Pop(&m.queue).(*job)
-			j.running = true
 			m.wg.Add(1)
 			go m.run(j, j.due)
 		}
@@ -261,7 +258,6 @@ func (m *Manager) run(j *job, due time.Time) {
 	defer m.mu.Unlock()
 	m.late.add(start.Sub(due))
 	m.probes++
-	j.running = false
 	if j.gone {
 		return
 	}

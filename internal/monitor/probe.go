@@ -82,7 +82,10 @@ func failure(ctx context.Context, err error, timeout time.Duration) string {
 	return err.Error()
 }
 
-func timeoutOf(m *config.MonitorInfo) time.Duration { return m.RespTimeout }
+// failed is the Result of a probe that ended in err after starting at start.
+func failed(ctx context.Context, m *config.MonitorInfo, start time.Time, err error) Result {
+	return Result{RTT: time.Since(start), Reason: failure(ctx, err, m.RespTimeout)}
+}
 
 // dial connects over TCP, with TLS when the monitor is -secure. The whole
 // exchange is bounded by the context's deadline.
@@ -114,7 +117,7 @@ func probeTCP(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort) Re
 	start := time.Now()
 	c, err := dial(ctx, m, dst)
 	if err != nil {
-		return Result{RTT: time.Since(start), Reason: failure(ctx, err, timeoutOf(m))}
+		return failed(ctx, m, start, err)
 	}
 	rtt := time.Since(start)
 	c.Close()
@@ -186,14 +189,12 @@ func httpExchange(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort
 	resp, err := http.ReadResponse(br, &http.Request{Method: method})
 	rtt := time.Since(start)
 	if err != nil {
-		if errors.Is(err, errTooLarge) {
-			return nil, nil, rtt, err
-		}
 		var ne net.Error
-		if errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || ctx.Err() != nil {
-			return nil, nil, rtt, err
+		if !errors.Is(err, errTooLarge) && !errors.As(err, &ne) && !errors.Is(err, io.EOF) &&
+			!errors.Is(err, io.ErrUnexpectedEOF) && ctx.Err() == nil {
+			err = fmt.Errorf("malformed HTTP response: %v", err)
 		}
-		return nil, nil, rtt, fmt.Errorf("malformed HTTP response: %v", err)
+		return nil, nil, rtt, err
 	}
 	if !body {
 		return resp, nil, rtt, nil
@@ -239,7 +240,7 @@ func trofs(m *config.MonitorInfo, code int, body []byte) bool {
 func probeHTTP(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort) Result {
 	resp, body, rtt, err := httpExchange(ctx, m, dst, m.HTTPRequest, m.TROFSString != "")
 	if err != nil {
-		return Result{RTT: rtt, Reason: failure(ctx, err, timeoutOf(m))}
+		return Result{RTT: rtt, Reason: failure(ctx, err, m.RespTimeout)}
 	}
 	if trofs(m, resp.StatusCode, body) {
 		return Result{OK: true, OutOfService: true, RTT: rtt, Reason: fmt.Sprintf("HTTP %d: out of service (trofs)", resp.StatusCode)}
@@ -259,7 +260,7 @@ func probeHTTPECV(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort
 	}
 	resp, body, rtt, err := httpExchange(ctx, m, dst, send, true)
 	if err != nil {
-		return Result{RTT: rtt, Reason: failure(ctx, err, timeoutOf(m))}
+		return Result{RTT: rtt, Reason: failure(ctx, err, m.RespTimeout)}
 	}
 	if trofs(m, resp.StatusCode, body) {
 		return Result{OK: true, OutOfService: true, RTT: rtt, Reason: fmt.Sprintf("HTTP %d: out of service (trofs)", resp.StatusCode)}
@@ -276,32 +277,30 @@ func probeTCPECV(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort)
 	start := time.Now()
 	c, err := dial(ctx, m, dst)
 	if err != nil {
-		return Result{RTT: time.Since(start), Reason: failure(ctx, err, timeoutOf(m))}
+		return failed(ctx, m, start, err)
 	}
 	defer c.Close()
 	if m.Send != "" {
 		if _, err := io.WriteString(c, m.Send); err != nil {
-			return Result{RTT: time.Since(start), Reason: failure(ctx, err, timeoutOf(m))}
+			return failed(ctx, m, start, err)
 		}
 	}
 	if m.Recv == nil {
 		return Result{OK: true, RTT: time.Since(start), Reason: "connected"}
 	}
-	buf := make([]byte, 0, 4096)
+	var buf []byte
+	chunk := make([]byte, 4096)
 	for len(buf) < maxECVBytes {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := c.Read(buf[len(buf):min(cap(buf), maxECVBytes)])
-		buf = buf[:len(buf)+n]
+		n, err := c.Read(chunk[:min(len(chunk), maxECVBytes-len(buf))])
+		buf = append(buf, chunk[:n]...)
 		if m.Recv.Match(buf) {
 			return Result{OK: true, RTT: time.Since(start), Reason: "response matches -recv"}
 		}
+		if errors.Is(err, io.EOF) {
+			return Result{RTT: time.Since(start), Reason: fmt.Sprintf("response (%d bytes) does not match -recv %q", len(buf), m.Recv.String())}
+		}
 		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return Result{RTT: time.Since(start), Reason: fmt.Sprintf("response (%d bytes) does not match -recv %q", len(buf), m.Recv.String())}
-			}
-			return Result{RTT: time.Since(start), Reason: failure(ctx, err, timeoutOf(m))}
+			return failed(ctx, m, start, err)
 		}
 	}
 	return Result{RTT: time.Since(start), Reason: fmt.Sprintf("first %d KiB of the response do not match -recv %q", maxECVBytes>>10, m.Recv.String())}
@@ -315,14 +314,14 @@ func probeUDPECV(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort)
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "udp", dst.String())
 	if err != nil {
-		return Result{RTT: time.Since(start), Reason: failure(ctx, err, timeoutOf(m))}
+		return failed(ctx, m, start, err)
 	}
 	defer c.Close()
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.SetDeadline(dl)
 	}
 	if _, err := io.WriteString(c, m.Send); err != nil {
-		return Result{RTT: time.Since(start), Reason: failure(ctx, err, timeoutOf(m))}
+		return failed(ctx, m, start, err)
 	}
 	buf := make([]byte, maxECVBytes)
 	n, err := c.Read(buf)
@@ -335,7 +334,7 @@ func probeUDPECV(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort)
 		if errors.Is(err, syscall.ECONNREFUSED) {
 			return Result{RTT: rtt, Reason: "ICMP port unreachable"}
 		}
-		return Result{RTT: rtt, Reason: failure(ctx, err, timeoutOf(m))}
+		return Result{RTT: rtt, Reason: failure(ctx, err, m.RespTimeout)}
 	}
 	if m.Recv != nil && !m.Recv.Match(buf[:n]) {
 		return Result{RTT: rtt, Reason: fmt.Sprintf("response (%d bytes) does not match -recv %q", n, m.Recv.String())}

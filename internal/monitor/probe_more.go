@@ -41,7 +41,7 @@ func probeDNS(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort) Re
 	r, _, err := c.ExchangeContext(ctx, q, dst.String())
 	rtt := time.Since(start)
 	if err != nil {
-		return Result{RTT: rtt, Reason: failure(ctx, err, timeoutOf(m))}
+		return Result{RTT: rtt, Reason: failure(ctx, err, m.RespTimeout)}
 	}
 	if r.Rcode != dns.RcodeSuccess {
 		return Result{RTT: rtt, Reason: fmt.Sprintf("DNS answer %s for %s", dns.RcodeToString[r.Rcode], m.Query)}
@@ -109,13 +109,13 @@ func probePing(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort) R
 		return Result{Reason: err.Error()}
 	}
 	if _, err := c.WriteTo(b, raddr); err != nil {
-		return Result{RTT: time.Since(start), Reason: failure(ctx, err, timeoutOf(m))}
+		return failed(ctx, m, start, err)
 	}
 	buf := make([]byte, 1500)
 	for {
 		n, from, err := c.ReadFrom(buf)
 		if err != nil {
-			return Result{RTT: time.Since(start), Reason: failure(ctx, err, timeoutOf(m))}
+			return failed(ctx, m, start, err)
 		}
 		rm, err := icmp.ParseMessage(proto, buf[:n])
 		if err != nil {
@@ -165,7 +165,7 @@ func probeStoreFront(ctx context.Context, m *config.MonitorInfo, dst netip.AddrP
 	if m.StoreFrontAcct {
 		code, _, err := get("/Citrix/Roaming/Accounts")
 		if err != nil {
-			return Result{RTT: time.Since(start), Reason: "account service: " + failure(ctx, err, timeoutOf(m))}
+			return Result{RTT: time.Since(start), Reason: "account service: " + failure(ctx, err, m.RespTimeout)}
 		}
 		if code != 200 {
 			return Result{RTT: time.Since(start), Reason: fmt.Sprintf("account service: HTTP %d", code)}
@@ -174,7 +174,7 @@ func probeStoreFront(ctx context.Context, m *config.MonitorInfo, dst netip.AddrP
 	store := strings.ReplaceAll(m.StoreName, " ", "")
 	code, body, err := get("/Citrix/" + store + "/discovery")
 	if err != nil {
-		return Result{RTT: time.Since(start), Reason: "discovery: " + failure(ctx, err, timeoutOf(m))}
+		return Result{RTT: time.Since(start), Reason: "discovery: " + failure(ctx, err, m.RespTimeout)}
 	}
 	if code != 200 {
 		return Result{RTT: time.Since(start), Reason: fmt.Sprintf("discovery of store %q: HTTP %d", m.StoreName, code)}
@@ -182,7 +182,7 @@ func probeStoreFront(ctx context.Context, m *config.MonitorInfo, dst netip.AddrP
 	if auth := authEndpoint.FindSubmatch(body); auth != nil {
 		code, _, err := get(string(auth[1]))
 		if err != nil {
-			return Result{RTT: time.Since(start), Reason: "authentication endpoint: " + failure(ctx, err, timeoutOf(m))}
+			return Result{RTT: time.Since(start), Reason: "authentication endpoint: " + failure(ctx, err, m.RespTimeout)}
 		}
 		if code >= 500 {
 			return Result{RTT: time.Since(start), Reason: fmt.Sprintf("authentication endpoint: HTTP %d", code)}
@@ -231,7 +231,7 @@ func probeSNMP(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort) R
 	pkt, err := g.Get(oids)
 	rtt := time.Since(start)
 	if err != nil {
-		return Result{RTT: rtt, Reason: "SNMP: " + failure(ctx, err, timeoutOf(m))}
+		return Result{RTT: rtt, Reason: "SNMP: " + failure(ctx, err, m.RespTimeout)}
 	}
 	if len(pkt.Variables) != len(oids) {
 		return Result{RTT: rtt, Reason: fmt.Sprintf("SNMP: %d values for %d OIDs", len(pkt.Variables), len(oids))}
