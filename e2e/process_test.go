@@ -107,6 +107,54 @@ func TestSIGHUPReload(t *testing.T) {
 	}
 }
 
+// TestSIGHUPDuringStartup: a SIGHUP that arrives while gslbd is still
+// starting (loading, opening listeners) must not kill it: Go's default
+// action for SIGHUP is to exit until a handler is installed. Found by CI:
+// TestSIGHUPReload's SIGHUP right after the first answer killed it.
+func TestSIGHUPDuringStartup(t *testing.T) {
+	bin := binary(t)
+	path := filepath.Join(t.TempDir(), "ns.conf")
+	port := freePort(t)
+	os.WriteFile(path, []byte(strings.Replace(reloadConf("192.0.2.1", ""), "ADNS 53", fmt.Sprintf("ADNS %d", port), 1)), 0o644)
+	a := fmt.Sprintf("127.0.0.1:%d", port)
+	for i := range 5 {
+		cmd := exec.Command(bin, "run", "-config", path)
+		stderr, _ := cmd.StderrPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Its first log line says gslbd's own code runs (before that, even
+		// the Go runtime may not be up, and no program can catch a signal).
+		lines := bufio.NewScanner(stderr)
+		if !lines.Scan() {
+			t.Fatalf("run %d: no log line", i)
+		}
+		go func() {
+			for lines.Scan() {
+			}
+		}()
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			cmd.Process.Signal(syscall.SIGHUP)
+			select {
+			case err := <-exited:
+				t.Fatalf("run %d: gslbd exited on a SIGHUP during start-up: %v", i, err)
+			default:
+			}
+			if _, err := dnstest.TryExchange(dnstest.UDP, a, dnstest.Msg("r.test", dns.TypeA), 20*time.Millisecond); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("run %d: no answer after 10s", i)
+			}
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		<-exited
+	}
+}
+
 func TestCheckCommand(t *testing.T) {
 	bin := binary(t)
 	for _, f := range []string{"active-active.conf", "active-passive.conf", "parent-child.conf", "appliance-full.conf"} {

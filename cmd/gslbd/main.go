@@ -73,6 +73,8 @@ func logger(w io.Writer, level string) *slog.Logger {
 }
 
 func runDemo(args []string, stdout, stderr io.Writer) int {
+	sig := signals()
+	defer signal.Stop(sig)
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	printConfig := fs.Bool("print-config", false, "print the demo configuration and exit")
@@ -112,10 +114,12 @@ See a failover (about 2 s to leave, 5 s downTime to come back):
   gslbd demo -print-config                         # the ns.conf behind it
 Press Ctrl-C to stop.
 `, d.UDPAddr(), dig, dig, dig, dig, dig)
-	return wait(d)
+	return wait(d, sig)
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
+	sig := signals()
+	defer signal.Stop(sig)
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "ns.conf", "configuration file (NetScaler CLI syntax)")
@@ -135,13 +139,19 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "gslbd serving %s on %v\n", *path, d.Addrs())
-	return wait(d)
+	return wait(d, sig)
+}
+
+// signals catches SIGHUP, SIGINT and SIGTERM from the very start, so that a
+// SIGHUP during start-up is a reload once serving, not the default exit.
+func signals() chan os.Signal {
+	sig := make(chan os.Signal, 4)
+	signal.Notify(sig, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
+	return sig
 }
 
 // wait serves until SIGINT/SIGTERM; SIGHUP reloads.
-func wait(d *daemon.Daemon) int {
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
+func wait(d *daemon.Daemon, sig chan os.Signal) int {
 	for s := range sig {
 		if s == syscall.SIGHUP {
 			_ = d.Reload() // logged by the daemon
