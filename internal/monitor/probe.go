@@ -266,7 +266,11 @@ func probeHTTPECV(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort
 		return Result{OK: true, OutOfService: true, RTT: rtt, Reason: fmt.Sprintf("HTTP %d: out of service (trofs)", resp.StatusCode)}
 	}
 	if m.Recv != nil && !m.Recv.Match(body) {
-		return Result{RTT: rtt, Reason: fmt.Sprintf("HTTP %d: body does not match -recv %q", resp.StatusCode, m.Recv.String())}
+		what := "body"
+		if len(body) >= maxBodyBytes {
+			what = fmt.Sprintf("first %d KiB of the body", maxBodyBytes>>10)
+		}
+		return Result{RTT: rtt, Reason: fmt.Sprintf("HTTP %d: %s does not match -recv %q", resp.StatusCode, what, m.Recv.String())}
 	}
 	return Result{OK: true, RTT: rtt, Reason: fmt.Sprintf("HTTP %d", resp.StatusCode)}
 }
