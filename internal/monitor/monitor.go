@@ -381,28 +381,41 @@ func (m *Manager) Status() []Status {
 	return out
 }
 
-// Stats are scheduling figures.
+// Stats are scheduling figures since the manager started.
 type Stats struct {
 	Probes   uint64
 	Bindings int
 	LateP50  time.Duration // probe start after its scheduled time
 	LateP99  time.Duration
 	LateMax  time.Duration
+	LateSum  time.Duration
+	// States counts the probed bindings by state.
+	States map[health.State]int
 }
 
-// Stats returns scheduling figures since start (or the last ResetStats).
+// Stats returns scheduling figures since start.
 func (m *Manager) Stats() Stats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return Stats{Probes: m.probes, Bindings: len(m.jobs), LateP50: m.late.quantile(0.5), LateP99: m.late.quantile(0.99), LateMax: m.late.max}
+	st := Stats{Probes: m.probes, Bindings: len(m.jobs), LateP50: m.late.quantile(0.5), LateP99: m.late.quantile(0.99),
+		LateMax: m.late.max, LateSum: m.late.sum, States: map[health.State]int{}}
+	for _, j := range m.jobs {
+		st.States[j.b.state]++
+	}
+	return st
 }
 
-// ResetStats clears the scheduling figures.
-func (m *Manager) ResetStats() {
+// Lateness returns, for each bound, how many probes started less than that
+// late after their scheduled time, to the millisecond: the cumulative
+// buckets of a Prometheus histogram.
+func (m *Manager) Lateness(bounds []time.Duration) []uint64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.late = histogram{}
-	m.probes = 0
+	out := make([]uint64, len(bounds))
+	for i, b := range bounds {
+		out[i] = m.late.below(b)
+	}
+	return out
 }
 
 // histogram counts durations in 1 ms buckets up to 10 s.
@@ -410,6 +423,7 @@ type histogram struct {
 	buckets [10001]uint64
 	n       uint64
 	max     time.Duration
+	sum     time.Duration
 }
 
 func (h *histogram) add(d time.Duration) {
@@ -419,7 +433,17 @@ func (h *histogram) add(d time.Duration) {
 	i := min(int(d/time.Millisecond), len(h.buckets)-1)
 	h.buckets[i]++
 	h.n++
+	h.sum += d
 	h.max = max(h.max, d)
+}
+
+// below counts the durations under b, to the millisecond.
+func (h *histogram) below(b time.Duration) uint64 {
+	var n uint64
+	for _, c := range h.buckets[:min(int(b/time.Millisecond), len(h.buckets))] {
+		n += c
+	}
+	return n
 }
 
 func (h *histogram) quantile(q float64) time.Duration {

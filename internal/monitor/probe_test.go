@@ -3,6 +3,7 @@ package monitor
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -69,17 +71,23 @@ func TestProbeTCP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
+	ended := make(chan error, 1)
 	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
+		c, err := l.Accept()
+		if err != nil {
+			ended <- err
+			return
 		}
+		defer c.Close()
+		_, err = c.Read(make([]byte, 1))
+		ended <- err
 	}()
 	m := monitorFrom(t, "add lb monitor m TCP -resptimeout 1")
 	expect(t, probeOnce(t, m, l.Addr().String()), true, "connected")
+	// The probe resets the connection (no TIME_WAIT on the monitoring side).
+	if err := <-ended; !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("server saw %v after the probe, want connection reset", err)
+	}
 	expect(t, probeOnce(t, m, closedPort(t)), false, "connection refused")
 }
 
