@@ -3,7 +3,8 @@
 //
 //	gslbd                      run the built-in demo on 127.0.0.1:5353
 //	gslbd demo [-print-config] the same; -print-config shows its ns.conf
-//	gslbd run -config ns.conf  serve a configuration (SIGHUP reloads it)
+//	gslbd run -config ns.conf  serve a configuration (SIGHUP reloads it;
+//	                           -metrics 127.0.0.1:9153 serves Prometheus metrics)
 //	gslbd check ns.conf...     validate; errors as file:line:col: message
 //	gslbd fmt ns.conf          print the configuration in canonical form
 package main
@@ -15,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -24,6 +26,7 @@ import (
 	"github.com/gslbd/gslbd/internal/config"
 	"github.com/gslbd/gslbd/internal/daemon"
 	"github.com/gslbd/gslbd/internal/dnsserver"
+	"github.com/gslbd/gslbd/internal/metrics"
 	"github.com/gslbd/gslbd/internal/nsconf"
 )
 
@@ -130,6 +133,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&srv.TCPMaxConns, "tcp-max-conns", 1000, "concurrent TCP connections; more are closed at once")
 	fs.DurationVar(&srv.TCPIdleTimeout, "tcp-idle-timeout", 10*time.Second, "close a TCP connection idle this long")
 	fs.DurationVar(&srv.TCPIOTimeout, "tcp-io-timeout", 2*time.Second, "time to read the rest of a message or write an answer")
+	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics at http://ADDR/metrics (host:port; off when empty)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -138,8 +142,31 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		printErr(stderr, err)
 		return 1
 	}
+	if *metricsAddr != "" {
+		stop, addr, err := serveMetrics(*metricsAddr, d)
+		if err != nil {
+			d.Close()
+			fmt.Fprintf(stderr, "gslbd: metrics: %v\n", err)
+			return 1
+		}
+		defer stop()
+		fmt.Fprintf(stdout, "gslbd metrics on http://%s/metrics\n", addr)
+	}
 	fmt.Fprintf(stdout, "gslbd serving %s on %v\n", *path, d.Addrs())
 	return wait(d, sig)
+}
+
+// serveMetrics serves /metrics on addr until stop is called.
+func serveMetrics(addr string, d *daemon.Daemon) (stop func(), bound net.Addr, err error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler(d.Monitors()))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, MaxHeaderBytes: 8 << 10}
+	go srv.Serve(l)
+	return func() { srv.Close() }, l.Addr(), nil
 }
 
 // signals catches SIGHUP, SIGINT and SIGTERM from the very start, so that a

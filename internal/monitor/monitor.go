@@ -215,6 +215,15 @@ func (m *Manager) kick() {
 	}
 }
 
+// quantum is the scheduler's shortest sleep: a probe starts at most this
+// late because of batching.
+const quantum = 5 * time.Millisecond
+
+// metricBatch is how long metric reports wait to be handed over together;
+// state changes go at once. The engine applies metrics at most every
+// 500 ms anyway (gslb.Options.MetricRefresh).
+const metricBatch = 100 * time.Millisecond
+
 // schedule starts probes when they are due.
 func (m *Manager) schedule() {
 	defer m.wg.Done()
@@ -230,7 +239,9 @@ func (m *Manager) schedule() {
 		}
 		wait := time.Hour
 		if len(m.queue) > 0 {
-			wait = m.queue[0].due.Sub(now)
+			// Probes due within a quantum start together: thousands of
+			// bindings cost a few hundred wake-ups a second, not one each.
+			wait = max(m.queue[0].due.Sub(now), quantum)
 		}
 		m.mu.Unlock()
 		t.Reset(wait)
@@ -267,7 +278,9 @@ func (m *Manager) run(j *job, due time.Time) {
 		m.log.Info("monitor state changed", "service", j.svc.name, "monitor", j.mon.Name, "from", from.String(),
 			"to", j.b.state.String(), "reason", j.b.reason)
 	}
-	m.evaluate(j.svc)
+	if changed {
+		m.evaluate(j.svc)
+	}
 	m.metrics(j, r, now)
 	if changed {
 		j.due = now.Add(next)
@@ -322,8 +335,13 @@ func (m *Manager) metrics(j *job, r Result, now time.Time) {
 	m.queueReport(health.Report{Service: j.svc.name, Metrics: &mt, Source: "monitor " + j.mon.Name})
 }
 
+// queueReport queues a report for the reporter goroutine: a state change
+// wakes it at once, metrics wait for the next metricBatch tick.
 func (m *Manager) queueReport(r health.Report) {
 	m.pending = append(m.pending, r)
+	if r.Metrics != nil {
+		return
+	}
 	select {
 	case m.notify <- struct{}{}:
 	default:
@@ -334,19 +352,23 @@ func (m *Manager) queueReport(r health.Report) {
 // while the sink was busy goes in the next call.
 func (m *Manager) report() {
 	defer m.wg.Done()
+	tick := time.NewTicker(metricBatch)
+	defer tick.Stop()
+	var batch []health.Report
 	for {
 		select {
 		case <-m.notify:
+		case <-tick.C:
 		case <-m.ctx.Done():
 			return
 		}
 		m.mu.Lock()
-		batch := m.pending
-		m.pending = nil
+		batch, m.pending = m.pending, batch[:0]
 		m.mu.Unlock()
 		if len(batch) > 0 && m.sink != nil {
 			m.sink.Report(batch...)
 		}
+		clear(batch)
 	}
 }
 
@@ -405,17 +427,17 @@ func (m *Manager) Stats() Stats {
 	return st
 }
 
-// Lateness returns, for each bound, how many probes started less than that
-// late after their scheduled time, to the millisecond: the cumulative
-// buckets of a Prometheus histogram.
-func (m *Manager) Lateness(bounds []time.Duration) []uint64 {
+// Lateness returns how many probes started, the sum of their lateness
+// (start after the scheduled time), and for each bound how many started
+// less than that late, to the millisecond: a Prometheus histogram.
+func (m *Manager) Lateness(bounds []time.Duration) (count uint64, sum time.Duration, cumulative []uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]uint64, len(bounds))
+	cumulative = make([]uint64, len(bounds))
 	for i, b := range bounds {
-		out[i] = m.late.below(b)
+		cumulative[i] = m.late.below(b)
 	}
-	return out
+	return m.late.n, m.late.sum, cumulative
 }
 
 // histogram counts durations in 1 ms buckets up to 10 s.

@@ -115,22 +115,23 @@ func dial(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort) (net.C
 
 func probeTCP(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort) Result {
 	start := time.Now()
+	if !m.Secure {
+		// Connect, then reset instead of FIN, as the appliance's TCP
+		// monitor does: no TIME_WAIT left behind per probe (10,000
+		// services probed every second would otherwise keep 600,000
+		// sockets in TIME_WAIT).
+		if err := connectReset(ctx, dst); err != nil {
+			return failed(ctx, m, start, err)
+		}
+		return Result{OK: true, RTT: time.Since(start), Reason: "connected"}
+	}
 	c, err := dial(ctx, m, dst)
 	if err != nil {
 		return failed(ctx, m, start, err)
 	}
 	rtt := time.Since(start)
-	if tc, ok := c.(*net.TCPConn); ok {
-		// Reset instead of FIN, as the appliance's TCP monitor does: no
-		// TIME_WAIT left behind per probe (10,000 services probed every
-		// second would otherwise keep 600,000 sockets in TIME_WAIT).
-		_ = tc.SetLinger(0)
-	}
 	c.Close()
-	if m.Secure {
-		return Result{OK: true, RTT: rtt, Reason: "TLS handshake completed"}
-	}
-	return Result{OK: true, RTT: rtt, Reason: "connected"}
+	return Result{OK: true, RTT: rtt, Reason: "TLS handshake completed"}
 }
 
 // errTooLarge is returned when a response passes a size limit.

@@ -1,0 +1,65 @@
+// Package metrics exports gslbd's figures in the Prometheus text format:
+// the Go runtime and process (CPU, memory, file descriptors) and the health
+// monitors (probes, bindings by state, probe start lateness).
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gslbd/gslbd/internal/health"
+	"github.com/gslbd/gslbd/internal/monitor"
+)
+
+// LatenessBounds are the buckets of the probe start lateness histogram.
+var LatenessBounds = []time.Duration{
+	time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond,
+	50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond, 500 * time.Millisecond,
+	time.Second, 2 * time.Second, 5 * time.Second,
+}
+
+// Handler serves the metrics of a monitor manager and of the process.
+func Handler(mon *monitor.Manager) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&monitorCollector{m: mon},
+	)
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+}
+
+var (
+	probesDesc = prometheus.NewDesc("gslbd_monitor_probes_total",
+		"Monitor probes completed.", nil, nil)
+	bindingsDesc = prometheus.NewDesc("gslbd_monitor_bindings",
+		"Probed (service, monitor) bindings by state.", []string{"state"}, nil)
+	latenessDesc = prometheus.NewDesc("gslbd_monitor_probe_start_lateness_seconds",
+		"How long after its scheduled time each probe started.", nil, nil)
+)
+
+type monitorCollector struct{ m *monitor.Manager }
+
+func (c *monitorCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- probesDesc
+	ch <- bindingsDesc
+	ch <- latenessDesc
+}
+
+func (c *monitorCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.m.Stats()
+	ch <- prometheus.MustNewConstMetric(probesDesc, prometheus.CounterValue, float64(st.Probes))
+	for s, label := range map[health.State]string{health.Up: "up", health.Down: "down", health.OutOfService: "out_of_service", health.Unknown: "unknown"} {
+		ch <- prometheus.MustNewConstMetric(bindingsDesc, prometheus.GaugeValue, float64(st.States[s]), label)
+	}
+	n, sum, counts := c.m.Lateness(LatenessBounds)
+	buckets := make(map[float64]uint64, len(counts))
+	for i, b := range LatenessBounds {
+		buckets[b.Seconds()] = counts[i]
+	}
+	ch <- prometheus.MustNewConstHistogram(latenessDesc, n, sum.Seconds(), buckets)
+}
