@@ -5,6 +5,9 @@
 // ordered by its next start time and starts each probe in its own
 // goroutine, so a slow target delays nothing else, and a binding is back in
 // the heap only when its probe has finished, so it never overlaps itself.
+// Plain TCP probes (a non-blocking connect, then reset) start in the
+// scheduler itself and get a goroutine only if the connection is still
+// pending after the connect call.
 // First start times are spread over the interval by a hash of the binding,
 // so that thousands of bindings with the same interval do not probe at once.
 package monitor
@@ -60,16 +63,17 @@ type svcEntry struct {
 }
 
 type job struct {
-	key   string
-	sig   string
-	svc   *svcEntry
-	mon   *config.MonitorInfo
-	dst   netip.AddrPort
-	probe prober
-	b     binding
-	due   time.Time
-	index int  // in the heap, -1 when not queued (also while probing)
-	gone  bool // dropped by Update, or never probed (disabled)
+	key    string
+	sig    string
+	svc    *svcEntry
+	mon    *config.MonitorInfo
+	dst    netip.AddrPort
+	probe  prober
+	inline bool // a bare connect, started by the scheduler itself
+	b      binding
+	due    time.Time
+	index  int  // in the heap, -1 when not queued (also while probing)
+	gone   bool // dropped by Update, or never probed (disabled)
 }
 
 // New starts a manager with no monitors.
@@ -156,7 +160,8 @@ func (m *Manager) Update(s *config.Snapshot) {
 				if j != nil {
 					m.drop(j)
 				}
-				j = &job{key: k, sig: sig, mon: ref.Monitor, dst: dst, probe: proberFor(ref.Monitor), index: -1}
+				j = &job{key: k, sig: sig, mon: ref.Monitor, dst: dst, probe: proberFor(ref.Monitor),
+					inline: connectOnly(ref.Monitor), index: -1}
 				if ref.Monitor.Disabled || ref.Disabled {
 					j.gone = true // never probed; does not count
 				} else {
@@ -229,11 +234,17 @@ func (m *Manager) schedule() {
 	defer m.wg.Done()
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
+	var inline []*job
 	for {
 		m.mu.Lock()
 		now := time.Now()
+		inline = inline[:0]
 		for len(m.queue) > 0 && !m.queue[0].due.After(now) {
 			j := heap.Pop(&m.queue).(*job)
+			if j.inline {
+				inline = append(inline, j)
+				continue
+			}
 			m.wg.Add(1)
 			go m.run(j, j.due)
 		}
@@ -244,6 +255,9 @@ func (m *Manager) schedule() {
 			wait = max(m.queue[0].due.Sub(now), quantum)
 		}
 		m.mu.Unlock()
+		for _, j := range inline {
+			m.connect(j)
+		}
 		t.Reset(wait)
 		select {
 		case <-t.C:
@@ -261,6 +275,32 @@ func (m *Manager) run(j *job, due time.Time) {
 	ctx, cancel := context.WithTimeout(m.ctx, j.mon.RespTimeout)
 	r := j.probe(ctx, j.mon, j.dst)
 	cancel()
+	m.finish(j, due, start, r)
+}
+
+// connect runs a bare-connect probe from the scheduler goroutine: the
+// connection usually completes (or is refused) within the connect call,
+// which costs far less than a goroutine and a timer per probe. One still
+// pending waits in its own goroutine, like any other probe.
+func (m *Manager) connect(j *job) {
+	due, start := j.due, time.Now()
+	fd, err, pending := startConnect(j.dst)
+	if !pending {
+		m.finish(j, due, start, connectResult(m.ctx, j.mon, start, err))
+		return
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		ctx, cancel := context.WithDeadline(m.ctx, start.Add(j.mon.RespTimeout))
+		err := waitConnect(ctx, fd)
+		m.finish(j, due, start, connectResult(ctx, j.mon, start, err))
+		cancel()
+	}()
+}
+
+// finish feeds a probe's result to its binding and schedules the next one.
+func (m *Manager) finish(j *job, due, start time.Time, r Result) {
 	if m.ctx.Err() != nil {
 		return
 	}

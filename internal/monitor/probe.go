@@ -31,29 +31,41 @@ const (
 // prober runs one probe against dst. ctx carries the response timeout.
 type prober func(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort) Result
 
+// probers are the probe functions of the monitor types. TCP, and the
+// types gslbd does not probe otherwise (a load warning says so), are a
+// TCP connect: probeTCP.
+var probers = map[string]prober{
+	"PING": probePing, "LDNS-PING": probePing,
+	"HTTP":     probeHTTP,
+	"HTTP-ECV": probeHTTPECV,
+	"TCP-ECV":  probeTCPECV,
+	"UDP-ECV":  probeUDPECV,
+	"DNS":      probeDNS, "LDNS-DNS": probeDNS, "DNS-TCP": probeDNS,
+	"STOREFRONT": probeStoreFront,
+	"LOAD":       probeSNMP, "SNMP": probeSNMP,
+}
+
 // proberFor returns the probe function of a monitor type.
 func proberFor(m *config.MonitorInfo) prober {
-	switch m.Type {
-	case "PING", "LDNS-PING":
-		return probePing
-	case "TCP", "LDNS-TCP":
-		return probeTCP
-	case "HTTP":
-		return probeHTTP
-	case "HTTP-ECV":
-		return probeHTTPECV
-	case "TCP-ECV":
-		return probeTCPECV
-	case "UDP-ECV":
-		return probeUDPECV
-	case "DNS", "LDNS-DNS", "DNS-TCP":
-		return probeDNS
-	case "STOREFRONT":
-		return probeStoreFront
-	case "LOAD", "SNMP":
-		return probeSNMP
+	if p, ok := probers[m.Type]; ok {
+		return p
 	}
 	return probeTCP
+}
+
+// connectOnly reports whether a monitor's probe is a bare TCP connect,
+// which the scheduler starts inline (startConnect never blocks).
+func connectOnly(m *config.MonitorInfo) bool {
+	_, other := probers[m.Type]
+	return !other && !m.Secure
+}
+
+// connectResult is the Result of a bare connect that ended in err.
+func connectResult(ctx context.Context, m *config.MonitorInfo, start time.Time, err error) Result {
+	if err != nil {
+		return failed(ctx, m, start, err)
+	}
+	return Result{OK: true, RTT: time.Since(start), Reason: "connected"}
 }
 
 // failure describes why a probe failed, in the words an operator wants in a
@@ -120,10 +132,7 @@ func probeTCP(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort) Re
 		// monitor does: no TIME_WAIT left behind per probe (10,000
 		// services probed every second would otherwise keep 600,000
 		// sockets in TIME_WAIT).
-		if err := connectReset(ctx, dst); err != nil {
-			return failed(ctx, m, start, err)
-		}
-		return Result{OK: true, RTT: time.Since(start), Reason: "connected"}
+		return connectResult(ctx, m, start, connectReset(ctx, dst))
 	}
 	c, err := dial(ctx, m, dst)
 	if err != nil {
