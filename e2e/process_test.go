@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -233,4 +234,66 @@ func TestDemoCommand(t *testing.T) {
 	get("http://127.0.0.11:8080/fix")
 	waitFor(t, "dc1 back after /fix", 20*time.Second, seen("both"))
 	t.Logf("fix -> dc1 back in %s", time.Since(start))
+}
+
+// TestMetricsEndpoint runs gslbd with -metrics and scrapes it: the monitor
+// figures follow one service that answers and one that refuses, and the
+// process figures are there.
+func TestMetricsEndpoint(t *testing.T) {
+	bin := binary(t)
+	up := newBackend(t, "127.0.0.61")
+	down := freePortOn(t, "127.0.0.62")
+	conf := filepath.Join(t.TempDir(), "ns.conf")
+	text := "add gslb site s1 127.0.0.1\nadd lb monitor m TCP -interval 100 MSEC -resptimeout 50 MSEC -retries 1\n" +
+		"add gslb vserver gv HTTP\nbind gslb vserver gv -domainName m.test\n" +
+		fmt.Sprintf("add gslb service up %s HTTP %s -siteName s1\nbind gslb service up -monitorName m\nbind gslb vserver gv -serviceName up\n", up.IP(), up.Port()) +
+		fmt.Sprintf("add gslb service down 127.0.0.62 HTTP %s -siteName s1\nbind gslb service down -monitorName m\nbind gslb vserver gv -serviceName down\n", down)
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "run", "-config", conf, "-listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "-metrics", "127.0.0.1:0")
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	s := bufio.NewScanner(stdout)
+	var url string
+	for s.Scan() {
+		if u, ok := strings.CutPrefix(s.Text(), "gslbd metrics on "); ok {
+			url = u
+			break
+		}
+	}
+	if url == "" {
+		t.Fatalf("no metrics address printed (%v)", s.Err())
+	}
+	go func() {
+		for s.Scan() {
+		}
+	}()
+	var body string
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	waitFor(t, "one binding up, one down, probes counted", 10*time.Second, func() bool {
+		resp, err := client.Get(url)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return strings.Contains(body, `gslbd_monitor_bindings{state="up"} 1`) &&
+			strings.Contains(body, `gslbd_monitor_bindings{state="down"} 1`)
+	})
+	for _, want := range []string{"gslbd_monitor_probes_total ", `gslbd_monitor_probe_start_lateness_seconds_bucket{le="0.1"}`,
+		"process_cpu_seconds_total ", "go_goroutines "} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
+	}
+	resp, err := client.Post(url, "text/plain", nil)
+	if err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("POST /metrics: %v %v, want 405", resp, err)
+	}
+	resp.Body.Close()
 }
