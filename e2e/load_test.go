@@ -1,16 +1,20 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/gosnmp/gosnmp"
 	"github.com/gslbd/gslbd/internal/daemon"
 	"github.com/gslbd/gslbd/internal/dnstest"
 	"github.com/miekg/dns"
@@ -224,6 +228,32 @@ http {
 	closeB()
 }
 
+// syncBuffer collects a child process's output.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func atoi(t *testing.T, s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // freePortOn returns a free TCP port on ip.
 func freePortOn(t *testing.T, ip string) string {
 	l, err := net.Listen("tcp", ip+":0")
@@ -248,8 +278,30 @@ func snmpAgent(t *testing.T, ip, port string, value int) func() {
 	cmd := exec.Command(bin, "-f", "-Lo", "-C", "-M", "/dev/null", "-c", conf, "-p", filepath.Join(dir, "pid"),
 		fmt.Sprintf("udp:%s:%s", ip, port))
 	cmd.Env = append(os.Environ(), "MIBS=", "SNMP_PERSISTENT_DIR="+dir)
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
+	}
+	// Ready when it answers: a test must not mistake a slow or failed
+	// start-up for the method misbehaving.
+	g := &gosnmp.GoSNMP{Target: ip, Port: uint16(atoi(t, port)), Community: "public", Version: gosnmp.Version2c,
+		Timeout: 200 * time.Millisecond, Retries: 0}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if err := g.Connect(); err == nil {
+			_, err = g.Get([]string{".1.3.6.1.4.1.99999.1.0"})
+			g.Conn.Close()
+			if err == nil {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("snmpd on %s:%s did not answer within 10s:\n%s", ip, port, out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	stopped := false
 	stop := func() {
