@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/netip"
 	"os"
+	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -28,26 +30,26 @@ func connectReset(ctx context.Context, dst netip.AddrPort) error {
 // startConnect begins a connection without blocking. Unless pending, the
 // outcome is known and the socket is closed; a pending fd is the caller's
 // to hand to waitConnect.
+//
+// The calls are raw system calls: none of them blocks (the socket is
+// non-blocking, a zero-linger close does not wait), so the runtime's
+// bookkeeping around a system call that might block is skipped.
 func startConnect(dst netip.AddrPort) (fd int, err error, pending bool) {
-	var sa unix.Sockaddr
 	family := unix.AF_INET
-	if dst.Addr().Is4() {
-		sa = &unix.SockaddrInet4{Port: int(dst.Port()), Addr: dst.Addr().As4()}
-	} else {
+	if !dst.Addr().Is4() {
 		family = unix.AF_INET6
-		sa = &unix.SockaddrInet6{Port: int(dst.Port()), Addr: dst.Addr().As16()}
 	}
-	fd, err = unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return -1, os.NewSyscallError("socket", err), false
+	r, _, e := syscall.RawSyscall(unix.SYS_SOCKET, uintptr(family), unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if e != 0 {
+		return -1, os.NewSyscallError("socket", e), false
 	}
-	err = unix.Connect(fd, sa)
-	switch err {
-	case nil:
+	fd = int(r)
+	switch e := rawConnect(fd, dst); e {
+	case 0:
 	case unix.EINPROGRESS:
 		// One getsockopt tells the usual case, a peer that answered
 		// during the connect call; anything else goes the long way.
-		if ti, e := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO); e == nil && ti.State == tcpEstablished {
+		if tcpState(fd) == tcpEstablished {
 			err = nil
 		} else if ready(fd) {
 			err = soError(fd)
@@ -55,10 +57,40 @@ func startConnect(dst netip.AddrPort) (fd int, err error, pending bool) {
 			return fd, nil, true
 		}
 	default:
-		err = os.NewSyscallError("connect", err)
+		err = os.NewSyscallError("connect", e)
 	}
 	reset(fd)
 	return -1, err, false
+}
+
+// rawConnect starts connect(2) on a non-blocking socket.
+func rawConnect(fd int, dst netip.AddrPort) syscall.Errno {
+	port := dst.Port()
+	if dst.Addr().Is4() {
+		sa := unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: dst.Addr().As4()}
+		p := (*[2]byte)(unsafe.Pointer(&sa.Port))
+		p[0], p[1] = byte(port>>8), byte(port)
+		_, _, e := syscall.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa)), unsafe.Sizeof(sa))
+		return e
+	}
+	sa := unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: dst.Addr().As16()}
+	p := (*[2]byte)(unsafe.Pointer(&sa.Port))
+	p[0], p[1] = byte(port>>8), byte(port)
+	_, _, e := syscall.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa)), unsafe.Sizeof(sa))
+	return e
+}
+
+// tcpState is the first field of TCP_INFO, the socket's TCP state (the
+// kernel copies only as much of the structure as asked for).
+func tcpState(fd int) uint8 {
+	var b [8]byte
+	n := uint32(len(b))
+	_, _, e := syscall.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_INFO,
+		uintptr(unsafe.Pointer(&b[0])), uintptr(unsafe.Pointer(&n)), 0)
+	if e != 0 || n < 1 {
+		return 0
+	}
+	return b[0]
 }
 
 // tcpEstablished is TCP_ESTABLISHED in tcp_info's state (linux/tcp_states.h).
@@ -85,8 +117,9 @@ func soError(fd int) error {
 
 // reset closes fd with a zero linger: an RST, no TIME_WAIT.
 func reset(fd int) {
-	_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
-	unix.Close(fd)
+	l := unix.Linger{Onoff: 1, Linger: 0}
+	syscall.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_LINGER, uintptr(unsafe.Pointer(&l)), unsafe.Sizeof(l), 0)
+	syscall.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0)
 }
 
 // waitConnect waits in the runtime poller for a pending connect, until

@@ -89,6 +89,15 @@ func TestProbeTCP(t *testing.T) {
 		t.Errorf("server saw %v after the probe, want connection reset", err)
 	}
 	expect(t, probeOnce(t, m, closedPort(t)), false, "connection refused")
+	l6, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l6.Close()
+	expect(t, probeOnce(t, m, l6.Addr().String()), true, "connected")
+	a6 := l6.Addr().String()
+	l6.Close()
+	expect(t, probeOnce(t, m, a6), false, "connection refused")
 }
 
 func httpServer(t *testing.T, h http.HandlerFunc) string {
