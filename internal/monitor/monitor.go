@@ -450,7 +450,6 @@ type Stats struct {
 	LateP50  time.Duration // probe start after its scheduled time
 	LateP99  time.Duration
 	LateMax  time.Duration
-	LateSum  time.Duration
 	// States counts the probed bindings by state.
 	States map[health.State]int
 }
@@ -460,7 +459,7 @@ func (m *Manager) Stats() Stats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := Stats{Probes: m.probes, Bindings: len(m.jobs), LateP50: m.late.quantile(0.5), LateP99: m.late.quantile(0.99),
-		LateMax: m.late.max, LateSum: m.late.sum, States: map[health.State]int{}}
+		LateMax: m.late.max, States: map[health.State]int{}}
 	for _, j := range m.jobs {
 		st.States[j.b.state]++
 	}
