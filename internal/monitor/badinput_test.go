@@ -14,9 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gslbd/gslbd/internal/config"
 	"github.com/gslbd/gslbd/internal/health"
-	"github.com/gslbd/gslbd/internal/nsconf"
 )
 
 // hostile is a set of misbehaving servers on loopback, each closed by the
@@ -201,23 +199,6 @@ func (r *reportCounter) snapshot() (map[string]int, map[string]health.Report) {
 		s[k] = v
 	}
 	return m, s
-}
-
-func snapshotFrom(t *testing.T, text string) *config.Snapshot {
-	t.Helper()
-	f, err := nsconf.Parse("t.conf", strings.NewReader(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &config.Config{}
-	if errs := c.ApplyFile(f); len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	s, err := config.Build(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 // heapAfterGC is the live heap once garbage is collected.

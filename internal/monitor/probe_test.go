@@ -20,11 +20,10 @@ import (
 	"github.com/miekg/dns"
 )
 
-// monitorFrom builds a monitor from its ns.conf line, so that the tests
-// also cover the configuration's typing of every option.
-func monitorFrom(t *testing.T, line string) *config.MonitorInfo {
+// snapshotFrom builds a configuration from ns.conf text.
+func snapshotFrom(t *testing.T, text string) *config.Snapshot {
 	t.Helper()
-	f, err := nsconf.Parse("t.conf", strings.NewReader(line+"\n"))
+	f, err := nsconf.Parse("t.conf", strings.NewReader(text))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,8 +35,14 @@ func monitorFrom(t *testing.T, line string) *config.MonitorInfo {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs := strings.Fields(line)
-	return s.Monitors[strings.ToLower(fs[3])]
+	return s
+}
+
+// monitorFrom builds a monitor from its ns.conf line, so that the tests
+// also cover the configuration's typing of every option.
+func monitorFrom(t *testing.T, line string) *config.MonitorInfo {
+	t.Helper()
+	return snapshotFrom(t, line+"\n").Monitors[strings.ToLower(strings.Fields(line)[3])]
 }
 
 func probeOnce(t *testing.T, m *config.MonitorInfo, dst string) Result {
