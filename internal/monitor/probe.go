@@ -128,10 +128,9 @@ func dial(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort) (net.C
 func probeTCP(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort) Result {
 	start := time.Now()
 	if !m.Secure {
-		// Connect, then reset instead of FIN, as the appliance's TCP
-		// monitor does: no TIME_WAIT left behind per probe (10,000
-		// services probed every second would otherwise keep 600,000
-		// sockets in TIME_WAIT).
+		// Connect, then reset instead of FIN: no TIME_WAIT left behind
+		// per probe (10,000 services probed every second would
+		// otherwise keep 600,000 sockets in TIME_WAIT).
 		return connectResult(ctx, m, start, connectReset(ctx, dst))
 	}
 	c, err := dial(ctx, m, dst)
