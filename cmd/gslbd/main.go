@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -133,7 +134,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&srv.TCPMaxConns, "tcp-max-conns", 1000, "concurrent TCP connections; more are closed at once")
 	fs.DurationVar(&srv.TCPIdleTimeout, "tcp-idle-timeout", 10*time.Second, "close a TCP connection idle this long")
 	fs.DurationVar(&srv.TCPIOTimeout, "tcp-io-timeout", 2*time.Second, "time to read the rest of a message or write an answer")
-	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics at http://ADDR/metrics (host:port; off when empty)")
+	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics at http://ADDR/metrics and Go profiles at /debug/pprof/ (host:port; off when empty)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -164,6 +165,9 @@ func serveMetrics(addr string, d *daemon.Daemon) (stop func(), bound net.Addr, e
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics.Handler(d.Monitors()))
+	// Profiles for the operator who opened this port (go tool pprof).
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, MaxHeaderBytes: 8 << 10}
 	go srv.Serve(l)
 	return func() { srv.Close() }, l.Addr(), nil
