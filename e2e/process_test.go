@@ -291,6 +291,11 @@ func TestMetricsEndpoint(t *testing.T) {
 			t.Errorf("metrics lack %q:\n%s", want, body)
 		}
 	}
+	pp, err := client.Get(strings.TrimSuffix(url, "/metrics") + "/debug/pprof/heap?debug=1")
+	if err != nil || pp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /debug/pprof/heap: %v %v", pp, err)
+	}
+	pp.Body.Close()
 	resp, err := client.Post(url, "text/plain", nil)
 	if err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Fatalf("POST /metrics: %v %v, want 405", resp, err)
