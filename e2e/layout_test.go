@@ -11,21 +11,22 @@ import (
 // allowed lists, per package, the module packages it may import
 // (STYLE.md §2: imports point down only; nothing imports daemon).
 var allowed = map[string][]string{
-	"internal/nserr":     {},
-	"internal/schema":    {"internal/nserr"},
-	"internal/nsconf":    {"internal/schema", "internal/nserr"},
-	"internal/config":    {"internal/nsconf", "internal/schema", "internal/nserr"},
-	"internal/zone":      {},
-	"internal/health":    {},
-	"internal/gslb":      {"internal/config", "internal/zone", "internal/health"},
-	"internal/dnsserver": {},
-	"internal/dnstest":   {},
-	"internal/monitor":   {"internal/config", "internal/health"},
-	"internal/load":      {"internal/config", "internal/health"},
-	"internal/daemon":    {"internal/config", "internal/dnsserver", "internal/gslb", "internal/nsconf", "internal/health", "internal/zone", "internal/schema", "internal/nserr", "internal/monitor", "internal/load"},
-	"internal/metrics":   {"internal/monitor", "internal/health"},
-	"cmd/gslbd":          {"internal/config", "internal/daemon", "internal/dnsserver", "internal/nsconf", "internal/metrics"},
-	"bench/monitors":     {},
+	"internal/nserr":      {},
+	"internal/schema":     {"internal/nserr"},
+	"internal/nsconf":     {"internal/schema", "internal/nserr"},
+	"internal/config":     {"internal/nsconf", "internal/schema", "internal/nserr"},
+	"internal/zone":       {},
+	"internal/health":     {},
+	"internal/gslb":       {"internal/config", "internal/zone", "internal/health"},
+	"internal/dnsserver":  {},
+	"internal/dnstest":    {},
+	"internal/monitor":    {"internal/config", "internal/health"},
+	"internal/load":       {"internal/config", "internal/health"},
+	"internal/daemon":     {"internal/config", "internal/dnsserver", "internal/gslb", "internal/nsconf", "internal/health", "internal/zone", "internal/schema", "internal/nserr", "internal/monitor", "internal/load"},
+	"internal/metrics":    {"internal/monitor", "internal/health"},
+	"internal/atomicfile": {},
+	"cmd/gslbd":           {"internal/config", "internal/daemon", "internal/dnsserver", "internal/nsconf", "internal/metrics"},
+	"bench/monitors":      {},
 }
 
 // thirdParty lists which non-stdlib modules a package may import.
