@@ -22,7 +22,7 @@ var allowed = map[string][]string{
 	"internal/dnstest":    {},
 	"internal/monitor":    {"internal/config", "internal/health"},
 	"internal/load":       {"internal/config", "internal/health"},
-	"internal/daemon":     {"internal/config", "internal/dnsserver", "internal/gslb", "internal/nsconf", "internal/health", "internal/zone", "internal/schema", "internal/nserr", "internal/monitor", "internal/load"},
+	"internal/daemon":     {"internal/config", "internal/dnsserver", "internal/gslb", "internal/nsconf", "internal/health", "internal/zone", "internal/schema", "internal/nserr", "internal/monitor", "internal/load", "internal/atomicfile"},
 	"internal/metrics":    {"internal/monitor", "internal/health"},
 	"internal/atomicfile": {},
 	"cmd/gslbd":           {"internal/config", "internal/daemon", "internal/dnsserver", "internal/nsconf", "internal/metrics"},

@@ -78,6 +78,9 @@ type Options struct {
 	Listen []string
 	// Logger (nil: discard).
 	Logger *slog.Logger
+	// SaveVersions is how many previous files Save keeps (0: 5; negative:
+	// none).
+	SaveVersions int
 	// Engine and Server options.
 	Engine gslb.Options
 	Server dnsserver.Options
@@ -92,6 +95,7 @@ type Daemon struct {
 	monitor *monitor.Manager
 	load    *load.Manager
 
+	change  sync.Mutex // serialises Change and Save
 	mu      sync.Mutex
 	current *Loaded
 	socks   map[sockKey]io.Closer
@@ -295,6 +299,8 @@ func localAddr(c io.Closer) net.Addr {
 // keeps serving and the error (an nsconf.ErrorList for config problems)
 // is returned and logged.
 func (d *Daemon) Reload() error {
+	d.change.Lock()
+	defer d.change.Unlock()
 	ld, err := d.read()
 	if err == nil {
 		err = d.apply(ld)

@@ -1,0 +1,154 @@
+package e2e
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gslbd/gslbd/internal/atomicfile"
+	"github.com/gslbd/gslbd/internal/daemon"
+	"github.com/gslbd/gslbd/internal/nsconf"
+)
+
+const saveBase = `add gslb site s1 127.0.0.1
+add gslb service a 192.0.2.1 HTTP 80 -siteName s1
+add gslb vserver gv HTTP -lbMethod ROUNDROBIN
+bind gslb vserver gv -serviceName a
+bind gslb vserver gv -domainName www.save.test -TTL 5
+`
+
+// startFile runs a daemon on a configuration file in a fresh directory.
+func startFile(t *testing.T, text string) (*daemon.Daemon, string) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "ns.conf")
+	if err := os.WriteFile(p, []byte(text), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	return startPath(t, p), p
+}
+
+func startPath(t *testing.T, p string) *daemon.Daemon {
+	t.Helper()
+	d, err := daemon.Start(daemon.Options{ConfigPath: p, Listen: []string{"127.0.0.1:0"},
+		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// TestChangeIsAtomic: a batch with one bad line changes nothing (not the
+// lines before it either) and names the line; a good batch is answered at
+// once.
+func TestChangeIsAtomic(t *testing.T) {
+	d, _ := startFile(t, saveBase)
+	before := d.Current().Config.String()
+	err := d.Change("api", "add gslb service b 192.0.2.2 HTTP 80 -siteName s1\nbind gslb vserver gv -serviceName b\nbind gslb vserver gv -serviceName nosuch\n")
+	l, ok := nsconf.AsList(err)
+	if !ok || len(l) != 1 || l[0].Pos.Line != 3 || !strings.Contains(l[0].Msg, "nosuch") {
+		t.Fatalf("error %v, want one error on line 3 naming nosuch", err)
+	}
+	if got := d.Current().Config.String(); got != before {
+		t.Fatalf("a refused batch changed the configuration:\n%s", got)
+	}
+	if got := answerSet(t, d, "www.save.test"); got != "192.0.2.1" {
+		t.Fatalf("answers %q after a refused batch", got)
+	}
+	if err := d.Change("api", "add gslb service b 192.0.2.2 HTTP 80 -siteName s1\nbind gslb vserver gv -serviceName b\nset gslb vserver gv -MIR ENABLED\n"); err != nil {
+		t.Fatal(err)
+	}
+	if got := answerSet(t, d, "www.save.test"); got != "192.0.2.1,192.0.2.2" {
+		t.Fatalf("answers %q after the change, want both services", got)
+	}
+	// A domain already bound to another vserver: refused, and the vserver
+	// added on the line before is not there either.
+	before = d.Current().Config.String()
+	if err := d.Change("api", "add gslb vserver gv2 HTTP\nbind gslb vserver gv2 -domainName www.save.test -TTL 5\n"); err == nil {
+		t.Fatal("binding a domain to a second vserver was accepted")
+	}
+	if got := d.Current().Config.String(); got != before {
+		t.Fatalf("a refused batch changed the configuration:\n%s", got)
+	}
+}
+
+// TestSaveAndRestart: changes saved, the daemon restarted from the file:
+// the running configuration is identical; the previous file is kept as
+// ns.conf.1; diff shows nothing once saved.
+func TestSaveAndRestart(t *testing.T) {
+	d, p := startFile(t, saveBase)
+	if err := d.Change("api", "add gslb service b 192.0.2.2 HTTP 80 -siteName s1 -comment \"dc 2\"\nbind gslb vserver gv -serviceName b -weight 7\n"); err != nil {
+		t.Fatal(err)
+	}
+	savedOnly, runningOnly, err := d.Diff()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(savedOnly) != 0 || len(runningOnly) != 2 || !slices.ContainsFunc(runningOnly, func(l string) bool { return strings.Contains(l, "-weight 7") }) {
+		t.Fatalf("diff before save: saved only %q, running only %q", savedOnly, runningOnly)
+	}
+	if err := d.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if savedOnly, runningOnly, _ = d.Diff(); len(savedOnly)+len(runningOnly) != 0 {
+		t.Fatalf("diff after save: %q %q", savedOnly, runningOnly)
+	}
+	if b, _ := os.ReadFile(atomicfile.Version(p, 1)); string(b) != saveBase {
+		t.Errorf("ns.conf.1 is not the previous file:\n%s", b)
+	}
+	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o640 {
+		t.Errorf("saved file mode %v, want the original 0640", fi.Mode().Perm())
+	}
+	running := d.Current().Config.String()
+	d.Close()
+	d2 := startPath(t, p)
+	if got := d2.Current().Config.String(); got != running {
+		t.Fatalf("after restart the running configuration differs:\n%s\n--- before:\n%s", got, running)
+	}
+	if got := answerSet(t, d2, "www.save.test"); got != "192.0.2.1" && got != "192.0.2.2" {
+		t.Fatalf("answers %q after restart", got)
+	}
+}
+
+// TestSaveFailureChangesNothing: a save into a read-only directory fails
+// with the reason; file and running configuration are as they were.
+func TestSaveFailureChangesNothing(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a read-only file system")
+	}
+	dir := t.TempDir()
+	if err := mountTmpfs(dir); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unmount(dir) })
+	p := filepath.Join(dir, "ns.conf")
+	os.WriteFile(p, []byte(saveBase), 0o600)
+	d := startPath(t, p)
+	if err := d.Change("api", "set gslb vserver gv -MIR ENABLED\n"); err != nil {
+		t.Fatal(err)
+	}
+	running := d.Current().Config.String()
+	if err := remountReadOnly(dir); err != nil {
+		t.Fatal(err)
+	}
+	err := d.Save()
+	if err == nil || !strings.Contains(err.Error(), "read-only file system") {
+		t.Fatalf("save on a read-only file system: %v", err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != saveBase {
+		t.Errorf("file changed by a failed save:\n%s", b)
+	}
+	if got := d.Current().Config.String(); got != running {
+		t.Errorf("running configuration changed by a failed save")
+	}
+}
+
+func TestSaveDemoRefused(t *testing.T) {
+	d := start(t, saveBase)
+	if err := d.Save(); err == nil || !strings.Contains(err.Error(), "no file") {
+		t.Fatalf("save of a text-only configuration: %v", err)
+	}
+}

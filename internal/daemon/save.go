@@ -1,0 +1,108 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gslbd/gslbd/internal/atomicfile"
+	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/nsconf"
+)
+
+// DefaultSaveVersions is how many previous saved files are kept beside the
+// configuration (ns.conf.1 newest ... ns.conf.5) when Options.SaveVersions
+// is zero.
+const DefaultSaveVersions = 5
+
+// Change applies CLI commands to a copy of the running configuration. When
+// every line applies and the whole result checks, it replaces the running
+// configuration at once (answers, monitors, listeners); otherwise nothing
+// changes and the error is an nsconf.ErrorList naming each bad line.
+// Changes are not saved until Save.
+func (d *Daemon) Change(name, text string) error {
+	d.change.Lock()
+	defer d.change.Unlock()
+	f, err := nsconf.Parse(name, strings.NewReader(text))
+	if err != nil {
+		return err
+	}
+	cur := d.Current()
+	c := cur.Config.Clone()
+	if errs := c.ApplyFile(f); len(errs) > 0 {
+		return errs
+	}
+	snap, err := config.Build(c)
+	if err != nil {
+		return err
+	}
+	return d.apply(&Loaded{Config: c, Snapshot: snap, Warnings: snap.Warnings})
+}
+
+// savedText is what Save writes for c: a header, then the canonical form.
+func savedText(c *config.Config, now time.Time) []byte {
+	return []byte(fmt.Sprintf("# Last modified by `save config`, %s\n%s", now.UTC().Format(time.ANSIC), c.String()))
+}
+
+// Save writes the running configuration to the configuration file (as
+// `save ns config`): atomically, keeping the previous versions. On error
+// (a full disk, a read-only directory) the file is as it was.
+func (d *Daemon) Save() error {
+	d.change.Lock()
+	defer d.change.Unlock()
+	if d.opts.ConfigPath == "" || d.opts.ConfigText != nil {
+		return errors.New("save: this configuration has no file (built-in demo)")
+	}
+	perm := os.FileMode(0o600)
+	if fi, err := os.Stat(d.opts.ConfigPath); err == nil {
+		perm = fi.Mode().Perm()
+	}
+	keep := d.opts.SaveVersions
+	if keep == 0 {
+		keep = DefaultSaveVersions
+	}
+	if err := atomicfile.Write(d.opts.ConfigPath, savedText(d.Current().Config, time.Now()), perm, max(keep, 0)); err != nil {
+		return err
+	}
+	d.log.Info("configuration saved", "file", d.opts.ConfigPath)
+	return nil
+}
+
+// Diff compares the running configuration with the saved file (as `diff
+// ns config`): the commands only in the saved file, then those only in
+// the running configuration, each in canonical form.
+func (d *Daemon) Diff() (savedOnly, runningOnly []string, err error) {
+	if d.opts.ConfigPath == "" || d.opts.ConfigText != nil {
+		return nil, nil, errors.New("diff: this configuration has no file (built-in demo)")
+	}
+	saved, err := LoadFile(d.opts.ConfigPath)
+	if err != nil {
+		return nil, nil, fmt.Errorf("diff: reading the saved configuration: %w", err)
+	}
+	a, b := commands(saved.Config), commands(d.Current().Config)
+	for _, l := range a {
+		if !slices.Contains(b, l) {
+			savedOnly = append(savedOnly, l)
+		}
+	}
+	for _, l := range b {
+		if !slices.Contains(a, l) {
+			runningOnly = append(runningOnly, l)
+		}
+	}
+	return savedOnly, runningOnly, nil
+}
+
+// commands are the canonical command lines of a configuration.
+func commands(c *config.Config) []string {
+	var out []string
+	for _, l := range strings.Split(c.String(), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
