@@ -43,6 +43,10 @@ func (a *Args) Val(name string) (nsconf.Val, bool) {
 	return nsconf.Val{}, false
 }
 
+// All returns the arguments set, in the order first set; callers must not
+// change them.
+func (a *Args) All() []nsconf.Val { return a.vals }
+
 // Has reports whether an argument is set.
 func (a *Args) Has(name string) bool { return a.find(name) >= 0 }
 

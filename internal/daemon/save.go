@@ -13,6 +13,9 @@ import (
 	"github.com/gslbd/gslbd/internal/nsconf"
 )
 
+// Config returns the running configuration (read-only).
+func (d *Daemon) Config() *config.Config { return d.Current().Config }
+
 // DefaultSaveVersions is how many previous saved files are kept beside the
 // configuration (ns.conf.1 newest ... ns.conf.5) when Options.SaveVersions
 // is zero.

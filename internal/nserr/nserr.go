@@ -65,6 +65,19 @@ const (
 	ZoneExists       Code = 1982 // Zone already configured
 	CNAMELoop        Code = 2006 // CNAME loop
 	ECSMIR           Code = 765  // ECS and MIR are mutually exclusive
+
+	// NITRO session and request errors (docs §4.2, §4.6).
+	Perm              Code = 257  // Operation not permitted
+	Acces             Code = 269  // Permission denied
+	NoUser            Code = 354  // Invalid username or password
+	SessionExpired    Code = 444  // Session expired or killed; log in again
+	NotLoggedIn       Code = 1027 // Not logged in or connection timed out
+	InvalidObjectName Code = 1232 // Invalid object name
+	InvalidJSON       Code = 1233 // Invalid JSON input
+	InvalidJSONType   Code = 1234 // Invalid JSON data type
+	InvalidMethod     Code = 1237 // Invalid HTTP method for the resource
+	InvalidAction     Code = 1240 // Invalid action
+	BulkFailed        Code = 1243 // Bulk operation failed
 )
 
 // Error is an error with a NITRO code. Msg names the subject first, as

@@ -1,0 +1,175 @@
+package e2e
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/gslbd/gslbd/internal/daemon"
+	"github.com/gslbd/gslbd/internal/nitro"
+)
+
+const nitroPassword = "test-Secret-9f3a"
+
+// nitroServer serves the NITRO API over TLS for a daemon started from a
+// file, with a superuser nsroot and a read-only user "viewer".
+func nitroServer(t *testing.T, conf string) (*daemon.Daemon, string, *httptest.Server) {
+	t.Helper()
+	d, p := startFile(t, conf)
+	users := nitro.NewUsers()
+	users.Add("nsroot", nitroPassword, nitro.Superuser)
+	users.Add("viewer", nitroPassword, nitro.ReadOnly)
+	srv := httptest.NewTLSServer(nitro.New(d, users, nitro.Options{}))
+	t.Cleanup(srv.Close)
+	return d, p, srv
+}
+
+// call sends one request as a NITRO client does and decodes the body.
+func call(t *testing.T, srv *httptest.Server, method, path, body string, header map[string]string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("%s %s: %d, body is not JSON: %q", method, path, resp.StatusCode, b)
+	}
+	return resp.StatusCode, out
+}
+
+func expectCall(t *testing.T, srv *httptest.Server, method, path, body string, header map[string]string, status int) map[string]any {
+	t.Helper()
+	got, out := call(t, srv, method, path, body, header)
+	if got != status || out["errorcode"] == nil {
+		t.Fatalf("%s %s %s: %d %v, want %d", method, path, body, got, out, status)
+	}
+	return out
+}
+
+// TestNITROClientSequence replays, request for request, what adc-nitro-go
+// sends (docs §4.10): login, idempotent adds, existence checks, bind by
+// POST, a stat, disable, an unbind with a double slash, save, logout. The
+// DNS answers and the saved file follow.
+func TestNITROClientSequence(t *testing.T) {
+	d, p, srv := nitroServer(t, "add gslb site base 127.0.0.1\n")
+	out := expectCall(t, srv, "POST", "/nitro/v1/config/login", `{"login":{"username":"nsroot","password":"`+nitroPassword+`"}}`, nil, 201)
+	tok, _ := out["sessionid"].(string)
+	if len(tok) < 32 {
+		t.Fatalf("login gave no session id: %v", out)
+	}
+	h := map[string]string{"Set-Cookie": "NITRO_AUTH_TOKEN=" + tok}
+	expectCall(t, srv, "POST", "/nitro/v1/config/gslbsite?idempotent=yes", `{"gslbsite":{"sitename":"site1","sitetype":"LOCAL","siteipaddress":"10.0.0.1","publicip":"10.0.0.1"}}`, h, 201)
+	expectCall(t, srv, "POST", "/nitro/v1/config/gslbservice?idempotent=yes", `{"gslbservice":{"servicename":"gsvc1","ip":"10.0.0.10","servicetype":"HTTP","port":80,"sitename":"site1"}}`, h, 201)
+	expectCall(t, srv, "POST", "/nitro/v1/config/gslbvserver?idempotent=yes", `{"gslbvserver":{"name":"gvs1","servicetype":"HTTP","lbmethod":"ROUNDROBIN"}}`, h, 201)
+	out = expectCall(t, srv, "GET", "/nitro/v1/config/gslbvserver/gvs1", "", h, 200)
+	if vs, _ := out["gslbvserver"].([]any); len(vs) != 1 || vs[0].(map[string]any)["lbmethod"] != "ROUNDROBIN" {
+		t.Fatalf("GET gslbvserver/gvs1: %v", out)
+	}
+	expectCall(t, srv, "GET", "/nitro/v1/config/gslbservice/gsvc1", "", h, 200)
+	expectCall(t, srv, "POST", "/nitro/v1/config/gslbvserver_gslbservice_binding", `{"gslbvserver_gslbservice_binding":{"servicename":"gsvc1","weight":10,"name":"gvs1"}}`, h, 201)
+	expectCall(t, srv, "POST", "/nitro/v1/config/gslbvserver_domain_binding", `{"gslbvserver_domain_binding":{"domainname":"www.example.com","ttl":5,"name":"gvs1"}}`, h, 201)
+	if got := answerSet(t, d, "www.example.com"); got != "10.0.0.10" {
+		t.Fatalf("DNS answer after the API calls: %q", got)
+	}
+	expectCall(t, srv, "GET", "/nitro/v1/stat/gslbvserver/gvs1", "", h, 200)
+	// An idempotent add of an existing vserver updates what it names.
+	expectCall(t, srv, "POST", "/nitro/v1/config/gslbvserver?idempotent=yes", `{"gslbvserver":{"name":"gvs1","servicetype":"HTTP","lbmethod":"LEASTCONNECTION"}}`, h, 201)
+	out = expectCall(t, srv, "GET", "/nitro/v1/config/gslbvserver/gvs1", "", h, 200)
+	if m := out["gslbvserver"].([]any)[0].(map[string]any)["lbmethod"]; m != "LEASTCONNECTION" {
+		t.Fatalf("idempotent add did not update lbmethod: %v", m)
+	}
+	expectCall(t, srv, "POST", "/nitro/v1/config/gslbvserver?action=disable", `{"gslbvserver":{"name":"gvs1"}}`, h, 200)
+	out = expectCall(t, srv, "GET", "/nitro/v1/config/gslbvserver_gslbservice_binding/gvs1", "", h, 200)
+	if b, _ := out["gslbvserver_gslbservice_binding"].([]any); len(b) != 1 || b[0].(map[string]any)["weight"] != float64(10) {
+		t.Fatalf("binding GET: %v", out)
+	}
+	expectCall(t, srv, "DELETE", "/nitro/v1/config//gslbvserver_gslbservice_binding/gvs1?args=servicename:gsvc1", "", h, 200)
+	out = expectCall(t, srv, "GET", "/nitro/v1/config/gslbvserver_gslbservice_binding/gvs1", "", h, 200)
+	if _, ok := out["gslbvserver_gslbservice_binding"]; ok {
+		t.Fatalf("binding still there after unbind: %v", out)
+	}
+	expectCall(t, srv, "POST", "/nitro/v1/config/nsconfig?action=save", `{"nsconfig":{}}`, h, 200)
+	expectCall(t, srv, "POST", "/nitro/v1/config/logout", `{"logout":{}}`, h, 200)
+	// The token is dead after logout.
+	if code, out := call(t, srv, "GET", "/nitro/v1/config/gslbvserver", "", h); code != 401 || out["errorcode"] != float64(444) {
+		t.Fatalf("after logout: %d %v, want 401 / 444", code, out)
+	}
+	saved, _ := os.ReadFile(p)
+	for _, want := range []string{"add gslb vserver gvs1 HTTP -state DISABLED", "bind gslb vserver gvs1 -domainName www.example.com -TTL 5", "add gslb service gsvc1 10.0.0.10 HTTP 80"} {
+		if !strings.Contains(string(saved), want) {
+			t.Errorf("saved file lacks %q:\n%s", want, saved)
+		}
+	}
+	if strings.Contains(string(saved), "-serviceName gsvc1") || strings.Contains(string(saved), "ROUNDROBIN") {
+		t.Errorf("saved file still binds gsvc1 or keeps the old method:\n%s", saved)
+	}
+}
+
+// TestNITROErrors: the envelope and status of the errors a client sees.
+func TestNITROErrors(t *testing.T) {
+	_, _, srv := nitroServer(t, saveBase)
+	user := map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": nitroPassword}
+	for _, c := range []struct {
+		name, method, path, body string
+		header                   map[string]string
+		status                   int
+		code                     float64
+	}{
+		{"no credentials", "GET", "/nitro/v1/config/gslbvserver", "", nil, 401, 1027},
+		{"bad password", "POST", "/nitro/v1/config/login", `{"login":{"username":"nsroot","password":"wrong"}}`, nil, 401, 354},
+		{"unknown token", "GET", "/nitro/v1/config/gslbvserver", "", map[string]string{"Cookie": "NITRO_AUTH_TOKEN=feedface"}, 401, 444},
+		{"read-only user writes", "POST", "/nitro/v1/config/gslbvserver", `{"gslbvserver":{"name":"x","servicetype":"HTTP"}}`, map[string]string{"X-NITRO-USER": "viewer", "X-NITRO-PASS": nitroPassword}, 403, 257},
+		{"absent resource", "GET", "/nitro/v1/config/gslbvserver/nosuch", "", user, 404, 258},
+		{"exists", "POST", "/nitro/v1/config/gslbvserver", `{"gslbvserver":{"name":"gv","servicetype":"HTTP"}}`, user, 409, 273},
+		{"unknown field", "POST", "/nitro/v1/config/gslbvserver", `{"gslbvserver":{"name":"x","servicetype":"HTTP","colour":"red"}}`, user, 599, 1090},
+		{"bad JSON", "POST", "/nitro/v1/config/gslbvserver", `{"gslbvserver":`, user, 400, 1233},
+		{"unknown resource", "GET", "/nitro/v1/config/nosuchthing", "", user, 404, 1232},
+		{"bad action", "POST", "/nitro/v1/config/gslbvserver?action=explode", `{"gslbvserver":{"name":"gv"}}`, user, 400, 1240},
+		{"deep JSON", "POST", "/nitro/v1/config/gslbvserver", `{"gslbvserver":{"name":[[[[[[[[[["x"]]]]]]]]]]}}`, user, 400, 1233},
+		{"bad value", "POST", "/nitro/v1/config/gslbvserver", `{"gslbvserver":{"name":"y","servicetype":"HTTP","lbmethod":"FASTEST"}}`, user, 599, 1097},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, out := call(t, srv, c.method, c.path, c.body, c.header)
+			if got != c.status || out["errorcode"] != c.code || out["severity"] != "ERROR" || out["message"] == "" {
+				t.Fatalf("%d %v, want %d with errorcode %v", got, out, c.status, c.code)
+			}
+		})
+	}
+	// Double-escaped names (adc-nitro-go) and count/filter/attrs.
+	expectCall(t, srv, "POST", "/nitro/v1/config/gslbvserver", `{"gslbvserver":[{"name":"web 1","servicetype":"HTTP"},{"name":"web2","servicetype":"SSL"}]}`, user, 201)
+	out := expectCall(t, srv, "GET", "/nitro/v1/config/gslbvserver/"+url.PathEscape(url.QueryEscape("web 1")), "", user, 200)
+	if vs := out["gslbvserver"].([]any); vs[0].(map[string]any)["name"] != "web 1" {
+		t.Fatalf("double-escaped name: %v", out)
+	}
+	out = expectCall(t, srv, "GET", "/nitro/v1/config/gslbvserver?count=yes", "", user, 200)
+	if n := out["gslbvserver"].([]any)[0].(map[string]any)["__count"]; n != float64(3) {
+		t.Fatalf("count: %v", out)
+	}
+	out = expectCall(t, srv, "GET", "/nitro/v1/config/gslbvserver?filter=servicetype:SSL&attrs=name", "", user, 200)
+	if vs := out["gslbvserver"].([]any); len(vs) != 1 || len(vs[0].(map[string]any)) != 1 || vs[0].(map[string]any)["name"] != "web2" {
+		t.Fatalf("filter+attrs: %v", out)
+	}
+	// A bulk add with one bad object adds nothing.
+	code, _ := call(t, srv, "POST", "/nitro/v1/config/gslbvserver", `{"gslbvserver":[{"name":"ok1","servicetype":"HTTP"},{"name":"bad","servicetype":"NOPE"}]}`, user)
+	if code == 201 {
+		t.Fatal("bulk add with a bad object succeeded")
+	}
+	expectCall(t, srv, "GET", "/nitro/v1/config/gslbvserver/ok1", "", user, 404)
+}

@@ -1,0 +1,507 @@
+package nitro
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/nsconf"
+	"github.com/gslbd/gslbd/internal/nserr"
+	"github.com/gslbd/gslbd/internal/schema"
+)
+
+// resource maps a NITRO resource onto a CLI group.
+type resource struct {
+	group string // CLI group: "gslb vserver"
+	// binding resources (<a>_<b>_binding) add by bind and delete by unbind.
+	binding bool
+	// list returns the objects for GET, keyed by the resource's key.
+	list func(c *config.Config) []obj
+}
+
+// obj is one NITRO object: field names in canonical lower case.
+type obj = map[string]any
+
+var resources = map[string]*resource{
+	"gslbsite":    {group: "gslb site", list: listSites},
+	"gslbservice": {group: "gslb service", list: listServices},
+	"gslbvserver": {group: "gslb vserver", list: listVServers},
+	"lbmonitor":   {group: "lb monitor", list: listMonitors},
+	"gslbvserver_gslbservice_binding": {group: "gslb vserver", binding: true, list: func(c *config.Config) []obj {
+		return vserverBindings(c, func(v *config.VServer) []obj { return serviceBindings(v) })
+	}},
+	"gslbvserver_domain_binding": {group: "gslb vserver", binding: true, list: func(c *config.Config) []obj {
+		return vserverBindings(c, func(v *config.VServer) []obj { return domainBindings(v) })
+	}},
+	"gslbservice_lbmonitor_binding": {group: "gslb service", binding: true, list: listMonitorBindings},
+}
+
+// keyField is the NITRO field naming an object of the group: the first
+// positional argument of its add (or bind) command.
+func keyField(group string) string {
+	for _, verb := range []string{"add", "bind", "set"} {
+		if c := schema.Lookup(verb, group); c != nil && len(c.Pos) > 0 {
+			return c.Pos[0].NITRO
+		}
+	}
+	return "name"
+}
+
+// dispatch serves an authenticated request.
+func (s *Server) dispatch(req *request) (*reply, error) {
+	if req.kind == "stat" {
+		return s.stat(req)
+	}
+	switch req.resource {
+	case "logout":
+		return s.logout(req)
+	case "nsconfig":
+		return s.nsconfig(req)
+	case "nsfeature":
+		if req.r.Method == http.MethodGet {
+			return &reply{fields: obj{"nsfeature": obj{"feature": []string{"LB", "GSLB"}}}}, nil
+		}
+		return &reply{}, nil // enable/disable: GSLB and LB are always on
+	}
+	rs := resources[req.resource]
+	if rs == nil {
+		return nil, &apiError{code: nserr.InvalidObjectName, msg: "Invalid object name [" + req.resource + "]", status: http.StatusNotFound}
+	}
+	switch req.r.Method {
+	case http.MethodGet:
+		return s.get(req, rs)
+	case http.MethodPost:
+		return s.post(req, rs)
+	case http.MethodPut:
+		verb := "set"
+		if rs.binding {
+			verb = "bind"
+		}
+		return s.apply(req, rs, verb, http.StatusOK)
+	case http.MethodDelete:
+		return s.delete(req, rs)
+	}
+	return nil, fail(nserr.InvalidMethod, "Invalid method "+req.r.Method)
+}
+
+func (s *Server) post(req *request, rs *resource) (*reply, error) {
+	switch action := strings.ToLower(req.query.Get("action")); action {
+	case "":
+		if rs.binding {
+			return s.apply(req, rs, "bind", http.StatusCreated)
+		}
+		return s.apply(req, rs, "add", http.StatusCreated)
+	case "unset", "enable", "disable", "rename":
+		if schema.Lookup(action, rs.group) == nil {
+			return nil, fail(nserr.InvalidAction, "Invalid action ["+action+"] for "+req.resource)
+		}
+		return s.apply(req, rs, action, http.StatusOK)
+	default:
+		return nil, fail(nserr.InvalidAction, "Invalid action ["+action+"] for "+req.resource)
+	}
+}
+
+// decodeBody reads a JSON body into v; the size limit was set before.
+func decodeBody(r *http.Request, v any) error {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &apiError{code: nserr.InvalidJSON, msg: fmt.Sprintf("Invalid JSON input: body over %d bytes", mbe.Limit), status: http.StatusRequestEntityTooLarge}
+		}
+		return fail(nserr.InvalidJSON, "Invalid JSON input: "+err.Error())
+	}
+	if depth(b) > 8 {
+		return fail(nserr.InvalidJSON, "Invalid JSON input: nested too deeply")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return fail(nserr.InvalidJSON, "Invalid JSON input: "+err.Error())
+	}
+	return nil
+}
+
+// depth is the deepest nesting of brackets in a JSON text, counted
+// before decoding (strings skipped).
+func depth(b []byte) int {
+	d, most, inStr, esc := 0, 0, false, false
+	for _, c := range b {
+		switch {
+		case esc:
+			esc = false
+		case inStr && c == '\\':
+			esc = true
+		case c == '"':
+			inStr = !inStr
+		case inStr:
+		case c == '{' || c == '[':
+			d++
+			most = max(most, d)
+		case c == '}' || c == ']':
+			d--
+		}
+	}
+	return most
+}
+
+// objects returns the request's objects: {"<res>": {...}} or a list.
+func objects(req *request) ([]obj, error) {
+	var body map[string]json.RawMessage
+	if err := decodeBody(req.r, &body); err != nil {
+		return nil, err
+	}
+	var raw json.RawMessage
+	for k, v := range body {
+		if strings.EqualFold(k, req.resource) {
+			raw = v
+		}
+	}
+	if raw == nil {
+		return nil, fail(nserr.InvalidJSON, "Invalid JSON input: no \""+req.resource+"\" object")
+	}
+	var list []map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if bytes.HasPrefix(bytes.TrimSpace(raw), []byte("[")) {
+		if err := dec.Decode(&list); err != nil {
+			return nil, fail(nserr.InvalidJSONType, "Invalid JSON data type: "+err.Error())
+		}
+	} else {
+		var one map[string]any
+		if err := dec.Decode(&one); err != nil {
+			return nil, fail(nserr.InvalidJSONType, "Invalid JSON data type: "+err.Error())
+		}
+		list = []map[string]any{one}
+	}
+	out := make([]obj, len(list))
+	for i, o := range list {
+		out[i] = obj{}
+		for k, v := range o {
+			out[i][strings.ToLower(k)] = v
+		}
+	}
+	return out, nil
+}
+
+// number reads a JSON number or a string holding one.
+func number(raw json.RawMessage) (int64, error) {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(strings.TrimSpace(fmt.Sprint(v)), 10, 64)
+}
+
+// words renders a JSON value as CLI tokens: a string, a number (clients
+// send both), a bool, or an array of those.
+func words(field string, v any) ([]string, error) {
+	switch x := v.(type) {
+	case string:
+		return []string{x}, nil
+	case json.Number:
+		return []string{x.String()}, nil
+	case bool:
+		return []string{strconv.FormatBool(x)}, nil
+	case []any:
+		var out []string
+		for _, e := range x {
+			w, err := words(field, e)
+			if err != nil || len(w) != 1 {
+				return nil, fail(nserr.InvalidJSONType, "Invalid JSON data type ["+field+"]")
+			}
+			out = append(out, w[0])
+		}
+		return out, nil
+	}
+	return nil, fail(nserr.InvalidJSONType, "Invalid JSON data type ["+field+"]")
+}
+
+// line builds the CLI command for verb over one object. Every field must
+// be an argument of that command (positional or named); a named argument
+// that takes a value after it (-weight w -monitorName m) takes it from its
+// own field.
+func line(verb, group string, o obj) (string, error) {
+	cmd := schema.Lookup(verb, group)
+	if cmd == nil {
+		return "", fail(nserr.InvalidAction, "Invalid action ["+verb+"] for "+group)
+	}
+	used := map[string]bool{}
+	parts := []string{verb, group}
+	for i, p := range cmd.Pos {
+		v, ok := o[p.NITRO]
+		if !ok {
+			if p.Optional || i > 0 && verb == "rename" {
+				break
+			}
+			return "", fail(nserr.ArgMissing, "Required argument missing ["+p.NITRO+"]")
+		}
+		w, err := words(p.NITRO, v)
+		if err != nil {
+			return "", err
+		}
+		for _, x := range w {
+			parts = append(parts, nsconf.Quote(x))
+		}
+		used[p.NITRO] = true
+	}
+	for _, a := range cmd.Opts {
+		v, ok := o[a.NITRO]
+		if !ok {
+			continue
+		}
+		used[a.NITRO] = true
+		w, err := words(a.NITRO, v)
+		if err != nil {
+			return "", err
+		}
+		switch {
+		case a.Kind == schema.Flag || verb == "unset":
+			if len(w) == 1 && (w[0] == "false" || w[0] == "0") {
+				continue
+			}
+			parts = append(parts, "-"+a.Name)
+			continue
+		}
+		parts = append(parts, "-"+a.Name)
+		for _, x := range w {
+			parts = append(parts, nsconf.Quote(x))
+		}
+		if a.Extra != nil {
+			if ev, ok := o[a.Extra.NITRO]; ok {
+				used[a.Extra.NITRO] = true
+				ew, err := words(a.Extra.NITRO, ev)
+				if err != nil {
+					return "", err
+				}
+				for _, x := range ew {
+					parts = append(parts, nsconf.Quote(x))
+				}
+			}
+		}
+	}
+	var unknown []string
+	for k := range o {
+		if !used[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return "", fail(nserr.NoSuchArg, "No such argument ["+strings.Join(unknown, ", ")+"]")
+	}
+	return strings.Join(parts, " "), nil
+}
+
+// apply runs verb over the request's objects as one change: all or none.
+// With ?idempotent=yes an add of an existing object becomes a set of the
+// fields given (docs §4.3).
+func (s *Server) apply(req *request, rs *resource, verb string, status int) (*reply, error) {
+	objs, err := objects(req)
+	if err != nil {
+		return nil, err
+	}
+	key := keyField(rs.group)
+	var lines []string
+	for _, o := range objs {
+		if req.key != "" && !rs.binding {
+			o[key] = req.key // PUT /config/<res>/<name>: the name is in the URL as well
+		}
+		v := verb
+		if verb == "add" && strings.EqualFold(req.query.Get("idempotent"), "yes") && exists(s.backend.Config(), rs, o[key]) {
+			v = "set"
+			o = settable(rs.group, o)
+		}
+		l, err := line(v, rs.group, o)
+		if err != nil {
+			return nil, err
+		}
+		lines = append(lines, l)
+	}
+	if err := s.backend.Change("nitro", strings.Join(lines, "\n")+"\n"); err != nil {
+		return nil, err
+	}
+	return &reply{status: status}, nil
+}
+
+// settable keeps the key and the fields that set accepts.
+func settable(group string, o obj) obj {
+	cmd := schema.Lookup("set", group)
+	out := obj{}
+	for k, v := range o {
+		if k == keyField(group) {
+			out[k] = v
+			continue
+		}
+		for _, a := range cmd.Opts {
+			if a.NITRO == k || a.Extra != nil && a.Extra.NITRO == k {
+				out[k] = v
+			}
+		}
+	}
+	return out
+}
+
+func exists(c *config.Config, rs *resource, key any) bool {
+	k, ok := key.(string)
+	if !ok {
+		return false
+	}
+	for _, o := range rs.list(c) {
+		if name, _ := o[keyField(rs.group)].(string); strings.EqualFold(name, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// delete is rm, or unbind for a binding: the key from the URL, further
+// keys from ?args=k:v,... .
+func (s *Server) delete(req *request, rs *resource) (*reply, error) {
+	if req.key == "" {
+		return nil, fail(nserr.ArgMissing, "Required argument missing [key in the URL]")
+	}
+	o := obj{keyField(rs.group): req.key}
+	args, err := pairs(req.query.Get("args"))
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range args {
+		o[k] = v
+	}
+	verb := "rm"
+	if rs.binding {
+		verb = "unbind"
+	} else if !exists(s.backend.Config(), rs, req.key) {
+		return nil, fail(nserr.NoEnt, "No such resource ["+keyField(rs.group)+", "+req.key+"]")
+	}
+	l, err := line(verb, rs.group, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.backend.Change("nitro", l+"\n"); err != nil {
+		return nil, err
+	}
+	return &reply{}, nil
+}
+
+// pairs parses args=k1:v1,k2:v2 (and filter=); names lower-cased.
+func pairs(s string) (map[string]string, error) {
+	out := map[string]string{}
+	if s == "" {
+		return out, nil
+	}
+	for _, p := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(p, ":")
+		if !ok || k == "" {
+			return nil, fail(nserr.Inval, "Invalid argument ["+p+"]: want name:value")
+		}
+		out[strings.ToLower(k)] = v
+	}
+	return out, nil
+}
+
+// get lists objects: one by key (404 and 258 when absent), or all, with
+// filter=, attrs=, count=yes, pagesize=/pageno=.
+func (s *Server) get(req *request, rs *resource) (*reply, error) {
+	all := rs.list(s.backend.Config())
+	key := keyField(rs.group)
+	var out []obj
+	for _, o := range all {
+		if req.key != "" {
+			if name, _ := o[key].(string); !strings.EqualFold(name, req.key) {
+				continue
+			}
+		}
+		out = append(out, o)
+	}
+	if req.key != "" && len(out) == 0 && !rs.binding {
+		return nil, fail(nserr.NoEnt, "No such resource ["+key+", "+req.key+"]")
+	}
+	filter, err := pairs(req.query.Get("filter"))
+	if err != nil {
+		return nil, err
+	}
+	if len(filter) > 0 {
+		out = slices.DeleteFunc(out, func(o obj) bool { return !matches(o, filter) })
+	}
+	if strings.EqualFold(req.query.Get("count"), "yes") {
+		return &reply{fields: obj{req.resource: []obj{{"__count": len(out)}}}}, nil
+	}
+	if ps, _ := strconv.Atoi(req.query.Get("pagesize")); ps > 0 {
+		pn, _ := strconv.Atoi(req.query.Get("pageno"))
+		pn = max(pn, 1)
+		lo := min((pn-1)*ps, len(out))
+		out = out[lo:min(lo+ps, len(out))]
+	}
+	if attrs := req.query.Get("attrs"); attrs != "" {
+		want := strings.Split(strings.ToLower(attrs), ",")
+		for i, o := range out {
+			n := obj{}
+			for _, a := range want {
+				if v, ok := o[a]; ok {
+					n[a] = v
+				}
+			}
+			out[i] = n
+		}
+	}
+	if len(out) == 0 {
+		return &reply{}, nil // no key: clients read a missing list as empty
+	}
+	return &reply{fields: obj{req.resource: out}}, nil
+}
+
+// matches applies filter=k:v: v is a regular expression matched against
+// the whole value (a plain value matches itself).
+func matches(o obj, filter map[string]string) bool {
+	for k, want := range filter {
+		got := fmt.Sprint(o[k])
+		if _, ok := o[k]; !ok {
+			return false
+		}
+		re, err := regexp.Compile("^(?:" + want + ")$")
+		if err != nil {
+			if got != want {
+				return false
+			}
+			continue
+		}
+		if !re.MatchString(got) {
+			return false
+		}
+	}
+	return true
+}
+
+// nsconfig: ?action=save writes the running configuration.
+func (s *Server) nsconfig(req *request) (*reply, error) {
+	if req.r.Method != http.MethodPost || !strings.EqualFold(req.query.Get("action"), "save") {
+		return nil, fail(nserr.InvalidAction, "Invalid action: nsconfig supports action=save")
+	}
+	if err := s.backend.Save(); err != nil {
+		return nil, fail(nserr.Inval, "Configuration not saved: "+err.Error())
+	}
+	return &reply{}, nil
+}
+
+// stat serves /stat/gslbvserver[/<name>] with what the configuration
+// knows; live counters come with the statistics work.
+func (s *Server) stat(req *request) (*reply, error) {
+	if req.r.Method != http.MethodGet {
+		return nil, fail(nserr.InvalidMethod, "Invalid method: statistics are read with GET")
+	}
+	rs := resources[req.resource]
+	if rs == nil || rs.binding {
+		return nil, &apiError{code: nserr.InvalidObjectName, msg: "Invalid object name [" + req.resource + "]", status: http.StatusNotFound}
+	}
+	return s.get(req, rs)
+}
