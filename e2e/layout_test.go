@@ -25,8 +25,8 @@ var allowed = map[string][]string{
 	"internal/daemon":     {"internal/config", "internal/dnsserver", "internal/gslb", "internal/nsconf", "internal/health", "internal/zone", "internal/schema", "internal/nserr", "internal/monitor", "internal/load", "internal/atomicfile"},
 	"internal/metrics":    {"internal/monitor", "internal/health"},
 	"internal/atomicfile": {},
-	"internal/nitro":      {"internal/config", "internal/schema", "internal/nserr", "internal/nsconf"},
-	"cmd/gslbd":           {"internal/config", "internal/daemon", "internal/dnsserver", "internal/nsconf", "internal/metrics"},
+	"internal/nitro":      {"internal/config", "internal/schema", "internal/nserr", "internal/nsconf", "internal/atomicfile"},
+	"cmd/gslbd":           {"internal/config", "internal/daemon", "internal/dnsserver", "internal/nsconf", "internal/metrics", "internal/nitro"},
 	"bench/monitors":      {},
 }
 

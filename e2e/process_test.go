@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"bufio"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -66,7 +69,7 @@ func TestSIGHUPReload(t *testing.T) {
 		return strings.Replace(reloadConf(ip, extra), "ADNS 53", fmt.Sprintf("ADNS %d", port), 1)
 	}
 	os.WriteFile(path, []byte(conf("192.0.2.1", "")), 0o644)
-	cmd := exec.Command(bin, "run", "-config", path)
+	cmd := exec.Command(bin, "run", "-api", "127.0.0.1:0", "-config", path)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -119,7 +122,7 @@ func TestSIGHUPDuringStartup(t *testing.T) {
 	os.WriteFile(path, []byte(strings.Replace(reloadConf("192.0.2.1", ""), "ADNS 53", fmt.Sprintf("ADNS %d", port), 1)), 0o644)
 	a := fmt.Sprintf("127.0.0.1:%d", port)
 	for i := range 5 {
-		cmd := exec.Command(bin, "run", "-config", path)
+		cmd := exec.Command(bin, "run", "-api", "127.0.0.1:0", "-config", path)
 		stderr, _ := cmd.StderrPipe()
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -251,7 +254,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "run", "-config", conf, "-listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "-metrics", "127.0.0.1:0")
+	cmd := exec.Command(bin, "run", "-api", "", "-config", conf, "-listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "-metrics", "127.0.0.1:0")
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -301,4 +304,117 @@ func TestMetricsEndpoint(t *testing.T) {
 		t.Fatalf("POST /metrics: %v %v, want 405", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// apiProcess runs `gslbd run` with its API on a free port and returns the
+// API's base URL and the process's log.
+func apiProcess(t *testing.T, bin, conf string) (string, *syncBuffer, func()) {
+	t.Helper()
+	cmd := exec.Command(bin, "run", "-config", conf, "-api", "127.0.0.1:0", "-listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)))
+	var logs syncBuffer
+	cmd.Stderr = &logs
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stop := func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }
+	s := bufio.NewScanner(stdout)
+	for s.Scan() {
+		if u, ok := strings.CutPrefix(s.Text(), "gslbd NITRO API on "); ok {
+			go func() {
+				for s.Scan() {
+				}
+			}()
+			return strings.TrimSuffix(u, "/nitro/v1/"), &logs, stop
+		}
+	}
+	stop()
+	t.Fatalf("no API address printed:\n%s", logs.String())
+	return "", nil, nil
+}
+
+// TestAPIProcess: a user added with `gslbd user add`, the API over HTTPS
+// with the certificate generated at first start (TLS 1.2 or later), a
+// change saved through the API, and after a restart the API dumps the
+// same configuration. No password or token reaches the log.
+func TestAPIProcess(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "ns.conf")
+	os.WriteFile(conf, []byte(saveBase), 0o600)
+	add := exec.Command(bin, "user", "add", "-config", conf, "nsroot")
+	add.Stdin = strings.NewReader("short\n")
+	if out, err := add.CombinedOutput(); err == nil {
+		t.Fatalf("a 5-character password was accepted: %s", out)
+	}
+	add = exec.Command(bin, "user", "add", "-config", conf, "nsroot")
+	add.Stdin = strings.NewReader(nitroPassword + "\n")
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("user add: %v\n%s", err, out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "gslbd-users.json")); strings.Contains(string(b), nitroPassword) || !strings.Contains(string(b), `"nsroot"`) {
+		t.Fatalf("users file: %s", b)
+	}
+	base, logs, stop := apiProcess(t, bin, conf)
+	defer stop()
+	if fi, err := os.Stat(filepath.Join(dir, "gslbd-api.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("API key file: %v %v", fi, err)
+	}
+	pemBytes, err := os.ReadFile(filepath.Join(dir, "gslbd-api.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pemBytes)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, DisableKeepAlives: true}}
+	old := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MaxVersion: tls.VersionTLS11}, DisableKeepAlives: true}}
+	if _, err := old.Get(base + "/nitro/v1/config/gslbvserver"); err == nil {
+		t.Fatal("a TLS 1.1 client was served")
+	}
+	do := func(method, path, body, token string) (int, map[string]any) {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.AddCookie(&http.Cookie{Name: "NITRO_AUTH_TOKEN", Value: token})
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	code, out := do("POST", "/nitro/v1/config/login", `{"login":{"username":"nsroot","password":"`+nitroPassword+`"}}`, "")
+	tok, _ := out["sessionid"].(string)
+	if code != 201 || tok == "" {
+		t.Fatalf("login: %d %v", code, out)
+	}
+	if code, out := do("POST", "/nitro/v1/config/gslbvserver", `{"gslbvserver":{"name":"gv9","servicetype":"HTTP","lbmethod":"ROUNDROBIN"}}`, tok); code != 201 {
+		t.Fatalf("add: %d %v", code, out)
+	}
+	if code, out := do("POST", "/nitro/v1/config/nsconfig?action=save", `{"nsconfig":{}}`, tok); code != 200 {
+		t.Fatalf("save: %d %v", code, out)
+	}
+	_, before := do("GET", "/nitro/v1/config/gslbvserver", "", tok)
+	do("POST", "/nitro/v1/config/logout", `{"logout":{}}`, tok)
+	stop()
+	base, logs2, stop2 := apiProcess(t, bin, conf)
+	defer stop2()
+	_, out = do("POST", "/nitro/v1/config/login", `{"login":{"username":"nsroot","password":"`+nitroPassword+`"}}`, "")
+	tok2, _ := out["sessionid"].(string)
+	_, after := do("GET", "/nitro/v1/config/gslbvserver", "", tok2)
+	if fmt.Sprint(before) != fmt.Sprint(after) || !strings.Contains(fmt.Sprint(after), "gv9") {
+		t.Fatalf("after restart:\n%v\nbefore:\n%v", after, before)
+	}
+	do("POST", "/nitro/v1/config/logout", `{"logout":{}}`, tok2)
+	stop2()
+	for _, l := range []string{logs.String(), logs2.String()} {
+		for _, secret := range []string{nitroPassword, tok, tok2} {
+			if strings.Contains(l, secret) {
+				t.Fatalf("a secret is in the log:\n%s", l)
+			}
+		}
+	}
 }

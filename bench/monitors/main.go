@@ -297,7 +297,7 @@ func run(o options) error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cmd := exec.CommandContext(ctx, o.gslbd, "run", "-config", conf, "-listen", o.dnsAddr, "-metrics", o.metricsAddr, "-log-level", "warn")
+	cmd := exec.CommandContext(ctx, o.gslbd, "run", "-api", "", "-config", conf, "-listen", o.dnsAddr, "-metrics", o.metricsAddr, "-log-level", "warn")
 	cmd.Stdout = io.Discard
 	logf, err := os.Create(filepath.Join(dir, "gslbd.log"))
 	if err != nil {

@@ -7,6 +7,7 @@
 //	                           -metrics 127.0.0.1:9153 serves Prometheus metrics)
 //	gslbd check ns.conf...     validate; errors as file:line:col: message
 //	gslbd fmt ns.conf          print the configuration in canonical form
+//	gslbd user add NAME        add an API user (password on stdin)
 package main
 
 import (
@@ -54,6 +55,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runCheck(args, stdout, stderr)
 	case "fmt":
 		return runFmt(args, stdout, stderr)
+	case "user":
+		return runUser(args, os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -66,6 +69,8 @@ const usage = `usage:
   gslbd                        run the built-in demo (DNS on 127.0.0.1:5353)
   gslbd demo [-print-config]   the same; -print-config prints its ns.conf
   gslbd run -config ns.conf [-listen addr:port,...] [-tcp-max-conns n] [-tcp-idle-timeout d] [-tcp-io-timeout d]
+  gslbd run ... [-api 127.0.0.1:9443] [-api-http] [-api-cert f -api-key f] [-users f] [-metrics addr]
+  gslbd user add [-users f | -config ns.conf] [-read-only] NAME   (password on stdin)
   gslbd check ns.conf...       validate; exit 1 on any error
   gslbd fmt ns.conf            print in canonical form
 `
@@ -134,6 +139,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&srv.TCPMaxConns, "tcp-max-conns", 1000, "concurrent TCP connections; more are closed at once")
 	fs.DurationVar(&srv.TCPIdleTimeout, "tcp-idle-timeout", 10*time.Second, "close a TCP connection idle this long")
 	fs.DurationVar(&srv.TCPIOTimeout, "tcp-io-timeout", 2*time.Second, "time to read the rest of a message or write an answer")
+	var api apiFlags
+	api.register(fs)
 	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics at http://ADDR/metrics and Go profiles at /debug/pprof/ (host:port; off when empty)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -152,6 +159,20 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 		defer stop()
 		fmt.Fprintf(stdout, "gslbd metrics on http://%s/metrics\n", addr)
+	}
+	if api.addr != "" {
+		stop, addr, err := serveAPI(api, *path, d, logger(stderr, *level))
+		if err != nil {
+			d.Close()
+			fmt.Fprintf(stderr, "gslbd: API: %v\n", err)
+			return 1
+		}
+		defer stop()
+		scheme := "https"
+		if api.plainHTTP {
+			scheme = "http"
+		}
+		fmt.Fprintf(stdout, "gslbd NITRO API on %s://%s/nitro/v1/\n", scheme, addr)
 	}
 	fmt.Fprintf(stdout, "gslbd serving %s on %v\n", *path, d.Addrs())
 	return wait(d, sig)
