@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -42,5 +44,51 @@ func TestDocExamples(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no ns.conf examples found")
+	}
+}
+
+var nitroBlock = regexp.MustCompile("(?s)```sh nitro\n(.*?)```")
+
+// TestAPIDocExamples runs every curl command of docs/api.md against a
+// real gslbd: each must succeed with errorcode 0.
+func TestAPIDocExamples(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Fatal("curl not found: apt-get install curl (.ci/run does)")
+	}
+	b, err := os.ReadFile("../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := nitroBlock.FindStringSubmatch(string(b))
+	if m == nil {
+		t.Fatal("no ```sh nitro block in docs/api.md")
+	}
+	bin := binary(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "ns.conf")
+	os.WriteFile(conf, []byte("add gslb site base 127.0.0.1\n"), 0o600)
+	add := exec.Command(bin, "user", "add", "-config", conf, "nsroot")
+	add.Stdin = strings.NewReader(nitroPassword + "\n")
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("user add: %v\n%s", err, out)
+	}
+	base, _, stop := apiProcess(t, bin, conf)
+	defer stop()
+	for _, line := range strings.Split(strings.TrimSpace(m[1]), "\n") {
+		line = strings.ReplaceAll(line, "https://127.0.0.1:9443", base)
+		line = strings.Replace(line, "curl ", curl+" ", 1)
+		cmd := exec.Command("sh", "-c", line)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "PASSWORD="+nitroPassword)
+		out, err := cmd.CombinedOutput()
+		var body map[string]any
+		if err != nil || json.Unmarshal(out, &body) != nil || body["errorcode"] != float64(0) {
+			t.Errorf("%s\n-> %v %s", line, err, out)
+		}
+	}
+	saved, _ := os.ReadFile(conf)
+	if !strings.Contains(string(saved), "bind gslb vserver gv_web -domainName www.gslb.example.com -TTL 5") {
+		t.Errorf("the examples' save did not write the domain binding:\n%s", saved)
 	}
 }

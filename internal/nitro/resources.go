@@ -236,11 +236,11 @@ func line(verb, group string, o obj) (string, error) {
 	}
 	used := map[string]bool{}
 	parts := []string{verb, group}
-	for i, p := range cmd.Pos {
+	for _, p := range cmd.Pos {
 		v, ok := o[p.NITRO]
 		if !ok {
-			if p.Optional || i > 0 && verb == "rename" {
-				break
+			if p.Optional {
+				continue // the CLI tells optional positionals apart by their kind
 			}
 			return "", fail(nserr.ArgMissing, "Required argument missing ["+p.NITRO+"]")
 		}
