@@ -100,16 +100,18 @@ func (m *Manager) Close() {
 
 func lower(s string) string { return strings.ToLower(s) }
 
-// signature identifies what a job probes: a binding whose monitor and
-// target are unchanged keeps its state across a reload.
-func signature(mon *config.MonitorInfo, dst netip.AddrPort) string {
+// monitorSignature identifies a monitor's settings: a binding whose
+// monitor settings and target are unchanged keeps its state across a
+// reload. It is computed once per monitor per Update (thousands of
+// services share a monitor).
+func monitorSignature(mon *config.MonitorInfo) string {
 	c := *mon
 	recv := ""
 	if c.Recv != nil {
 		recv = c.Recv.String()
 	}
 	c.Recv = nil
-	return fmt.Sprintf("%v|%s|%s", c, recv, dst)
+	return fmt.Sprintf("%+v|%s", c, recv)
 }
 
 // target is where a monitor probes a service: -destIP/-destPort if set,
@@ -137,6 +139,7 @@ func (m *Manager) Update(s *config.Snapshot) {
 	defer m.mu.Unlock()
 	seen := map[string]bool{}
 	services := map[string]*svcEntry{}
+	monSigs := map[*config.MonitorInfo]string{}
 	for _, si := range s.Services {
 		if !si.Monitored || si.Disabled || len(si.Monitors) == 0 {
 			continue
@@ -154,7 +157,12 @@ func (m *Manager) Update(s *config.Snapshot) {
 				se.jobs = append(se.jobs, &job{key: k, svc: se, mon: ref.Monitor, index: -1, gone: true})
 				continue
 			}
-			sig := signature(ref.Monitor, dst)
+			ms, ok := monSigs[ref.Monitor]
+			if !ok {
+				ms = monitorSignature(ref.Monitor)
+				monSigs[ref.Monitor] = ms
+			}
+			sig := ms + "|" + dst.String()
 			j := m.jobs[k]
 			if j == nil || j.sig != sig || ref.Monitor.Disabled || ref.Disabled {
 				if j != nil {
