@@ -90,6 +90,18 @@ func cmpString(a, b string) int {
 	return 0
 }
 
+// names lists the users' names, sorted.
+func (u *Users) names() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var out []string
+	for n := range u.m {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Len is the number of users.
 func (u *Users) Len() int {
 	u.mu.Lock()

@@ -151,3 +151,81 @@ func listMonitorBindings(c *config.Config) []obj {
 	}
 	return out
 }
+
+func listServiceGroups(c *config.Config) []obj {
+	var out []obj
+	for _, g := range c.ServiceGroups.All() {
+		o := obj{"servicegroupname": g.Name, "servicetype": g.Type}
+		putArgs(o, "gslb serviceGroup", &g.Args, "add", "set")
+		out = append(out, o)
+	}
+	return out
+}
+
+func listMembers(c *config.Config) []obj {
+	var out []obj
+	for _, g := range c.ServiceGroups.All() {
+		for _, m := range g.Members {
+			o := obj{"servicegroupname": g.Name, "ip": m.Target, "servername": m.Target, "port": int64(m.Port)}
+			putArgs(o, "gslb serviceGroup", &m.Args, "bind")
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func listGroupMonitors(c *config.Config) []obj {
+	var out []obj
+	for _, g := range c.ServiceGroups.All() {
+		for _, m := range g.Monitors {
+			o := obj{"servicegroupname": g.Name, "monitor_name": m.Monitor}
+			putArgs(o, "gslb serviceGroup", &m.Args, "bind")
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func groupBindings(v *config.VServer) []obj {
+	var out []obj
+	for _, b := range v.Groups {
+		o := obj{"name": v.Name, "servicegroupname": b.Group}
+		putArgs(o, "gslb vserver", &b.Args, "bind")
+		out = append(out, o)
+	}
+	return out
+}
+
+func listAppServices(c *config.Config) []obj {
+	var out []obj
+	for _, s := range c.AppServices.All() {
+		o := obj{"name": s.Name, "ip": s.Target, "servicetype": s.Type, "port": int64(s.Port)}
+		putArgs(o, "service", &s.Args, "add", "set")
+		out = append(out, o)
+	}
+	return out
+}
+
+// listRecords lists `add dns <kind>` records: the owner under the first
+// positional's name, the further positionals in order.
+func listRecords(c *config.Config, kind string) []obj {
+	cmd := schema.Lookup("add", "dns "+kind)
+	var out []obj
+	for _, r := range c.Records {
+		if r.Kind != kind || cmd == nil || len(cmd.Pos) == 0 {
+			continue
+		}
+		o := obj{cmd.Pos[0].NITRO: strings.TrimSuffix(r.Name, ".")}
+		for i, p := range cmd.Pos[1:] {
+			switch {
+			case p.List:
+				o[p.NITRO] = append([]string(nil), r.Data[min(i, len(r.Data)):]...)
+			case i < len(r.Data):
+				o[p.NITRO] = value(&p, r.Data[i])
+			}
+		}
+		putArgs(o, "dns "+kind, &r.Args, "add", "set")
+		out = append(out, o)
+	}
+	return out
+}

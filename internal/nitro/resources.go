@@ -23,8 +23,19 @@ type resource struct {
 	group string // CLI group: "gslb vserver"
 	// binding resources (<a>_<b>_binding) add by bind and delete by unbind.
 	binding bool
+	// singleton resources (gslbparameter) have no key: PUT sets them.
+	singleton bool
+	// aliases are other names clients use for a field (servername: ip).
+	aliases map[string]string
 	// list returns the objects for GET, keyed by the resource's key.
 	list func(c *config.Config) []obj
+}
+
+// The DNS record resources: dns<kind> over `add dns <kind>`.
+func init() {
+	for _, kind := range []string{"addRec", "aaaaRec", "cnameRec", "mxRec", "nsRec", "soaRec", "txtRec", "srvRec", "ptrRec"} {
+		resources["dns"+strings.ToLower(kind)] = &resource{group: "dns " + kind, list: func(c *config.Config) []obj { return listRecords(c, kind) }}
+	}
 }
 
 // obj is one NITRO object: field names in canonical lower case.
@@ -42,6 +53,28 @@ var resources = map[string]*resource{
 		return vserverBindings(c, func(v *config.VServer) []obj { return domainBindings(v) })
 	}},
 	"gslbservice_lbmonitor_binding": {group: "gslb service", binding: true, list: listMonitorBindings},
+	"gslbservicegroup":              {group: "gslb serviceGroup", list: listServiceGroups},
+	"gslbservicegroup_gslbservicegroupmember_binding": {group: "gslb serviceGroup", binding: true,
+		aliases: map[string]string{"servername": "ip"}, list: listMembers},
+	"gslbservicegroup_lbmonitor_binding": {group: "gslb serviceGroup", binding: true, list: listGroupMonitors},
+	"gslbvserver_gslbservicegroup_binding": {group: "gslb vserver", binding: true, list: func(c *config.Config) []obj {
+		return vserverBindings(c, func(v *config.VServer) []obj { return groupBindings(v) })
+	}},
+	"gslbparameter": {group: "gslb parameter", singleton: true, list: func(c *config.Config) []obj {
+		o := obj{}
+		putArgs(o, "gslb parameter", &c.Parameter, "set")
+		return []obj{o}
+	}},
+	"service": {group: "service", list: listAppServices},
+	"dnszone": {group: "dns zone", list: func(c *config.Config) []obj {
+		var out []obj
+		for _, z := range c.Zones.All() {
+			o := obj{"zonename": z.Name}
+			putArgs(o, "dns zone", &z.Args, "add", "set")
+			out = append(out, o)
+		}
+		return out
+	}},
 }
 
 // keyField is the NITRO field naming an object of the group: the first
@@ -70,6 +103,24 @@ func (s *Server) dispatch(req *request) (*reply, error) {
 			return &reply{fields: obj{"nsfeature": obj{"feature": []string{"LB", "GSLB"}}}}, nil
 		}
 		return &reply{}, nil // enable/disable: GSLB and LB are always on
+	case "nsversion":
+		return &reply{fields: obj{"nsversion": obj{"version": "gslbd (NITRO v1 compatible)", "mode": 1}}}, nil
+	case "gslbrunningconfig":
+		return &reply{fields: obj{"gslbrunningconfig": obj{"response": s.backend.Config().String()}}}, nil
+	case "systemuser":
+		if req.r.Method != http.MethodGet {
+			return nil, fail(nserr.Perm, "Operation not permitted: manage users with `gslbd user add`")
+		}
+		var out []obj
+		for _, name := range s.users.names() {
+			out = append(out, obj{"username": name})
+		}
+		return &reply{fields: obj{"systemuser": out}}, nil
+	case "gslbdomain":
+		return s.get(req, domainResource)
+	}
+	if agg, ok := strings.CutSuffix(req.resource, "_binding"); ok && !strings.Contains(agg, "_") && req.r.Method == http.MethodGet {
+		return s.aggregate(req, agg)
 	}
 	rs := resources[req.resource]
 	if rs == nil {
@@ -312,7 +363,17 @@ func (s *Server) apply(req *request, rs *resource, verb string, status int) (*re
 	key := keyField(rs.group)
 	var lines []string
 	for _, o := range objs {
-		if req.key != "" && !rs.binding {
+		for alias, field := range rs.aliases {
+			if v, ok := o[alias]; ok {
+				delete(o, alias)
+				o[field] = v
+			}
+		}
+		if rs.singleton {
+			if verb != "set" && verb != "unset" {
+				return nil, fail(nserr.InvalidMethod, "Invalid method: "+req.resource+" is updated with PUT")
+			}
+		} else if req.key != "" && !rs.binding {
 			o[key] = req.key // PUT /config/<res>/<name>: the name is in the URL as well
 		}
 		v := verb
@@ -375,6 +436,9 @@ func (s *Server) delete(req *request, rs *resource) (*reply, error) {
 		return nil, err
 	}
 	for k, v := range args {
+		if f, ok := rs.aliases[k]; ok {
+			k = f
+		}
 		o[k] = v
 	}
 	verb := "rm"
@@ -504,4 +568,61 @@ func (s *Server) stat(req *request) (*reply, error) {
 		return nil, &apiError{code: nserr.InvalidObjectName, msg: "Invalid object name [" + req.resource + "]", status: http.StatusNotFound}
 	}
 	return s.get(req, rs)
+}
+
+// domainResource is gslbdomain: the domains bound to vservers, by name.
+var domainResource = &resource{group: "gslb domain", list: func(c *config.Config) []obj {
+	var out []obj
+	for _, v := range c.VServers.All() {
+		for _, d := range v.Domains {
+			out = append(out, obj{"name": strings.TrimSuffix(d.Domain, "."), "vservername": v.Name})
+		}
+	}
+	return out
+}}
+
+// aggregate is GET <a>_binding[/<key>]: every binding kind of <a> in one
+// object per key (docs §4.8).
+func (s *Server) aggregate(req *request, a string) (*reply, error) {
+	var kinds []string
+	for name := range resources {
+		if strings.HasPrefix(name, a+"_") && strings.HasSuffix(name, "_binding") {
+			kinds = append(kinds, name)
+		}
+	}
+	if len(kinds) == 0 {
+		return nil, &apiError{code: nserr.InvalidObjectName, msg: "Invalid object name [" + req.resource + "]", status: http.StatusNotFound}
+	}
+	slices.Sort(kinds)
+	c := s.backend.Config()
+	key := keyField(resources[kinds[0]].group)
+	byKey := map[string]obj{}
+	var order []string
+	for _, k := range kinds {
+		for _, o := range resources[k].list(c) {
+			name, _ := o[key].(string)
+			if req.key != "" && !strings.EqualFold(name, req.key) {
+				continue
+			}
+			agg := byKey[name]
+			if agg == nil {
+				agg = obj{key: name}
+				byKey[name] = agg
+				order = append(order, name)
+			}
+			list, _ := agg[k].([]obj)
+			agg[k] = append(list, o)
+		}
+	}
+	if len(order) == 0 {
+		if req.key != "" {
+			return &reply{fields: obj{req.resource: []obj{{key: req.key}}}}, nil
+		}
+		return &reply{}, nil
+	}
+	var out []obj
+	for _, n := range order {
+		out = append(out, byKey[n])
+	}
+	return &reply{fields: obj{req.resource: out}}, nil
 }

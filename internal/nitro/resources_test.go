@@ -1,0 +1,85 @@
+package nitro
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// call sends a request as nsroot and decodes the envelope.
+func call(t *testing.T, s *Server, method, path, body string, status int) map[string]any {
+	t.Helper()
+	w := do(t, s, method, path, body, map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": testPassword})
+	var out map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil || w.Code != status {
+		t.Fatalf("%s %s %s: %d %s, want %d", method, path, body, w.Code, w.Body, status)
+	}
+	return out
+}
+
+func list(t *testing.T, out map[string]any, res string) []map[string]any {
+	t.Helper()
+	raw, _ := out[res].([]any)
+	var l []map[string]any
+	for _, r := range raw {
+		l = append(l, r.(map[string]any))
+	}
+	return l
+}
+
+func TestMoreResources(t *testing.T) {
+	s, _ := testServer(t)
+	s.backend.Change("seed", seedText)
+	// gslbparameter: a singleton updated by PUT.
+	call(t, s, "PUT", "/nitro/v1/config/gslbparameter", `{"gslbparameter":{"ldnsentrytimeout":"60","ldnsprobeorder":["DNS","PING"]}}`, 200)
+	p := list(t, call(t, s, "GET", "/nitro/v1/config/gslbparameter", "", 200), "gslbparameter")
+	if p[0]["ldnsentrytimeout"] != float64(60) || len(p[0]["ldnsprobeorder"].([]any)) != 2 {
+		t.Fatalf("gslbparameter: %v", p)
+	}
+	call(t, s, "POST", "/nitro/v1/config/gslbparameter", `{"gslbparameter":{"ldnsentrytimeout":60}}`, 405)
+	// Service groups, members (servername is an alias of ip), and the
+	// vserver binding.
+	call(t, s, "POST", "/nitro/v1/config/gslbservicegroup", `{"gslbservicegroup":{"servicegroupname":"sg","servicetype":"HTTP","sitename":"s1"}}`, 201)
+	call(t, s, "POST", "/nitro/v1/config/gslbservicegroup_gslbservicegroupmember_binding", `{"gslbservicegroup_gslbservicegroupmember_binding":{"servicegroupname":"sg","servername":"10.0.0.21","port":80,"weight":"5"}}`, 201)
+	call(t, s, "PUT", "/nitro/v1/config/gslbvserver_gslbservicegroup_binding", `{"gslbvserver_gslbservicegroup_binding":{"name":"gv","servicegroupname":"sg"}}`, 200)
+	m := list(t, call(t, s, "GET", "/nitro/v1/config/gslbservicegroup_gslbservicegroupmember_binding/sg", "", 200), "gslbservicegroup_gslbservicegroupmember_binding")
+	if len(m) != 1 || m[0]["ip"] != "10.0.0.21" || m[0]["weight"] != float64(5) {
+		t.Fatalf("members: %v", m)
+	}
+	agg := list(t, call(t, s, "GET", "/nitro/v1/config/gslbvserver_binding/gv", "", 200), "gslbvserver_binding")
+	if len(agg) != 1 || agg[0]["gslbvserver_gslbservice_binding"] == nil || agg[0]["gslbvserver_domain_binding"] == nil || agg[0]["gslbvserver_gslbservicegroup_binding"] == nil {
+		t.Fatalf("gslbvserver_binding: %v", agg)
+	}
+	call(t, s, "DELETE", "/nitro/v1/config/gslbvserver_gslbservicegroup_binding/gv?args=servicegroupname:sg", "", 200)
+	call(t, s, "DELETE", "/nitro/v1/config/gslbservicegroup_gslbservicegroupmember_binding/sg?args=servername:10.0.0.21,port:80", "", 200)
+	if m := list(t, call(t, s, "GET", "/nitro/v1/config/gslbservicegroup_gslbservicegroupmember_binding/sg", "", 200), "gslbservicegroup_gslbservicegroupmember_binding"); len(m) != 0 {
+		t.Fatalf("member still bound: %v", m)
+	}
+	// DNS records: one POST per address, delete by args.
+	call(t, s, "POST", "/nitro/v1/config/dnsaddrec", `{"dnsaddrec":[{"hostname":"h.test","ipaddress":"192.0.2.7","ttl":300},{"hostname":"h.test","ipaddress":"192.0.2.8"}]}`, 201)
+	recs := list(t, call(t, s, "GET", "/nitro/v1/config/dnsaddrec/h.test", "", 200), "dnsaddrec")
+	if len(recs) != 2 {
+		t.Fatalf("dnsaddrec: %v", recs)
+	}
+	call(t, s, "DELETE", "/nitro/v1/config/dnsaddrec/h.test?args=ipaddress:192.0.2.7", "", 200)
+	if recs := list(t, call(t, s, "GET", "/nitro/v1/config/dnsaddrec/h.test", "", 200), "dnsaddrec"); len(recs) != 1 {
+		t.Fatalf("dnsaddrec after delete: %v", recs)
+	}
+	// ADNS service, domains, running config, version, users.
+	call(t, s, "POST", "/nitro/v1/config/service", `{"service":{"name":"adns1","ip":"10.0.0.1","servicetype":"ADNS","port":53}}`, 201)
+	if sv := list(t, call(t, s, "GET", "/nitro/v1/config/service/adns1", "", 200), "service"); sv[0]["servicetype"] != "ADNS" {
+		t.Fatalf("service: %v", sv)
+	}
+	if d := list(t, call(t, s, "GET", "/nitro/v1/config/gslbdomain/gv.test", "", 200), "gslbdomain"); d[0]["vservername"] != "gv" {
+		t.Fatalf("gslbdomain: %v", d)
+	}
+	rc := call(t, s, "GET", "/nitro/v1/config/gslbrunningconfig", "", 200)
+	if !strings.Contains(rc["gslbrunningconfig"].(map[string]any)["response"].(string), "add gslb vserver gv HTTP") {
+		t.Fatalf("running config: %v", rc)
+	}
+	call(t, s, "GET", "/nitro/v1/config/nsversion", "", 200)
+	if u := list(t, call(t, s, "GET", "/nitro/v1/config/systemuser", "", 200), "systemuser"); len(u) != 2 || u[0]["password"] != nil {
+		t.Fatalf("systemuser: %v", u)
+	}
+	call(t, s, "POST", "/nitro/v1/config/systemuser", `{"systemuser":{"username":"x","password":"y"}}`, 403)
+}
