@@ -382,15 +382,61 @@ func (s *Server) apply(req *request, rs *resource, verb string, status int) (*re
 			o = settable(rs.group, o)
 		}
 		l, err := line(v, rs.group, o)
-		if err != nil {
+		if err != nil && len(objs) == 1 {
 			return nil, err
+		}
+		if err != nil {
+			l = "\x00" + err.Error() // reported per object below, or fails the whole batch
 		}
 		lines = append(lines, l)
 	}
+	switch onerror := strings.ToLower(req.r.Header.Get("X-NITRO-ONERROR")); {
+	case len(lines) > 1 && (onerror == "continue" || onerror == "exit"):
+		return s.applyEach(lines, onerror == "exit", status)
+	case onerror != "" && onerror != "rollback" && onerror != "continue" && onerror != "exit":
+		return nil, fail(nserr.Inval, "Invalid argument [X-NITRO-ONERROR: "+onerror+"]: exit, continue or rollback")
+	}
+	for _, l := range lines {
+		if msg, bad := strings.CutPrefix(l, "\x00"); bad {
+			return nil, fail(nserr.BulkFailed, "Bulk operation failed: "+msg)
+		}
+	}
+	// The default, and rollback: every object or none (NetScaler's default
+	// is exit, which leaves the objects before a failure applied).
 	if err := s.backend.Change("nitro", strings.Join(lines, "\n")+"\n"); err != nil {
 		return nil, err
 	}
 	return &reply{status: status}, nil
+}
+
+// applyEach applies bulk objects one by one (X-NITRO-ONERROR continue or
+// exit): 207 Multi-Status with one result per object when any failed.
+func (s *Server) applyEach(lines []string, stopAtFirst bool, status int) (*reply, error) {
+	var results []obj
+	failed := false
+	for _, l := range lines {
+		var err error
+		if msg, bad := strings.CutPrefix(l, "\x00"); bad {
+			err = fail(nserr.Inval, msg)
+		} else {
+			err = s.backend.Change("nitro", l+"\n")
+		}
+		if err != nil {
+			ae := asAPIError(err)
+			results = append(results, obj{"errorcode": int(ae.code), "message": ae.msg, "severity": "ERROR"})
+			failed = true
+			if stopAtFirst {
+				break
+			}
+			continue
+		}
+		results = append(results, obj{"errorcode": 0, "message": "Done", "severity": "NONE"})
+	}
+	if !failed {
+		return &reply{status: status}, nil
+	}
+	return &reply{status: http.StatusMultiStatus, fields: obj{"errorcode": int(nserr.BulkFailed), "message": "Bulk operation failed",
+		"severity": "ERROR", "response": results}}, nil
 }
 
 // settable keeps the key and the fields that set accepts.

@@ -83,3 +83,40 @@ func TestMoreResources(t *testing.T) {
 	}
 	call(t, s, "POST", "/nitro/v1/config/systemuser", `{"systemuser":{"username":"x","password":"y"}}`, 403)
 }
+
+// TestBulkOnError: the default bulk add is all or nothing; with
+// X-NITRO-ONERROR continue every good object is added and a 207 lists
+// each result; exit stops at the first failure.
+func TestBulkOnError(t *testing.T) {
+	s, _ := testServer(t)
+	s.backend.Change("seed", seedText)
+	body := `{"gslbvserver":[{"name":"b1","servicetype":"HTTP"},{"name":"b2","servicetype":"NOPE"},{"name":"b3","servicetype":"HTTP"}]}`
+	h := map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": testPassword}
+	if w := do(t, s, "POST", "/nitro/v1/config/gslbvserver", body, h); w.Code == 201 {
+		t.Fatal("default bulk with a bad object succeeded")
+	}
+	if n := len(s.backend.Config().VServers.All()); n != 1 {
+		t.Fatalf("default bulk left %d vservers, want the 1 seeded", n)
+	}
+	h["X-NITRO-ONERROR"] = "exit"
+	w := do(t, s, "POST", "/nitro/v1/config/gslbvserver", body, h)
+	var out map[string]any
+	json.Unmarshal(w.Body.Bytes(), &out)
+	if w.Code != 207 || out["errorcode"] != float64(1243) || len(out["response"].([]any)) != 2 {
+		t.Fatalf("exit: %d %s", w.Code, w.Body)
+	}
+	if n := len(s.backend.Config().VServers.All()); n != 2 {
+		t.Fatalf("exit left %d vservers, want gv and b1", n)
+	}
+	h["X-NITRO-ONERROR"] = "continue"
+	body = `{"gslbvserver":[{"name":"c1","servicetype":"HTTP"},{"name":"c2","servicetype":"NOPE"},{"name":"c3","servicetype":"HTTP"}]}`
+	w = do(t, s, "POST", "/nitro/v1/config/gslbvserver", body, h)
+	json.Unmarshal(w.Body.Bytes(), &out)
+	res := out["response"].([]any)
+	if w.Code != 207 || len(res) != 3 || res[1].(map[string]any)["errorcode"] == float64(0) || res[2].(map[string]any)["errorcode"] != float64(0) {
+		t.Fatalf("continue: %d %s", w.Code, w.Body)
+	}
+	if n := len(s.backend.Config().VServers.All()); n != 4 {
+		t.Fatalf("continue left %d vservers, want 4", n)
+	}
+}
