@@ -25,6 +25,8 @@ var allowed = map[string][]string{
 	"internal/daemon":     {"internal/config", "internal/dnsserver", "internal/gslb", "internal/nsconf", "internal/health", "internal/zone", "internal/schema", "internal/nserr", "internal/monitor", "internal/load", "internal/atomicfile"},
 	"internal/metrics":    {"internal/monitor", "internal/health"},
 	"internal/atomicfile": {},
+	"internal/shell":      {"internal/nitro", "internal/nsconf", "internal/schema"},
+	"cmd/gslbctl":         {"internal/shell", "internal/nitro"},
 	"internal/nitro":      {"internal/config", "internal/schema", "internal/nserr", "internal/nsconf", "internal/atomicfile"},
 	"cmd/gslbd":           {"internal/config", "internal/daemon", "internal/dnsserver", "internal/nsconf", "internal/metrics", "internal/nitro"},
 	"bench/monitors":      {},
@@ -40,6 +42,7 @@ var thirdParty = map[string][]string{
 	"internal/monitor":   {"golang.org/x/sys/unix", "github.com/miekg/dns", "github.com/gosnmp/gosnmp", "golang.org/x/net/icmp", "golang.org/x/net/ipv4", "golang.org/x/net/ipv6"},
 	"internal/metrics":   {"github.com/prometheus/client_golang"},
 	"internal/nitro":     {"golang.org/x/crypto/argon2"},
+	"cmd/gslbctl":        {"golang.org/x/term"},
 	"bench/monitors":     {"github.com/miekg/dns", "github.com/prometheus/common/expfmt", "github.com/prometheus/common/model", "github.com/prometheus/client_model/go", "golang.org/x/sys/unix"},
 	"internal/load":      {"github.com/prometheus/common/expfmt", "github.com/prometheus/common/model", "github.com/prometheus/client_model/go"},
 }

@@ -46,6 +46,8 @@ func (b *memBackend) Change(name, text string) error {
 
 func (b *memBackend) Save() error { b.saves++; return nil }
 
+func (b *memBackend) Diff() ([]string, []string, error) { return nil, nil, nil }
+
 type clock struct {
 	mu  sync.Mutex
 	now time.Time

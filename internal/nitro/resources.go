@@ -594,8 +594,22 @@ func matches(o obj, filter map[string]string) bool {
 
 // nsconfig: ?action=save writes the running configuration.
 func (s *Server) nsconfig(req *request) (*reply, error) {
+	if req.r.Method == http.MethodPost && strings.EqualFold(req.query.Get("action"), "diff") {
+		savedOnly, runningOnly, err := s.backend.Diff()
+		if err != nil {
+			return nil, fail(nserr.Inval, err.Error())
+		}
+		var b strings.Builder
+		for _, l := range savedOnly {
+			b.WriteString("- " + l + "\n")
+		}
+		for _, l := range runningOnly {
+			b.WriteString("+ " + l + "\n")
+		}
+		return &reply{fields: obj{"nsconfig": obj{"response": b.String()}}}, nil
+	}
 	if req.r.Method != http.MethodPost || !strings.EqualFold(req.query.Get("action"), "save") {
-		return nil, fail(nserr.InvalidAction, "Invalid action: nsconfig supports action=save")
+		return nil, fail(nserr.InvalidAction, "Invalid action: nsconfig supports action=save and action=diff")
 	}
 	if err := s.backend.Save(); err != nil {
 		return nil, fail(nserr.Inval, "Configuration not saved: "+err.Error())

@@ -31,6 +31,8 @@ type Backend interface {
 	Change(name, text string) error
 	// Save writes the running configuration to its file.
 	Save() error
+	// Diff compares the saved file with the running configuration.
+	Diff() (savedOnly, runningOnly []string, err error)
 }
 
 // Options configure a Server. Zero values are the documented defaults.

@@ -1,0 +1,456 @@
+package shell
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/gslbd/gslbd/internal/nitro"
+	"github.com/gslbd/gslbd/internal/nsconf"
+	"github.com/gslbd/gslbd/internal/schema"
+)
+
+// Shell runs CLI commands against a NITRO server.
+type Shell struct {
+	Client *nitro.Client
+	Out    io.Writer
+}
+
+// words splits a command line as the CLI does (quotes, escapes).
+func words(line string) ([]string, error) {
+	toks, err := nsconf.Lex(line, 1, "")
+	if err != nil {
+		return nil, fmt.Errorf("ERROR: %s", err.Msg)
+	}
+	out := make([]string, len(toks))
+	for i, t := range toks {
+		out[i] = t.Text
+	}
+	return out, nil
+}
+
+// preferred are the abbreviations the appliance's CLI resolves although
+// other verbs share the prefix ("sh" is show, not shutdown).
+var preferred = map[string]string{"sh": "show", "sho": "show", "st": "stat", "sta": "stat", "s": "set", "se": "set", "un": "unbind", "en": "enable", "di": "disable", "re": "rename"}
+
+// verb resolves an abbreviated verb ("sh" for show) as the CLI does.
+func verb(w string) (string, error) {
+	if v, ok := preferred[strings.ToLower(w)]; ok {
+		return v, nil
+	}
+	var hits []string
+	for _, v := range schema.Verbs {
+		if v == strings.ToLower(w) {
+			return v, nil
+		}
+		if strings.HasPrefix(v, strings.ToLower(w)) {
+			hits = append(hits, v)
+		}
+	}
+	switch len(hits) {
+	case 1:
+		return hits[0], nil
+	case 0:
+		return "", fmt.Errorf("ERROR: No such command [%s]", w)
+	}
+	return "", fmt.Errorf("ERROR: Ambiguous command name [%s: %s]", w, strings.Join(hits, ", "))
+}
+
+// readResources are what `show` and `stat` know beyond the CLI groups.
+var readResources = map[string]string{
+	"ns runningconfig":   "gslbrunningconfig",
+	"gslb runningconfig": "gslbrunningconfig",
+	"gslb domain":        "gslbdomain",
+	"ns version":         "nsversion",
+	"ns feature":         "nsfeature",
+	"system user":        "systemuser",
+}
+
+// Run executes one command line.
+func (s *Shell) Run(ctx context.Context, line string) error {
+	ws, err := words(line)
+	if err != nil || len(ws) == 0 {
+		return err
+	}
+	v, err := verb(ws[0])
+	if err != nil {
+		return err
+	}
+	rest := ws[1:]
+	group := ""
+	if len(rest) >= 2 {
+		group = strings.ToLower(rest[0] + " " + rest[1])
+	}
+	switch v {
+	case "show", "stat":
+		return s.show(ctx, v, group, rest)
+	case "save":
+		if group != "ns config" {
+			return fmt.Errorf("ERROR: usage: save ns config")
+		}
+		_, err := s.Client.Do(ctx, "POST", "config/nsconfig?action=save", map[string]any{"nsconfig": map[string]any{}})
+		return s.done(err)
+	case "diff":
+		if group != "ns config" {
+			return fmt.Errorf("ERROR: usage: diff ns config")
+		}
+		r, err := s.Client.Do(ctx, "POST", "config/nsconfig?action=diff", map[string]any{"nsconfig": map[string]any{}})
+		if err != nil {
+			return err
+		}
+		for _, o := range r.Objects("nsconfig") {
+			fmt.Fprint(s.Out, o["response"])
+		}
+		return s.done(nil)
+	}
+	c, err := nsconf.ParseLine(line)
+	if err != nil {
+		if l, ok := nsconf.AsList(err); ok && len(l) > 0 {
+			return fmt.Errorf("ERROR: %s", l[0].Msg)
+		}
+		var e *nsconf.Error
+		if errors.As(err, &e) {
+			return fmt.Errorf("ERROR: %s", e.Msg)
+		}
+		return err
+	}
+	if c == nil {
+		return nil
+	}
+	req, err := translate(c)
+	if err != nil {
+		return err
+	}
+	_, err = s.Client.Do(ctx, req.method, req.path, req.body)
+	return s.done(err)
+}
+
+func (s *Shell) done(err error) error {
+	if err == nil {
+		fmt.Fprintln(s.Out, " Done")
+	}
+	return err
+}
+
+// show lists a resource (or one object), laid out as NetScaler does.
+func (s *Shell) show(ctx context.Context, v, group string, rest []string) error {
+	res, ok := readResources[group]
+	if !ok {
+		g := groupNamed(group)
+		if g == "" {
+			return fmt.Errorf("ERROR: %s: no such entity type", strings.Join(rest, " "))
+		}
+		group, res = g, resourceOf(g)
+	}
+	key := ""
+	if len(rest) > 2 {
+		key = rest[2]
+	}
+	kind := "config"
+	if v == "stat" {
+		kind = "stat"
+	}
+	r, err := s.Client.Do(ctx, "GET", nitro.Path(kind, res, key, nil), nil)
+	if err != nil {
+		return err
+	}
+	objs := r.Objects(res)
+	if res == "gslbrunningconfig" {
+		for _, o := range objs {
+			fmt.Fprint(s.Out, o["response"])
+		}
+		return s.done(nil)
+	}
+	if key == "" && len(objs) > 0 {
+		fmt.Fprintf(s.Out, "%d %s\n", len(objs), plural(len(objs), "entity", "entities"))
+	}
+	for i, o := range objs {
+		s.layout(group, o, i+1, key != "")
+	}
+	if key != "" && kind == "config" {
+		s.bindings(ctx, res, key)
+	}
+	return s.done(nil)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// groupNamed finds the modelled CLI group for two words, any case.
+func groupNamed(g string) string {
+	for _, x := range schema.Groups() {
+		if strings.EqualFold(x, g) {
+			return x
+		}
+	}
+	return ""
+}
+
+// title is what NetScaler prints first: the name, and the type after a
+// dash.
+func title(o map[string]any) (string, []string) {
+	used := []string{}
+	name := ""
+	for _, k := range []string{"name", "servicename", "sitename", "servicegroupname", "monitorname", "zonename", "hostname", "aliasname", "domain", "username"} {
+		if n, ok := o[k]; ok {
+			name = fmt.Sprint(n)
+			used = append(used, k)
+			break
+		}
+	}
+	for _, k := range []string{"servicetype", "type"} {
+		if t, ok := o[k]; ok {
+			name += " - " + fmt.Sprint(t)
+			used = append(used, k)
+			break
+		}
+	}
+	return name, used
+}
+
+// layout prints one object: numbered in lists, then each field with its
+// CLI name.
+func (s *Shell) layout(group string, o map[string]any, n int, single bool) {
+	name, used := title(o)
+	if single {
+		fmt.Fprintf(s.Out, "\t%s\n", name)
+	} else {
+		fmt.Fprintf(s.Out, "%d)\t%s\n", n, name)
+	}
+	var keys []string
+	for k := range o {
+		if !slices.Contains(used, k) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(s.Out, "\t%s: %s\n", cliName(group, k), show(o[k]))
+	}
+}
+
+func show(v any) string {
+	if l, ok := v.([]any); ok {
+		var parts []string
+		for _, x := range l {
+			parts = append(parts, fmt.Sprint(x))
+		}
+		return strings.Join(parts, " ")
+	}
+	return fmt.Sprint(v)
+}
+
+// cliName is the CLI spelling of a NITRO field when the group knows it.
+func cliName(group, field string) string {
+	for _, verb := range []string{"add", "set", "bind"} {
+		c := schema.Lookup(verb, group)
+		if c == nil {
+			continue
+		}
+		for _, a := range append(append([]schema.Arg{}, c.Pos...), c.Opts...) {
+			if a.NITRO == field {
+				return a.Name
+			}
+			if a.Extra != nil && a.Extra.NITRO == field {
+				return a.Extra.Name
+			}
+		}
+	}
+	return field
+}
+
+// bindings prints what is bound to one object, as `show gslb vserver v`
+// does after its settings.
+func (s *Shell) bindings(ctx context.Context, res, key string) {
+	r, err := s.Client.Do(ctx, "GET", nitro.Path("config", res+"_binding", key, nil), nil)
+	if err != nil {
+		return
+	}
+	for _, agg := range r.Objects(res + "_binding") {
+		var kinds []string
+		for k := range agg {
+			if strings.HasSuffix(k, "_binding") {
+				kinds = append(kinds, k)
+			}
+		}
+		sort.Strings(kinds)
+		for _, k := range kinds {
+			list, _ := agg[k].([]any)
+			what := strings.TrimSuffix(strings.TrimPrefix(k, res+"_"), "_binding")
+			fmt.Fprintf(s.Out, "\n%d bound %s:\n", len(list), what)
+			for i, b := range list {
+				m, _ := b.(map[string]any)
+				var parts []string
+				var ks []string
+				for f := range m {
+					ks = append(ks, f)
+				}
+				sort.Strings(ks)
+				for _, f := range ks {
+					if f != "name" && f != keyOf(res) {
+						parts = append(parts, fmt.Sprintf("%s: %s", f, show(m[f])))
+					}
+				}
+				fmt.Fprintf(s.Out, "%d)\t%s\n", i+1, strings.Join(parts, "\t"))
+			}
+		}
+	}
+}
+
+// keyOf is the key field of a resource's objects.
+func keyOf(res string) string {
+	switch res {
+	case "gslbservice":
+		return "servicename"
+	case "gslbservicegroup":
+		return "servicegroupname"
+	case "gslbsite":
+		return "sitename"
+	case "lbmonitor":
+		return "monitorname"
+	}
+	return "name"
+}
+
+// RunBatch runs each line of r; it stops at the first error unless keepGoing,
+// and reports the failing line by number.
+func (s *Shell) RunBatch(ctx context.Context, name string, r io.Reader, keepGoing bool) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var firstErr error
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if err := s.Run(ctx, line); err != nil {
+			err = fmt.Errorf("%s:%d: %s: %w", name, n, line, err)
+			if !keepGoing {
+				return err
+			}
+			fmt.Fprintln(s.Out, err)
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	return firstErr
+}
+
+// Complete completes the word before pos in line: verbs, then groups,
+// then options of the command, then entity names from the server. It
+// returns the new line and cursor; ok is false when nothing fits.
+func (s *Shell) Complete(ctx context.Context, line string, pos int) (string, int, bool) {
+	head := line[:pos]
+	ws := strings.Fields(head)
+	if strings.HasSuffix(head, " ") || len(ws) == 0 {
+		ws = append(ws, "")
+	}
+	cur := ws[len(ws)-1]
+	var cands []string
+	switch len(ws) {
+	case 1:
+		cands = append(slices.Clone(schema.Verbs), "exit", "quit", "help")
+	case 2, 3:
+		v, err := verb(ws[0])
+		if err != nil {
+			return line, pos, false
+		}
+		seen := map[string]bool{}
+		for _, g := range append(schema.Groups(), "ns runningConfig", "ns config", "gslb domain", "ns version") {
+			gw := strings.Fields(g)
+			if len(ws) == 2 {
+				if (v == "show" || v == "stat" || schema.Lookup(v, g) != nil || v == "save" && g == "ns config") && !seen[gw[0]] {
+					seen[gw[0]] = true
+					cands = append(cands, gw[0])
+				}
+			} else if strings.EqualFold(gw[0], ws[1]) {
+				cands = append(cands, gw[1])
+			}
+		}
+	default:
+		v, _ := verb(ws[0])
+		group := groupNamed(ws[1] + " " + ws[2])
+		if strings.HasPrefix(cur, "-") {
+			if c := schema.Lookup(v, group); c != nil {
+				for _, a := range c.Opts {
+					cands = append(cands, "-"+a.Name)
+				}
+			}
+		} else if len(ws) == 4 && group != "" {
+			cands = s.names(ctx, resourceOf(group))
+		} else if prev := ws[len(ws)-2]; strings.HasPrefix(prev, "-") {
+			if g := optionEntity(prev); g != "" {
+				cands = s.names(ctx, resourceOf(g))
+			}
+		}
+	}
+	var hits []string
+	for _, c := range cands {
+		if strings.HasPrefix(strings.ToLower(c), strings.ToLower(cur)) {
+			hits = append(hits, c)
+		}
+	}
+	if len(hits) == 0 {
+		return line, pos, false
+	}
+	fill := hits[0]
+	for _, h := range hits[1:] {
+		for !strings.HasPrefix(strings.ToLower(h), strings.ToLower(fill)) {
+			fill = fill[:len(fill)-1]
+		}
+	}
+	if len(hits) == 1 {
+		fill += " "
+	}
+	if len(fill) < len(cur) {
+		return line, pos, false
+	}
+	newHead := head[:len(head)-len(cur)] + fill
+	return newHead + line[pos:], len(newHead), true
+}
+
+// optionEntity is the group an option names an entity of.
+func optionEntity(opt string) string {
+	switch strings.ToLower(strings.TrimPrefix(opt, "-")) {
+	case "servicename":
+		return "gslb service"
+	case "servicegroupname":
+		return "gslb serviceGroup"
+	case "sitename", "parentsite":
+		return "gslb site"
+	case "monitorname":
+		return "lb monitor"
+	case "backupvserver":
+		return "gslb vserver"
+	}
+	return ""
+}
+
+// names lists the entities of a resource for completion.
+func (s *Shell) names(ctx context.Context, res string) []string {
+	r, err := s.Client.Do(ctx, "GET", nitro.Path("config", res, "", url.Values{"attrs": {keyOf(res)}}), nil)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, o := range r.Objects(res) {
+		if n, ok := o[keyOf(res)].(string); ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
