@@ -180,4 +180,3 @@ func args(c *nsconf.Cmd, skip int) url.Values {
 	}
 	return url.Values{"args": {strings.Join(parts, ",")}}
 }
-
