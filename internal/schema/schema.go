@@ -577,8 +577,9 @@ var Verbs = []string{"add", "rm", "set", "unset", "bind", "unbind", "enable", "d
 	"link", "unlink", "reset", "force", "switch", "kill", "install", "shutdown", "reboot", "expand", "diff", "send",
 	"start", "stop", "check", "join", "push", "restart", "renumber", "resume", "suspend", "flush", "convert"}
 
-// Groups lists the two-word groups gslbd models; other groups are skipped.
-func Groups() []string {
+// groups are the modelled groups in order, computed once: the parser asks
+// for them on every line.
+var groups = func() []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, c := range commands {
@@ -588,4 +589,8 @@ func Groups() []string {
 		}
 	}
 	return out
-}
+}()
+
+// Groups lists the two-word groups gslbd models; other groups are skipped.
+// The slice is shared: callers must not change it.
+func Groups() []string { return groups }

@@ -370,7 +370,7 @@ func (s *Shell) Complete(ctx context.Context, line string, pos int) (string, int
 			return line, pos, false
 		}
 		seen := map[string]bool{}
-		for _, g := range append(schema.Groups(), "ns runningConfig", "ns config", "gslb domain", "ns version") {
+		for _, g := range slices.Concat(schema.Groups(), []string{"ns runningConfig", "ns config", "gslb domain", "ns version"}) {
 			gw := strings.Fields(g)
 			if len(ws) == 2 {
 				if (v == "show" || v == "stat" || schema.Lookup(v, g) != nil || v == "save" && g == "ns config") && !seen[gw[0]] {
