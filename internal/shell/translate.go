@@ -75,17 +75,19 @@ func jsonValue(a *schema.Arg, s string) any {
 	return s
 }
 
-// fields are a command's arguments under their NITRO names.
+// fields are a command's arguments under their NITRO names. For unset,
+// each named argument is sent as true (the positionals name the object).
 func fields(c *nsconf.Cmd, unset bool) map[string]any {
 	o := map[string]any{}
-	put := func(v nsconf.Val) {
+	put := func(v nsconf.Val, flag bool) {
 		if v.Arg == nil {
 			o[strings.ToLower(v.Name)] = strings.Join(v.Values, " ")
 			return
 		}
 		switch {
-		case unset || v.Arg.Kind == schema.Flag:
+		case flag || v.Arg.Kind == schema.Flag:
 			o[v.Arg.NITRO] = true
+			return
 		case v.Arg.List:
 			o[v.Arg.NITRO] = append([]string(nil), v.Values...)
 		case len(v.Values) > 0:
@@ -96,21 +98,10 @@ func fields(c *nsconf.Cmd, unset bool) map[string]any {
 		}
 	}
 	for _, v := range c.Positional {
-		put(v)
+		put(v, false)
 	}
 	for _, v := range c.Opts {
-		if unset {
-			if v.Arg != nil {
-				o[v.Arg.NITRO] = true
-			}
-			continue
-		}
-		put(v)
-	}
-	if unset {
-		for _, v := range c.Positional {
-			put(v)
-		}
+		put(v, unset)
 	}
 	return o
 }
