@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gslbd/gslbd/internal/daemon"
 	"github.com/gslbd/gslbd/internal/nitro"
@@ -172,4 +173,40 @@ func TestNITROErrors(t *testing.T) {
 		t.Fatal("bulk add with a bad object succeeded")
 	}
 	expectCall(t, srv, "GET", "/nitro/v1/config/gslbvserver/ok1", "", user, 404)
+}
+
+// TestNITROStat: /stat and GETs carry the live state: a killed backend's
+// service turns DOWN with the monitor's reason and the vserver's active
+// service count drops.
+func TestNITROStat(t *testing.T) {
+	a, b := newBackend(t, "127.0.0.71"), newBackend(t, "127.0.0.72")
+	conf := monitoredConf("add lb monitor m HTTP -interval 100 MSEC -resptimeout 50 MSEC -retries 1", a, b)
+	_, _, srv := nitroServer(t, conf)
+	user := map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": nitroPassword}
+	stat := func(path string) map[string]any {
+		out := expectCall(t, srv, "GET", path, "", user, 200)
+		for k, v := range out {
+			if l, ok := v.([]any); ok && k != "response" && len(l) == 1 {
+				return l[0].(map[string]any)
+			}
+		}
+		t.Fatalf("%s: %v", path, out)
+		return nil
+	}
+	waitFor(t, "both services UP with a response time", 10*time.Second, func() bool {
+		s := stat("/nitro/v1/stat/gslbservice/svc0")
+		return s["state"] == "UP" && s["responsetime"] != nil
+	})
+	a.Kill()
+	waitFor(t, "svc0 DOWN", 10*time.Second, func() bool { return stat("/nitro/v1/stat/gslbservice/svc0")["state"] == "DOWN" })
+	if r, _ := stat("/nitro/v1/stat/gslbservice/svc0")["statereason"].(string); !strings.Contains(r, "connection refused") {
+		t.Errorf("DOWN reason %q", r)
+	}
+	v := stat("/nitro/v1/stat/gslbvserver/gv")
+	if v["actsvcs"] != float64(1) || v["inactsvcs"] != float64(1) || v["vslbhealth"] != float64(50) || v["state"] != "UP" {
+		t.Errorf("stat gslbvserver: %v", v)
+	}
+	if c := stat("/nitro/v1/config/gslbvserver/gv"); c["state"] != "ENABLED" || c["curstate"] != "UP" {
+		t.Errorf("config GET: admin state %v, curstate %v", c["state"], c["curstate"])
+	}
 }

@@ -203,6 +203,29 @@ func (e *Engine) Status() []VServerStatus {
 	return out
 }
 
+// ServiceStatus is what the engine knows of a GSLB service.
+type ServiceStatus struct {
+	Name    string
+	State   health.State // Unknown: nothing reported; answered as UP
+	Reason  string
+	Metrics health.Metrics
+}
+
+// ServiceStatus returns the state of every configured service.
+func (e *Engine) ServiceStatus() []ServiceStatus {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.snap == nil {
+		return nil
+	}
+	out := make([]ServiceStatus, 0, len(e.snap.Services))
+	for _, s := range e.snap.Services {
+		st := e.states[key(s.Name)]
+		out = append(out, ServiceStatus{Name: s.Name, State: st.state, Reason: st.reason, Metrics: st.metrics})
+	}
+	return out
+}
+
 // rebuild recomputes every decision and answer; e.mu is held.
 func (e *Engine) rebuild(now time.Time) {
 	e.gen++

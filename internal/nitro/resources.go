@@ -524,6 +524,27 @@ func pairs(s string) (map[string]string, error) {
 func (s *Server) get(req *request, rs *resource) (*reply, error) {
 	all := rs.list(s.backend.Config())
 	key := keyField(rs.group)
+	if st, ok := s.backend.(Stater); ok && !rs.binding {
+		live := st.Stat(req.resource)
+		for i, o := range all {
+			name, _ := o[key].(string)
+			f := live[strings.ToLower(name)]
+			if req.kind == "stat" {
+				// Statistics: the name and the live figures only.
+				n := obj{key: name}
+				if t, ok := o["servicetype"]; ok {
+					n["type"] = t
+				}
+				o = n
+				all[i] = o
+			}
+			for k, v := range f {
+				if _, ok := o[k]; !ok || k == "state" && req.kind == "stat" {
+					o[k] = v
+				}
+			}
+		}
+	}
 	var out []obj
 	for _, o := range all {
 		if req.key != "" {

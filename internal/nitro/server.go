@@ -35,6 +35,13 @@ type Backend interface {
 	Diff() (savedOnly, runningOnly []string, err error)
 }
 
+// Stater is optional on a Backend: live figures of a resource's objects by
+// lower-cased name (vserver and service state, response time), added to
+// GETs and served by /stat.
+type Stater interface {
+	Stat(resource string) map[string]map[string]any
+}
+
 // Options configure a Server. Zero values are the documented defaults.
 type Options struct {
 	Logger *slog.Logger // nil: discard

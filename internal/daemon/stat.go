@@ -1,0 +1,52 @@
+package daemon
+
+import (
+	"strings"
+
+	"github.com/gslbd/gslbd/internal/health"
+)
+
+// Stat returns live figures of a NITRO resource's objects, by lower-cased
+// name: what `stat gslb vserver` and `show gslb service` report beyond
+// the configuration. Counters gslbd does not keep are left out, not
+// reported as zero.
+func (d *Daemon) Stat(resource string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	switch resource {
+	case "gslbvserver":
+		for _, v := range d.engine.Status() {
+			f := map[string]any{"state": v.State, "curstate": v.State, "actsvcs": v.ActiveServices,
+				"inactsvcs": v.TotalServices - v.ActiveServices, "lbrrreason": v.LBRRReason}
+			if v.TotalServices > 0 {
+				f["vslbhealth"] = 100 * v.ActiveServices / v.TotalServices
+			}
+			if v.LBRRReasonText != "" {
+				f["lbrrreasontext"] = v.LBRRReasonText
+			}
+			out[strings.ToLower(v.Name)] = f
+		}
+	case "gslbservice":
+		for _, s := range d.engine.ServiceStatus() {
+			st := s.State
+			if st == health.Unknown {
+				st = health.Up // nothing says otherwise: answered as UP
+			}
+			f := map[string]any{"state": st.String(), "svrstate": st.String(), "svreffgslbstate": st.String()}
+			if s.Reason != "" {
+				f["statereason"] = s.Reason
+			}
+			m := s.Metrics
+			if m.Present(health.ResponseTime) {
+				f["responsetime"] = m.ResponseTime.Milliseconds()
+			}
+			if m.Present(health.Connections) {
+				f["curclntconnections"] = m.Connections
+			}
+			if m.Present(health.Load) {
+				f["curload"] = m.Load
+			}
+			out[strings.ToLower(s.Name)] = f
+		}
+	}
+	return out
+}
