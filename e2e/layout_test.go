@@ -43,6 +43,7 @@ var thirdParty = map[string][]string{
 	"internal/metrics":   {"github.com/prometheus/client_golang"},
 	"internal/nitro":     {"golang.org/x/crypto/argon2"},
 	"cmd/gslbctl":        {"golang.org/x/term"},
+	"bench/api":          {"github.com/miekg/dns"},
 	"bench/monitors":     {"github.com/miekg/dns", "github.com/prometheus/common/expfmt", "github.com/prometheus/common/model", "github.com/prometheus/client_model/go", "golang.org/x/sys/unix"},
 	"internal/load":      {"github.com/prometheus/common/expfmt", "github.com/prometheus/common/model", "github.com/prometheus/client_model/go"},
 }
