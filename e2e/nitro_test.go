@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -148,6 +149,9 @@ func TestNITROErrors(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, out := call(t, srv, c.method, c.path, c.body, c.header)
+			if strings.Contains(fmt.Sprint(out), nitroPassword) {
+				t.Fatalf("the password is in the answer: %v", out)
+			}
 			if got != c.status || out["errorcode"] != c.code || out["severity"] != "ERROR" || out["message"] == "" {
 				t.Fatalf("%d %v, want %d with errorcode %v", got, out, c.status, c.code)
 			}

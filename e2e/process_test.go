@@ -397,14 +397,14 @@ func TestAPIProcess(t *testing.T) {
 	if code, out := do("POST", "/nitro/v1/config/nsconfig?action=save", `{"nsconfig":{}}`, tok); code != 200 {
 		t.Fatalf("save: %d %v", code, out)
 	}
-	_, before := do("GET", "/nitro/v1/config/gslbvserver", "", tok)
+	_, before := do("GET", "/nitro/v1/config/gslbrunningconfig", "", tok)
 	do("POST", "/nitro/v1/config/logout", `{"logout":{}}`, tok)
 	stop()
 	base, logs2, stop2 := apiProcess(t, bin, conf)
 	defer stop2()
 	_, out = do("POST", "/nitro/v1/config/login", `{"login":{"username":"nsroot","password":"`+nitroPassword+`"}}`, "")
 	tok2, _ := out["sessionid"].(string)
-	_, after := do("GET", "/nitro/v1/config/gslbvserver", "", tok2)
+	_, after := do("GET", "/nitro/v1/config/gslbrunningconfig", "", tok2)
 	if fmt.Sprint(before) != fmt.Sprint(after) || !strings.Contains(fmt.Sprint(after), "gv9") {
 		t.Fatalf("after restart:\n%v\nbefore:\n%v", after, before)
 	}

@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"fmt"
 	"log/slog"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/gslbd/gslbd/internal/atomicfile"
 	"github.com/gslbd/gslbd/internal/daemon"
+	"github.com/gslbd/gslbd/internal/nitro"
 	"github.com/gslbd/gslbd/internal/nsconf"
 )
 
@@ -137,6 +140,16 @@ func TestSaveFailureChangesNothing(t *testing.T) {
 	err := d.Save()
 	if err == nil || !strings.Contains(err.Error(), "read-only file system") {
 		t.Fatalf("save on a read-only file system: %v", err)
+	}
+	// Through the API: an error answer that says why.
+	users := nitro.NewUsers()
+	users.Add("nsroot", nitroPassword, nitro.Superuser)
+	srv := httptest.NewTLSServer(nitro.New(d, users, nitro.Options{}))
+	defer srv.Close()
+	code, out := call(t, srv, "POST", "/nitro/v1/config/nsconfig?action=save", `{"nsconfig":{}}`,
+		map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": nitroPassword})
+	if code == 200 || !strings.Contains(fmt.Sprint(out["message"]), "read-only file system") {
+		t.Fatalf("API save on a read-only file system: %d %v", code, out)
 	}
 	if b, _ := os.ReadFile(p); string(b) != saveBase {
 		t.Errorf("file changed by a failed save:\n%s", b)

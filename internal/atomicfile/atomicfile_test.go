@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gslbd/gslbd/internal/nsconf"
 )
 
 func read(t *testing.T, path string) string {
@@ -137,11 +139,15 @@ func content(n int) []byte {
 	return b.Bytes()
 }
 
-// version returns n if b is exactly content(n).
+// version returns n if b is exactly content(n) and parses as ns.conf.
 func version(b []byte) (int, bool) {
 	line, _, _ := bytes.Cut(b, []byte("\n"))
 	n, err := strconv.Atoi(strings.TrimPrefix(string(line), "# version "))
-	return n, err == nil && bytes.Equal(b, content(n))
+	if err != nil || !bytes.Equal(b, content(n)) {
+		return 0, false
+	}
+	_, perr := nsconf.Parse("ns.conf", bytes.NewReader(b))
+	return n, perr == nil
 }
 
 const childEnv = "GSLBD_ATOMICFILE_CHILD"

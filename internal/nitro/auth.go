@@ -182,7 +182,7 @@ func (s *Server) authenticate(req *request) error {
 	default:
 		return fail(nserr.NotLoggedIn, "Not logged in or connection timed out")
 	}
-	if req.user.role == ReadOnly && req.r.Method != http.MethodGet {
+	if req.user.role == ReadOnly && req.r.Method != http.MethodGet && req.resource != "logout" {
 		return &apiError{code: nserr.Perm, msg: "Operation not permitted: user " + req.user.name + " is read-only", status: http.StatusForbidden}
 	}
 	return nil
@@ -227,8 +227,12 @@ func (s *Server) login(req *request) (*reply, error) {
 	return &reply{status: http.StatusCreated, fields: map[string]any{"sessionid": tok}, header: h}, nil
 }
 
-// logout ends the session the request came with.
+// logout ends the session the request came with (POST only: a GET that
+// logs out would end sessions from a link).
 func (s *Server) logout(req *request) (*reply, error) {
+	if req.r.Method != http.MethodPost {
+		return nil, fail(nserr.InvalidMethod, "Invalid method: logout takes POST")
+	}
 	if req.token != "" {
 		s.sess.mu.Lock()
 		delete(s.sess.m, req.token)

@@ -3,6 +3,7 @@ package nitro
 import (
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -122,13 +123,34 @@ var routes = []struct{ method, path, body string }{
 	{"POST", "/nitro/v1/config/logout", `{"logout":{}}`},
 }
 
+// allRoutes are the routes above plus, for every resource of the
+// registry and every special resource, a GET and a write: a resource
+// added later is covered without editing this test.
+func allRoutes() []struct{ method, path, body string } {
+	out := slices.Clone(routes)
+	names := []string{"nsconfig", "nsfeature", "nsversion", "gslbrunningconfig", "systemuser", "gslbdomain", "gslbvserver_binding", "logout"}
+	for name := range resources {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		out = append(out,
+			struct{ method, path, body string }{"GET", "/nitro/v1/config/" + name, ""},
+			struct{ method, path, body string }{"POST", "/nitro/v1/config/" + name, `{"` + name + `":{}}`},
+			struct{ method, path, body string }{"PUT", "/nitro/v1/config/" + name, `{"` + name + `":{}}`},
+			struct{ method, path, body string }{"DELETE", "/nitro/v1/config/" + name + "/x", ""},
+			struct{ method, path, body string }{"GET", "/nitro/v1/stat/" + name, ""})
+	}
+	return out
+}
+
 // TestEveryRouteNeedsCredentials: every route but login answers 401
 // without valid credentials, and 403 to a read-only user's writes.
 func TestEveryRouteNeedsCredentials(t *testing.T) {
 	s, _ := testServer(t)
 	do(t, s, "POST", "/nitro/v1/config/gslbsite", `{"gslbsite":{"sitename":"s1","siteipaddress":"10.0.0.1"}}`, map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": testPassword})
 	viewer := login(t, s, "viewer")
-	for _, r := range routes {
+	for _, r := range allRoutes() {
 		for name, h := range map[string]map[string]string{
 			"none":         nil,
 			"bad token":    {"Cookie": "NITRO_AUTH_TOKEN=0123456789abcdef"},
@@ -139,6 +161,9 @@ func TestEveryRouteNeedsCredentials(t *testing.T) {
 				t.Errorf("%s %s with %s: %d %s, want 401", r.method, r.path, name, w.Code, w.Body)
 			}
 		}
+		if strings.Contains(r.path, "/logout") {
+			continue // a read-only user may log out: below
+		}
 		w := do(t, s, r.method, r.path, r.body, map[string]string{"Cookie": "NITRO_AUTH_TOKEN=" + viewer})
 		if r.method != "GET" && w.Code != 403 {
 			t.Errorf("%s %s as read-only: %d %s, want 403", r.method, r.path, w.Code, w.Body)
@@ -146,6 +171,26 @@ func TestEveryRouteNeedsCredentials(t *testing.T) {
 		if r.method == "GET" && w.Code == 401 || w.Code == 403 && r.method == "GET" {
 			t.Errorf("%s %s as read-only: %d, want it served", r.method, r.path, w.Code)
 		}
+	}
+}
+
+// TestReadOnlyLogout: a read-only user may log out (a write it needs),
+// and only by POST.
+func TestReadOnlyLogout(t *testing.T) {
+	s, _ := testServer(t)
+	viewer := login(t, s, "viewer")
+	h := map[string]string{"Cookie": "NITRO_AUTH_TOKEN=" + viewer}
+	if w := do(t, s, "GET", "/nitro/v1/config/logout", "", h); w.Code != 405 {
+		t.Fatalf("GET logout: %d %s", w.Code, w.Body)
+	}
+	if w := do(t, s, "GET", "/nitro/v1/config/gslbvserver", "", h); w.Code != 200 {
+		t.Fatalf("the session ended by a GET logout: %d", w.Code)
+	}
+	if w := do(t, s, "POST", "/nitro/v1/config/logout", `{"logout":{}}`, h); w.Code != 200 {
+		t.Fatalf("read-only logout: %d %s", w.Code, w.Body)
+	}
+	if w := do(t, s, "GET", "/nitro/v1/config/gslbvserver", "", h); w.Code != 401 {
+		t.Fatalf("after logout: %d", w.Code)
 	}
 }
 
