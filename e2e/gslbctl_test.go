@@ -90,6 +90,9 @@ func TestGSLBCtl(t *testing.T) {
 	if out, _ := ctl("-c", "show ns runningConfig"); !strings.Contains(out, "bind gslb vserver gv2 -serviceName s2 -weight 5") {
 		t.Fatalf("show ns runningConfig:\n%s", out)
 	}
+	if out, err := ctl("-c", "clear ns config full"); err == nil || !strings.Contains(out, "usage: clear ns config basic") {
+		t.Fatalf("clear ns config full: %v\n%s", err, out)
+	}
 	// A batch stops at its first error and names the line.
 	batch := filepath.Join(t.TempDir(), "batch.conf")
 	os.WriteFile(batch, []byte("# a comment\nunbind gslb vserver gv2 -serviceName s2\nrm gslb vserver nosuch\nrm gslb service s2\n"), 0o600)

@@ -214,3 +214,25 @@ func TestNITROStat(t *testing.T) {
 		t.Errorf("config GET: admin state %v, curstate %v", c["state"], c["curstate"])
 	}
 }
+
+// TestNITROClear: clear ns config basic removes the GSLB configuration
+// and keeps the ADNS listeners; the saved file is untouched until save.
+func TestNITROClear(t *testing.T) {
+	d, p, srv := nitroServer(t, "add service adns1 127.0.0.1 ADNS 53\n"+saveBase)
+	user := map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": nitroPassword}
+	if got := answerSet(t, d, "www.save.test"); got != "192.0.2.1" {
+		t.Fatalf("before clear: %q", got)
+	}
+	expectCall(t, srv, "POST", "/nitro/v1/config/nsconfig?action=clear", `{"nsconfig":{"level":"full"}}`, user, 599)
+	expectCall(t, srv, "POST", "/nitro/v1/config/nsconfig?action=clear", `{"nsconfig":{"level":"basic"}}`, user, 200)
+	if out := expectCall(t, srv, "GET", "/nitro/v1/config/gslbvserver", "", user, 200); out["gslbvserver"] != nil {
+		t.Fatalf("vservers after clear: %v", out)
+	}
+	expectCall(t, srv, "GET", "/nitro/v1/config/service/adns1", "", user, 200)
+	if got := answerSet(t, d, "www.save.test"); got != "" {
+		t.Fatalf("answers after clear: %q", got)
+	}
+	if b, _ := os.ReadFile(p); !strings.Contains(string(b), "add gslb vserver gv") {
+		t.Fatalf("the saved file changed before save:\n%s", b)
+	}
+}

@@ -45,6 +45,24 @@ func (d *Daemon) Change(name, text string) error {
 	return d.apply(&Loaded{Config: c, Snapshot: snap, Warnings: snap.Warnings})
 }
 
+// Clear removes the GSLB configuration, as `clear ns config basic`: sites,
+// services, service groups, vservers, monitors, metric tables, DNS zones
+// and records, and the gslb parameter. The ADNS listeners, servers,
+// features and commands gslbd keeps verbatim stay. Not saved until Save.
+func (d *Daemon) Clear() error {
+	d.change.Lock()
+	defer d.change.Unlock()
+	cur := d.Current().Config
+	c := &config.Config{Features: slices.Clone(cur.Features), NSIPs: slices.Clone(cur.NSIPs),
+		Servers: cur.Servers.Clone(), AppServices: cur.AppServices.Clone(), Verbatim: slices.Clone(cur.Verbatim)}
+	snap, err := config.Build(c)
+	if err != nil {
+		return err
+	}
+	d.log.Warn("configuration cleared (clear ns config)")
+	return d.apply(&Loaded{Config: c, Snapshot: snap, Warnings: snap.Warnings})
+}
+
 // savedText is what Save writes for c: a header, then the canonical form.
 func savedText(c *config.Config, now time.Time) []byte {
 	return []byte(fmt.Sprintf("# Last modified by `save config`, %s\n%s", now.UTC().Format(time.ANSIC), c.String()))

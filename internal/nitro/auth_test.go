@@ -49,6 +49,13 @@ func (b *memBackend) Save() error { b.saves++; return nil }
 
 func (b *memBackend) Diff() ([]string, []string, error) { return nil, nil, nil }
 
+func (b *memBackend) Clear() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.c = &config.Config{}
+	return nil
+}
+
 type clock struct {
 	mu  sync.Mutex
 	now time.Time

@@ -573,6 +573,24 @@ func (s *Server) get(req *request, rs *resource) (*reply, error) {
 		lo := min((pn-1)*ps, len(out))
 		out = out[lo:min(lo+ps, len(out))]
 	}
+	if strings.EqualFold(req.query.Get("view"), "summary") {
+		// Summary: the fields an add needs (its positionals).
+		var keep []string
+		if c := schema.Lookup("add", rs.group); c != nil {
+			for _, p := range c.Pos {
+				keep = append(keep, p.NITRO)
+			}
+		}
+		for i, o := range out {
+			n := obj{}
+			for _, k := range keep {
+				if v, ok := o[k]; ok {
+					n[k] = v
+				}
+			}
+			out[i] = n
+		}
+	}
 	if attrs := req.query.Get("attrs"); attrs != "" {
 		want := strings.Split(strings.ToLower(attrs), ",")
 		for i, o := range out {
@@ -629,8 +647,21 @@ func (s *Server) nsconfig(req *request) (*reply, error) {
 		}
 		return &reply{fields: obj{"nsconfig": obj{"response": b.String()}}}, nil
 	}
+	if req.r.Method == http.MethodPost && strings.EqualFold(req.query.Get("action"), "clear") {
+		objs, err := objects(req)
+		if err != nil {
+			return nil, err
+		}
+		if lvl, _ := objs[0]["level"].(string); !strings.EqualFold(lvl, "basic") {
+			return nil, fail(nserr.ArgValBad, "Invalid argument value [level]: gslbd clears at level basic")
+		}
+		if err := s.backend.Clear(); err != nil {
+			return nil, err
+		}
+		return &reply{}, nil
+	}
 	if req.r.Method != http.MethodPost || !strings.EqualFold(req.query.Get("action"), "save") {
-		return nil, fail(nserr.InvalidAction, "Invalid action: nsconfig supports action=save and action=diff")
+		return nil, fail(nserr.InvalidAction, "Invalid action: nsconfig supports action=save, diff and clear")
 	}
 	if err := s.backend.Save(); err != nil {
 		return nil, fail(nserr.Inval, "Configuration not saved: "+err.Error())

@@ -120,3 +120,15 @@ func TestBulkOnError(t *testing.T) {
 		t.Fatalf("continue left %d vservers, want 4", n)
 	}
 }
+
+func TestViewSummary(t *testing.T) {
+	s, _ := testServer(t)
+	s.backend.Change("seed", seedText+"set gslb vserver gv -lbMethod ROUNDROBIN\n")
+	v := list(t, call(t, s, "GET", "/nitro/v1/config/gslbvserver?view=summary", "", 200), "gslbvserver")
+	if len(v) != 1 || len(v[0]) != 2 || v[0]["name"] != "gv" || v[0]["servicetype"] != "HTTP" {
+		t.Fatalf("summary: %v", v)
+	}
+	if full := list(t, call(t, s, "GET", "/nitro/v1/config/gslbvserver", "", 200), "gslbvserver"); full[0]["lbmethod"] != "ROUNDROBIN" {
+		t.Fatalf("detail: %v", full)
+	}
+}

@@ -33,6 +33,8 @@ type Backend interface {
 	Save() error
 	// Diff compares the saved file with the running configuration.
 	Diff() (savedOnly, runningOnly []string, err error)
+	// Clear removes the GSLB configuration (clear ns config basic).
+	Clear() error
 }
 
 // Stater is optional on a Backend: live figures of a resource's objects by

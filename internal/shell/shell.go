@@ -96,6 +96,12 @@ func (s *Shell) Run(ctx context.Context, line string) error {
 		}
 		_, err := s.Client.Do(ctx, "POST", "config/nsconfig?action=save", map[string]any{"nsconfig": map[string]any{}})
 		return s.done(err)
+	case "clear":
+		if group != "ns config" || len(rest) < 3 || !strings.EqualFold(rest[2], "basic") {
+			return fmt.Errorf("ERROR: usage: clear ns config basic")
+		}
+		_, err := s.Client.Do(ctx, "POST", "config/nsconfig?action=clear", map[string]any{"nsconfig": map[string]any{"level": "basic"}})
+		return s.done(err)
 	case "diff":
 		if group != "ns config" {
 			return fmt.Errorf("ERROR: usage: diff ns config")
