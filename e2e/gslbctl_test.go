@@ -8,38 +8,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gslbd/gslbd/internal/nitro"
 	"github.com/gslbd/gslbd/internal/shell"
 )
-
-var (
-	ctlOnce sync.Once
-	ctlPath string
-	ctlErr  error
-)
-
-// gslbctl builds cmd/gslbctl once per test run.
-func gslbctl(t *testing.T) string {
-	t.Helper()
-	ctlOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gslbctl-bin")
-		if err != nil {
-			ctlErr = err
-			return
-		}
-		ctlPath = filepath.Join(dir, "gslbctl")
-		if out, err := exec.Command("go", "build", "-o", ctlPath, "../cmd/gslbctl").CombinedOutput(); err != nil {
-			ctlErr = &exec.ExitError{Stderr: out}
-		}
-	})
-	if ctlErr != nil {
-		t.Fatal(ctlErr)
-	}
-	return ctlPath
-}
 
 // TestGSLBCtl drives gslbctl -c and -f against a gslbd API over verified
 // TLS: NetScaler commands change the running configuration, show lays it
@@ -48,7 +21,7 @@ func TestGSLBCtl(t *testing.T) {
 	d, _, srv := nitroServer(t, saveBase)
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600)
-	bin := gslbctl(t)
+	bin := built(t, "gslbctl")
 	ctl := func(args ...string) (string, error) {
 		cmd := exec.Command(bin, append([]string{"-url", srv.URL, "-cacert", ca}, args...)...)
 		cmd.Env = append(os.Environ(), "GSLBCTL_PASSWORD="+nitroPassword)

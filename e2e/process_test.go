@@ -22,31 +22,32 @@ import (
 )
 
 var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
+	buildMu sync.Mutex
+	builds  = map[string]string{} // command -> binary
 )
 
-// binary builds cmd/gslbd once per test run.
-func binary(t *testing.T) string {
+// built builds ./cmd/<name> once per test run.
+func built(t *testing.T, name string) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gslbd-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "gslbd")
-		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/gslbd").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if p, ok := builds[name]; ok {
+		return p
 	}
-	return binPath
+	dir, err := os.MkdirTemp("", name+"-bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	if out, err := exec.Command("go", "build", "-o", p, "../cmd/"+name).CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", name, err, out)
+	}
+	builds[name] = p
+	return p
 }
+
+// binary is the gslbd binary.
+func binary(t *testing.T) string { return built(t, "gslbd") }
 
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {

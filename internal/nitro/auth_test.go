@@ -70,6 +70,10 @@ func (c *clock) add(d time.Duration) {
 
 const testPassword = "unit-test-pw-7"
 
+// Cheap hashes for the thousands of password checks below (the same code
+// path; e2e runs the real cost).
+func init() { argonTime, argonMemory = 1, 64 }
+
 func testServer(t *testing.T) (*Server, *clock) {
 	t.Helper()
 	users := NewUsers()

@@ -52,6 +52,13 @@ func putArgs(o obj, group string, args *config.Args, verbs ...string) {
 	}
 }
 
+// row is one listed object: its fixed fields, then an entity's arguments
+// under their NITRO names.
+func row(fixed obj, group string, args *config.Args, verbs ...string) obj {
+	putArgs(fixed, group, args, verbs...)
+	return fixed
+}
+
 func listSites(c *config.Config) []obj {
 	var out []obj
 	for _, s := range c.Sites.All() {
@@ -104,9 +111,7 @@ func listVServers(c *config.Config) []obj {
 func listMonitors(c *config.Config) []obj {
 	var out []obj
 	for _, m := range c.Monitors.All() {
-		o := obj{"monitorname": m.Name, "type": m.Type}
-		putArgs(o, "lb monitor", &m.Args, "add", "set")
-		out = append(out, o)
+		out = append(out, row(obj{"monitorname": m.Name, "type": m.Type}, "lb monitor", &m.Args, "add", "set"))
 	}
 	return out
 }
@@ -123,9 +128,7 @@ func vserverBindings(c *config.Config, kind func(*config.VServer) []obj) []obj {
 func serviceBindings(v *config.VServer) []obj {
 	var out []obj
 	for _, b := range v.Services {
-		o := obj{"name": v.Name, "servicename": b.Service, "weight": int64(1)}
-		putArgs(o, "gslb vserver", &b.Args, "bind")
-		out = append(out, o)
+		out = append(out, row(obj{"name": v.Name, "servicename": b.Service, "weight": int64(1)}, "gslb vserver", &b.Args, "bind"))
 	}
 	return out
 }
@@ -133,9 +136,7 @@ func serviceBindings(v *config.VServer) []obj {
 func domainBindings(v *config.VServer) []obj {
 	var out []obj
 	for _, b := range v.Domains {
-		o := obj{"name": v.Name, "domainname": strings.TrimSuffix(b.Domain, ".")}
-		putArgs(o, "gslb vserver", &b.Args, "bind")
-		out = append(out, o)
+		out = append(out, row(obj{"name": v.Name, "domainname": strings.TrimSuffix(b.Domain, ".")}, "gslb vserver", &b.Args, "bind"))
 	}
 	return out
 }
@@ -144,9 +145,7 @@ func listMonitorBindings(c *config.Config) []obj {
 	var out []obj
 	for _, s := range c.Services.All() {
 		for _, m := range s.Monitors {
-			o := obj{"servicename": s.Name, "monitor_name": m.Monitor}
-			putArgs(o, "gslb service", &m.Args, "bind")
-			out = append(out, o)
+			out = append(out, row(obj{"servicename": s.Name, "monitor_name": m.Monitor}, "gslb service", &m.Args, "bind"))
 		}
 	}
 	return out
@@ -155,9 +154,7 @@ func listMonitorBindings(c *config.Config) []obj {
 func listServiceGroups(c *config.Config) []obj {
 	var out []obj
 	for _, g := range c.ServiceGroups.All() {
-		o := obj{"servicegroupname": g.Name, "servicetype": g.Type}
-		putArgs(o, "gslb serviceGroup", &g.Args, "add", "set")
-		out = append(out, o)
+		out = append(out, row(obj{"servicegroupname": g.Name, "servicetype": g.Type}, "gslb serviceGroup", &g.Args, "add", "set"))
 	}
 	return out
 }
@@ -166,9 +163,8 @@ func listMembers(c *config.Config) []obj {
 	var out []obj
 	for _, g := range c.ServiceGroups.All() {
 		for _, m := range g.Members {
-			o := obj{"servicegroupname": g.Name, "ip": m.Target, "servername": m.Target, "port": int64(m.Port)}
-			putArgs(o, "gslb serviceGroup", &m.Args, "bind")
-			out = append(out, o)
+			out = append(out, row(obj{"servicegroupname": g.Name, "ip": m.Target, "servername": m.Target, "port": int64(m.Port)},
+				"gslb serviceGroup", &m.Args, "bind"))
 		}
 	}
 	return out
@@ -178,9 +174,7 @@ func listGroupMonitors(c *config.Config) []obj {
 	var out []obj
 	for _, g := range c.ServiceGroups.All() {
 		for _, m := range g.Monitors {
-			o := obj{"servicegroupname": g.Name, "monitor_name": m.Monitor}
-			putArgs(o, "gslb serviceGroup", &m.Args, "bind")
-			out = append(out, o)
+			out = append(out, row(obj{"servicegroupname": g.Name, "monitor_name": m.Monitor}, "gslb serviceGroup", &m.Args, "bind"))
 		}
 	}
 	return out
@@ -189,9 +183,7 @@ func listGroupMonitors(c *config.Config) []obj {
 func groupBindings(v *config.VServer) []obj {
 	var out []obj
 	for _, b := range v.Groups {
-		o := obj{"name": v.Name, "servicegroupname": b.Group}
-		putArgs(o, "gslb vserver", &b.Args, "bind")
-		out = append(out, o)
+		out = append(out, row(obj{"name": v.Name, "servicegroupname": b.Group}, "gslb vserver", &b.Args, "bind"))
 	}
 	return out
 }
@@ -199,9 +191,7 @@ func groupBindings(v *config.VServer) []obj {
 func listAppServices(c *config.Config) []obj {
 	var out []obj
 	for _, s := range c.AppServices.All() {
-		o := obj{"name": s.Name, "ip": s.Target, "servicetype": s.Type, "port": int64(s.Port)}
-		putArgs(o, "service", &s.Args, "add", "set")
-		out = append(out, o)
+		out = append(out, row(obj{"name": s.Name, "ip": s.Target, "servicetype": s.Type, "port": int64(s.Port)}, "service", &s.Args, "add", "set"))
 	}
 	return out
 }

@@ -581,32 +581,28 @@ func (s *Server) get(req *request, rs *resource) (*reply, error) {
 				keep = append(keep, p.NITRO)
 			}
 		}
-		for i, o := range out {
-			n := obj{}
-			for _, k := range keep {
-				if v, ok := o[k]; ok {
-					n[k] = v
-				}
-			}
-			out[i] = n
-		}
+		project(out, keep)
 	}
 	if attrs := req.query.Get("attrs"); attrs != "" {
-		want := strings.Split(strings.ToLower(attrs), ",")
-		for i, o := range out {
-			n := obj{}
-			for _, a := range want {
-				if v, ok := o[a]; ok {
-					n[a] = v
-				}
-			}
-			out[i] = n
-		}
+		project(out, strings.Split(strings.ToLower(attrs), ","))
 	}
 	if len(out) == 0 {
 		return &reply{}, nil // no key: clients read a missing list as empty
 	}
 	return &reply{fields: obj{req.resource: out}}, nil
+}
+
+// project keeps only the named fields of each object.
+func project(objs []obj, fields []string) {
+	for i, o := range objs {
+		n := obj{}
+		for _, k := range fields {
+			if v, ok := o[k]; ok {
+				n[k] = v
+			}
+		}
+		objs[i] = n
+	}
 }
 
 // matches applies filter=k:v: v is a regular expression matched against
