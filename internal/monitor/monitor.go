@@ -43,7 +43,7 @@ type Manager struct {
 	wg     sync.WaitGroup
 
 	mu       sync.Mutex
-	jobs     map[string]*job
+	jobs     map[jobKey]*job
 	services map[string]*svcEntry
 	queue    jobHeap
 	pending  []health.Report
@@ -62,9 +62,12 @@ type svcEntry struct {
 	reported  health.State
 }
 
+// jobKey names a binding: service and monitor, lower-cased.
+type jobKey struct{ svc, mon string }
+
 type job struct {
-	key    string
-	sig    string
+	key    jobKey
+	monSig string // the monitor's settings (monitorSignature)
 	svc    *svcEntry
 	mon    *config.MonitorInfo
 	dst    netip.AddrPort
@@ -84,7 +87,7 @@ func New(opts Options) *Manager {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Manager{log: log.With("component", "monitor"), sink: opts.Sink, ctx: ctx, cancel: cancel,
-		jobs: map[string]*job{}, services: map[string]*svcEntry{},
+		jobs: map[jobKey]*job{}, services: map[string]*svcEntry{},
 		wake: make(chan struct{}, 1), notify: make(chan struct{}, 1)}
 	m.wg.Add(2)
 	go m.schedule()
@@ -103,7 +106,8 @@ func lower(s string) string { return strings.ToLower(s) }
 // monitorSignature identifies a monitor's settings: a binding whose
 // monitor settings and target are unchanged keeps its state across a
 // reload. It is computed once per monitor per Update (thousands of
-// services share a monitor).
+// services share a monitor), and bindings compare it with their target
+// without building a string each.
 func monitorSignature(mon *config.MonitorInfo) string {
 	c := *mon
 	recv := ""
@@ -137,8 +141,8 @@ func (m *Manager) Update(s *config.Snapshot) {
 	now := time.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	seen := map[string]bool{}
-	services := map[string]*svcEntry{}
+	seen := make(map[jobKey]bool, len(m.jobs))
+	services := make(map[string]*svcEntry, len(m.services))
 	monSigs := map[*config.MonitorInfo]string{}
 	for _, si := range s.Services {
 		if !si.Monitored || si.Disabled || len(si.Monitors) == 0 {
@@ -150,7 +154,7 @@ func (m *Manager) Update(s *config.Snapshot) {
 		}
 		for _, ref := range si.Monitors {
 			dst, ok := target(ref.Monitor, si)
-			k := lower(si.Name) + "\x00" + lower(ref.Monitor.Name)
+			k := jobKey{lower(si.Name), lower(ref.Monitor.Name)}
 			if !ok {
 				// A CNAME service has no address: only -destIP can probe it.
 				m.log.Warn("monitor has no address to probe (set -destIP)", "service", si.Name, "monitor", ref.Monitor.Name)
@@ -162,13 +166,13 @@ func (m *Manager) Update(s *config.Snapshot) {
 				ms = monitorSignature(ref.Monitor)
 				monSigs[ref.Monitor] = ms
 			}
-			sig := ms + "|" + dst.String()
+			// Same monitor settings and target: the binding keeps its state.
 			j := m.jobs[k]
-			if j == nil || j.sig != sig || ref.Monitor.Disabled || ref.Disabled {
+			if j == nil || j.monSig != ms || j.dst != dst || ref.Monitor.Disabled || ref.Disabled {
 				if j != nil {
 					m.drop(j)
 				}
-				j = &job{key: k, sig: sig, mon: ref.Monitor, dst: dst, probe: proberFor(ref.Monitor),
+				j = &job{key: k, monSig: ms, mon: ref.Monitor, dst: dst, probe: proberFor(ref.Monitor),
 					inline: connectOnly(ref.Monitor), index: -1}
 				if ref.Monitor.Disabled || ref.Disabled {
 					j.gone = true // never probed; does not count
@@ -212,12 +216,14 @@ func (m *Manager) drop(j *job) {
 }
 
 // spread is a binding's first-start offset within its interval.
-func spread(key string, interval time.Duration) time.Duration {
+func spread(key jobKey, interval time.Duration) time.Duration {
 	if interval <= 0 {
 		return 0
 	}
 	h := fnv.New64a()
-	h.Write([]byte(key))
+	h.Write([]byte(key.svc))
+	h.Write([]byte{0})
+	h.Write([]byte(key.mon))
 	return time.Duration(h.Sum64() % uint64(interval))
 }
 
