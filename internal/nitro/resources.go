@@ -252,11 +252,21 @@ func number(raw json.RawMessage) (int64, error) {
 	return strconv.ParseInt(strings.TrimSpace(fmt.Sprint(v)), 10, 64)
 }
 
+var escaper = strings.NewReplacer("\r", `\r`, "\n", `\n`, "\t", `\t`)
+
 // words renders a JSON value as CLI tokens: a string, a number (clients
 // send both), a bool, or an array of those.
 func words(field string, v any) ([]string, error) {
 	switch x := v.(type) {
 	case string:
+		// A request becomes one CLI line: no value may break it. Line
+		// breaks and tabs become the escapes ns.conf uses for them (as in
+		// -customHeaders "Host: a\r\n"); other control characters are
+		// refused.
+		x = escaper.Replace(x)
+		if strings.ContainsFunc(x, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			return nil, fail(nserr.ArgValBad, "Invalid argument value ["+field+"]: control characters are not allowed")
+		}
 		return []string{x}, nil
 	case json.Number:
 		return []string{x.String()}, nil

@@ -2,6 +2,8 @@ package nitro
 
 import (
 	"encoding/json"
+
+	"github.com/gslbd/gslbd/internal/config"
 	"strings"
 	"testing"
 )
@@ -130,5 +132,46 @@ func TestViewSummary(t *testing.T) {
 	}
 	if full := list(t, call(t, s, "GET", "/nitro/v1/config/gslbvserver", "", 200), "gslbvserver"); full[0]["lbmethod"] != "ROUNDROBIN" {
 		t.Fatalf("detail: %v", full)
+	}
+}
+
+// TestNoCommandInjection: a value carrying a line break cannot smuggle a
+// second command into the CLI text a request becomes: breaks are kept as
+// ns.conf's escapes, other control characters are refused.
+func TestNoCommandInjection(t *testing.T) {
+	s, _ := testServer(t)
+	s.backend.Change("seed", seedText)
+	h := map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": testPassword}
+	for name, body := range map[string]string{
+		"x1": `{"gslbvserver":{"name":"x1","servicetype":"HTTP","comment":"a\nrm gslb vserver gv"}}`,
+		"x2": `{"gslbvserver":{"name":"x2","servicetype":"HTTP","comment":"a\"\r\nrm gslb vserver gv\n#"}}`,
+	} {
+		w := do(t, s, "POST", "/nitro/v1/config/gslbvserver", body, h)
+		if w.Code != 201 {
+			t.Fatalf("%s: %d %s", body, w.Code, w.Body)
+		}
+		if _, ok := s.backend.Config().VServers.Get("gv"); !ok {
+			t.Fatalf("%s removed vserver gv", body)
+		}
+		v, _ := s.backend.Config().VServers.Get(name)
+		if c := v.Args.Get("comment"); !strings.Contains(c, `\n`) || strings.Contains(c, "\n") {
+			t.Errorf("comment stored as %q, want the line break escaped", c)
+		}
+	}
+	w := do(t, s, "POST", "/nitro/v1/config/gslbvserver", `{"gslbvserver":{"name":"x3","servicetype":"HTTP","comment":"a\u0001b"}}`, h)
+	if w.Code == 201 || !strings.Contains(w.Body.String(), "control characters") {
+		t.Errorf("a control character in a value: %d %s", w.Code, w.Body)
+	}
+	// A monitor's custom headers sent with real line breaks work as the
+	// CLI's escapes do.
+	if w := do(t, s, "POST", "/nitro/v1/config/lbmonitor", `{"lbmonitor":{"monitorname":"h","type":"HTTP","customheaders":"X-A: 1\r\n"}}`, h); w.Code != 201 {
+		t.Fatalf("monitor with custom headers: %d %s", w.Code, w.Body)
+	}
+	snap, err := config.Build(s.backend.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := snap.Monitors["h"].CustomHeaders; got != "X-A: 1\r\n" {
+		t.Errorf("custom headers %q, want a real CRLF", got)
 	}
 }
