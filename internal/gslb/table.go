@@ -214,6 +214,11 @@ func (e *Engine) domainEntry(vs *config.VServerInfo, ent *vsEntry, d *config.Dom
 func makeBlock(rtype uint16, ttl uint32, cs []cand) block {
 	var addrs []netip.Addr
 	var names []string
+	if rtype == dns.TypeCNAME {
+		names = make([]string, 0, len(cs))
+	} else {
+		addrs = make([]netip.Addr, 0, len(cs))
+	}
 	for _, c := range cs {
 		if rtype == dns.TypeCNAME {
 			names = append(names, c.svc.CNAME)
@@ -227,7 +232,8 @@ func makeBlock(rtype uint16, ttl uint32, cs []cand) block {
 // makeBlockAddrs packs answer RRs whose owner is a pointer to the question
 // name (0xC00C), so one block serves every spelling of the name.
 func makeBlockAddrs(rtype uint16, ttl uint32, addrs []netip.Addr, names []string) block {
-	bl := block{addrs: addrs, cnames: names, ttl: ttl}
+	// Sized once: 16 bytes per A (28 per AAAA), up to 12+255 per CNAME.
+	bl := block{addrs: addrs, cnames: names, ttl: ttl, b: make([]byte, 0, 28*len(addrs)+267*len(names))}
 	rr := func(typ uint16, rdata []byte) {
 		bl.b = append(bl.b, 0xC0, 0x0C, byte(typ>>8), byte(typ), 0, 1,
 			byte(ttl>>24), byte(ttl>>16), byte(ttl>>8), byte(ttl), byte(len(rdata)>>8), byte(len(rdata)))
