@@ -40,6 +40,9 @@ const (
 	argonKeyLen  = 32
 )
 
+// maxSessions caps the open sessions.
+const maxSessions = 10000
+
 // Lockout: this many failed logins in a row lock a user for lockoutFor.
 const (
 	maxFailures = 5
@@ -221,8 +224,20 @@ func (s *Server) login(req *request) (*reply, error) {
 		timeout = time.Duration(n) * time.Second
 	}
 	tok := newToken()
+	now := s.opts.Now()
 	s.sess.mu.Lock()
-	s.sess.m[tok] = &session{user: u, timeout: timeout, expires: s.opts.Now().Add(timeout)}
+	// Scripts that never log out leave sessions behind: expired ones go
+	// at each login, and live ones are capped.
+	for k, se := range s.sess.m {
+		if now.After(se.expires) {
+			delete(s.sess.m, k)
+		}
+	}
+	if len(s.sess.m) >= maxSessions {
+		s.sess.mu.Unlock()
+		return nil, fail(nserr.MaxLimit, fmt.Sprintf("Maximum resource limit reached: %d sessions are open; log out unused ones", maxSessions))
+	}
+	s.sess.m[tok] = &session{user: u, timeout: timeout, expires: now.Add(timeout)}
 	s.sess.mu.Unlock()
 	c := &http.Cookie{Name: "NITRO_AUTH_TOKEN", Value: tok, Path: "/nitro/v1", HttpOnly: true, Secure: req.r.TLS != nil,
 		SameSite: http.SameSiteStrictMode}

@@ -269,3 +269,24 @@ func TestLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionsAreBounded: expired sessions are swept at login and live
+// ones are capped, so scripts that never log out cannot grow memory.
+func TestSessionsAreBounded(t *testing.T) {
+	s, clk := testServer(t)
+	for range 3 {
+		login(t, s, "nsroot")
+	}
+	clk.add(31 * time.Minute)
+	login(t, s, "nsroot")
+	if n := len(s.sess.m); n != 1 {
+		t.Fatalf("%d sessions after the others expired, want 1", n)
+	}
+	for len(s.sess.m) < maxSessions {
+		s.sess.m[newToken()] = &session{user: s.users.m["nsroot"], timeout: time.Hour, expires: clk.Now().Add(time.Hour)}
+	}
+	w := do(t, s, "POST", "/nitro/v1/config/login", `{"login":{"username":"nsroot","password":"`+testPassword+`"}}`, nil)
+	if w.Code == 201 || !strings.Contains(w.Body.String(), `"errorcode":1072`) {
+		t.Fatalf("login over the cap: %d %s", w.Code, w.Body)
+	}
+}

@@ -78,6 +78,7 @@ const (
 	InvalidMethod     Code = 1237 // Invalid HTTP method for the resource
 	InvalidAction     Code = 1240 // Invalid action
 	BulkFailed        Code = 1243 // Bulk operation failed
+	MaxLimit          Code = 1072 // Maximum resource limit reached
 )
 
 // Error is an error with a NITRO code. Msg names the subject first, as
