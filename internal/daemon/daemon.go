@@ -31,29 +31,11 @@ type Loaded struct {
 // Load parses, applies and checks a configuration. The error, if any, is
 // an nsconf.ErrorList with every problem of the source.
 func Load(name string, r io.Reader) (*Loaded, error) {
-	f, perr := nsconf.Parse(name, r)
-	var errs nsconf.ErrorList
-	if l, ok := nsconf.AsList(perr); ok {
-		errs = append(errs, l...)
-	} else if perr != nil {
-		return nil, perr
+	c, snap, warnings, err := config.Load(name, r)
+	if err != nil {
+		return &Loaded{Warnings: warnings}, err
 	}
-	c := &config.Config{}
-	errs = append(errs, c.ApplyFile(f)...)
-	// Check what applied even when lines failed, so that one run reports
-	// every problem of the file (a failed line may cause follow-up errors,
-	// as in a compiler).
-	snap, err := config.Build(c)
-	if l, ok := nsconf.AsList(err); ok {
-		errs = append(errs, l...)
-	} else if err != nil {
-		return nil, err
-	}
-	if len(errs) > 0 {
-		errs.Sort()
-		return &Loaded{Warnings: f.Warnings}, errs
-	}
-	return &Loaded{Config: c, Snapshot: snap, Warnings: append(f.Warnings, snap.Warnings...)}, nil
+	return &Loaded{Config: c, Snapshot: snap, Warnings: warnings}, nil
 }
 
 // LoadFile is Load on a file.

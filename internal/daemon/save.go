@@ -10,7 +10,6 @@ import (
 
 	"github.com/gslbd/gslbd/internal/atomicfile"
 	"github.com/gslbd/gslbd/internal/config"
-	"github.com/gslbd/gslbd/internal/nsconf"
 )
 
 // Config returns the running configuration (read-only).
@@ -29,16 +28,7 @@ const DefaultSaveVersions = 5
 func (d *Daemon) Change(name, text string) error {
 	d.change.Lock()
 	defer d.change.Unlock()
-	f, err := nsconf.Parse(name, strings.NewReader(text))
-	if err != nil {
-		return err
-	}
-	cur := d.Current()
-	c := cur.Config.Clone()
-	if errs := c.ApplyFile(f); len(errs) > 0 {
-		return errs
-	}
-	snap, err := config.Build(c)
+	c, snap, err := d.Current().Config.Change(name, text)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/gslbd/gslbd/internal/config"
 	"github.com/gslbd/gslbd/internal/health"
-	"github.com/gslbd/gslbd/internal/nsconf"
 	"github.com/miekg/dns"
 )
 
@@ -38,15 +37,7 @@ add dns cnameRec www.example.test app.example.test
 
 func snapshot(t testing.TB, text string) *config.Snapshot {
 	t.Helper()
-	f, err := nsconf.Parse("t.conf", strings.NewReader(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &config.Config{}
-	if errs := c.ApplyFile(f); len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	s, err := config.Build(c)
+	_, s, _, err := config.Load("t.conf", strings.NewReader(text))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,22 +16,13 @@ import (
 	"time"
 
 	"github.com/gslbd/gslbd/internal/config"
-	"github.com/gslbd/gslbd/internal/nsconf"
 	"github.com/miekg/dns"
 )
 
 // snapshotFrom builds a configuration from ns.conf text.
 func snapshotFrom(t *testing.T, text string) *config.Snapshot {
 	t.Helper()
-	f, err := nsconf.Parse("t.conf", strings.NewReader(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &config.Config{}
-	if errs := c.ApplyFile(f); len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	s, err := config.Build(c)
+	_, s, _, err := config.Load("t.conf", strings.NewReader(text))
 	if err != nil {
 		t.Fatal(err)
 	}

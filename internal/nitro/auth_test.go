@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gslbd/gslbd/internal/config"
-	"github.com/gslbd/gslbd/internal/nsconf"
 )
 
 // memBackend applies changes to an in-memory configuration with the real
@@ -28,17 +27,10 @@ func (b *memBackend) Config() *config.Config {
 }
 
 func (b *memBackend) Change(name, text string) error {
-	f, err := nsconf.Parse(name, strings.NewReader(text))
-	if err != nil {
-		return err
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c := b.c.Clone()
-	if errs := c.ApplyFile(f); len(errs) > 0 {
-		return errs
-	}
-	if _, err := config.Build(c); err != nil {
+	c, _, err := b.c.Change(name, text)
+	if err != nil {
 		return err
 	}
 	b.c = c

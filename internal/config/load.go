@@ -1,0 +1,55 @@
+package config
+
+import (
+	"io"
+	"strings"
+
+	"github.com/gslbd/gslbd/internal/nsconf"
+)
+
+// Load parses ns.conf text, applies it to a new Config and checks it. The
+// error, if any, is an nsconf.ErrorList with every problem of the source:
+// what applied is checked even when lines failed, so that one run reports
+// everything (a failed line may cause follow-up errors, as in a compiler).
+// Warnings are the parser's and the checker's.
+func Load(name string, r io.Reader) (*Config, *Snapshot, []*nsconf.Error, error) {
+	f, perr := nsconf.Parse(name, r)
+	var errs nsconf.ErrorList
+	if l, ok := nsconf.AsList(perr); ok {
+		errs = append(errs, l...)
+	} else if perr != nil {
+		return nil, nil, nil, perr
+	}
+	c := &Config{}
+	errs = append(errs, c.ApplyFile(f)...)
+	snap, err := Build(c)
+	if l, ok := nsconf.AsList(err); ok {
+		errs = append(errs, l...)
+	} else if err != nil {
+		return nil, nil, f.Warnings, err
+	}
+	if len(errs) > 0 {
+		errs.Sort()
+		return nil, nil, f.Warnings, errs
+	}
+	return c, snap, append(f.Warnings, snap.Warnings...), nil
+}
+
+// Change applies CLI commands to a copy of c and checks the whole result:
+// it returns the copy and its snapshot, or the errors (an
+// nsconf.ErrorList naming each bad line) with c untouched either way.
+func (c *Config) Change(name, text string) (*Config, *Snapshot, error) {
+	f, err := nsconf.Parse(name, strings.NewReader(text))
+	if err != nil {
+		return nil, nil, err
+	}
+	n := c.Clone()
+	if errs := n.ApplyFile(f); len(errs) > 0 {
+		return nil, nil, errs
+	}
+	snap, err := Build(n)
+	if err != nil {
+		return nil, nil, err
+	}
+	return n, snap, nil
+}
