@@ -77,17 +77,6 @@ var resources = map[string]*resource{
 	}},
 }
 
-// keyField is the NITRO field naming an object of the group: the first
-// positional argument of its add (or bind) command.
-func keyField(group string) string {
-	for _, verb := range []string{"add", "bind", "set"} {
-		if c := schema.Lookup(verb, group); c != nil && len(c.Pos) > 0 {
-			return c.Pos[0].NITRO
-		}
-	}
-	return "name"
-}
-
 // dispatch serves an authenticated request.
 func (s *Server) dispatch(req *request) (*reply, error) {
 	if req.kind == "stat" {
@@ -370,7 +359,7 @@ func (s *Server) apply(req *request, rs *resource, verb string, status int) (*re
 	if err != nil {
 		return nil, err
 	}
-	key := keyField(rs.group)
+	key := schema.KeyNITRO(rs.group)
 	var lines []string
 	for _, o := range objs {
 		for alias, field := range rs.aliases {
@@ -454,7 +443,7 @@ func settable(group string, o obj) obj {
 	cmd := schema.Lookup("set", group)
 	out := obj{}
 	for k, v := range o {
-		if k == keyField(group) {
+		if k == schema.KeyNITRO(group) {
 			out[k] = v
 			continue
 		}
@@ -473,7 +462,7 @@ func exists(c *config.Config, rs *resource, key any) bool {
 		return false
 	}
 	for _, o := range rs.list(c) {
-		if name, _ := o[keyField(rs.group)].(string); strings.EqualFold(name, k) {
+		if name, _ := o[schema.KeyNITRO(rs.group)].(string); strings.EqualFold(name, k) {
 			return true
 		}
 	}
@@ -486,7 +475,7 @@ func (s *Server) delete(req *request, rs *resource) (*reply, error) {
 	if req.key == "" {
 		return nil, fail(nserr.ArgMissing, "Required argument missing [key in the URL]")
 	}
-	o := obj{keyField(rs.group): req.key}
+	o := obj{schema.KeyNITRO(rs.group): req.key}
 	args, err := pairs(req.query.Get("args"))
 	if err != nil {
 		return nil, err
@@ -501,7 +490,7 @@ func (s *Server) delete(req *request, rs *resource) (*reply, error) {
 	if rs.binding {
 		verb = "unbind"
 	} else if !exists(s.backend.Config(), rs, req.key) {
-		return nil, fail(nserr.NoEnt, "No such resource ["+keyField(rs.group)+", "+req.key+"]")
+		return nil, fail(nserr.NoEnt, "No such resource ["+schema.KeyNITRO(rs.group)+", "+req.key+"]")
 	}
 	l, err := line(verb, rs.group, o)
 	if err != nil {
@@ -533,7 +522,7 @@ func pairs(s string) (map[string]string, error) {
 // filter=, attrs=, count=yes, pagesize=/pageno=.
 func (s *Server) get(req *request, rs *resource) (*reply, error) {
 	all := rs.list(s.backend.Config())
-	key := keyField(rs.group)
+	key := schema.KeyNITRO(rs.group)
 	if st, ok := s.backend.(Stater); ok && !rs.binding {
 		live := st.Stat(req.resource)
 		for i, o := range all {
@@ -713,7 +702,7 @@ func (s *Server) aggregate(req *request, a string) (*reply, error) {
 	}
 	slices.Sort(kinds)
 	c := s.backend.Config()
-	key := keyField(resources[kinds[0]].group)
+	key := schema.KeyNITRO(resources[kinds[0]].group)
 	byKey := map[string]obj{}
 	var order []string
 	for _, k := range kinds {

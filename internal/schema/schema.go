@@ -570,6 +570,18 @@ func Lookup(verb, group string) *Command {
 	return byKey[strings.ToLower(verb+" "+group)]
 }
 
+// KeyNITRO is the NITRO field naming an object of a group: the first
+// positional argument of its add (else bind, else set) command; "name"
+// when the group has none.
+func KeyNITRO(group string) string {
+	for _, verb := range []string{"add", "bind", "set"} {
+		if c := Lookup(verb, group); c != nil && len(c.Pos) > 0 {
+			return c.Pos[0].NITRO
+		}
+	}
+	return "name"
+}
+
 // Verbs lists every verb the CLI knows, modelled or not, so that prefixes
 // ("sh" for show) resolve as on the appliance.
 var Verbs = []string{"add", "rm", "set", "unset", "bind", "unbind", "enable", "disable", "show", "stat",

@@ -180,7 +180,7 @@ func (s *Shell) show(ctx context.Context, v, group string, rest []string) error 
 		s.layout(group, o, i+1, key != "")
 	}
 	if key != "" && kind == "config" {
-		s.bindings(ctx, res, key)
+		s.bindings(ctx, group, key)
 	}
 	return s.done(nil)
 }
@@ -202,12 +202,12 @@ func groupNamed(g string) string {
 	return ""
 }
 
-// title is what NetScaler prints first: the name, and the type after a
-// dash.
-func title(o map[string]any) (string, []string) {
+// title is what NetScaler prints first: the name (the group's key field,
+// else "name" or "username"), and the type after a dash.
+func title(group string, o map[string]any) (string, []string) {
 	used := []string{}
 	name := ""
-	for _, k := range []string{"name", "servicename", "sitename", "servicegroupname", "monitorname", "zonename", "hostname", "aliasname", "domain", "username"} {
+	for _, k := range []string{schema.KeyNITRO(group), "name", "username"} {
 		if n, ok := o[k]; ok {
 			name = fmt.Sprint(n)
 			used = append(used, k)
@@ -227,7 +227,7 @@ func title(o map[string]any) (string, []string) {
 // layout prints one object: numbered in lists, then each field with its
 // CLI name.
 func (s *Shell) layout(group string, o map[string]any, n int, single bool) {
-	name, used := title(o)
+	name, used := title(group, o)
 	if single {
 		fmt.Fprintf(s.Out, "\t%s\n", name)
 	} else {
@@ -277,7 +277,8 @@ func cliName(group, field string) string {
 
 // bindings prints what is bound to one object, as `show gslb vserver v`
 // does after its settings.
-func (s *Shell) bindings(ctx context.Context, res, key string) {
+func (s *Shell) bindings(ctx context.Context, group, key string) {
+	res := resourceOf(group)
 	r, err := s.Client.Do(ctx, "GET", nitro.Path("config", res+"_binding", key, nil), nil)
 	if err != nil {
 		return
@@ -292,40 +293,29 @@ func (s *Shell) bindings(ctx context.Context, res, key string) {
 		sort.Strings(kinds)
 		for _, k := range kinds {
 			list, _ := agg[k].([]any)
-			what := strings.TrimSuffix(strings.TrimPrefix(k, res+"_"), "_binding")
-			fmt.Fprintf(s.Out, "\n%d bound %s:\n", len(list), what)
+			fmt.Fprintf(s.Out, "\n%d bound %s:\n", len(list), strings.TrimSuffix(strings.TrimPrefix(k, res+"_"), "_binding"))
 			for i, b := range list {
 				m, _ := b.(map[string]any)
-				var parts []string
-				var ks []string
-				for f := range m {
-					ks = append(ks, f)
-				}
-				sort.Strings(ks)
-				for _, f := range ks {
-					if f != "name" && f != keyOf(res) {
-						parts = append(parts, fmt.Sprintf("%s: %s", f, show(m[f])))
-					}
-				}
-				fmt.Fprintf(s.Out, "%d)\t%s\n", i+1, strings.Join(parts, "\t"))
+				fmt.Fprintf(s.Out, "%d)\t%s\n", i+1, fieldsLine(m, "name", schema.KeyNITRO(group)))
 			}
 		}
 	}
 }
 
-// keyOf is the key field of a resource's objects.
-func keyOf(res string) string {
-	switch res {
-	case "gslbservice":
-		return "servicename"
-	case "gslbservicegroup":
-		return "servicegroupname"
-	case "gslbsite":
-		return "sitename"
-	case "lbmonitor":
-		return "monitorname"
+// fieldsLine is "field: value" for each field but skip, sorted, tab-separated.
+func fieldsLine(m map[string]any, skip ...string) string {
+	var ks []string
+	for f := range m {
+		if !slices.Contains(skip, f) {
+			ks = append(ks, f)
+		}
 	}
-	return "name"
+	sort.Strings(ks)
+	parts := make([]string, len(ks))
+	for i, f := range ks {
+		parts[i] = fmt.Sprintf("%s: %s", f, show(m[f]))
+	}
+	return strings.Join(parts, "\t")
 }
 
 // RunBatch runs each line of r; it stops at the first error unless keepGoing,
@@ -397,10 +387,10 @@ func (s *Shell) Complete(ctx context.Context, line string, pos int) (string, int
 				}
 			}
 		} else if len(ws) == 4 && group != "" {
-			cands = s.names(ctx, resourceOf(group))
+			cands = s.names(ctx, group)
 		} else if prev := ws[len(ws)-2]; strings.HasPrefix(prev, "-") {
 			if g := optionEntity(prev); g != "" {
-				cands = s.names(ctx, resourceOf(g))
+				cands = s.names(ctx, g)
 			}
 		}
 	}
@@ -446,15 +436,16 @@ func optionEntity(opt string) string {
 	return ""
 }
 
-// names lists the entities of a resource for completion.
-func (s *Shell) names(ctx context.Context, res string) []string {
-	r, err := s.Client.Do(ctx, "GET", nitro.Path("config", res, "", url.Values{"attrs": {keyOf(res)}}), nil)
+// names lists the entities of a group for completion.
+func (s *Shell) names(ctx context.Context, group string) []string {
+	res, key := resourceOf(group), schema.KeyNITRO(group)
+	r, err := s.Client.Do(ctx, "GET", nitro.Path("config", res, "", url.Values{"attrs": {key}}), nil)
 	if err != nil {
 		return nil
 	}
 	var out []string
 	for _, o := range r.Objects(res) {
-		if n, ok := o[keyOf(res)].(string); ok {
+		if n, ok := o[key].(string); ok {
 			out = append(out, n)
 		}
 	}
