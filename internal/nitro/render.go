@@ -52,6 +52,9 @@ func putArgs(o obj, group string, args *config.Args, verbs ...string) {
 	}
 }
 
+// named reports whether name is the one asked for ("" asks for all).
+func named(key, name string) bool { return key == "" || strings.EqualFold(key, name) }
+
 // row is one listed object: its fixed fields, then an entity's arguments
 // under their NITRO names.
 func row(fixed obj, group string, args *config.Args, verbs ...string) obj {
@@ -59,22 +62,45 @@ func row(fixed obj, group string, args *config.Args, verbs ...string) obj {
 	return fixed
 }
 
-func listSites(c *config.Config) []obj {
-	var out []obj
-	for _, s := range c.Sites.All() {
+// each calls f for the entity named key (a table lookup), or for every
+// entity in order when key is "".
+func each[T any](t *config.Table[T], key string, f func(T)) {
+	if key == "" {
+		for _, v := range t.All() {
+			f(v)
+		}
+		return
+	}
+	if v, ok := t.Get(key); ok {
+		f(v)
+	}
+}
+
+// putDefaults fills the named arguments missing from o with the schema's
+// defaults (what NetScaler shows for a setting never given).
+func putDefaults(o obj, group string, names ...string) {
+	for _, n := range names {
+		if a := schemaArg(group, n, "add", "set"); a != nil {
+			if _, ok := o[a.NITRO]; !ok {
+				o[a.NITRO] = value(a, a.Default)
+			}
+		}
+	}
+}
+
+func listSites(c *config.Config, key string) (out []obj) {
+	each(&c.Sites, key, func(s *config.Site) {
 		o := obj{"sitename": s.Name, "siteipaddress": s.IP}
 		if s.Type != "" {
 			o["sitetype"] = s.Type
 		}
-		putArgs(o, "gslb site", &s.Args, "add", "set")
-		out = append(out, o)
-	}
+		out = append(out, row(o, "gslb site", &s.Args, "add", "set"))
+	})
 	return out
 }
 
-func listServices(c *config.Config) []obj {
-	var out []obj
-	for _, s := range c.Services.All() {
+func listServices(c *config.Config, key string) (out []obj) {
+	each(&c.Services, key, func(s *config.Service) {
 		o := obj{"servicename": s.Name}
 		if s.Target != "" {
 			o["ip"] = s.Target
@@ -86,126 +112,111 @@ func listServices(c *config.Config) []obj {
 		if s.Port != 0 {
 			o["port"] = s.Port
 		}
-		putArgs(o, "gslb service", &s.Args, "add", "set")
-		out = append(out, o)
-	}
+		out = append(out, row(o, "gslb service", &s.Args, "add", "set"))
+	})
 	return out
 }
 
-func listVServers(c *config.Config) []obj {
-	var out []obj
-	for _, v := range c.VServers.All() {
-		o := obj{"name": v.Name, "servicetype": v.Type}
-		putArgs(o, "gslb vserver", &v.Args, "add", "set")
-		if _, ok := o["state"]; !ok {
-			o["state"] = "ENABLED"
-		}
-		if _, ok := o["lbmethod"]; !ok {
-			o["lbmethod"] = "LEASTCONNECTION"
-		}
+func listVServers(c *config.Config, key string) (out []obj) {
+	each(&c.VServers, key, func(v *config.VServer) {
+		o := row(obj{"name": v.Name, "servicetype": v.Type}, "gslb vserver", &v.Args, "add", "set")
+		putDefaults(o, "gslb vserver", "state", "lbMethod")
 		out = append(out, o)
-	}
+	})
 	return out
 }
 
-func listMonitors(c *config.Config) []obj {
-	var out []obj
-	for _, m := range c.Monitors.All() {
+func listMonitors(c *config.Config, key string) (out []obj) {
+	each(&c.Monitors, key, func(m *config.Monitor) {
 		out = append(out, row(obj{"monitorname": m.Name, "type": m.Type}, "lb monitor", &m.Args, "add", "set"))
-	}
+	})
 	return out
 }
 
-// vserverBindings lists one binding kind of every vserver.
-func vserverBindings(c *config.Config, kind func(*config.VServer) []obj) []obj {
-	var out []obj
-	for _, v := range c.VServers.All() {
-		out = append(out, kind(v)...)
-	}
+// vserverBindings lists one binding kind of the vserver named key (or of
+// every vserver).
+func vserverBindings(c *config.Config, key string, kind func(*config.VServer) []obj) (out []obj) {
+	each(&c.VServers, key, func(v *config.VServer) { out = append(out, kind(v)...) })
 	return out
 }
 
-func serviceBindings(v *config.VServer) []obj {
-	var out []obj
+func serviceBindings(v *config.VServer) (out []obj) {
 	for _, b := range v.Services {
 		out = append(out, row(obj{"name": v.Name, "servicename": b.Service, "weight": int64(1)}, "gslb vserver", &b.Args, "bind"))
 	}
 	return out
 }
 
-func domainBindings(v *config.VServer) []obj {
-	var out []obj
+func domainBindings(v *config.VServer) (out []obj) {
 	for _, b := range v.Domains {
 		out = append(out, row(obj{"name": v.Name, "domainname": strings.TrimSuffix(b.Domain, ".")}, "gslb vserver", &b.Args, "bind"))
 	}
 	return out
 }
 
-func listMonitorBindings(c *config.Config) []obj {
-	var out []obj
-	for _, s := range c.Services.All() {
-		for _, m := range s.Monitors {
-			out = append(out, row(obj{"servicename": s.Name, "monitor_name": m.Monitor}, "gslb service", &m.Args, "bind"))
-		}
-	}
-	return out
-}
-
-func listServiceGroups(c *config.Config) []obj {
-	var out []obj
-	for _, g := range c.ServiceGroups.All() {
-		out = append(out, row(obj{"servicegroupname": g.Name, "servicetype": g.Type}, "gslb serviceGroup", &g.Args, "add", "set"))
-	}
-	return out
-}
-
-func listMembers(c *config.Config) []obj {
-	var out []obj
-	for _, g := range c.ServiceGroups.All() {
-		for _, m := range g.Members {
-			out = append(out, row(obj{"servicegroupname": g.Name, "ip": m.Target, "servername": m.Target, "port": int64(m.Port)},
-				"gslb serviceGroup", &m.Args, "bind"))
-		}
-	}
-	return out
-}
-
-func listGroupMonitors(c *config.Config) []obj {
-	var out []obj
-	for _, g := range c.ServiceGroups.All() {
-		for _, m := range g.Monitors {
-			out = append(out, row(obj{"servicegroupname": g.Name, "monitor_name": m.Monitor}, "gslb serviceGroup", &m.Args, "bind"))
-		}
-	}
-	return out
-}
-
-func groupBindings(v *config.VServer) []obj {
-	var out []obj
+func groupBindings(v *config.VServer) (out []obj) {
 	for _, b := range v.Groups {
 		out = append(out, row(obj{"name": v.Name, "servicegroupname": b.Group}, "gslb vserver", &b.Args, "bind"))
 	}
 	return out
 }
 
-func listAppServices(c *config.Config) []obj {
-	var out []obj
-	for _, s := range c.AppServices.All() {
-		out = append(out, row(obj{"name": s.Name, "ip": s.Target, "servicetype": s.Type, "port": int64(s.Port)}, "service", &s.Args, "add", "set"))
-	}
+func listMonitorBindings(c *config.Config, key string) (out []obj) {
+	each(&c.Services, key, func(s *config.Service) {
+		for _, m := range s.Monitors {
+			out = append(out, row(obj{"servicename": s.Name, "monitor_name": m.Monitor}, "gslb service", &m.Args, "bind"))
+		}
+	})
 	return out
 }
 
-// listRecords lists `add dns <kind>` records: the owner under the first
-// positional's name, the further positionals in order.
-func listRecords(c *config.Config, kind string) []obj {
+func listServiceGroups(c *config.Config, key string) (out []obj) {
+	each(&c.ServiceGroups, key, func(g *config.ServiceGroup) {
+		out = append(out, row(obj{"servicegroupname": g.Name, "servicetype": g.Type}, "gslb serviceGroup", &g.Args, "add", "set"))
+	})
+	return out
+}
+
+func listMembers(c *config.Config, key string) (out []obj) {
+	each(&c.ServiceGroups, key, func(g *config.ServiceGroup) {
+		for _, m := range g.Members {
+			out = append(out, row(obj{"servicegroupname": g.Name, "ip": m.Target, "servername": m.Target, "port": int64(m.Port)},
+				"gslb serviceGroup", &m.Args, "bind"))
+		}
+	})
+	return out
+}
+
+func listGroupMonitors(c *config.Config, key string) (out []obj) {
+	each(&c.ServiceGroups, key, func(g *config.ServiceGroup) {
+		for _, m := range g.Monitors {
+			out = append(out, row(obj{"servicegroupname": g.Name, "monitor_name": m.Monitor}, "gslb serviceGroup", &m.Args, "bind"))
+		}
+	})
+	return out
+}
+
+func listAppServices(c *config.Config, key string) (out []obj) {
+	each(&c.AppServices, key, func(s *config.AppService) {
+		out = append(out, row(obj{"name": s.Name, "ip": s.Target, "servicetype": s.Type, "port": int64(s.Port)}, "service", &s.Args, "add", "set"))
+	})
+	return out
+}
+
+// listRecords lists `add dns <kind>` records (of the owner key, or all):
+// the owner under the first positional's name, the further positionals
+// in order.
+func listRecords(c *config.Config, kind, key string) (out []obj) {
 	cmd := schema.Lookup("add", "dns "+kind)
-	var out []obj
+	if cmd == nil || len(cmd.Pos) == 0 {
+		return nil
+	}
 	for _, r := range c.Records {
-		if r.Kind != kind || cmd == nil || len(cmd.Pos) == 0 {
+		owner := strings.TrimSuffix(r.Name, ".")
+		if r.Kind != kind || !named(key, owner) {
 			continue
 		}
-		o := obj{cmd.Pos[0].NITRO: strings.TrimSuffix(r.Name, ".")}
+		o := obj{cmd.Pos[0].NITRO: owner}
 		for i, p := range cmd.Pos[1:] {
 			switch {
 			case p.List:
@@ -214,8 +225,7 @@ func listRecords(c *config.Config, kind string) []obj {
 				o[p.NITRO] = value(&p, r.Data[i])
 			}
 		}
-		putArgs(o, "dns "+kind, &r.Args, "add", "set")
-		out = append(out, o)
+		out = append(out, row(o, "dns "+kind, &r.Args, "add", "set"))
 	}
 	return out
 }

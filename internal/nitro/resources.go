@@ -27,14 +27,16 @@ type resource struct {
 	singleton bool
 	// aliases are other names clients use for a field (servername: ip).
 	aliases map[string]string
-	// list returns the objects for GET, keyed by the resource's key.
-	list func(c *config.Config) []obj
+	// list returns the objects for GET: those named key (the resource's
+	// key field; a binding's parent), or all when key is "". Others are
+	// skipped before they are built.
+	list func(c *config.Config, key string) []obj
 }
 
 // The DNS record resources: dns<kind> over `add dns <kind>`.
 func init() {
 	for _, kind := range []string{"addRec", "aaaaRec", "cnameRec", "mxRec", "nsRec", "soaRec", "txtRec", "srvRec", "ptrRec"} {
-		resources["dns"+strings.ToLower(kind)] = &resource{group: "dns " + kind, list: func(c *config.Config) []obj { return listRecords(c, kind) }}
+		resources["dns"+strings.ToLower(kind)] = &resource{group: "dns " + kind, list: func(c *config.Config, key string) []obj { return listRecords(c, kind, key) }}
 	}
 }
 
@@ -46,32 +48,32 @@ var resources = map[string]*resource{
 	"gslbservice": {group: "gslb service", list: listServices},
 	"gslbvserver": {group: "gslb vserver", list: listVServers},
 	"lbmonitor":   {group: "lb monitor", list: listMonitors},
-	"gslbvserver_gslbservice_binding": {group: "gslb vserver", binding: true, list: func(c *config.Config) []obj {
-		return vserverBindings(c, func(v *config.VServer) []obj { return serviceBindings(v) })
+	"gslbvserver_gslbservice_binding": {group: "gslb vserver", binding: true, list: func(c *config.Config, key string) []obj {
+		return vserverBindings(c, key, serviceBindings)
 	}},
-	"gslbvserver_domain_binding": {group: "gslb vserver", binding: true, list: func(c *config.Config) []obj {
-		return vserverBindings(c, func(v *config.VServer) []obj { return domainBindings(v) })
+	"gslbvserver_domain_binding": {group: "gslb vserver", binding: true, list: func(c *config.Config, key string) []obj {
+		return vserverBindings(c, key, domainBindings)
 	}},
 	"gslbservice_lbmonitor_binding": {group: "gslb service", binding: true, list: listMonitorBindings},
 	"gslbservicegroup":              {group: "gslb serviceGroup", list: listServiceGroups},
 	"gslbservicegroup_gslbservicegroupmember_binding": {group: "gslb serviceGroup", binding: true,
 		aliases: map[string]string{"servername": "ip"}, list: listMembers},
 	"gslbservicegroup_lbmonitor_binding": {group: "gslb serviceGroup", binding: true, list: listGroupMonitors},
-	"gslbvserver_gslbservicegroup_binding": {group: "gslb vserver", binding: true, list: func(c *config.Config) []obj {
-		return vserverBindings(c, func(v *config.VServer) []obj { return groupBindings(v) })
+	"gslbvserver_gslbservicegroup_binding": {group: "gslb vserver", binding: true, list: func(c *config.Config, key string) []obj {
+		return vserverBindings(c, key, groupBindings)
 	}},
-	"gslbparameter": {group: "gslb parameter", singleton: true, list: func(c *config.Config) []obj {
+	"gslbparameter": {group: "gslb parameter", singleton: true, list: func(c *config.Config, _ string) []obj {
 		o := obj{}
 		putArgs(o, "gslb parameter", &c.Parameter, "set")
 		return []obj{o}
 	}},
 	"service": {group: "service", list: listAppServices},
-	"dnszone": {group: "dns zone", list: func(c *config.Config) []obj {
+	"dnszone": {group: "dns zone", list: func(c *config.Config, key string) []obj {
 		var out []obj
 		for _, z := range c.Zones.All() {
-			o := obj{"zonename": z.Name}
-			putArgs(o, "dns zone", &z.Args, "add", "set")
-			out = append(out, o)
+			if named(key, z.Name) {
+				out = append(out, row(obj{"zonename": z.Name}, "dns zone", &z.Args, "add", "set"))
+			}
 		}
 		return out
 	}},
@@ -461,12 +463,7 @@ func exists(c *config.Config, rs *resource, key any) bool {
 	if !ok {
 		return false
 	}
-	for _, o := range rs.list(c) {
-		if name, _ := o[schema.KeyNITRO(rs.group)].(string); strings.EqualFold(name, k) {
-			return true
-		}
-	}
-	return false
+	return k != "" && len(rs.list(c, k)) > 0
 }
 
 // delete is rm, or unbind for a binding: the key from the URL, further
@@ -521,7 +518,7 @@ func pairs(s string) (map[string]string, error) {
 // get lists objects: one by key (404 and 258 when absent), or all, with
 // filter=, attrs=, count=yes, pagesize=/pageno=.
 func (s *Server) get(req *request, rs *resource) (*reply, error) {
-	all := rs.list(s.backend.Config())
+	all := rs.list(s.backend.Config(), req.key)
 	key := schema.KeyNITRO(rs.group)
 	if st, ok := s.backend.(Stater); ok && !rs.binding {
 		live := st.Stat(req.resource)
@@ -544,15 +541,7 @@ func (s *Server) get(req *request, rs *resource) (*reply, error) {
 			}
 		}
 	}
-	var out []obj
-	for _, o := range all {
-		if req.key != "" {
-			if name, _ := o[key].(string); !strings.EqualFold(name, req.key) {
-				continue
-			}
-		}
-		out = append(out, o)
-	}
+	out := all // already only those named req.key
 	if req.key != "" && len(out) == 0 && !rs.binding {
 		return nil, fail(nserr.NoEnt, "No such resource ["+key+", "+req.key+"]")
 	}
@@ -678,11 +667,13 @@ func (s *Server) stat(req *request) (*reply, error) {
 }
 
 // domainResource is gslbdomain: the domains bound to vservers, by name.
-var domainResource = &resource{group: "gslb domain", list: func(c *config.Config) []obj {
+var domainResource = &resource{group: "gslb domain", list: func(c *config.Config, key string) []obj {
 	var out []obj
 	for _, v := range c.VServers.All() {
 		for _, d := range v.Domains {
-			out = append(out, obj{"name": strings.TrimSuffix(d.Domain, "."), "vservername": v.Name})
+			if name := strings.TrimSuffix(d.Domain, "."); named(key, name) {
+				out = append(out, obj{"name": name, "vservername": v.Name})
+			}
 		}
 	}
 	return out
@@ -706,11 +697,8 @@ func (s *Server) aggregate(req *request, a string) (*reply, error) {
 	byKey := map[string]obj{}
 	var order []string
 	for _, k := range kinds {
-		for _, o := range resources[k].list(c) {
+		for _, o := range resources[k].list(c, req.key) {
 			name, _ := o[key].(string)
-			if req.key != "" && !strings.EqualFold(name, req.key) {
-				continue
-			}
 			agg := byKey[name]
 			if agg == nil {
 				agg = obj{key: name}
