@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/pem"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,5 +109,4 @@ func TestGSLBCtlCompletion(t *testing.T) {
 			t.Errorf("complete %q = %q (%d), want %q", tc.in, got, pos, tc.want)
 		}
 	}
-	_ = http.StatusOK
 }

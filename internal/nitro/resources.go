@@ -33,6 +33,18 @@ type resource struct {
 	list func(c *config.Config, key string) []obj
 }
 
+// canonical renames the fields clients send under another name
+// (servername for ip).
+func (rs *resource) canonical(o obj) obj {
+	for alias, field := range rs.aliases {
+		if v, ok := o[alias]; ok {
+			delete(o, alias)
+			o[field] = v
+		}
+	}
+	return o
+}
+
 // The DNS record resources: dns<kind> over `add dns <kind>`.
 func init() {
 	for _, kind := range []string{"addRec", "aaaaRec", "cnameRec", "mxRec", "nsRec", "soaRec", "txtRec", "srvRec", "ptrRec"} {
@@ -364,12 +376,7 @@ func (s *Server) apply(req *request, rs *resource, verb string, status int) (*re
 	key := schema.KeyNITRO(rs.group)
 	var lines []string
 	for _, o := range objs {
-		for alias, field := range rs.aliases {
-			if v, ok := o[alias]; ok {
-				delete(o, alias)
-				o[field] = v
-			}
-		}
+		o = rs.canonical(o)
 		if rs.singleton {
 			if verb != "set" && verb != "unset" {
 				return nil, fail(nserr.InvalidMethod, "Invalid method: "+req.resource+" is updated with PUT")
@@ -478,11 +485,9 @@ func (s *Server) delete(req *request, rs *resource) (*reply, error) {
 		return nil, err
 	}
 	for k, v := range args {
-		if f, ok := rs.aliases[k]; ok {
-			k = f
-		}
 		o[k] = v
 	}
+	o = rs.canonical(o)
 	verb := "rm"
 	if rs.binding {
 		verb = "unbind"
