@@ -17,21 +17,21 @@ import (
 	"github.com/gslbd/gslbd/internal/health"
 )
 
-// hostile is a set of misbehaving servers on loopback, each closed by the
-// test's cleanup.
-type hostile struct {
+// servers are test servers on loopback, well- or ill-behaved, each closed
+// by the test's cleanup.
+type servers struct {
 	t     *testing.T
 	mu    sync.Mutex
 	conns []net.Conn
 }
 
-func (h *hostile) hold(c net.Conn) {
+func (h *servers) hold(c net.Conn) {
 	h.mu.Lock()
 	h.conns = append(h.conns, c)
 	h.mu.Unlock()
 }
 
-func (h *hostile) closeAll() {
+func (h *servers) closeAll() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, c := range h.conns {
@@ -44,7 +44,7 @@ func (h *hostile) closeAll() {
 // listening with a backlog of 0 whose accept queue is already full, so the
 // kernel neither answers nor refuses a new connection (as a firewall that
 // drops would).
-func (h *hostile) blackHole() netip.AddrPort {
+func (h *servers) blackHole() netip.AddrPort {
 	t := h.t
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -77,7 +77,7 @@ func (h *hostile) blackHole() netip.AddrPort {
 }
 
 // serve runs handle for every connection accepted on a new listener.
-func (h *hostile) serve(handle func(net.Conn)) netip.AddrPort {
+func (h *servers) serve(handle func(net.Conn)) netip.AddrPort {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		h.t.Fatal(err)
@@ -143,7 +143,7 @@ func endlessBody(c net.Conn) {
 
 // garbageSNMP is a UDP "agent" that answers every request with random bytes
 // (and a few malformed BER prefixes that claim huge lengths).
-func (h *hostile) garbageSNMP() netip.AddrPort {
+func (h *servers) garbageSNMP() netip.AddrPort {
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		h.t.Fatal(err)
@@ -238,7 +238,7 @@ func waitBaseline(t *testing.T, goroutines int, heap uint64, heapSlack uint64, w
 // stays bounded, and once monitoring stops goroutines and heap return to
 // their baseline.
 func TestHostileTargets(t *testing.T) {
-	h := &hostile{t: t}
+	h := &servers{t: t}
 	good := httpServer(t, func(w http.ResponseWriter, r *http.Request) {})
 	g0, heap0 := runtime.NumGoroutine(), heapAfterGC()
 

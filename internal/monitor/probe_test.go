@@ -144,30 +144,18 @@ func TestProbeHTTPS(t *testing.T) {
 }
 
 func TestProbeTCPECV(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				line, _ := bufio.NewReader(c).ReadString('\n')
-				if line == "PING\n" {
-					io.WriteString(c, "+PONG\r\n")
-				} else {
-					io.WriteString(c, "-ERR\r\n")
-				}
-			}()
+	h := &servers{t: t}
+	addr := h.serve(func(c net.Conn) {
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		if line == "PING\n" {
+			io.WriteString(c, "+PONG\r\n")
+		} else {
+			io.WriteString(c, "-ERR\r\n")
 		}
-	}()
-	expect(t, probeOnce(t, monitorFrom(t, `add lb monitor m TCP-ECV -send "PING\n" -recv "^\+PONG"`), l.Addr().String()), true, "matches")
-	expect(t, probeOnce(t, monitorFrom(t, `add lb monitor m TCP-ECV -send "HELLO\n" -recv "^\+PONG"`), l.Addr().String()), false, "does not match")
+		c.Close()
+	}).String()
+	expect(t, probeOnce(t, monitorFrom(t, `add lb monitor m TCP-ECV -send "PING\n" -recv "^\+PONG"`), addr), true, "matches")
+	expect(t, probeOnce(t, monitorFrom(t, `add lb monitor m TCP-ECV -send "HELLO\n" -recv "^\+PONG"`), addr), false, "does not match")
 }
 
 func TestProbeUDPECV(t *testing.T) {
