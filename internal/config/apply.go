@@ -140,7 +140,7 @@ func (a *applier) run() *nsconf.Error {
 		c.AppServices.Put(name, s)
 	case "set service", "rm service", "enable service", "disable service":
 		name := a.pos("name")
-		s, ok := c.AppServices.Get(name)
+		s, ok := c.AppServices.Edit(name)
 		if !ok {
 			return a.errf(nserr.NoEnt, "service %q: no such service", name)
 		}
@@ -159,7 +159,7 @@ func (a *applier) run() *nsconf.Error {
 		return a.addSite()
 	case "set gslb site", "unset gslb site", "rm gslb site", "rename gslb site":
 		name := a.pos("siteName")
-		s, ok := c.Sites.Get(name)
+		s, ok := c.Sites.Edit(name)
 		if !ok {
 			return a.errf(nserr.SiteNotFound, "gslb site %q: no such site", name)
 		}
@@ -223,7 +223,7 @@ func (a *applier) run() *nsconf.Error {
 		c.Zones.Put(name, &Zone{Name: name, Args: a.optArgs(), Pos: cmd.Pos})
 	case "set dns zone":
 		name := a.pos("zoneName")
-		z, ok := c.Zones.Get(name)
+		z, ok := c.Zones.Edit(name)
 		if !ok {
 			return a.errf(nserr.NoEnt, "dns zone %q: no such zone", name)
 		}
@@ -264,25 +264,29 @@ func (c *Config) renameSite(s *Site, nn string) {
 	s.Name = nn
 	for _, svc := range c.Services.All() {
 		if strings.EqualFold(svc.Args.Get("siteName"), old) {
+			svc, _ = c.Services.Edit(svc.Name)
 			renameArg(&svc.Args, "siteName", nn)
 		}
 	}
 	for _, g := range c.ServiceGroups.All() {
 		if strings.EqualFold(g.Args.Get("siteName"), old) {
+			g, _ = c.ServiceGroups.Edit(g.Name)
 			renameArg(&g.Args, "siteName", nn)
 		}
 	}
 	for _, o := range c.Sites.All() {
 		if strings.EqualFold(o.Args.Get("parentSite"), old) {
+			o, _ = c.Sites.Edit(o.Name)
 			renameArg(&o.Args, "parentSite", nn)
 		}
-		if v, ok := o.Args.Val("backupParentlist"); ok {
+		if v, ok := o.Args.Val("backupParentlist"); ok && slices.ContainsFunc(v.Values, func(p string) bool { return strings.EqualFold(p, old) }) {
 			v.Values = slices.Clone(v.Values)
 			for i, p := range v.Values {
 				if strings.EqualFold(p, old) {
 					v.Values[i] = nn
 				}
 			}
+			o, _ = c.Sites.Edit(o.Name)
 			o.Args.Set(v)
 		}
 	}
@@ -318,7 +322,7 @@ func (a *applier) addService() *nsconf.Error {
 func (a *applier) service() *nsconf.Error {
 	c, cmd := a.c, a.cmd
 	name := a.pos("serviceName")
-	s, ok := c.Services.Get(name)
+	s, ok := c.Services.Edit(name)
 	if !ok {
 		return a.errf(nserr.NoService, "gslb service %q: no such service", name)
 	}
@@ -349,7 +353,10 @@ func (a *applier) service() *nsconf.Error {
 	case "rm":
 		c.Services.Delete(name)
 		for _, vs := range c.VServers.All() {
-			vs.Services = slices.DeleteFunc(vs.Services, func(b *ServiceBinding) bool { return strings.EqualFold(b.Service, name) })
+			if findServiceBinding(vs, name) != nil {
+				vs, _ = c.VServers.Edit(vs.Name)
+				vs.Services = slices.DeleteFunc(vs.Services, func(b *ServiceBinding) bool { return strings.EqualFold(b.Service, name) })
+			}
 		}
 	case "rename":
 		nn := a.pos("newName")
@@ -359,10 +366,9 @@ func (a *applier) service() *nsconf.Error {
 		c.Services.Rename(name, nn, s)
 		s.Name = nn
 		for _, vs := range c.VServers.All() {
-			for _, b := range vs.Services {
-				if strings.EqualFold(b.Service, name) {
-					b.Service = nn
-				}
+			if findServiceBinding(vs, name) != nil {
+				vs, _ = c.VServers.Edit(vs.Name)
+				findServiceBinding(vs, name).Service = nn
 			}
 		}
 	case "enable":
@@ -421,7 +427,7 @@ func setView(views []ViewBinding, v ViewBinding) []ViewBinding {
 func (a *applier) serviceGroup() *nsconf.Error {
 	c, cmd := a.c, a.cmd
 	name := a.pos("serviceGroupName")
-	g, ok := c.ServiceGroups.Get(name)
+	g, ok := c.ServiceGroups.Edit(name)
 	if !ok {
 		return a.errf(nserr.NoEnt, "gslb serviceGroup %q: no such service group", name)
 	}
@@ -433,7 +439,10 @@ func (a *applier) serviceGroup() *nsconf.Error {
 	case "rm":
 		c.ServiceGroups.Delete(name)
 		for _, vs := range c.VServers.All() {
-			vs.Groups = slices.DeleteFunc(vs.Groups, func(b *GroupBinding) bool { return strings.EqualFold(b.Group, name) })
+			if findGroupBinding(vs, name) != nil {
+				vs, _ = c.VServers.Edit(vs.Name)
+				vs.Groups = slices.DeleteFunc(vs.Groups, func(b *GroupBinding) bool { return strings.EqualFold(b.Group, name) })
+			}
 		}
 	case "rename":
 		nn := a.pos("newName")
@@ -443,10 +452,9 @@ func (a *applier) serviceGroup() *nsconf.Error {
 		c.ServiceGroups.Rename(name, nn, g)
 		g.Name = nn
 		for _, vs := range c.VServers.All() {
-			for _, b := range vs.Groups {
-				if strings.EqualFold(b.Group, name) {
-					b.Group = nn
-				}
+			if findGroupBinding(vs, name) != nil {
+				vs, _ = c.VServers.Edit(vs.Name)
+				findGroupBinding(vs, name).Group = nn
 			}
 		}
 	case "enable":
@@ -494,7 +502,7 @@ func (a *applier) serviceGroup() *nsconf.Error {
 func (a *applier) vserver() *nsconf.Error {
 	c, cmd := a.c, a.cmd
 	name := a.pos("name")
-	v, ok := c.VServers.Get(name)
+	v, ok := c.VServers.Edit(name)
 	if !ok {
 		return a.errf(nserr.NoVServer, "gslb vserver %q: no such vserver", name)
 	}
@@ -550,6 +558,7 @@ func (a *applier) vserver() *nsconf.Error {
 		v.Name = nn
 		for _, o := range c.VServers.All() {
 			if strings.EqualFold(o.Args.Get("backupVServer"), name) {
+				o, _ = c.VServers.Edit(o.Name)
 				renameArg(&o.Args, "backupVServer", nn)
 			}
 		}
@@ -575,6 +584,15 @@ func recordType(v *VServer) string {
 func findServiceBinding(v *VServer, svc string) *ServiceBinding {
 	for _, b := range v.Services {
 		if strings.EqualFold(b.Service, svc) {
+			return b
+		}
+	}
+	return nil
+}
+
+func findGroupBinding(v *VServer, g string) *GroupBinding {
+	for _, b := range v.Groups {
+		if strings.EqualFold(b.Group, g) {
 			return b
 		}
 	}
@@ -725,46 +743,58 @@ func (a *applier) record() *nsconf.Error {
 		}
 		c.Records = append(c.Records, r)
 	case "set", "unset":
-		var target *Record
-		for _, o := range c.Records {
-			if o.Kind == kind && o.Name == name && (kind != "mxRec" || o.Args.Get("mx") == cmd.Get("mx")) {
-				target = o
-				break
-			}
-		}
-		if target == nil {
+		i := slices.IndexFunc(c.Records, func(o *Record) bool {
+			return o.Kind == kind && o.Name == name && (kind != "mxRec" || o.Args.Get("mx") == cmd.Get("mx"))
+		})
+		if i < 0 {
 			return a.errf(nserr.NoEnt, "%s: no such record", label)
 		}
+		target := c.Records[i].clone() // records are shared with the parent config
+		c.Records[i] = target
 		if cmd.Spec.Verb == "set" {
 			a.merge(&target.Args)
 		} else {
 			a.unset(&target.Args)
 		}
 	case "rm":
+		// Records are shared with the parent config: build a new slice and
+		// never change a record in place.
 		touched := false
-		c.Records = slices.DeleteFunc(c.Records, func(o *Record) bool {
+		kept := make([]*Record, 0, len(c.Records))
+		for _, o := range c.Records {
 			if o.Kind != kind || o.Name != name {
-				return false
+				kept = append(kept, o)
+				continue
 			}
 			switch kind {
 			case "mxRec", "srvRec", "nsRec":
 				match := len(data) == 0 || (kind == "mxRec" && o.Args.Get("mx") == data[0]) ||
 					(kind != "mxRec" && len(o.Data) > 0 && o.Data[0] == data[0])
 				touched = touched || match
-				return match
-			case "addRec", "aaaaRec", "txtRec", "ptrRec":
-				if len(data) == 0 {
-					touched = true
-					return true
+				if !match {
+					kept = append(kept, o)
 				}
-				n := len(o.Data)
-				o.Data = slices.DeleteFunc(o.Data, func(d string) bool { return slices.Contains(data, d) })
-				touched = touched || n != len(o.Data)
-				return len(o.Data) == 0
+			case "addRec", "aaaaRec", "txtRec", "ptrRec":
+				left := o.Data[:0:0]
+				if len(data) > 0 {
+					left = slices.DeleteFunc(slices.Clone(o.Data), func(d string) bool { return slices.Contains(data, d) })
+				}
+				switch {
+				case len(left) == len(o.Data):
+					kept = append(kept, o)
+				case len(left) > 0:
+					x := o.clone()
+					x.Data = left
+					kept = append(kept, x)
+					touched = true
+				default:
+					touched = true
+				}
+			default:
+				touched = true
 			}
-			touched = true
-			return true
-		})
+		}
+		c.Records = kept
 		if !touched {
 			return a.errf(nserr.NoEnt, "%s: no such record", label)
 		}

@@ -170,46 +170,6 @@ func TestTenThousandErrors(t *testing.T) {
 	}
 }
 
-// TestCloneIsDeep: changing a clone (as a rejected change would) leaves the
-// original untouched, bindings and monitor bindings included.
-func TestCloneIsDeep(t *testing.T) {
-	c, _, errs := load(t, base+`bind gslb vserver gv -serviceName a -weight 5
-bind gslb vserver gv -domainName x.test -TTL 5
-add lb monitor m1 TCP
-add lb monitor m2 HTTP -respCode 200-299
-bind gslb service a -monitorName m1 -weight 2
-add gslb serviceGroup g HTTP -siteName s1
-bind gslb serviceGroup g 192.0.2.50 80 -weight 3
-bind gslb serviceGroup g -monitorName m2 -weight 4
-`)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	before := c.String()
-	n := c.Clone()
-	for _, line := range []string{"set gslb vserver gv -serviceName a -weight 9", "set gslb vserver gv -domainName x.test -TTL 99",
-		"set gslb service a -weight 7 m1", "rename gslb vserver gv zz"} {
-		cmd, err := nsconf.ParseLine(line)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e := n.Apply(cmd); e != nil {
-			t.Fatal(e)
-		}
-	}
-	v, _ := n.ServiceGroups.Get("g")
-	v.Members[0].Args.SetValue("weight", "8", nsconf.Pos{})
-	v.Monitors[0].Args.SetValue("weight", "8", nsconf.Pos{})
-	m, _ := n.Monitors.Get("m2")
-	m.Args.SetValue("interval", "9", nsconf.Pos{})
-	if after := c.String(); after != before {
-		t.Fatalf("the original changed with its clone:\n%s\n---\n%s", before, after)
-	}
-	if n.String() == before {
-		t.Fatal("the clone did not change")
-	}
-}
-
 // TestFailedSetChangesNothing: a set that fails on one argument applies
 // none of them.
 func TestFailedSetChangesNothing(t *testing.T) {

@@ -212,7 +212,9 @@ type Zone struct {
 }
 
 // Config is the mutable configuration model. Apply changes it; Build checks
-// and freezes it. Copy before changing a Config that a Snapshot came from.
+// and freezes it. Clone before changing a Config that a Snapshot came from.
+// Records are shared between clones like table entities: replace a record
+// with its clone() before changing it.
 type Config struct {
 	Features      []string
 	NSIPs         []string // appliance-owned addresses (add ns ip), for site auto-detection
@@ -229,69 +231,91 @@ type Config struct {
 	MetricTables  Table[*MetricTable]
 	// Verbatim keeps commands gslbd does not model, re-emitted as written.
 	Verbatim []*nsconf.Cmd
+
+	parent *Config // what Clone copied, for the incremental Build
 }
 
-// Clone returns a deep copy, so that a change can be tried and dropped.
+// Clone returns a copy to change: tables share their entities until one
+// is edited (see Table), slices are copied. The copy remembers c as its
+// parent, so that Build can reuse what c's snapshot built for unchanged
+// entities.
 func (c *Config) Clone() *Config {
 	n := &Config{
-		Features:  slices.Clone(c.Features),
-		NSIPs:     slices.Clone(c.NSIPs),
-		Parameter: c.Parameter.clone(),
-		Verbatim:  slices.Clone(c.Verbatim),
-	}
-	n.Servers = cloneTable(&c.Servers, func(s *Server) *Server { x := *s; x.Args = s.Args.clone(); return &x })
-	n.AppServices = cloneTable(&c.AppServices, func(s *AppService) *AppService {
-		x := *s
-		x.Args = s.Args.clone()
-		x.Rest = slices.Clone(s.Rest)
-		return &x
-	})
-	n.Sites = cloneTable(&c.Sites, func(s *Site) *Site { x := *s; x.Args = s.Args.clone(); return &x })
-	n.Services = cloneTable(&c.Services, func(s *Service) *Service {
-		x := *s
-		x.Args = s.Args.clone()
-		x.Monitors = cloneMonitors(s.Monitors)
-		x.Views = slices.Clone(s.Views)
-		return &x
-	})
-	n.ServiceGroups = cloneTable(&c.ServiceGroups, func(g *ServiceGroup) *ServiceGroup {
-		x := *g
-		x.Args = g.Args.clone()
-		x.Members = cloneEach(g.Members, func(m *Member) *Args { return &m.Args })
-		x.Monitors = cloneMonitors(g.Monitors)
-		return &x
-	})
-	n.VServers = cloneTable(&c.VServers, func(v *VServer) *VServer {
-		x := *v
-		x.Args = v.Args.clone()
-		x.Services = cloneEach(v.Services, func(b *ServiceBinding) *Args { return &b.Args })
-		x.Groups = cloneEach(v.Groups, func(b *GroupBinding) *Args { return &b.Args })
-		x.Domains = cloneEach(v.Domains, func(b *DomainBinding) *Args { return &b.Args })
-		x.Policies = cloneEach(v.Policies, func(b *PolicyBinding) *Args { return &b.Args })
-		return &x
-	})
-	n.Monitors = cloneTable(&c.Monitors, func(m *Monitor) *Monitor {
-		x := *m
-		x.Args = m.Args.clone()
-		x.Metrics = slices.Clone(m.Metrics)
-		for i := range x.Metrics {
-			x.Metrics[i].Args = m.Metrics[i].Args.clone()
-		}
-		return &x
-	})
-	n.MetricTables = cloneTable(&c.MetricTables, func(t *MetricTable) *MetricTable {
-		x := *t
-		x.Metrics = slices.Clone(t.Metrics)
-		return &x
-	})
-	n.Zones = cloneTable(&c.Zones, func(z *Zone) *Zone { x := *z; x.Args = z.Args.clone(); return &x })
-	for _, r := range c.Records {
-		x := *r
-		x.Args = r.Args.clone()
-		x.Data = slices.Clone(r.Data)
-		n.Records = append(n.Records, &x)
+		Features:      slices.Clone(c.Features),
+		NSIPs:         slices.Clone(c.NSIPs),
+		Parameter:     c.Parameter.clone(),
+		Verbatim:      slices.Clone(c.Verbatim),
+		Records:       slices.Clone(c.Records),
+		Servers:       c.Servers.Clone(),
+		AppServices:   c.AppServices.Clone(),
+		Sites:         c.Sites.Clone(),
+		Services:      c.Services.Clone(),
+		ServiceGroups: c.ServiceGroups.Clone(),
+		VServers:      c.VServers.Clone(),
+		Zones:         c.Zones.Clone(),
+		Monitors:      c.Monitors.Clone(),
+		MetricTables:  c.MetricTables.Clone(),
+		parent:        c,
 	}
 	return n
+}
+
+func (s *Server) clone() *Server { x := *s; x.Args = s.Args.clone(); return &x }
+
+func (s *AppService) clone() *AppService {
+	x := *s
+	x.Args = s.Args.clone()
+	x.Rest = slices.Clone(s.Rest)
+	return &x
+}
+
+func (s *Site) clone() *Site { x := *s; x.Args = s.Args.clone(); return &x }
+
+func (s *Service) clone() *Service {
+	x := *s
+	x.Args = s.Args.clone()
+	x.Monitors = cloneMonitors(s.Monitors)
+	x.Views = slices.Clone(s.Views)
+	return &x
+}
+
+func (g *ServiceGroup) clone() *ServiceGroup {
+	x := *g
+	x.Args = g.Args.clone()
+	x.Members = cloneEach(g.Members, func(m *Member) *Args { return &m.Args })
+	x.Monitors = cloneMonitors(g.Monitors)
+	return &x
+}
+
+func (v *VServer) clone() *VServer {
+	x := *v
+	x.Args = v.Args.clone()
+	x.Services = cloneEach(v.Services, func(b *ServiceBinding) *Args { return &b.Args })
+	x.Groups = cloneEach(v.Groups, func(b *GroupBinding) *Args { return &b.Args })
+	x.Domains = cloneEach(v.Domains, func(b *DomainBinding) *Args { return &b.Args })
+	x.Policies = cloneEach(v.Policies, func(b *PolicyBinding) *Args { return &b.Args })
+	return &x
+}
+
+func (m *Monitor) clone() *Monitor {
+	x := *m
+	x.Args = m.Args.clone()
+	x.Metrics = slices.Clone(m.Metrics)
+	for i := range x.Metrics {
+		x.Metrics[i].Args = m.Metrics[i].Args.clone()
+	}
+	return &x
+}
+
+func (t *MetricTable) clone() *MetricTable { x := *t; x.Metrics = slices.Clone(t.Metrics); return &x }
+
+func (z *Zone) clone() *Zone { x := *z; x.Args = z.Args.clone(); return &x }
+
+func (r *Record) clone() *Record {
+	x := *r
+	x.Args = r.Args.clone()
+	x.Data = slices.Clone(r.Data)
+	return &x
 }
 
 // cloneEach deep-copies a slice of bindings and their Args.
@@ -312,14 +336,4 @@ func cloneMonitors(in []MonitorBinding) []MonitorBinding {
 		out[i].Args = in[i].Args.clone()
 	}
 	return out
-}
-
-func cloneTable[T any](t *Table[T], f func(T) T) Table[T] {
-	var n Table[T]
-	n.order = slices.Clone(t.order)
-	n.m = make(map[string]T, len(t.m))
-	for k, v := range t.m {
-		n.m[k] = f(v)
-	}
-	return n
 }

@@ -101,7 +101,8 @@ func (a *applier) monitorCmd() *nsconf.Error {
 	}
 	if verb != "rm" {
 		// A built-in monitor being changed becomes a stored one.
-		m, _ = c.monitor(name, true)
+		c.monitor(name, true)
+		m, _ = c.Monitors.Edit(name)
 	}
 	switch verb {
 	case "set":
@@ -133,7 +134,7 @@ func (a *applier) monitorBind(m *Monitor) *nsconf.Error {
 	bind := cmd.Spec.Verb == "bind"
 	if svc := a.pos("serviceName"); svc != "" {
 		// Legacy form: the same as bind gslb service <svc> -monitorName <m>.
-		s, ok := c.Services.Get(svc)
+		s, ok := c.Services.Edit(svc)
 		if !ok {
 			return a.errf(nserr.NoService, "bind lb monitor %q: no such gslb service %q", m.Name, svc)
 		}
@@ -198,6 +199,9 @@ func (a *applier) metricTableCmd() *nsconf.Error {
 	c, cmd := a.c, a.cmd
 	name := a.pos("metricTable")
 	t, ok := c.MetricTables.Get(name)
+	if ok && cmd.Spec.Verb != "rm" {
+		t, _ = c.MetricTables.Edit(name)
+	}
 	if cmd.Spec.Verb == "add" {
 		if ok {
 			return a.errf(nserr.Exist, "lb metricTable %q: already exists", name)

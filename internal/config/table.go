@@ -1,23 +1,71 @@
 package config
 
-import "strings"
+import (
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Entity is what a Table holds: a pointer to a model type that can copy
+// itself deeply (its Args and binding slices included).
+type Entity[T any] interface {
+	comparable
+	clone() T
+}
 
 // Table keeps named entities in insertion order with case-insensitive
 // lookup (names are case-insensitive in gslbd, as the issue asks).
-type Table[T any] struct {
+//
+// Tables are copy-on-write: Clone shares every entity with the copy, and
+// Edit copies an entity into this table before it is changed. So a change
+// costs the entities it touches, not the size of the configuration, and an
+// entity whose pointer is the same in two tables is unchanged (the
+// incremental Build relies on it). Only Edit's result may be modified; Get
+// and All return entities that other configurations may share.
+type Table[T Entity[T]] struct {
 	order []string // lower-cased keys in insertion order
 	m     map[string]T
+	// own holds the keys whose entity this table created or copied: Edit
+	// may change them in place.
+	own map[string]bool
+	// changed is set by every change since the table was cloned.
+	changed bool
 }
 
 func key(name string) string { return strings.ToLower(name) }
 
-// Get returns the entity with this name.
+// Get returns the entity with this name, read-only.
 func (t *Table[T]) Get(name string) (T, bool) {
 	v, ok := t.m[key(name)]
 	return v, ok
 }
 
-// Put adds or replaces an entity, keeping its place if it existed.
+// Edit returns the entity with this name for changing: a copy private to
+// this table, made on the first Edit after a Clone.
+func (t *Table[T]) Edit(name string) (T, bool) {
+	k := key(name)
+	v, ok := t.m[k]
+	if !ok {
+		return v, false
+	}
+	if !t.own[k] {
+		v = v.clone()
+		t.m[k] = v
+		t.mine(k)
+	}
+	t.changed = true
+	return v, true
+}
+
+func (t *Table[T]) mine(k string) {
+	if t.own == nil {
+		t.own = map[string]bool{}
+	}
+	t.own[k] = true
+}
+
+// Put adds or replaces an entity, keeping its place if it existed. The
+// table owns v from then on.
 func (t *Table[T]) Put(name string, v T) {
 	if t.m == nil {
 		t.m = map[string]T{}
@@ -27,6 +75,8 @@ func (t *Table[T]) Put(name string, v T) {
 		t.order = append(t.order, k)
 	}
 	t.m[k] = v
+	t.mine(k)
+	t.changed = true
 }
 
 // Delete removes an entity.
@@ -36,30 +86,30 @@ func (t *Table[T]) Delete(name string) {
 		return
 	}
 	delete(t.m, k)
-	for i, o := range t.order {
-		if o == k {
-			t.order = append(t.order[:i:i], t.order[i+1:]...)
-			break
-		}
+	delete(t.own, k)
+	if i := slices.Index(t.order, k); i >= 0 {
+		t.order = slices.Delete(t.order, i, i+1)
 	}
+	t.changed = true
 }
 
-// Rename changes an entity's key in place.
+// Rename changes an entity's key in place; v must come from Edit.
 func (t *Table[T]) Rename(old, new string, v T) {
 	ko, kn := key(old), key(new)
 	delete(t.m, ko)
+	delete(t.own, ko)
 	t.m[kn] = v
-	for i, o := range t.order {
-		if o == ko {
-			t.order[i] = kn
-		}
+	t.mine(kn)
+	if i := slices.Index(t.order, ko); i >= 0 {
+		t.order[i] = kn
 	}
+	t.changed = true
 }
 
 // Len returns the number of entities.
 func (t *Table[T]) Len() int { return len(t.order) }
 
-// All returns the entities in insertion order.
+// All returns the entities in insertion order, read-only.
 func (t *Table[T]) All() []T {
 	out := make([]T, 0, len(t.order))
 	for _, k := range t.order {
@@ -68,11 +118,14 @@ func (t *Table[T]) All() []T {
 	return out
 }
 
-// Clone returns a shallow copy of the table (entities are shared).
+// Changed reports whether the table changed since it was cloned.
+func (t *Table[T]) Changed() bool { return t.changed }
+
+// Clone returns a copy sharing every entity. Both tables lose ownership:
+// whichever is changed next copies the entity it edits. Clone is a
+// change-path operation: it must not run while another goroutine clones
+// or edits the same table.
 func (t *Table[T]) Clone() Table[T] {
-	c := Table[T]{order: append([]string(nil), t.order...), m: make(map[string]T, len(t.m))}
-	for k, v := range t.m {
-		c.m[k] = v
-	}
-	return c
+	t.own = nil
+	return Table[T]{order: slices.Clone(t.order), m: maps.Clone(t.m)}
 }

@@ -64,7 +64,7 @@ func row(fixed obj, group string, args *config.Args, verbs ...string) obj {
 
 // each calls f for the entity named key (a table lookup), or for every
 // entity in order when key is "".
-func each[T any](t *config.Table[T], key string, f func(T)) {
+func each[T config.Entity[T]](t *config.Table[T], key string, f func(T)) {
 	if key == "" {
 		for _, v := range t.All() {
 			f(v)

@@ -1,0 +1,161 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/gslbd/gslbd/internal/nsconf"
+)
+
+// cowBase has every kind of entity a change can touch.
+const cowBase = `enable ns feature GSLB
+add ns ip 10.0.0.1 255.255.255.0
+add server srv1 192.0.2.9
+add service adns1 10.0.0.1 ADNS 53
+set gslb parameter -ldnsEntryTimeout 90
+add gslb site s1 10.0.0.1
+add gslb site s2 REMOTE 10.0.0.2 -metricExchange DISABLED
+add gslb site c1 REMOTE 10.0.0.3 -parentSite s2
+add gslb service a 192.0.2.1 HTTP 80 -siteName s1
+add gslb service b 192.0.2.2 HTTP 80 -siteName s2
+add gslb service c srv1 HTTP 80 -siteName s1 -maxClient 7
+add gslb serviceGroup g HTTP -siteName s1
+bind gslb serviceGroup g 192.0.2.50 80 -weight 3
+add lb monitor m1 TCP
+add lb monitor m2 HTTP -respCode 200-299
+add lb metricTable t1
+bind lb metricTable t1 m1 1.3.6.1.4.1.1
+add lb monitor l1 LOAD -metricTable t1
+bind lb monitor l1 -metric m1 -metricThreshold 100
+bind gslb service a -monitorName m1 -weight 2
+bind gslb serviceGroup g -monitorName m2 -weight 4
+add gslb vserver gv HTTP
+add gslb vserver gv2 HTTP
+set gslb vserver gv2 -backupVServer gv
+bind gslb vserver gv -serviceName a -weight 5
+bind gslb vserver gv -serviceName b
+bind gslb vserver gv2 -serviceName c
+bind gslb vserver gv2 -serviceGroupName g
+bind gslb vserver gv -domainName x.test -TTL 5 -backupIP 192.0.2.200
+add dns zone test -proxyMode NO
+add dns soaRec test -originServer ns1.test -contact admin.test -refresh 600
+add dns nsRec test ns1.test
+add dns addRec www.test 192.0.2.7 192.0.2.8
+add dns txtRec txt.test "one" "two"
+add dns mxRec test -mx mail.test -pref 10
+`
+
+// TestChangeLeavesParentUntouched: configurations share entities until one
+// is edited (copy-on-write), so every command that changes something is
+// applied to a clone and the original must stay exactly what it was loaded
+// as, down to positions and binding arguments.
+func TestChangeLeavesParentUntouched(t *testing.T) {
+	changes := []string{
+		"disable ns feature GSLB",
+		"add ns ip 10.0.0.9 255.255.255.0",
+		"rm server srv1", // refused later by Build, but applied to the clone
+		"set service adns1 -comment x",
+		"disable service adns1",
+		"set gslb parameter -ldnsEntryTimeout 100",
+		"unset gslb parameter -ldnsEntryTimeout",
+		"set gslb site s1 -triggerMonitor MEPDOWN",
+		"unset gslb site s2 -metricExchange",
+		"rename gslb site s2 s2x",
+		"set gslb service a -weight 7 m1",
+		"set gslb service a -publicIP 192.0.2.101",
+		"unset gslb service c -maxClient",
+		"disable gslb service b",
+		"disable gslb service c",
+		"rename gslb service a a2",
+		"rm gslb service b",
+		"bind gslb service b -monitorName m2",
+		"unbind gslb service a -monitorName m1",
+		"bind gslb service a -viewName v1 192.0.2.77",
+		"bind lb monitor m2 b",
+		"set gslb serviceGroup g -maxClient 9",
+		"bind gslb serviceGroup g 192.0.2.51 80",
+		"unbind gslb serviceGroup g 192.0.2.50 80",
+		"unbind gslb serviceGroup g -monitorName m2",
+		"rename gslb serviceGroup g g2",
+		"rm gslb serviceGroup g",
+		"disable gslb serviceGroup g",
+		"set gslb vserver gv -serviceName a -weight 9",
+		"set gslb vserver gv -domainName x.test -TTL 99",
+		"set gslb vserver gv -lbMethod ROUNDROBIN",
+		"unset gslb vserver gv2 -backupVServer",
+		"rename gslb vserver gv zz",
+		"rm gslb vserver gv2",
+		"disable gslb vserver gv",
+		"bind gslb vserver gv2 -serviceName a",
+		"bind gslb vserver gv -domainName x.test -backupIP 192.0.2.201",
+		"unbind gslb vserver gv -domainName x.test -backupIP",
+		"unbind gslb vserver gv -serviceName b",
+		"unbind gslb vserver gv2 -serviceGroupName g",
+		"set lb monitor m2 HTTP -interval 9",
+		"unset lb monitor m2 HTTP -respCode",
+		"disable lb monitor m1",
+		"set lb monitor ping PING -interval 3", // a built-in becomes stored
+		"bind lb monitor l1 -metric m2 -metricThreshold 5",
+		"unbind lb monitor l1 -metric m1",
+		"bind lb metricTable t1 m2 1.3.6.1.4.1.2",
+		"set lb metricTable t1 m1 1.3.6.1.4.1.9",
+		"unbind lb metricTable t1 m1",
+		"set dns zone test -proxyMode YES",
+		"set dns soaRec test -serial 9",
+		"unset dns soaRec test -refresh",
+		"rm dns addRec www.test 192.0.2.7",
+		"rm dns addRec www.test",
+		"rm dns txtRec txt.test",
+		"set dns mxRec test -mx mail.test -pref 20",
+		"rm dns nsRec test ns1.test",
+	}
+	parent, _, _, err := Load("t.conf", strings.NewReader(cowBase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, _, err := Load("t.conf", strings.NewReader(cowBase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := parent.String()
+	for _, line := range changes {
+		n := parent.Clone()
+		f, err := nsconf.Parse("change", strings.NewReader(line))
+		if err != nil {
+			t.Errorf("%q: %v", line, err)
+			continue
+		}
+		if errs := n.ApplyFile(f); len(errs) > 0 {
+			t.Errorf("%q: %v", line, errs)
+			continue
+		}
+		if n.String() == before {
+			t.Errorf("%q changed nothing in the clone", line)
+		}
+		if diff := modelDiff(parent, want); diff != "" {
+			t.Fatalf("%q changed the parent configuration: %s", line, diff)
+		}
+	}
+}
+
+// modelDiff compares two configurations field by field (tables by their
+// entities in order), ignoring copy-on-write bookkeeping.
+func modelDiff(a, b *Config) string {
+	va, vb := reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem()
+	for i := range va.NumField() {
+		f := va.Type().Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		x, y := va.Field(i), vb.Field(i)
+		if strings.HasPrefix(f.Type.Name(), "Table[") {
+			x = x.Addr().MethodByName("All").Call(nil)[0]
+			y = y.Addr().MethodByName("All").Call(nil)[0]
+		}
+		if !reflect.DeepEqual(x.Interface(), y.Interface()) {
+			return f.Name + " differs"
+		}
+	}
+	return ""
+}
