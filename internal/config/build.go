@@ -86,6 +86,11 @@ type builder struct {
 	c    *Config
 	s    *Snapshot
 	errs nsconf.ErrorList
+	// prev is the snapshot of c's parent when only services, service
+	// groups, vservers, zones and records changed since: what did not
+	// change is taken from it instead of being typed again.
+	prev *Snapshot
+	pc   *Config // prev's configuration
 }
 
 func (b *builder) errf(pos nsconf.Pos, code nserr.Code, format string, args ...any) {
@@ -99,12 +104,32 @@ func (b *builder) warnf(pos nsconf.Pos, format string, args ...any) {
 
 // Build checks the whole configuration and returns a frozen Snapshot, or
 // every problem found as an ErrorList.
+//
+// When c is a Clone of a configuration that was built, Build is
+// incremental: an entity whose pointer did not change (see Table) keeps
+// the info built for it, and only what depends on changed entities is
+// typed again; the checks across entities (duplicates, backup chains,
+// zones) run over the whole configuration as before. So an API change to a
+// configuration of 10,000 services costs about what it touches. Anything
+// that many entities depend on (sites, servers, ADNS services, monitors,
+// metric tables, the gslb parameter, NS IPs) changing makes a full build.
 func Build(c *Config) (*Snapshot, error) {
 	b := &builder{c: c, s: &Snapshot{Config: c, Domains: map[string]*DomainInfo{}}}
-	b.parameter()
-	owned := b.listeners()
-	b.sites(owned)
-	b.s.Monitors = b.monitors()
+	if p := c.parent; p != nil && p.snap != nil && !c.Sites.changed && !c.Servers.changed && !c.AppServices.changed &&
+		!c.Monitors.changed && !c.MetricTables.changed && slices.Equal(c.NSIPs, p.NSIPs) &&
+		slices.EqualFunc(c.Parameter.vals, p.Parameter.vals, sameVal) {
+		b.prev, b.pc = p.snap, p
+	}
+	if b.prev != nil {
+		ps := b.prev
+		b.s.Param, b.s.Listeners, b.s.Sites, b.s.LocalSite = ps.Param, ps.Listeners, ps.Sites, ps.LocalSite
+		b.s.Monitors, b.s.Warnings = ps.Monitors, ps.Warnings
+	} else {
+		b.parameter()
+		owned := b.listeners()
+		b.sites(owned)
+		b.s.Monitors = b.monitors()
+	}
 	svcs := b.services()
 	b.vservers(svcs)
 	b.zones()
@@ -112,7 +137,13 @@ func Build(c *Config) (*Snapshot, error) {
 	if len(b.errs) > 0 {
 		return nil, b.errs
 	}
+	c.snap, c.parent = b.s, nil // the parent's snapshot is not needed any more
 	return b.s, nil
+}
+
+// sameVal compares two stored arguments.
+func sameVal(a, b nsconf.Val) bool {
+	return a.Name == b.Name && a.Pos == b.Pos && slices.Equal(a.Values, b.Values) && a.Extra == b.Extra
 }
 
 func (b *builder) parameter() {
@@ -277,206 +308,294 @@ func (b *builder) site(name string) *SiteInfo {
 
 // services types the GSLB services and expands service group members.
 func (b *builder) services() map[string]*ServiceInfo {
-	out := map[string]*ServiceInfo{}
+	c, prev := b.c, b.prev
+	if prev != nil && !c.Services.changed && !c.ServiceGroups.changed {
+		b.s.Services, b.s.svcIndex = prev.Services, prev.svcIndex
+		return prev.svcIndex
+	}
+	out := make(map[string]*ServiceInfo, len(c.Services.order))
+	b.s.Services = make([]*ServiceInfo, 0, len(c.Services.order))
 	public := map[netip.AddrPort]string{}
-	for _, s := range b.c.Services.All() {
-		what := fmt.Sprintf("gslb service %q", s.Name)
-		g := "gslb service"
-		info := &ServiceInfo{Name: s.Name, Type: s.Type, Port: uint16(s.Port), CNAME: s.Args.Get("cnameEntry"),
-			Disabled: s.Args.Get("state") == "DISABLED", Monitored: enabled(&s.Args, g, "healthMonitor")}
-		site := b.site(s.Args.Get("siteName"))
-		if site == nil {
-			b.errf(s.Args.Pos("siteName"), nserr.SiteNotFound, "%s: unknown site %q", what, s.Args.Get("siteName"))
-		} else {
-			info.Site, info.Local = site.Name, site.Local
+	for _, s := range c.Services.All() {
+		var info *ServiceInfo
+		if prev != nil {
+			if old, ok := b.pc.Services.Get(s.Name); ok && old == s {
+				info = prev.svcIndex[key(s.Name)]
+			}
 		}
-		if info.CNAME == "" {
-			ip, ok := b.resolveTarget(s.Target, s.Pos, what)
-			if !ok {
+		if info == nil {
+			if info = b.service(s); info == nil {
 				continue
 			}
-			info.RealIP, info.IP = ip, ip
-			if p := s.Args.Get("publicIP"); p != "" {
-				pub, _ := netip.ParseAddr(p)
-				if pub.Is4() != ip.Is4() {
-					b.errf(s.Args.Pos("publicIP"), nserr.MixedFamily, "%s: -publicIP %s and IP %s are of different families", what, pub, ip)
-				}
-				info.IP = pub
-			}
+		}
+		if s.Args.Has("publicIP") && info.CNAME == "" {
 			pp := info.Port
 			if p := s.Args.Get("publicPort"); p != "" {
 				n, _ := strconv.Atoi(p)
 				pp = uint16(n)
 			}
-			if s.Args.Has("publicIP") {
-				ap := netip.AddrPortFrom(info.IP, pp)
-				if other, dup := public[ap]; dup {
-					b.errf(s.Args.Pos("publicIP"), nserr.PublicIPInUse, "%s: public IP and port %s already used by gslb service %q", what, ap, other)
-				}
-				public[ap] = s.Name
+			ap := netip.AddrPortFrom(info.IP, pp)
+			if other, dup := public[ap]; dup {
+				b.errf(s.Args.Pos("publicIP"), nserr.PublicIPInUse, "gslb service %q: public IP and port %s already used by gslb service %q", s.Name, ap, other)
 			}
-		}
-		if sp := s.Args.Get("sitePersistence"); sp != "" && sp != "NONE" {
-			if s.Type != "HTTP" && s.Type != "SSL" {
-				b.errf(s.Args.Pos("sitePersistence"), nserr.SitePersistType, "%s: -sitePersistence is only for HTTP and SSL services", what)
-			}
-			if sp == "HTTPRedirect" && !s.Args.Has("sitePrefix") {
-				b.errf(s.Args.Pos("sitePersistence"), nserr.SitePrefixNeeded, "%s: -sitePersistence HTTPRedirect needs -sitePrefix", what)
-			}
-		}
-		mc, _ := strconv.ParseUint(get(&s.Args, g, "maxClient"), 10, 64)
-		info.MaxClient = mc
-		info.MaxBW, _ = strconv.ParseUint(s.Args.Get("maxBandwidth"), 10, 64)
-		info.Monitors = b.bindMonitors(b.s.Monitors, what, s.Monitors)
-		info.MonThreshold = getInt(&s.Args, g, "monThreshold")
-		info.Load = b.loadSource(&s.Args, what)
-		if h := s.Args.Get("hashId"); h != "" {
-			n, _ := strconv.ParseUint(h, 10, 32)
-			info.HashID = uint32(n)
+			public[ap] = s.Name
 		}
 		out[key(s.Name)] = info
 		b.s.Services = append(b.s.Services, info)
 	}
-	for _, grp := range b.c.ServiceGroups.All() {
-		what := fmt.Sprintf("gslb serviceGroup %q", grp.Name)
-		mons := b.bindMonitors(b.s.Monitors, what, grp.Monitors)
-		site := b.site(grp.Args.Get("siteName"))
-		if site == nil {
-			b.errf(grp.Pos, nserr.SiteNotFound, "%s: unknown site %q", what, grp.Args.Get("siteName"))
+	for _, grp := range c.ServiceGroups.All() {
+		if prev != nil && !c.ServiceGroups.changed {
+			for _, m := range grp.Members {
+				name := memberName(grp, m)
+				if info := prev.svcIndex[key(name)]; info != nil {
+					out[key(name)] = info
+					b.s.Services = append(b.s.Services, info)
+				}
+			}
 			continue
 		}
-		if site.Parent != "" {
-			b.errf(grp.Pos, 1841, "%s: service groups are not allowed in a parent-child topology", what)
-		}
-		for _, m := range grp.Members {
-			ip, ok := b.resolveTarget(m.Target, m.Pos, what)
-			if !ok {
-				continue
-			}
-			name := fmt.Sprintf("%s:%s:%d", grp.Name, m.Target, m.Port)
-			info := &ServiceInfo{Name: name, Site: site.Name, Local: site.Local, Type: grp.Type, RealIP: ip, IP: ip,
-				Port: uint16(m.Port), Group: grp.Name, Monitored: enabled(&grp.Args, "gslb serviceGroup", "healthMonitor"),
-				Disabled: grp.Args.Get("state") == "DISABLED" || m.Args.Get("state") == "DISABLED"}
-			if p := m.Args.Get("publicIP"); p != "" {
-				info.IP, _ = netip.ParseAddr(p)
-			}
-			info.Monitors = mons
-			info.MonThreshold = getInt(&grp.Args, "gslb serviceGroup", "monThreshold")
-			if h := m.Args.Get("hashId"); h != "" {
-				n, _ := strconv.ParseUint(h, 10, 32)
-				info.HashID = uint32(n)
-			}
-			out[key(name)] = info
-			b.s.Services = append(b.s.Services, info)
-		}
+		b.group(grp, out)
 	}
+	b.s.svcIndex = out
 	return out
 }
 
+func memberName(g *ServiceGroup, m *Member) string { return fmt.Sprintf("%s:%s:%d", g.Name, m.Target, m.Port) }
+
+// service types one GSLB service (nil: it has errors that leave no info).
+func (b *builder) service(s *Service) *ServiceInfo {
+	what := fmt.Sprintf("gslb service %q", s.Name)
+	g := "gslb service"
+	info := &ServiceInfo{Name: s.Name, Type: s.Type, Port: uint16(s.Port), CNAME: s.Args.Get("cnameEntry"),
+		Disabled: s.Args.Get("state") == "DISABLED", Monitored: enabled(&s.Args, g, "healthMonitor")}
+	site := b.site(s.Args.Get("siteName"))
+	if site == nil {
+		b.errf(s.Args.Pos("siteName"), nserr.SiteNotFound, "%s: unknown site %q", what, s.Args.Get("siteName"))
+	} else {
+		info.Site, info.Local = site.Name, site.Local
+	}
+	if info.CNAME == "" {
+		ip, ok := b.resolveTarget(s.Target, s.Pos, what)
+		if !ok {
+			return nil
+		}
+		info.RealIP, info.IP = ip, ip
+		if p := s.Args.Get("publicIP"); p != "" {
+			pub, _ := netip.ParseAddr(p)
+			if pub.Is4() != ip.Is4() {
+				b.errf(s.Args.Pos("publicIP"), nserr.MixedFamily, "%s: -publicIP %s and IP %s are of different families", what, pub, ip)
+			}
+			info.IP = pub
+		}
+	}
+	if sp := s.Args.Get("sitePersistence"); sp != "" && sp != "NONE" {
+		if s.Type != "HTTP" && s.Type != "SSL" {
+			b.errf(s.Args.Pos("sitePersistence"), nserr.SitePersistType, "%s: -sitePersistence is only for HTTP and SSL services", what)
+		}
+		if sp == "HTTPRedirect" && !s.Args.Has("sitePrefix") {
+			b.errf(s.Args.Pos("sitePersistence"), nserr.SitePrefixNeeded, "%s: -sitePersistence HTTPRedirect needs -sitePrefix", what)
+		}
+	}
+	mc, _ := strconv.ParseUint(get(&s.Args, g, "maxClient"), 10, 64)
+	info.MaxClient = mc
+	info.MaxBW, _ = strconv.ParseUint(s.Args.Get("maxBandwidth"), 10, 64)
+	info.Monitors = b.bindMonitors(b.s.Monitors, what, s.Monitors)
+	info.MonThreshold = getInt(&s.Args, g, "monThreshold")
+	info.Load = b.loadSource(&s.Args, what)
+	if h := s.Args.Get("hashId"); h != "" {
+		n, _ := strconv.ParseUint(h, 10, 32)
+		info.HashID = uint32(n)
+	}
+	return info
+}
+
+// group types the members of a service group into out.
+func (b *builder) group(grp *ServiceGroup, out map[string]*ServiceInfo) {
+	what := fmt.Sprintf("gslb serviceGroup %q", grp.Name)
+	mons := b.bindMonitors(b.s.Monitors, what, grp.Monitors)
+	site := b.site(grp.Args.Get("siteName"))
+	if site == nil {
+		b.errf(grp.Pos, nserr.SiteNotFound, "%s: unknown site %q", what, grp.Args.Get("siteName"))
+		return
+	}
+	if site.Parent != "" {
+		b.errf(grp.Pos, 1841, "%s: service groups are not allowed in a parent-child topology", what)
+	}
+	for _, m := range grp.Members {
+		ip, ok := b.resolveTarget(m.Target, m.Pos, what)
+		if !ok {
+			continue
+		}
+		name := memberName(grp, m)
+		info := &ServiceInfo{Name: name, Site: site.Name, Local: site.Local, Type: grp.Type, RealIP: ip, IP: ip,
+			Port: uint16(m.Port), Group: grp.Name, Monitored: enabled(&grp.Args, "gslb serviceGroup", "healthMonitor"),
+			Disabled: grp.Args.Get("state") == "DISABLED" || m.Args.Get("state") == "DISABLED"}
+		if p := m.Args.Get("publicIP"); p != "" {
+			info.IP, _ = netip.ParseAddr(p)
+		}
+		info.Monitors = mons
+		info.MonThreshold = getInt(&grp.Args, "gslb serviceGroup", "monThreshold")
+		if h := m.Args.Get("hashId"); h != "" {
+			n, _ := strconv.ParseUint(h, 10, 32)
+			info.HashID = uint32(n)
+		}
+		out[key(name)] = info
+		b.s.Services = append(b.s.Services, info)
+	}
+}
+
 func (b *builder) vservers(svcs map[string]*ServiceInfo) {
-	g := "gslb vserver"
 	persistIDs := map[int]string{}
 	for _, v := range b.c.VServers.All() {
+		info := b.reusedVServer(v, svcs)
+		if info == nil {
+			info = b.vserver(v, svcs)
+		}
+		// Checks across vservers run for reused ones too.
 		what := fmt.Sprintf("gslb vserver %q", v.Name)
 		a := &v.Args
-		info := &VServerInfo{
-			Name: v.Name, Type: v.Type, RecordType: get(a, g, "dnsRecordType"),
-			Method: Method(get(a, g, "lbMethod")), BackupMethod: Method(a.Get("backupLBMethod")),
-			NetmaskBits: maskBits(get(a, g, "netmask")), V6NetmaskBits: getInt(a, g, "v6netmasklen"),
-			PersistSourceIP: get(a, g, "persistenceType") == "SOURCEIP", PersistID: -1,
-			PersistMaskBits: maskBits(get(a, g, "persistMask")), V6PersistMaskBits: getInt(a, g, "v6persistmasklen"),
-			PersistTimeout: time.Duration(getInt(a, g, "timeout")) * time.Minute,
-			EDR:            enabled(a, g, "EDR"), MIR: enabled(a, g, "MIR"), ECS: enabled(a, g, "ECS"),
-			DisablePrimaryOnDown: enabled(a, g, "disablePrimaryOnDown"),
-			Disabled:             a.Get("state") == "DISABLED",
-			Backup:               a.Get("backupVServer"),
-			Tolerance:            getInt(a, g, "tolerance"),
-		}
-		if id := a.Get("persistenceId"); id != "" {
-			info.PersistID, _ = strconv.Atoi(id)
+		if a.Has("persistenceId") {
 			if other, dup := persistIDs[info.PersistID]; dup {
 				b.errf(a.Pos("persistenceId"), nserr.PersistIDInUse, "%s: -persistenceId %d is already used by gslb vserver %q", what, info.PersistID, other)
 			}
 			persistIDs[info.PersistID] = v.Name
 		}
-		if info.PersistSourceIP && info.PersistID < 0 {
-			b.errf(a.Pos("persistenceType"), nserr.PersistIDNeeded, "%s: -persistenceType SOURCEIP needs -persistenceId", what)
-		}
-		if info.ECS && info.MIR {
-			b.errf(a.Pos("MIR"), nserr.ECSMIR, "%s: -ECS and -MIR are mutually exclusive", what)
-		}
-		if info.RecordType == "CNAME" {
-			if info.Method.Dynamic() {
-				b.errf(a.Pos("lbMethod"), nserr.CNAMENoDynamic, "%s: a CNAME vserver cannot use the dynamic method %s", what, info.Method)
-			}
-			if info.MIR {
-				b.errf(a.Pos("MIR"), nserr.CNAMENoMIR, "%s: a CNAME vserver cannot use -MIR", what)
-			}
-		}
-		if info.RecordType == "NAPTR" {
-			b.errf(a.Pos("dnsRecordType"), nserr.Inval, "%s: -dnsRecordType NAPTR is accepted by the parser but not served yet", what)
-		}
-		if info.Backup != "" {
-			bv, ok := b.c.VServers.Get(info.Backup)
+		if backup := a.Get("backupVServer"); backup != "" {
+			bv, ok := b.c.VServers.Get(backup)
 			if !ok {
-				b.errf(a.Pos("backupVServer"), nserr.NoVServer, "%s: unknown backup vserver %q", what, info.Backup)
-			} else {
-				info.Backup = bv.Name
-				if recordType(bv) != recordType(v) {
-					b.errf(a.Pos("backupVServer"), nserr.BackupRecordType, "%s: backup vserver %q has record type %s, not %s", what, bv.Name, recordType(bv), recordType(v))
-				}
+				b.errf(a.Pos("backupVServer"), nserr.NoVServer, "%s: unknown backup vserver %q", what, backup)
+			} else if recordType(bv) != recordType(v) {
+				b.errf(a.Pos("backupVServer"), nserr.BackupRecordType, "%s: backup vserver %q has record type %s, not %s", what, bv.Name, recordType(bv), recordType(v))
 			}
 		}
-		for _, sb := range v.Services {
-			svc, ok := svcs[key(sb.Service)]
-			if !ok {
-				b.errf(sb.Pos, nserr.NoService, "%s: unknown gslb service %q", what, sb.Service)
-				continue
-			}
-			b.bind(info, v, svc, getInt(&sb.Args, "gslb vserver", "weight"), getInt(&sb.Args, "gslb vserver", "order"), sb.Pos)
-		}
-		for _, gb := range v.Groups {
-			grp, ok := b.c.ServiceGroups.Get(gb.Group)
-			if !ok {
-				b.errf(gb.Pos, nserr.NoEnt, "%s: unknown gslb serviceGroup %q", what, gb.Group)
-				continue
-			}
-			for _, m := range grp.Members {
-				svc, ok := svcs[key(fmt.Sprintf("%s:%s:%d", grp.Name, m.Target, m.Port))]
-				if ok {
-					w := getInt(&m.Args, "gslb serviceGroup", "weight")
-					if w == 0 {
-						w = 1
-					}
-					b.bind(info, v, svc, w, 0, gb.Pos)
-				}
-			}
-		}
-		for _, db := range v.Domains {
-			d := &DomainInfo{Name: db.Domain, VServer: v.Name, TTL: 5}
-			if t := db.Args.Get("TTL"); t != "" {
-				n, _ := strconv.ParseUint(t, 10, 32)
-				d.TTL = uint32(n)
-			}
-			if bip := db.Args.Get("backupIP"); bip == "*" {
-				d.BackupAny = true
-			} else if bip != "" {
-				d.BackupIP, _ = netip.ParseAddr(bip)
-				want4 := info.RecordType != "AAAA"
-				if info.RecordType == "CNAME" || d.BackupIP.Is4() != want4 {
-					b.errf(db.Args.Pos("backupIP"), nserr.BackupIPFamily, "%s: -backupIP %s does not match record type %s", what, bip, info.RecordType)
-				}
-			}
+		for _, d := range info.Domains {
 			if other, dup := b.s.Domains[d.Name]; dup {
-				b.errf(db.Pos, nserr.DomainBound, "%s: domain %q is already bound to gslb vserver %q", what, d.Name, other.VServer)
+				b.errf(findDomainBinding(v, d.Name).Pos, nserr.DomainBound, "%s: domain %q is already bound to gslb vserver %q", what, d.Name, other.VServer)
 				continue
 			}
 			b.s.Domains[d.Name] = d
-			info.Domains = append(info.Domains, d)
 		}
 		b.s.VServers = append(b.s.VServers, info)
 	}
 	b.backupLoops()
+}
+
+// reusedVServer returns the previous snapshot's info for v when v and
+// every service it binds are unchanged.
+func (b *builder) reusedVServer(v *VServer, svcs map[string]*ServiceInfo) *VServerInfo {
+	if b.prev == nil || (len(v.Groups) > 0 && b.c.ServiceGroups.changed) {
+		return nil
+	}
+	if old, ok := b.pc.VServers.Get(v.Name); !ok || old != v {
+		return nil
+	}
+	info := b.prev.vsIndex[key(v.Name)]
+	if info == nil {
+		return nil
+	}
+	for _, bd := range info.Bindings {
+		if svcs[key(bd.Service.Name)] != bd.Service {
+			return nil
+		}
+	}
+	if b.s.vsIndex == nil {
+		b.s.vsIndex = map[string]*VServerInfo{}
+	}
+	b.s.vsIndex[key(v.Name)] = info
+	return info
+}
+
+// vserver types one vserver with its bindings. Domains bound twice and
+// the backup vserver are checked by vservers.
+func (b *builder) vserver(v *VServer, svcs map[string]*ServiceInfo) *VServerInfo {
+	g := "gslb vserver"
+	what := fmt.Sprintf("gslb vserver %q", v.Name)
+	a := &v.Args
+	info := &VServerInfo{
+		Name: v.Name, Type: v.Type, RecordType: get(a, g, "dnsRecordType"),
+		Method: Method(get(a, g, "lbMethod")), BackupMethod: Method(a.Get("backupLBMethod")),
+		NetmaskBits: maskBits(get(a, g, "netmask")), V6NetmaskBits: getInt(a, g, "v6netmasklen"),
+		PersistSourceIP: get(a, g, "persistenceType") == "SOURCEIP", PersistID: -1,
+		PersistMaskBits: maskBits(get(a, g, "persistMask")), V6PersistMaskBits: getInt(a, g, "v6persistmasklen"),
+		PersistTimeout: time.Duration(getInt(a, g, "timeout")) * time.Minute,
+		EDR:            enabled(a, g, "EDR"), MIR: enabled(a, g, "MIR"), ECS: enabled(a, g, "ECS"),
+		DisablePrimaryOnDown: enabled(a, g, "disablePrimaryOnDown"),
+		Disabled:             a.Get("state") == "DISABLED",
+		Tolerance:            getInt(a, g, "tolerance"),
+	}
+	if id := a.Get("persistenceId"); id != "" {
+		info.PersistID, _ = strconv.Atoi(id)
+	}
+	if info.PersistSourceIP && info.PersistID < 0 {
+		b.errf(a.Pos("persistenceType"), nserr.PersistIDNeeded, "%s: -persistenceType SOURCEIP needs -persistenceId", what)
+	}
+	if info.ECS && info.MIR {
+		b.errf(a.Pos("MIR"), nserr.ECSMIR, "%s: -ECS and -MIR are mutually exclusive", what)
+	}
+	if info.RecordType == "CNAME" {
+		if info.Method.Dynamic() {
+			b.errf(a.Pos("lbMethod"), nserr.CNAMENoDynamic, "%s: a CNAME vserver cannot use the dynamic method %s", what, info.Method)
+		}
+		if info.MIR {
+			b.errf(a.Pos("MIR"), nserr.CNAMENoMIR, "%s: a CNAME vserver cannot use -MIR", what)
+		}
+	}
+	if info.RecordType == "NAPTR" {
+		b.errf(a.Pos("dnsRecordType"), nserr.Inval, "%s: -dnsRecordType NAPTR is accepted by the parser but not served yet", what)
+	}
+	if backup := a.Get("backupVServer"); backup != "" {
+		info.Backup = backup
+		if bv, ok := b.c.VServers.Get(backup); ok {
+			info.Backup = bv.Name
+		}
+	}
+	for _, sb := range v.Services {
+		svc, ok := svcs[key(sb.Service)]
+		if !ok {
+			b.errf(sb.Pos, nserr.NoService, "%s: unknown gslb service %q", what, sb.Service)
+			continue
+		}
+		b.bind(info, v, svc, getInt(&sb.Args, "gslb vserver", "weight"), getInt(&sb.Args, "gslb vserver", "order"), sb.Pos)
+	}
+	for _, gb := range v.Groups {
+		grp, ok := b.c.ServiceGroups.Get(gb.Group)
+		if !ok {
+			b.errf(gb.Pos, nserr.NoEnt, "%s: unknown gslb serviceGroup %q", what, gb.Group)
+			continue
+		}
+		for _, m := range grp.Members {
+			svc, ok := svcs[key(memberName(grp, m))]
+			if ok {
+				w := getInt(&m.Args, "gslb serviceGroup", "weight")
+				if w == 0 {
+					w = 1
+				}
+				b.bind(info, v, svc, w, 0, gb.Pos)
+			}
+		}
+	}
+	for _, db := range v.Domains {
+		d := &DomainInfo{Name: db.Domain, VServer: v.Name, TTL: 5}
+		if t := db.Args.Get("TTL"); t != "" {
+			n, _ := strconv.ParseUint(t, 10, 32)
+			d.TTL = uint32(n)
+		}
+		if bip := db.Args.Get("backupIP"); bip == "*" {
+			d.BackupAny = true
+		} else if bip != "" {
+			d.BackupIP, _ = netip.ParseAddr(bip)
+			want4 := info.RecordType != "AAAA"
+			if info.RecordType == "CNAME" || d.BackupIP.Is4() != want4 {
+				b.errf(db.Args.Pos("backupIP"), nserr.BackupIPFamily, "%s: -backupIP %s does not match record type %s", what, bip, info.RecordType)
+			}
+		}
+		info.Domains = append(info.Domains, d)
+	}
+	if b.s.vsIndex == nil {
+		b.s.vsIndex = map[string]*VServerInfo{}
+	}
+	b.s.vsIndex[key(v.Name)] = info
+	return info
 }
 
 func (b *builder) bind(info *VServerInfo, v *VServer, svc *ServiceInfo, weight, order int, pos nsconf.Pos) {
@@ -532,6 +651,10 @@ func (b *builder) backupLoops() {
 // zones builds the authoritative zones: one per `add dns zone` or SOA
 // record, plus an implicit zone for each GSLB domain outside all of them.
 func (b *builder) zones() {
+	if b.prev != nil && !b.c.Zones.changed && slices.Equal(b.c.Records, b.pc.Records) && sameKeys(b.s.Domains, b.prev.Domains) {
+		b.s.Zones, b.s.ZoneOf = b.prev.Zones, b.prev.ZoneOf
+		return
+	}
 	apexes := map[string]*ZoneInfo{}
 	var order []string
 	addZone := func(apex string, implicit bool) *ZoneInfo {
@@ -690,9 +813,10 @@ func (b *builder) zones() {
 		}
 		b.s.Zones = append(b.s.Zones, z)
 	}
+	b.s.ZoneOf = make(map[string]string, len(b.s.Domains))
 	for _, d := range b.s.Domains {
 		if z := zoneOf(d.Name); z != nil {
-			d.Zone = z.Apex
+			b.s.ZoneOf[d.Name] = z.Apex
 		}
 	}
 }
@@ -705,4 +829,17 @@ func (b *builder) adnsAddrs() []netip.Addr {
 		}
 	}
 	return out
+}
+
+// sameKeys reports whether two maps have the same keys.
+func sameKeys[V any](a, b map[string]V) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -158,4 +159,109 @@ func modelDiff(a, b *Config) string {
 		}
 	}
 	return ""
+}
+
+// TestIncrementalBuildMatchesFull: a Build that reuses its parent's
+// snapshot gives exactly what a full Build of the same configuration
+// gives (or the same errors), change after change, each result the parent
+// of the next.
+func TestIncrementalBuildMatchesFull(t *testing.T) {
+	steps := []string{
+		"add gslb service d 192.0.2.4 HTTP 80 -siteName s2",
+		"bind gslb vserver gv -serviceName d -weight 3",
+		"set gslb vserver gv -serviceName d -weight 4",
+		"set gslb service d -publicIP 198.51.100.4",
+		"add gslb service e 192.0.2.5 HTTP 80 -siteName s2 -publicIP 198.51.100.4", // public IP in use
+		"bind gslb vserver gv2 -domainName y.test -TTL 30",
+		"add dns addRec y.test 192.0.2.99", // static A on a GSLB domain
+		"add dns addRec z.test 192.0.2.98",
+		"bind gslb vserver gv2 -domainName x.test", // bound to gv already
+		"unbind gslb vserver gv -domainName x.test",
+		"bind gslb vserver gv2 -domainName other.example",
+		"add gslb vserver gv3 HTTP -persistenceType SOURCEIP -persistenceId 1",
+		"add gslb vserver gv4 HTTP -persistenceType SOURCEIP -persistenceId 1", // id in use
+		"set gslb vserver gv -backupVServer gv2",                               // loop gv -> gv2 -> gv
+		"set gslb vserver gv -backupVServer gv3",
+		"rm gslb vserver gv3", // still gv's backup
+		"bind gslb serviceGroup g 192.0.2.52 80",
+		"set gslb serviceGroup g -maxClient 5",
+		"rename gslb service a a2",
+		"disable gslb service b",
+		"rm gslb service d",
+		"set lb monitor m1 TCP -interval 7", // a full build
+		"set gslb vserver gv2 -lbMethod ROUNDROBIN",
+		"add gslb vserver cn HTTP -dnsRecordType CNAME -lbMethod ROUNDROBIN",
+		"add gslb service cs -cnameEntry c.example -siteName s1",
+		"bind gslb vserver cn -serviceName cs",
+		"bind gslb vserver cn -serviceName b", // not a CNAME service
+		"add dns zone example -proxyMode NO",
+	}
+	parent, _, _, err := Load("t.conf", strings.NewReader(cowBase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied := 0
+	for _, line := range steps {
+		f, err := nsconf.Parse("change", strings.NewReader(line))
+		if err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		n := parent.Clone()
+		if errs := n.ApplyFile(f); len(errs) > 0 {
+			t.Fatalf("%q: %v", line, errs)
+		}
+		full := *n
+		full.parent, full.snap = nil, nil
+		want, werr := Build(&full)
+		got, gerr := Build(n)
+		if fmt.Sprint(gerr) != fmt.Sprint(werr) {
+			t.Fatalf("%q: incremental build error %v, full build %v", line, gerr, werr)
+		}
+		if werr != nil {
+			t.Logf("%q rejected: %v", line, werr)
+			continue // the parent stays
+		}
+		got.Config, want.Config = nil, nil
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: the incremental snapshot differs from a full build", line)
+		}
+		parent = n
+		applied++
+	}
+	if applied < len(steps)/2 {
+		t.Fatalf("only %d of %d steps applied", applied, len(steps))
+	}
+}
+
+// TestIncrementalBuildReuses: a change to one vserver reuses every service
+// and every other vserver of the parent's snapshot (the point of the
+// incremental build), and a monitor change rebuilds them.
+func TestIncrementalBuildReuses(t *testing.T) {
+	parent, ps, _, err := Load("t.conf", strings.NewReader(cowBase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	change := func(line string) *Snapshot {
+		t.Helper()
+		n, s, err := parent.Change("change", line)
+		if err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		parent = n
+		return s
+	}
+	s := change("bind gslb vserver gv2 -serviceName b")
+	if &s.Services[0] != &ps.Services[0] {
+		t.Error("services were typed again for a vserver binding")
+	}
+	if s.vsIndex["gv"] != ps.vsIndex["gv"] || s.vsIndex["gv2"] == ps.vsIndex["gv2"] {
+		t.Error("want gv reused and gv2 rebuilt")
+	}
+	if !reflect.DeepEqual(s.Zones, ps.Zones) || &s.Zones[0] != &ps.Zones[0] {
+		t.Error("zones were built again though no domain changed")
+	}
+	s2 := change("set lb monitor m1 TCP -interval 7")
+	if s2.svcIndex["a"] == s.svcIndex["a"] || s2.vsIndex["gv"] == s.vsIndex["gv"] {
+		t.Error("a monitor change must rebuild the services that use it and their vservers")
+	}
 }

@@ -232,7 +232,8 @@ type Config struct {
 	// Verbatim keeps commands gslbd does not model, re-emitted as written.
 	Verbatim []*nsconf.Cmd
 
-	parent *Config // what Clone copied, for the incremental Build
+	parent *Config    // what Clone copied, until Build used it
+	snap   *Snapshot // what Build made of this configuration
 }
 
 // Clone returns a copy to change: tables share their entities until one

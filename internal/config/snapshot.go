@@ -46,8 +46,14 @@ type Snapshot struct {
 	Listeners []Listener
 	Param     Parameter
 	Monitors  map[string]*MonitorInfo // lower-case name -> monitor, built-ins included
+	// ZoneOf is the apex of the zone holding each GSLB domain (keys as in
+	// Domains).
+	ZoneOf map[string]string
 	// Warnings are things that work, but maybe not as the file expects.
 	Warnings []*nsconf.Error
+
+	svcIndex map[string]*ServiceInfo // lower-case name -> service or member
+	vsIndex  map[string]*VServerInfo // lower-case name -> vserver
 }
 
 // Parameter is the typed `gslb parameter` singleton.
@@ -139,7 +145,6 @@ type DomainInfo struct {
 	TTL       uint32
 	BackupIP  netip.Addr // invalid = none
 	BackupAny bool       // -backupIP *
-	Zone      string     // apex of the zone that holds it
 }
 
 // ZoneInfo is one authoritative zone with its static records.

@@ -292,7 +292,8 @@ func buildZones(s *config.Snapshot) *zone.Set {
 	// was quadratic: 28 ms per change at 1,000 domains).
 	byZone := map[string][]string{}
 	for _, d := range s.Domains {
-		byZone[d.Zone] = append(byZone[d.Zone], dns.Fqdn(d.Name))
+		z := s.ZoneOf[d.Name]
+		byZone[z] = append(byZone[z], dns.Fqdn(d.Name))
 	}
 	for _, z := range s.Zones {
 		var rrs []dns.RR
