@@ -31,6 +31,7 @@ type cand struct {
 	svc    *config.ServiceInfo
 	weight int
 	lname  string // lower-case service name (persistence and index key)
+	st     *svcState
 }
 
 // decision is a vserver's answer plan, computed at rebuild.
@@ -61,6 +62,7 @@ type svcState struct {
 	reason  string
 	metrics health.Metrics
 	exp     [health.NumMetrics]time.Time // when each metric goes stale
+	ver     uint64                       // changes with every report that changes state or metrics
 }
 
 // merge takes the metrics present in m, valid for m.MaxAge (or maxAge).
@@ -85,7 +87,7 @@ func (st *svcState) fresh(k health.Metric, now time.Time) bool {
 }
 
 // eligible reports whether a service can be answered.
-func eligible(s *config.ServiceInfo, st svcState, now time.Time) bool {
+func eligible(s *config.ServiceInfo, st *svcState, now time.Time) bool {
 	if s.Disabled || st.state == health.Down || st.state == health.OutOfService {
 		return false
 	}
@@ -114,7 +116,7 @@ func metricOf(m config.Method) (health.Metric, bool) {
 
 // score returns the load of a candidate for a metric method, divided by its
 // weight, and false if a needed metric is missing or stale.
-func score(m config.Method, c cand, st svcState, now time.Time) (float64, bool) {
+func score(m config.Method, c cand, st *svcState, now time.Time) (float64, bool) {
 	k, ok := metricOf(m)
 	if !ok {
 		return 0, false
@@ -138,7 +140,7 @@ func score(m config.Method, c cand, st svcState, now time.Time) (float64, bool) 
 // plan chooses among the eligible candidates with the vserver's method,
 // falling back to the backup method and then to round robin when the
 // method cannot decide (no fresh metrics, no location data).
-func plan(vs *config.VServerInfo, cands []cand, states map[string]svcState, now time.Time) decision {
+func plan(vs *config.VServerInfo, cands []cand, now time.Time) decision {
 	d := decision{mode: modeServe, method: vs.Method, cands: cands}
 	methods := []config.Method{vs.Method}
 	if vs.BackupMethod != "" && vs.BackupMethod != vs.Method {
@@ -170,14 +172,14 @@ func plan(vs *config.VServerInfo, cands []cand, states map[string]svcState, now 
 		skipOver := false
 		if m == config.CustomLoad {
 			for _, c := range cands {
-				if st := states[key(c.svc.Name)]; !st.metrics.Overloaded {
+				if !c.st.metrics.Overloaded {
 					skipOver = true
 					break
 				}
 			}
 		}
 		for j, c := range cands {
-			st := states[key(c.svc.Name)]
+			st := c.st
 			s, ok := score(m, c, st, now)
 			if !ok {
 				missing = c.svc.Name

@@ -2,6 +2,7 @@ package gslb
 
 import (
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,7 +45,15 @@ type Engine struct {
 	mu       sync.Mutex // serialises writers
 	snap     *config.Snapshot
 	zones    *zone.Set
-	states   map[string]svcState // by lower-case service name
+	states   map[string]*svcState // by lower-case service name; cells are never replaced
+	verSeq   uint64               // last svcState.ver given out
+	// memo keeps each vserver's entry and answers with what they were
+	// computed from, so that a rebuild recomputes only the vservers whose
+	// inputs changed (see buildTable).
+	memo   map[string]*vsMemo
+	byName map[string]*config.VServerInfo // snap's vservers by lower-case name
+	// recomputed counts the vservers the last rebuild computed again.
+	recomputed int
 	counters map[string]*counter // by lower-case vserver name
 	// primaryOff holds vservers switched off by -disablePrimaryOnDown until
 	// an administrator enables them again.
@@ -83,7 +92,7 @@ func New(opts Options) *Engine {
 	}
 	e := &Engine{
 		opts: opts, log: log.With("component", "gslb"),
-		states: map[string]svcState{}, counters: map[string]*counter{}, primaryOff: map[string]bool{},
+		states: map[string]*svcState{}, memo: map[string]*vsMemo{}, counters: map[string]*counter{}, primaryOff: map[string]bool{},
 		hashCache: map[string]hashCacheEntry{}, persist: newPersistTable(),
 	}
 	e.table.Store(&table{domains: map[string]*domainEntry{}, zones: zone.NewSet(), maxUDP: opts.MaxUDPSize})
@@ -98,10 +107,39 @@ var _ health.Sink = (*Engine)(nil)
 func (e *Engine) Load(s *config.Snapshot) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	old := e.snap
 	e.snap = s
-	e.zones = buildZones(s)
+	// Zones are built again only when the snapshot's zones or the zone of
+	// a GSLB domain changed (an incremental config build keeps both).
+	if e.zones == nil || old == nil || !sameSlice(old.Zones, s.Zones) || !sameMap(old.ZoneOf, s.ZoneOf) {
+		e.zones = buildZones(s)
+	}
 	e.metricUsers = metricUsers(s)
+	e.byName = make(map[string]*config.VServerInfo, len(s.VServers))
+	for _, vs := range s.VServers {
+		e.byName[key(vs.Name)] = vs
+	}
 	e.rebuild(time.Now())
+}
+
+// sameSlice reports whether a and b are the same slice (not just equal).
+func sameSlice[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// sameMap reports whether a and b are the same map (not just equal).
+func sameMap[K comparable, V any](a, b map[K]V) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
+// cell returns the state cell of a service, made on first use.
+func (e *Engine) cell(k string) *svcState {
+	st := e.states[k]
+	if st == nil {
+		st = &svcState{}
+		e.states[k] = st
+	}
+	return st
 }
 
 // metricUsers lists the services whose load metrics matter to a decision.
@@ -127,19 +165,22 @@ func (e *Engine) Report(rs ...health.Report) {
 	stateChanged, metricsChanged := false, false
 	for _, r := range rs {
 		k := key(r.Service)
-		st := e.states[k]
+		st := e.cell(k)
 		if r.State != health.Unknown && r.State != st.state {
 			e.log.Info("service state changed", "service", r.Service, "from", st.state.String(), "to", r.State.String(),
 				"reason", r.Reason, "source", r.Source)
 			st.state = r.State
 			st.reason = r.Reason
 			stateChanged = true
+			e.verSeq++
+			st.ver = e.verSeq
 		}
 		if r.Metrics != nil {
 			st.merge(r.Metrics, e.opts.MetricMaxAge)
 			metricsChanged = metricsChanged || e.metricUsers[k]
+			e.verSeq++
+			st.ver = e.verSeq
 		}
-		e.states[k] = st
 	}
 	if e.snap == nil {
 		return
@@ -221,6 +262,9 @@ func (e *Engine) ServiceStatus() []ServiceStatus {
 	out := make([]ServiceStatus, 0, len(e.snap.Services))
 	for _, s := range e.snap.Services {
 		st := e.states[key(s.Name)]
+		if st == nil {
+			st = &svcState{}
+		}
 		out = append(out, ServiceStatus{Name: s.Name, State: st.state, Reason: st.reason, Metrics: st.metrics})
 	}
 	return out

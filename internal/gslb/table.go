@@ -62,86 +62,161 @@ func rrType(s string) uint16 {
 	return dns.TypeA
 }
 
+// vsMemo is a vserver's computed entry and answers, with everything they
+// were computed from: the vservers examined (itself, then its backups while
+// none had an eligible service), their switch-off state, and the state
+// cell and version of each service they bind.
+type vsMemo struct {
+	ent     *vsEntry
+	domains []*domainEntry // in the order of info.Domains
+	chain   []*config.VServerInfo
+	offs    []bool
+	cells   []*svcState
+	vers    []uint64
+	zones   *zone.Set
+	// timed: the decision read metric freshness (a dynamic method or a
+	// -maxClient); it holds until validUntil (zero: no metric to expire).
+	timed      bool
+	validUntil time.Time
+}
+
+// valid reports whether m still describes vs: nothing it was computed
+// from changed.
+func (e *Engine) valid(m *vsMemo, vs *config.VServerInfo, now time.Time) bool {
+	if m.chain[0] != vs || m.zones != e.zones {
+		return false
+	}
+	if m.timed && !m.validUntil.IsZero() && !now.Before(m.validUntil) {
+		return false
+	}
+	for i, x := range m.chain {
+		if e.byName[key(x.Name)] != x || e.primaryOff[key(x.Name)] != m.offs[i] {
+			return false
+		}
+	}
+	for i, c := range m.cells {
+		if c.ver != m.vers[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// buildTable makes the table for the current snapshot and states. Only
+// the vservers whose inputs changed since the last build are computed
+// again (a health report recomputes the vservers binding that service, an
+// API change the vservers it touched): 1,000 vservers cost what changed.
 func (e *Engine) buildTable(now time.Time) *table {
 	s := e.snap
 	t := &table{domains: make(map[string]*domainEntry, len(s.Domains)), zones: e.zones, maxUDP: e.opts.MaxUDPSize, persist: e.persist}
-	byName := map[string]*config.VServerInfo{}
-	own := map[string][]cand{}
-	for _, vs := range s.VServers {
-		byName[key(vs.Name)] = vs
-		var cs []cand
-		for _, b := range vs.Bindings {
-			if eligible(b.Service, e.states[key(b.Service.Name)], now) {
-				cs = append(cs, cand{svc: b.Service, weight: b.Weight, lname: key(b.Service.Name)})
-			}
-		}
-		own[key(vs.Name)] = cs
-	}
 	for k := range e.metricUsers {
 		st := e.states[k]
+		if st == nil {
+			continue
+		}
 		for m := range health.Metric(health.NumMetrics) {
 			if !st.metrics.Present(m) {
 				continue
 			}
 			exp := st.exp[m]
-			if exp.After(now) && (t.nextExpiry.IsZero() || exp.Before(t.nextExpiry)) {
+			if !exp.Before(now) && (t.nextExpiry.IsZero() || exp.Before(t.nextExpiry)) {
 				t.nextExpiry = exp
 			}
 		}
 	}
-	off := func(vs *config.VServerInfo) bool { return vs.Disabled || e.primaryOff[key(vs.Name)] }
+	memo := make(map[string]*vsMemo, len(s.VServers))
+	e.recomputed = 0
+	t.vservers = make([]*vsEntry, 0, len(s.VServers))
 	for _, vs := range s.VServers {
-		ent := &vsEntry{info: vs, lname: key(vs.Name)}
-		cs := own[key(vs.Name)]
-		st := VServerStatus{Name: vs.Name, TotalServices: len(vs.Bindings), ActiveServices: len(cs), State: "DOWN"}
-		switch {
-		case vs.Disabled:
-			st.State = "OUT OF SERVICE"
-		case len(cs) > 0 && !e.primaryOff[key(vs.Name)]:
-			st.State = "UP"
+		k := key(vs.Name)
+		m := e.memo[k]
+		if m == nil || !e.valid(m, vs, now) {
+			m = e.compute(vs, now, t.nextExpiry)
+			e.recomputed++
 		}
-		switch {
-		case len(cs) > 0 && !off(vs):
-			ent.dec = e.plan(vs, cs, now)
-			ent.dec.served = vs.Name
-		default:
-			// Backup chain (active-passive): the first enabled backup with
-			// an eligible service answers.
-			seen := map[string]bool{key(vs.Name): true}
-			for b := byName[key(vs.Backup)]; b != nil && !seen[key(b.Name)]; b = byName[key(b.Backup)] {
-				seen[key(b.Name)] = true
-				if bc := own[key(b.Name)]; len(bc) > 0 && !off(b) {
-					ent.dec = e.plan(b, bc, now)
-					ent.dec.served = b.Name
-					break
-				}
-			}
-			if ent.dec.served != "" && vs.DisablePrimaryOnDown && !vs.Disabled && !e.primaryOff[key(vs.Name)] {
-				e.primaryOff[key(vs.Name)] = true
-				e.log.Info("primary vserver switched off after failover (disablePrimaryOnDown)", "vserver", vs.Name, "backup", ent.dec.served)
-			}
-			if ent.dec.served == "" {
-				ent.dec.mode = modeAllDown
-				if vs.Disabled {
-					ent.dec.mode = modeEmpty
-				}
-			}
-		}
-		st.Serving = ent.dec.served
-		st.Method = string(ent.dec.method)
-		st.LBRRReason, st.LBRRReasonText = ent.dec.reason, ent.dec.why
-		ent.status = st
-		t.vservers = append(t.vservers, ent)
-		for _, d := range vs.Domains {
-			t.domains[d.Name] = e.domainEntry(vs, ent, d)
+		memo[k] = m
+		t.vservers = append(t.vservers, m.ent)
+		for i, d := range vs.Domains {
+			t.domains[d.Name] = m.domains[i]
 		}
 	}
+	e.memo = memo
 	return t
+}
+
+// compute decides for one vserver and builds its answers.
+func (e *Engine) compute(vs *config.VServerInfo, now, validUntil time.Time) *vsMemo {
+	m := &vsMemo{zones: e.zones, validUntil: validUntil}
+	off := func(x *config.VServerInfo) bool { return x.Disabled || e.primaryOff[key(x.Name)] }
+	// cands records x as examined and returns its eligible services.
+	cands := func(x *config.VServerInfo) []cand {
+		m.chain = append(m.chain, x)
+		m.offs = append(m.offs, e.primaryOff[key(x.Name)])
+		m.timed = m.timed || x.Method.Dynamic() || x.BackupMethod.Dynamic()
+		var cs []cand
+		for _, b := range x.Bindings {
+			lname := key(b.Service.Name)
+			st := e.cell(lname)
+			m.cells = append(m.cells, st)
+			m.vers = append(m.vers, st.ver)
+			m.timed = m.timed || b.Service.MaxClient > 0
+			if eligible(b.Service, st, now) {
+				cs = append(cs, cand{svc: b.Service, weight: b.Weight, lname: lname, st: st})
+			}
+		}
+		return cs
+	}
+	ent := &vsEntry{info: vs, lname: key(vs.Name)}
+	cs := cands(vs)
+	st := VServerStatus{Name: vs.Name, TotalServices: len(vs.Bindings), ActiveServices: len(cs), State: "DOWN"}
+	switch {
+	case vs.Disabled:
+		st.State = "OUT OF SERVICE"
+	case len(cs) > 0 && !e.primaryOff[key(vs.Name)]:
+		st.State = "UP"
+	}
+	switch {
+	case len(cs) > 0 && !off(vs):
+		ent.dec = e.plan(vs, cs, now)
+		ent.dec.served = vs.Name
+	default:
+		// Backup chain (active-passive): the first enabled backup with an
+		// eligible service answers.
+		seen := map[string]bool{key(vs.Name): true}
+		for b := e.byName[key(vs.Backup)]; b != nil && !seen[key(b.Name)]; b = e.byName[key(b.Backup)] {
+			seen[key(b.Name)] = true
+			if bc := cands(b); len(bc) > 0 && !off(b) {
+				ent.dec = e.plan(b, bc, now)
+				ent.dec.served = b.Name
+				break
+			}
+		}
+		if ent.dec.served != "" && vs.DisablePrimaryOnDown && !vs.Disabled && !e.primaryOff[key(vs.Name)] {
+			e.primaryOff[key(vs.Name)] = true
+			e.log.Info("primary vserver switched off after failover (disablePrimaryOnDown)", "vserver", vs.Name, "backup", ent.dec.served)
+		}
+		if ent.dec.served == "" {
+			ent.dec.mode = modeAllDown
+			if vs.Disabled {
+				ent.dec.mode = modeEmpty
+			}
+		}
+	}
+	st.Serving = ent.dec.served
+	st.Method = string(ent.dec.method)
+	st.LBRRReason, st.LBRRReasonText = ent.dec.reason, ent.dec.why
+	ent.status = st
+	m.ent = ent
+	m.domains = make([]*domainEntry, len(vs.Domains))
+	for i, d := range vs.Domains {
+		m.domains[i] = e.domainEntry(vs, ent, d)
+	}
+	return m
 }
 
 // plan wraps the method choice with the engine's caches.
 func (e *Engine) plan(vs *config.VServerInfo, cs []cand, now time.Time) decision {
-	d := plan(vs, cs, e.states, now)
+	d := plan(vs, cs, now)
 	d.counter = e.counter(vs.Name)
 	if d.hash != nil {
 		// Reuse the hash table while the candidate set is unchanged.

@@ -1,0 +1,152 @@
+package gslb
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/health"
+)
+
+const incConf = `add service adns 127.0.0.1 ADNS 53
+add gslb site s1 127.0.0.1
+add gslb service a1 192.0.2.1 HTTP 80 -siteName s1
+add gslb service a2 192.0.2.2 HTTP 80 -siteName s1
+add gslb service a3 192.0.2.3 HTTP 80 -siteName s1
+add gslb service a4 192.0.2.4 HTTP 80 -siteName s1 -maxClient 10
+add gslb service a5 192.0.2.5 HTTP 80 -siteName s1
+add gslb service a6 192.0.2.6 HTTP 80 -siteName s1
+add gslb vserver rr HTTP -lbMethod ROUNDROBIN
+add gslb vserver lc HTTP -lbMethod LEASTCONNECTION
+set gslb vserver lc -backupVServer rr
+add gslb vserver hash HTTP -lbMethod SOURCEIPHASH
+add gslb vserver pri HTTP -lbMethod ROUNDROBIN -disablePrimaryOnDown ENABLED
+add gslb vserver bak HTTP -lbMethod ROUNDROBIN
+set gslb vserver pri -backupVServer bak
+add gslb vserver mc HTTP -lbMethod ROUNDROBIN -MIR ENABLED
+add gslb vserver edr HTTP -lbMethod ROUNDROBIN -EDR ENABLED
+bind gslb vserver rr -serviceName a1
+bind gslb vserver rr -serviceName a2 -weight 3
+bind gslb vserver lc -serviceName a3
+bind gslb vserver lc -serviceName a4
+bind gslb vserver hash -serviceName a1
+bind gslb vserver hash -serviceName a3
+bind gslb vserver pri -serviceName a5
+bind gslb vserver bak -serviceName a6
+bind gslb vserver mc -serviceName a2
+bind gslb vserver mc -serviceName a4
+bind gslb vserver edr -serviceName a5
+bind gslb vserver rr -domainName rr.example.test
+bind gslb vserver lc -domainName lc.example.test -backupIP 192.0.2.99
+bind gslb vserver hash -domainName hash.example.test
+bind gslb vserver pri -domainName pri.example.test
+bind gslb vserver mc -domainName mc.example.test
+bind gslb vserver edr -domainName edr.example.test
+add dns soaRec example.test -originServer ns1.example.test -contact h.example.test
+`
+
+// tableView is everything a table answers with, as text.
+func tableView(t *table) string {
+	var b strings.Builder
+	for _, v := range t.vservers {
+		d := &v.dec
+		var names []string
+		for _, c := range d.cands {
+			names = append(names, c.svc.Name)
+		}
+		fmt.Fprintf(&b, "%+v mode=%d method=%s served=%s reason=%d cands=%v seq=%v hash=%v\n",
+			v.status, d.mode, d.method, d.served, d.reason, names, d.seq, d.hash)
+	}
+	names := make([]string, 0, len(t.domains))
+	for n := range t.domains {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		de := t.domains[n]
+		fmt.Fprintf(&b, "%s vs=%s neg=%x", n, de.vs.info.Name, de.neg)
+		for _, bl := range de.blocks {
+			fmt.Fprintf(&b, " [%x]", bl.b)
+		}
+		if de.down != nil {
+			fmt.Fprintf(&b, " down=[%x]", de.down.b)
+		}
+		b.WriteByte('\n')
+	}
+	fmt.Fprintf(&b, "next expiry %v\n", t.nextExpiry)
+	return b.String()
+}
+
+// TestIncrementalRebuildMatchesFull: after health reports, metrics, time
+// passing, switch-offs and configuration changes in random order, the
+// table that recomputed only what changed equals a table computed from
+// nothing, and the recomputation is really partial.
+func TestIncrementalRebuildMatchesFull(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, s, _, err := config.Load("t.conf", strings.NewReader(incConf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := New(Options{MetricMaxAge: 10 * time.Second})
+		defer e.Close()
+		e.Load(s)
+		rnd := rand.New(rand.NewPCG(1, 2))
+		svcs := []string{"a1", "a2", "a3", "a4", "a5", "a6"}
+		changes := []string{"set gslb vserver rr -serviceName a2 -weight 1", "set gslb vserver rr -serviceName a2 -weight 3",
+			"disable gslb vserver hash", "enable gslb vserver hash", "bind gslb vserver mc -serviceName a6",
+			"unbind gslb vserver mc -serviceName a6", "disable gslb service a3", "enable gslb service a3"}
+		partial := 0
+		for i := range 600 {
+			var op string
+			switch r := rnd.IntN(10); {
+			case r < 4:
+				st := []health.State{health.Up, health.Down}[rnd.IntN(2)]
+				svc := svcs[rnd.IntN(len(svcs))]
+				op = fmt.Sprintf("%s %s", svc, st)
+				e.Report(health.Report{Service: svc, State: st})
+			case r < 7:
+				svc := svcs[rnd.IntN(len(svcs))]
+				m := health.Metrics{At: time.Now()}.With(health.Connections, uint64(rnd.IntN(20)))
+				op = fmt.Sprintf("%s connections %d", svc, m.Connections)
+				e.Report(health.Report{Service: svc, Metrics: &m})
+			case r < 8:
+				d := time.Duration(rnd.IntN(12)) * time.Second
+				op = "sleep " + d.String()
+				time.Sleep(d)
+			case r < 9:
+				op = "enable pri"
+				e.EnableVServer("pri")
+			default:
+				op = changes[rnd.IntN(len(changes))]
+				// A toggle already in its state (bind of a bound service)
+				// is refused and changes nothing.
+				if n, s2, err := c.Change("change", op); err == nil {
+					c = n
+					e.Load(s2)
+				}
+			}
+			e.Flush()
+			e.mu.Lock()
+			before, recomputed := e.memo, e.recomputed
+			got := tableView(e.table.Load())
+			e.memo = map[string]*vsMemo{}
+			want := tableView(e.buildTable(time.Now()))
+			e.memo = before
+			if recomputed < len(before) {
+				partial++
+			}
+			e.mu.Unlock()
+			if got != want {
+				t.Fatalf("step %d (%s): incremental table\n%s\nfull table\n%s", i, op, got, want)
+			}
+		}
+		if partial < 300 {
+			t.Fatalf("only %d of 600 rebuilds were partial", partial)
+		}
+	})
+}
