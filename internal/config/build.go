@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -360,7 +361,9 @@ func (b *builder) services() map[string]*ServiceInfo {
 	return out
 }
 
-func memberName(g *ServiceGroup, m *Member) string { return fmt.Sprintf("%s:%s:%d", g.Name, m.Target, m.Port) }
+func memberName(g *ServiceGroup, m *Member) string {
+	return fmt.Sprintf("%s:%s:%d", g.Name, m.Target, m.Port)
+}
 
 // service types one GSLB service (nil: it has errors that leave no info).
 func (b *builder) service(s *Service) *ServiceInfo {
@@ -446,13 +449,16 @@ func (b *builder) group(grp *ServiceGroup, out map[string]*ServiceInfo) {
 
 func (b *builder) vservers(svcs map[string]*ServiceInfo) {
 	persistIDs := map[int]string{}
+	b.s.vsIndex = make(map[string]*VServerInfo, b.c.VServers.Len())
+	b.s.VServers = make([]*VServerInfo, 0, b.c.VServers.Len())
 	for _, v := range b.c.VServers.All() {
 		info := b.reusedVServer(v, svcs)
 		if info == nil {
 			info = b.vserver(v, svcs)
 		}
+		b.s.vsIndex[key(v.Name)] = info
 		// Checks across vservers run for reused ones too.
-		what := fmt.Sprintf("gslb vserver %q", v.Name)
+		what := "gslb vserver " + strconv.Quote(v.Name)
 		a := &v.Args
 		if a.Has("persistenceId") {
 			if other, dup := persistIDs[info.PersistID]; dup {
@@ -493,15 +499,13 @@ func (b *builder) reusedVServer(v *VServer, svcs map[string]*ServiceInfo) *VServ
 	if info == nil {
 		return nil
 	}
-	for _, bd := range info.Bindings {
-		if svcs[key(bd.Service.Name)] != bd.Service {
-			return nil
+	if !sameMap(svcs, b.prev.svcIndex) { // else every service is the same
+		for _, bd := range info.Bindings {
+			if svcs[key(bd.Service.Name)] != bd.Service {
+				return nil
+			}
 		}
 	}
-	if b.s.vsIndex == nil {
-		b.s.vsIndex = map[string]*VServerInfo{}
-	}
-	b.s.vsIndex[key(v.Name)] = info
 	return info
 }
 
@@ -591,10 +595,6 @@ func (b *builder) vserver(v *VServer, svcs map[string]*ServiceInfo) *VServerInfo
 		}
 		info.Domains = append(info.Domains, d)
 	}
-	if b.s.vsIndex == nil {
-		b.s.vsIndex = map[string]*VServerInfo{}
-	}
-	b.s.vsIndex[key(v.Name)] = info
 	return info
 }
 
@@ -629,6 +629,9 @@ func (b *builder) bind(info *VServerInfo, v *VServer, svc *ServiceInfo, weight, 
 // backupLoops reports a vserver that reaches itself through -backupVServer.
 func (b *builder) backupLoops() {
 	for _, v := range b.c.VServers.All() {
+		if !v.Args.Has("backupVServer") {
+			continue
+		}
 		seen := map[string]bool{key(v.Name): true}
 		cur := v
 		for cur.Args.Get("backupVServer") != "" {
@@ -842,4 +845,9 @@ func sameKeys[V any](a, b map[string]V) bool {
 		}
 	}
 	return true
+}
+
+// sameMap reports whether a and b are the same map (not just equal).
+func sameMap[K comparable, V any](a, b map[K]V) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }

@@ -232,7 +232,7 @@ type Config struct {
 	// Verbatim keeps commands gslbd does not model, re-emitted as written.
 	Verbatim []*nsconf.Cmd
 
-	parent *Config    // what Clone copied, until Build used it
+	parent *Config   // what Clone copied, until Build used it
 	snap   *Snapshot // what Build made of this configuration
 }
 

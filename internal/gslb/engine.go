@@ -42,11 +42,11 @@ type Engine struct {
 	log   *slog.Logger
 	table atomic.Pointer[table]
 
-	mu       sync.Mutex // serialises writers
-	snap     *config.Snapshot
-	zones    *zone.Set
-	states   map[string]*svcState // by lower-case service name; cells are never replaced
-	verSeq   uint64               // last svcState.ver given out
+	mu     sync.Mutex // serialises writers
+	snap   *config.Snapshot
+	zones  *zone.Set
+	states map[string]*svcState // by lower-case service name; cells are never replaced
+	verSeq uint64               // last svcState.ver given out
 	// memo keeps each vserver's entry and answers with what they were
 	// computed from, so that a rebuild recomputes only the vservers whose
 	// inputs changed (see buildTable).
@@ -54,7 +54,7 @@ type Engine struct {
 	byName map[string]*config.VServerInfo // snap's vservers by lower-case name
 	// recomputed counts the vservers the last rebuild computed again.
 	recomputed int
-	counters map[string]*counter // by lower-case vserver name
+	counters   map[string]*counter // by lower-case vserver name
 	// primaryOff holds vservers switched off by -disablePrimaryOnDown until
 	// an administrator enables them again.
 	primaryOff map[string]bool

@@ -44,7 +44,8 @@ type Manager struct {
 	sink health.Sink
 
 	mu      sync.Mutex
-	pollers map[string]*poller // by lower-case service name
+	pollers map[string]*poller    // by lower-case service name
+	last    []*config.ServiceInfo // the service list of the last Update
 }
 
 type poller struct {
@@ -73,6 +74,10 @@ func New(opts Options) *Manager {
 func (m *Manager) Update(s *config.Snapshot) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if len(s.Services) > 0 && len(s.Services) == len(m.last) && &s.Services[0] == &m.last[0] {
+		return // the same services (a change that touched none): nothing to do
+	}
+	m.last = s.Services
 	want := map[string]bool{}
 	for _, si := range s.Services {
 		if si.Load.Kind == "" {

@@ -45,10 +45,15 @@ type Manager struct {
 	mu       sync.Mutex
 	jobs     map[jobKey]*job
 	services map[string]*svcEntry
-	queue    jobHeap
-	pending  []health.Report
-	late     histogram
-	probes   uint64
+	// last is the service list of the last Update (updated: there was
+	// one), gen counts Updates (mark and sweep of jobs and services).
+	last    []*config.ServiceInfo
+	updated bool
+	gen     uint64
+	queue   jobHeap
+	pending []health.Report
+	late    histogram
+	probes  uint64
 
 	wake   chan struct{} // the heap's head changed
 	notify chan struct{} // reports are pending
@@ -60,6 +65,8 @@ type svcEntry struct {
 	jobs      []*job // parallel to refs
 	threshold int
 	reported  health.State
+	info      *config.ServiceInfo // what it was made from
+	gen       uint64              // last Update that saw it
 }
 
 // jobKey names a binding: service and monitor, lower-cased.
@@ -77,6 +84,7 @@ type job struct {
 	due    time.Time
 	index  int  // in the heap, -1 when not queued (also while probing)
 	gone   bool // dropped by Update, or never probed (disabled)
+	gen    uint64
 }
 
 // New starts a manager with no monitors.
@@ -136,20 +144,37 @@ func target(mon *config.MonitorInfo, s *config.ServiceInfo) (netip.AddrPort, boo
 }
 
 // Update switches to the monitors of a new configuration. Bindings whose
-// monitor and target are unchanged keep their state and schedule.
+// monitor and target are unchanged keep their state and schedule. A
+// service whose info is the same as in the last configuration (the
+// incremental config build keeps unchanged ones) is skipped, and a
+// snapshot with the same service list costs nothing: an API change to one
+// vserver does not walk 10,000 services.
 func (m *Manager) Update(s *config.Snapshot) {
 	now := time.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	seen := make(map[jobKey]bool, len(m.jobs))
-	services := make(map[string]*svcEntry, len(m.services))
+	if m.updated && len(s.Services) == len(m.last) && (len(s.Services) == 0 || &s.Services[0] == &m.last[0]) {
+		return
+	}
+	m.updated, m.last = true, s.Services
+	m.gen++
+	gen := m.gen
+	var changed []*svcEntry
 	monSigs := map[*config.MonitorInfo]string{}
 	for _, si := range s.Services {
 		if !si.Monitored || si.Disabled || len(si.Monitors) == 0 {
 			continue
 		}
-		se := &svcEntry{name: si.Name, refs: si.Monitors, threshold: si.MonThreshold}
-		if old := m.services[lower(si.Name)]; old != nil {
+		old := m.services[lower(si.Name)]
+		if old != nil && old.info == si {
+			old.gen = gen
+			for _, j := range old.jobs {
+				j.gen = gen
+			}
+			continue
+		}
+		se := &svcEntry{name: si.Name, refs: si.Monitors, threshold: si.MonThreshold, info: si, gen: gen}
+		if old != nil {
 			se.reported = old.reported
 		}
 		for _, ref := range si.Monitors {
@@ -158,7 +183,7 @@ func (m *Manager) Update(s *config.Snapshot) {
 			if !ok {
 				// A CNAME service has no address: only -destIP can probe it.
 				m.log.Warn("monitor has no address to probe (set -destIP)", "service", si.Name, "monitor", ref.Monitor.Name)
-				se.jobs = append(se.jobs, &job{key: k, svc: se, mon: ref.Monitor, index: -1, gone: true})
+				se.jobs = append(se.jobs, &job{key: k, svc: se, mon: ref.Monitor, index: -1, gone: true, gen: gen})
 				continue
 			}
 			ms, ok := monSigs[ref.Monitor]
@@ -184,24 +209,28 @@ func (m *Manager) Update(s *config.Snapshot) {
 			}
 			j.svc = se
 			j.b.mon = ref.Monitor
-			seen[k] = true
+			j.gen = gen
 			se.jobs = append(se.jobs, j)
 		}
-		services[lower(si.Name)] = se
+		m.services[lower(si.Name)] = se
+		changed = append(changed, se)
 	}
-	for k, j := range m.jobs {
-		if !seen[k] {
+	for _, j := range m.jobs {
+		if j.gen != gen {
 			m.drop(j)
 		}
 	}
 	// Services that lost every monitor are UP again (nothing says otherwise).
 	for k, old := range m.services {
-		if _, ok := services[k]; !ok && old.reported != health.Unknown && old.reported != health.Up {
+		if old.gen == gen {
+			continue
+		}
+		delete(m.services, k)
+		if old.reported != health.Unknown && old.reported != health.Up {
 			m.queueReport(health.Report{Service: old.name, State: health.Up, Reason: "no monitor probes it any more", Source: "monitor"})
 		}
 	}
-	m.services = services
-	for _, se := range services {
+	for _, se := range changed {
 		m.evaluate(se)
 	}
 	m.kick()

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gslbd/gslbd/internal/config"
 	"github.com/gslbd/gslbd/internal/health"
 )
 
@@ -58,4 +59,66 @@ func TestUpdateKeepsUnchangedBindings(t *testing.T) {
 	if st := state(); st != health.Unknown {
 		t.Fatalf("after a changed target: %v, want a fresh binding", st)
 	}
+}
+
+// TestUpdateAfterIncrementalChange: with snapshots from configuration
+// changes (which keep the infos of unchanged services), Update restarts
+// only the binding whose service changed, stops the one unbound (its
+// service UP again), and keeps every other binding's state.
+func TestUpdateAfterIncrementalChange(t *testing.T) {
+	dead := closedPort(t)
+	port := dead[strings.LastIndexByte(dead, ':')+1:]
+	var conf strings.Builder
+	conf.WriteString("add gslb site s1 127.0.0.1\nadd lb monitor m TCP -interval 100 MSEC -resptimeout 50 MSEC -retries 1 -downTime 10\n")
+	for _, s := range []string{"s1", "s2", "s3"} {
+		conf.WriteString("add gslb service " + s + " 127.0.0.1 TCP " + port + " -siteName s1\nbind gslb service " + s + " -monitorName m\n")
+	}
+	c, snap, _, err := config.Load("t.conf", strings.NewReader(conf.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &reportCounter{metrics: map[string]int{}, states: map[string]health.Report{}}
+	m := New(Options{Sink: sink})
+	defer m.Close()
+	m.Update(snap)
+	states := func() map[string]health.State {
+		out := map[string]health.State{}
+		for _, st := range m.Status() {
+			out[st.Service] = st.State
+		}
+		return out
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for st := states(); st["s1"] != health.Down || st["s2"] != health.Down || st["s3"] != health.Down; st = states() {
+		if time.Now().After(deadline) {
+			t.Fatalf("bindings not DOWN: %+v", st)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	change := func(line string) {
+		t.Helper()
+		n, s, err := c.Change("change", line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c = n
+		m.Update(s)
+	}
+	change("add gslb vserver v TCP") // no service changed
+	change("set gslb service s2 -IPAddress 127.0.0.2")
+	change("unbind gslb service s3 -monitorName m")
+	st := states()
+	if st["s1"] != health.Down || st["s2"] != health.Unknown || len(st) != 2 {
+		t.Fatalf("after the changes: %+v, want s1 DOWN kept, s2 probed afresh, s3 unmonitored", st)
+	}
+	for time.Now().Before(deadline) {
+		sink.mu.Lock()
+		r := sink.states["s3"]
+		sink.mu.Unlock()
+		if r.State == health.Up {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("s3 lost its monitor but was not reported UP")
 }
