@@ -38,12 +38,21 @@ import (
 
 const password = "bench-api-password"
 
+var (
+	loadShare  float64
+	cpuProfile string
+)
+
+const metricsAddr = "127.0.0.1:19153"
+
 func main() {
 	gslbd := flag.String("gslbd", "bin/gslbd", "gslbd binary")
 	services := flag.Int("services", 10000, "GSLB services configured (in services/10 vservers)")
 	adds := flag.Int("adds", 1000, "bindings added through the API, one call each")
 	dnsAddr := flag.String("dns", "127.0.0.1:16353", "gslbd's DNS address")
 	apiAddr := flag.String("api", "127.0.0.1:19443", "gslbd's API address")
+	flag.Float64Var(&loadShare, "load", 0.5, "dnsperf rate during the adds, as a share of its peak (0: no load)")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of gslbd during the adds to this file")
 	flag.Parse()
 	if err := run(*gslbd, *services, *adds, *dnsAddr, *apiAddr); err != nil {
 		fmt.Fprintln(os.Stderr, "api:", err)
@@ -127,7 +136,11 @@ func run(gslbd string, services, adds int, dnsAddr, apiAddr string) error {
 	if out, err := add.CombinedOutput(); err != nil {
 		return fmt.Errorf("user add: %v: %s", err, out)
 	}
-	cmd := exec.Command(gslbd, "run", "-config", conf, "-listen", dnsAddr, "-api", apiAddr, "-log-level", "warn")
+	args := []string{"run", "-config", conf, "-listen", dnsAddr, "-api", apiAddr, "-log-level", "warn"}
+	if cpuProfile != "" {
+		args = append(args, "-metrics", metricsAddr)
+	}
+	cmd := exec.Command(gslbd, args...)
 	var logs bytes.Buffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
@@ -165,18 +178,21 @@ func run(gslbd string, services, adds int, dnsAddr, apiAddr string) error {
 		return fmt.Errorf("dnsperf output: %s", out)
 	}
 	peak, _ := strconv.ParseFloat(string(m[1]), 64)
-	half := int(peak / 2)
+	half := int(peak * loadShare)
 	fmt.Printf("services %d, vservers %d, %d bindings to add; dnsperf peak %.0f QPS, load at %d QPS during the adds\n",
 		services+adds, services/10, adds, peak, half)
 
 	loadCtx, stopLoad := context.WithCancel(context.Background())
 	defer stopLoad()
-	load := dnsperf(loadCtx, dnsAddr, namesPath, "-c", "4", "-q", "100", "-Q", strconv.Itoa(half), "-l", "3600")
-	load.Cancel = func() error { return load.Process.Signal(syscall.SIGINT) }
 	var loadOut bytes.Buffer
-	load.Stdout, load.Stderr = &loadOut, &loadOut
-	if err := load.Start(); err != nil {
-		return err
+	var load *exec.Cmd
+	if half > 0 {
+		load = dnsperf(loadCtx, dnsAddr, namesPath, "-c", "4", "-q", "100", "-Q", strconv.Itoa(half), "-l", "3600")
+		load.Cancel = func() error { return load.Process.Signal(syscall.SIGINT) }
+		load.Stdout, load.Stderr = &loadOut, &loadOut
+		if err := load.Start(); err != nil {
+			return err
+		}
 	}
 
 	// The checker: every answer of v<j> is the old or the new one.
@@ -233,6 +249,12 @@ func run(gslbd string, services, adds int, dnsAddr, apiAddr string) error {
 	if err := client.Login(ctx, "nsroot", password); err != nil {
 		return err
 	}
+	profDone := make(chan error, 1)
+	if cpuProfile != "" {
+		go func() { profDone <- fetchProfile(cpuProfile, 5) }()
+	} else {
+		profDone <- nil
+	}
 	lat := make([]time.Duration, 0, adds)
 	start := time.Now()
 	for j := range adds {
@@ -251,7 +273,12 @@ func run(gslbd string, services, adds int, dnsAddr, apiAddr string) error {
 	close(stopCheck)
 	wg.Wait()
 	stopLoad()
-	load.Wait()
+	if load != nil {
+		load.Wait()
+	}
+	if err := <-profDone; err != nil {
+		return err
+	}
 
 	slices.Sort(lat)
 	q := func(p float64) time.Duration { return lat[min(int(p*float64(len(lat))), len(lat)-1)] }
@@ -271,4 +298,18 @@ func run(gslbd string, services, adds int, dnsAddr, apiAddr string) error {
 		}
 	}
 	return nil
+}
+
+// fetchProfile saves a CPU profile of gslbd over the next seconds.
+func fetchProfile(path string, seconds int) error {
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", metricsAddr, seconds))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(resp.Body); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }

@@ -458,25 +458,25 @@ func (b *builder) vservers(svcs map[string]*ServiceInfo) {
 		}
 		b.s.vsIndex[key(v.Name)] = info
 		// Checks across vservers run for reused ones too.
-		what := "gslb vserver " + strconv.Quote(v.Name)
+		what := func() string { return "gslb vserver " + strconv.Quote(v.Name) }
 		a := &v.Args
 		if a.Has("persistenceId") {
 			if other, dup := persistIDs[info.PersistID]; dup {
-				b.errf(a.Pos("persistenceId"), nserr.PersistIDInUse, "%s: -persistenceId %d is already used by gslb vserver %q", what, info.PersistID, other)
+				b.errf(a.Pos("persistenceId"), nserr.PersistIDInUse, "%s: -persistenceId %d is already used by gslb vserver %q", what(), info.PersistID, other)
 			}
 			persistIDs[info.PersistID] = v.Name
 		}
 		if backup := a.Get("backupVServer"); backup != "" {
 			bv, ok := b.c.VServers.Get(backup)
 			if !ok {
-				b.errf(a.Pos("backupVServer"), nserr.NoVServer, "%s: unknown backup vserver %q", what, backup)
+				b.errf(a.Pos("backupVServer"), nserr.NoVServer, "%s: unknown backup vserver %q", what(), backup)
 			} else if recordType(bv) != recordType(v) {
-				b.errf(a.Pos("backupVServer"), nserr.BackupRecordType, "%s: backup vserver %q has record type %s, not %s", what, bv.Name, recordType(bv), recordType(v))
+				b.errf(a.Pos("backupVServer"), nserr.BackupRecordType, "%s: backup vserver %q has record type %s, not %s", what(), bv.Name, recordType(bv), recordType(v))
 			}
 		}
 		for _, d := range info.Domains {
 			if other, dup := b.s.Domains[d.Name]; dup {
-				b.errf(findDomainBinding(v, d.Name).Pos, nserr.DomainBound, "%s: domain %q is already bound to gslb vserver %q", what, d.Name, other.VServer)
+				b.errf(findDomainBinding(v, d.Name).Pos, nserr.DomainBound, "%s: domain %q is already bound to gslb vserver %q", what(), d.Name, other.VServer)
 				continue
 			}
 			b.s.Domains[d.Name] = d

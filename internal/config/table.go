@@ -30,6 +30,17 @@ type Table[T Entity[T]] struct {
 	own map[string]bool
 	// changed is set by every change since the table was cloned.
 	changed bool
+	// shared: m and order are another table's too (after Clone); the
+	// first change copies them, so a change that does not touch a table
+	// does not copy its 10,000 keys.
+	shared bool
+}
+
+// unshare gives the table its own map and order before a change.
+func (t *Table[T]) unshare() {
+	if t.shared {
+		t.m, t.order, t.shared = maps.Clone(t.m), slices.Clone(t.order), false
+	}
 }
 
 func key(name string) string { return strings.ToLower(name) }
@@ -49,6 +60,7 @@ func (t *Table[T]) Edit(name string) (T, bool) {
 		return v, false
 	}
 	if !t.own[k] {
+		t.unshare()
 		v = v.clone()
 		t.m[k] = v
 		t.mine(k)
@@ -67,6 +79,7 @@ func (t *Table[T]) mine(k string) {
 // Put adds or replaces an entity, keeping its place if it existed. The
 // table owns v from then on.
 func (t *Table[T]) Put(name string, v T) {
+	t.unshare()
 	if t.m == nil {
 		t.m = map[string]T{}
 	}
@@ -85,6 +98,7 @@ func (t *Table[T]) Delete(name string) {
 	if _, ok := t.m[k]; !ok {
 		return
 	}
+	t.unshare()
 	delete(t.m, k)
 	delete(t.own, k)
 	if i := slices.Index(t.order, k); i >= 0 {
@@ -96,6 +110,7 @@ func (t *Table[T]) Delete(name string) {
 // Rename changes an entity's key in place; v must come from Edit.
 func (t *Table[T]) Rename(old, new string, v T) {
 	ko, kn := key(old), key(new)
+	t.unshare()
 	delete(t.m, ko)
 	delete(t.own, ko)
 	t.m[kn] = v
@@ -121,11 +136,12 @@ func (t *Table[T]) All() []T {
 // Changed reports whether the table changed since it was cloned.
 func (t *Table[T]) Changed() bool { return t.changed }
 
-// Clone returns a copy sharing every entity. Both tables lose ownership:
-// whichever is changed next copies the entity it edits. Clone is a
-// change-path operation: it must not run while another goroutine clones
-// or edits the same table.
+// Clone returns a copy sharing every entity, and the index until one of
+// the two changes. Both tables lose ownership: whichever is changed next
+// copies the index and the entity it edits. Clone is a change-path
+// operation: it must not run while another goroutine clones or edits the
+// same table.
 func (t *Table[T]) Clone() Table[T] {
-	t.own = nil
-	return Table[T]{order: slices.Clone(t.order), m: maps.Clone(t.m)}
+	t.own, t.shared = nil, true
+	return Table[T]{order: t.order, m: t.m, shared: true}
 }

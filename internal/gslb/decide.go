@@ -63,6 +63,10 @@ type svcState struct {
 	metrics health.Metrics
 	exp     [health.NumMetrics]time.Time // when each metric goes stale
 	ver     uint64                       // changes with every report that changes state or metrics
+	// users are the vservers (lower-case) whose computed answers read
+	// this state; dirty: changed since the last rebuild (in Engine.dirty).
+	users []string
+	dirty bool
 }
 
 // merge takes the metrics present in m, valid for m.MaxAge (or maxAge).

@@ -54,6 +54,8 @@ type Engine struct {
 	byName map[string]*config.VServerInfo // snap's vservers by lower-case name
 	// recomputed counts the vservers the last rebuild computed again.
 	recomputed int
+	// dirty are the state cells changed since the last rebuild.
+	dirty []*svcState
 	counters   map[string]*counter // by lower-case vserver name
 	// primaryOff holds vservers switched off by -disablePrimaryOnDown until
 	// an administrator enables them again.
@@ -132,6 +134,17 @@ func sameMap[K comparable, V any](a, b map[K]V) bool {
 	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
+// touch marks a state cell changed: the vservers that read it are
+// computed again at the next rebuild.
+func (e *Engine) touch(st *svcState) {
+	e.verSeq++
+	st.ver = e.verSeq
+	if !st.dirty {
+		st.dirty = true
+		e.dirty = append(e.dirty, st)
+	}
+}
+
 // cell returns the state cell of a service, made on first use.
 func (e *Engine) cell(k string) *svcState {
 	st := e.states[k]
@@ -172,14 +185,12 @@ func (e *Engine) Report(rs ...health.Report) {
 			st.state = r.State
 			st.reason = r.Reason
 			stateChanged = true
-			e.verSeq++
-			st.ver = e.verSeq
+			e.touch(st)
 		}
 		if r.Metrics != nil {
 			st.merge(r.Metrics, e.opts.MetricMaxAge)
 			metricsChanged = metricsChanged || e.metricUsers[k]
-			e.verSeq++
-			st.ver = e.verSeq
+			e.touch(st)
 		}
 	}
 	if e.snap == nil {

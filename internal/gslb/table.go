@@ -62,17 +62,16 @@ func rrType(s string) uint16 {
 	return dns.TypeA
 }
 
-// vsMemo is a vserver's computed entry and answers, with everything they
-// were computed from: the vservers examined (itself, then its backups while
-// none had an eligible service), their switch-off state, and the state
-// cell and version of each service they bind.
+// vsMemo is a vserver's computed entry and answers, with what they were
+// computed from: the vservers examined (itself, then its backups while none
+// had an eligible service), their switch-off state, and the zones. The
+// state cells it read list the vserver among their users, so that a
+// changed cell invalidates it.
 type vsMemo struct {
 	ent     *vsEntry
 	domains []*domainEntry // in the order of info.Domains
 	chain   []*config.VServerInfo
 	offs    []bool
-	cells   []*svcState
-	vers    []uint64
 	zones   *zone.Set
 	// timed: the decision read metric freshness (a dynamic method or a
 	// -maxClient); it holds until validUntil (zero: no metric to expire).
@@ -81,7 +80,7 @@ type vsMemo struct {
 }
 
 // valid reports whether m still describes vs: nothing it was computed
-// from changed.
+// from changed (the state cells it read are checked by buildTable).
 func (e *Engine) valid(m *vsMemo, vs *config.VServerInfo, now time.Time) bool {
 	if m.chain[0] != vs || m.zones != e.zones {
 		return false
@@ -91,11 +90,6 @@ func (e *Engine) valid(m *vsMemo, vs *config.VServerInfo, now time.Time) bool {
 	}
 	for i, x := range m.chain {
 		if e.byName[key(x.Name)] != x || e.primaryOff[key(x.Name)] != m.offs[i] {
-			return false
-		}
-	}
-	for i, c := range m.cells {
-		if c.ver != m.vers[i] {
 			return false
 		}
 	}
@@ -126,11 +120,24 @@ func (e *Engine) buildTable(now time.Time) *table {
 	}
 	memo := make(map[string]*vsMemo, len(s.VServers))
 	e.recomputed = 0
+	// The vservers that read a state changed since the last rebuild.
+	var stale map[string]bool
+	if len(e.dirty) > 0 {
+		stale = map[string]bool{}
+		for _, st := range e.dirty {
+			for _, u := range st.users {
+				stale[u] = true
+			}
+			st.dirty = false
+		}
+		clear(e.dirty)
+		e.dirty = e.dirty[:0]
+	}
 	t.vservers = make([]*vsEntry, 0, len(s.VServers))
 	for _, vs := range s.VServers {
 		k := key(vs.Name)
 		m := e.memo[k]
-		if m == nil || !e.valid(m, vs, now) {
+		if m == nil || stale[k] || !e.valid(m, vs, now) {
 			m = e.compute(vs, now, t.nextExpiry)
 			e.recomputed++
 		}
@@ -147,6 +154,7 @@ func (e *Engine) buildTable(now time.Time) *table {
 // compute decides for one vserver and builds its answers.
 func (e *Engine) compute(vs *config.VServerInfo, now, validUntil time.Time) *vsMemo {
 	m := &vsMemo{zones: e.zones, validUntil: validUntil}
+	user := key(vs.Name)
 	off := func(x *config.VServerInfo) bool { return x.Disabled || e.primaryOff[key(x.Name)] }
 	// cands records x as examined and returns its eligible services.
 	cands := func(x *config.VServerInfo) []cand {
@@ -157,8 +165,9 @@ func (e *Engine) compute(vs *config.VServerInfo, now, validUntil time.Time) *vsM
 		for _, b := range x.Bindings {
 			lname := key(b.Service.Name)
 			st := e.cell(lname)
-			m.cells = append(m.cells, st)
-			m.vers = append(m.vers, st.ver)
+			if !slices.Contains(st.users, user) {
+				st.users = append(st.users, user)
+			}
 			m.timed = m.timed || b.Service.MaxClient > 0
 			if eligible(b.Service, st, now) {
 				cs = append(cs, cand{svc: b.Service, weight: b.Weight, lname: lname, st: st})
