@@ -55,8 +55,8 @@ type Engine struct {
 	// recomputed counts the vservers the last rebuild computed again.
 	recomputed int
 	// dirty are the state cells changed since the last rebuild.
-	dirty []*svcState
-	counters   map[string]*counter // by lower-case vserver name
+	dirty    []*svcState
+	counters map[string]*counter // by lower-case vserver name
 	// primaryOff holds vservers switched off by -disablePrimaryOnDown until
 	// an administrator enables them again.
 	primaryOff map[string]bool
