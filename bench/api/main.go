@@ -136,10 +136,7 @@ func run(gslbd string, services, adds int, dnsAddr, apiAddr string) error {
 	if out, err := add.CombinedOutput(); err != nil {
 		return fmt.Errorf("user add: %v: %s", err, out)
 	}
-	args := []string{"run", "-config", conf, "-listen", dnsAddr, "-api", apiAddr, "-log-level", "warn"}
-	if cpuProfile != "" {
-		args = append(args, "-metrics", metricsAddr)
-	}
+	args := []string{"run", "-config", conf, "-listen", dnsAddr, "-api", apiAddr, "-log-level", "warn", "-metrics", metricsAddr}
 	cmd := exec.Command(gslbd, args...)
 	var logs bytes.Buffer
 	cmd.Stderr = &logs
@@ -284,6 +281,11 @@ func run(gslbd string, services, adds int, dnsAddr, apiAddr string) error {
 	q := func(p float64) time.Duration { return lat[min(int(p*float64(len(lat))), len(lat)-1)] }
 	fmt.Printf("API adds: %d in %.1fs; latency p50 %v, p99 %v, max %v\n", adds, total.Seconds(),
 		q(0.5).Round(100*time.Microsecond), q(0.99).Round(100*time.Microsecond), lat[len(lat)-1].Round(100*time.Microsecond))
+	if hist, err := changeHistogram(); err == nil {
+		fmt.Printf("gslbd's own change time (validate + apply, lock wait included): %s\n", hist)
+	} else {
+		return err
+	}
 	fmt.Printf("checker: %d answers checked, %d matched neither the old nor the new configuration, %d failed", checked.Load(), mismatches.Load(), failures.Load())
 	if len(samples) > 0 {
 		fmt.Printf(" (%s)", strings.Join(samples, "; "))
@@ -312,4 +314,30 @@ func fetchProfile(path string, seconds int) error {
 		return err
 	}
 	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+var bucketRe = regexp.MustCompile(`(?m)^gslbd_config_change_duration_seconds_bucket\{le="([0-9.e+-]+|\+Inf)"\} ([0-9]+)$`)
+
+// changeHistogram reads gslbd's change duration histogram: the share of
+// changes within each bound.
+func changeHistogram() (string, error) {
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	ms := bucketRe.FindAllStringSubmatch(b.String(), -1)
+	if len(ms) == 0 {
+		return "", fmt.Errorf("no gslbd_config_change_duration_seconds in /metrics")
+	}
+	total, _ := strconv.ParseFloat(ms[len(ms)-1][2], 64)
+	var parts []string
+	for _, m := range ms[:len(ms)-1] {
+		n, _ := strconv.ParseFloat(m[2], 64)
+		le, _ := strconv.ParseFloat(m[1], 64)
+		parts = append(parts, fmt.Sprintf("<=%gms %.1f%%", le*1000, 100*n/total))
+	}
+	return strings.Join(parts, ", "), nil
 }

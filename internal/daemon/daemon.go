@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"github.com/prometheus/client_golang/prometheus"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -77,11 +79,13 @@ type Daemon struct {
 	monitor *monitor.Manager
 	load    *load.Manager
 
-	change  sync.Mutex // serialises Change and Save
-	mu      sync.Mutex
-	current *Loaded
-	socks   map[sockKey]io.Closer
-	addrs   []net.Addr
+	change sync.Mutex // serialises Change and Save
+	// changeTime observes how long each Change took, lock wait included.
+	changeTime prometheus.Histogram
+	mu         sync.Mutex
+	current    *Loaded
+	socks      map[sockKey]io.Closer
+	addrs      []net.Addr
 }
 
 type sockKey struct {
@@ -101,7 +105,12 @@ func Start(opts Options) (*Daemon, error) {
 	if opts.Server.Logger == nil {
 		opts.Server.Logger = log
 	}
-	d := &Daemon{opts: opts, log: log.With("component", "daemon"), socks: map[sockKey]io.Closer{}}
+	d := &Daemon{opts: opts, log: log.With("component", "daemon"), socks: map[sockKey]io.Closer{},
+		changeTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "gslbd_config_change_duration_seconds",
+			Help:    "Time to validate and apply one configuration change (an API call, a gslbctl command), waiting for the previous one included.",
+			Buckets: []float64{.0005, .001, .002, .003, .005, .01, .02, .05, .1, .5, 1},
+		})}
 	d.engine = gslb.New(opts.Engine)
 	d.server = dnsserver.New(d.engine, opts.Server)
 	ld, err := d.read()
@@ -294,6 +303,9 @@ func (d *Daemon) Reload() error {
 	d.log.Info("configuration reloaded", "vservers", len(ld.Snapshot.VServers), "domains", len(ld.Snapshot.Domains))
 	return nil
 }
+
+// Collectors are the daemon's own Prometheus metrics.
+func (d *Daemon) Collectors() []prometheus.Collector { return []prometheus.Collector{d.changeTime} }
 
 // Engine returns the answer engine (health reports go to it).
 func (d *Daemon) Engine() *gslb.Engine { return d.engine }

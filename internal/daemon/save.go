@@ -26,8 +26,12 @@ const DefaultSaveVersions = 5
 // changes and the error is an nsconf.ErrorList naming each bad line.
 // Changes are not saved until Save.
 func (d *Daemon) Change(name, text string) error {
+	start := time.Now()
 	d.change.Lock()
-	defer d.change.Unlock()
+	defer func() {
+		d.change.Unlock()
+		d.changeTime.Observe(time.Since(start).Seconds())
+	}()
 	c, snap, err := d.Current().Config.Change(name, text)
 	if err != nil {
 		return err

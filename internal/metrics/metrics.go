@@ -22,14 +22,16 @@ var LatenessBounds = []time.Duration{
 	time.Second, 2 * time.Second, 5 * time.Second,
 }
 
-// Handler serves the metrics of a monitor manager and of the process.
-func Handler(mon *monitor.Manager) http.Handler {
+// Handler serves the metrics of a monitor manager, of the process, and
+// the given collectors (the daemon's).
+func Handler(mon *monitor.Manager, more ...prometheus.Collector) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&monitorCollector{m: mon},
 	)
+	reg.MustRegister(more...)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 
