@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -448,7 +449,11 @@ func (b *builder) group(grp *ServiceGroup, out map[string]*ServiceInfo) {
 }
 
 func (b *builder) vservers(svcs map[string]*ServiceInfo) {
-	persistIDs := map[int]string{}
+	if b.prev != nil && sameMap(svcs, b.prev.svcIndex) && !b.c.ServiceGroups.changed {
+		b.vserversDelta(svcs)
+		return
+	}
+	b.s.persistIDs = map[int]string{}
 	b.s.vsIndex = make(map[string]*VServerInfo, b.c.VServers.Len())
 	b.s.VServers = make([]*VServerInfo, 0, b.c.VServers.Len())
 	for _, v := range b.c.VServers.All() {
@@ -458,32 +463,115 @@ func (b *builder) vservers(svcs map[string]*ServiceInfo) {
 		}
 		b.s.vsIndex[key(v.Name)] = info
 		// Checks across vservers run for reused ones too.
-		what := func() string { return "gslb vserver " + strconv.Quote(v.Name) }
-		a := &v.Args
-		if a.Has("persistenceId") {
-			if other, dup := persistIDs[info.PersistID]; dup {
-				b.errf(a.Pos("persistenceId"), nserr.PersistIDInUse, "%s: -persistenceId %d is already used by gslb vserver %q", what(), info.PersistID, other)
-			}
-			persistIDs[info.PersistID] = v.Name
-		}
-		if backup := a.Get("backupVServer"); backup != "" {
-			bv, ok := b.c.VServers.Get(backup)
-			if !ok {
-				b.errf(a.Pos("backupVServer"), nserr.NoVServer, "%s: unknown backup vserver %q", what(), backup)
-			} else if recordType(bv) != recordType(v) {
-				b.errf(a.Pos("backupVServer"), nserr.BackupRecordType, "%s: backup vserver %q has record type %s, not %s", what(), bv.Name, recordType(bv), recordType(v))
-			}
-		}
-		for _, d := range info.Domains {
-			if other, dup := b.s.Domains[d.Name]; dup {
-				b.errf(findDomainBinding(v, d.Name).Pos, nserr.DomainBound, "%s: domain %q is already bound to gslb vserver %q", what(), d.Name, other.VServer)
-				continue
-			}
-			b.s.Domains[d.Name] = d
+		b.crossChecks(v, info)
+		if v.Args.Has("backupVServer") {
+			b.s.backupUsers = append(b.s.backupUsers, key(v.Name))
 		}
 		b.s.VServers = append(b.s.VServers, info)
 	}
+	slices.Sort(b.s.backupUsers)
 	b.backupLoops()
+}
+
+// vserversDelta is vservers when no service changed: it starts from the
+// previous snapshot's indexes and types only the vservers the change
+// touched, so that an API change to one vserver among 1,000 costs one.
+// The checks across vservers compare the touched ones with all others;
+// backups are checked again for every vserver that has one.
+func (b *builder) vserversDelta(svcs map[string]*ServiceInfo) {
+	prev, t := b.prev, &b.c.VServers
+	touched := map[string]bool{}
+	for _, k := range t.touched {
+		touched[k] = true
+	}
+	keys := slices.Sorted(maps.Keys(touched)) // errors in a stable order
+	b.s.vsIndex, b.s.Domains, b.s.persistIDs = maps.Clone(prev.vsIndex), maps.Clone(prev.Domains), maps.Clone(prev.persistIDs)
+	for k := range touched {
+		old := prev.vsIndex[k]
+		if old == nil {
+			continue
+		}
+		delete(b.s.vsIndex, k)
+		for _, d := range old.Domains {
+			if b.s.Domains[d.Name] == d {
+				delete(b.s.Domains, d.Name)
+			}
+		}
+		if old.PersistID >= 0 && key(b.s.persistIDs[old.PersistID]) == k {
+			delete(b.s.persistIDs, old.PersistID)
+		}
+	}
+	for _, k := range prev.backupUsers {
+		if !touched[k] {
+			b.s.backupUsers = append(b.s.backupUsers, k)
+		}
+	}
+	for _, k := range keys {
+		v, ok := t.Get(k)
+		if !ok {
+			continue
+		}
+		info := b.vserver(v, svcs)
+		b.s.vsIndex[k] = info
+		b.crossChecks(v, info)
+		if v.Args.Has("backupVServer") {
+			b.s.backupUsers = append(b.s.backupUsers, k)
+		}
+	}
+	slices.Sort(b.s.backupUsers)
+	for _, k := range b.s.backupUsers {
+		if v, ok := t.Get(k); ok && !touched[k] {
+			b.checkBackup(v)
+		}
+	}
+	if len(t.order) == len(b.pc.VServers.order) && (len(t.order) == 0 || &t.order[0] == &b.pc.VServers.order[0]) {
+		// Same vservers in the same order: replace the touched ones.
+		b.s.VServers = slices.Clone(prev.VServers)
+		for k := range touched {
+			b.s.VServers[slices.Index(t.order, k)] = b.s.vsIndex[k]
+		}
+	} else {
+		b.s.VServers = make([]*VServerInfo, 0, len(t.order))
+		for _, k := range t.order {
+			b.s.VServers = append(b.s.VServers, b.s.vsIndex[k])
+		}
+	}
+	b.backupLoops()
+}
+
+// crossChecks checks a vserver against the others seen so far (persistence
+// ids, domains bound twice) and its backup, and indexes its domains.
+func (b *builder) crossChecks(v *VServer, info *VServerInfo) {
+	a := &v.Args
+	if a.Has("persistenceId") {
+		if other, dup := b.s.persistIDs[info.PersistID]; dup {
+			b.errf(a.Pos("persistenceId"), nserr.PersistIDInUse, "gslb vserver %q: -persistenceId %d is already used by gslb vserver %q", v.Name, info.PersistID, other)
+		}
+		b.s.persistIDs[info.PersistID] = v.Name
+	}
+	b.checkBackup(v)
+	for _, d := range info.Domains {
+		if other, dup := b.s.Domains[d.Name]; dup {
+			b.errf(findDomainBinding(v, d.Name).Pos, nserr.DomainBound, "gslb vserver %q: domain %q is already bound to gslb vserver %q", v.Name, d.Name, other.VServer)
+			continue
+		}
+		b.s.Domains[d.Name] = d
+	}
+}
+
+// checkBackup checks that a vserver's backup exists with its record type.
+func (b *builder) checkBackup(v *VServer) {
+	a := &v.Args
+	backup := a.Get("backupVServer")
+	if backup == "" {
+		return
+	}
+	bv, ok := b.c.VServers.Get(backup)
+	if !ok {
+		b.errf(a.Pos("backupVServer"), nserr.NoVServer, "gslb vserver %q: unknown backup vserver %q", v.Name, backup)
+	} else if recordType(bv) != recordType(v) {
+		b.errf(a.Pos("backupVServer"), nserr.BackupRecordType, "gslb vserver %q: backup vserver %q has record type %s, not %s", v.Name, bv.Name, recordType(bv), recordType(v))
+	}
 }
 
 // reusedVServer returns the previous snapshot's info for v when v and
@@ -628,8 +716,9 @@ func (b *builder) bind(info *VServerInfo, v *VServer, svc *ServiceInfo, weight, 
 
 // backupLoops reports a vserver that reaches itself through -backupVServer.
 func (b *builder) backupLoops() {
-	for _, v := range b.c.VServers.All() {
-		if !v.Args.Has("backupVServer") {
+	for _, k := range b.s.backupUsers {
+		v, ok := b.c.VServers.Get(k)
+		if !ok {
 			continue
 		}
 		seen := map[string]bool{key(v.Name): true}

@@ -54,7 +54,14 @@ type Snapshot struct {
 
 	svcIndex map[string]*ServiceInfo // lower-case name -> service or member
 	vsIndex  map[string]*VServerInfo // lower-case name -> vserver
+	// persistIDs: -persistenceId -> vserver; backupUsers: the vservers
+	// (lower-case) with a -backupVServer. Both for the incremental build.
+	persistIDs  map[int]string
+	backupUsers []string
 }
+
+// VServer returns the vserver with this name, or nil.
+func (s *Snapshot) VServer(name string) *VServerInfo { return s.vsIndex[key(name)] }
 
 // Parameter is the typed `gslb parameter` singleton.
 type Parameter struct {

@@ -30,16 +30,23 @@ type Table[T Entity[T]] struct {
 	own map[string]bool
 	// changed is set by every change since the table was cloned.
 	changed bool
-	// shared: m and order are another table's too (after Clone); the
-	// first change copies them, so a change that does not touch a table
-	// does not copy its 10,000 keys.
-	shared bool
+	// shared, sharedOrder: m and order are another table's too (after
+	// Clone); the first change copies them, so a change that does not
+	// touch a table does not copy its 10,000 keys, and an edit keeps the
+	// order shared (the incremental Build sees that nothing moved).
+	shared, sharedOrder bool
+	// touched are the keys put, edited, deleted or renamed since Clone.
+	touched []string
 }
 
-// unshare gives the table its own map and order before a change.
-func (t *Table[T]) unshare() {
+// unshare gives the table its own map before a change, and its own order
+// too when the change adds, removes or renames.
+func (t *Table[T]) unshare(order bool) {
 	if t.shared {
-		t.m, t.order, t.shared = maps.Clone(t.m), slices.Clone(t.order), false
+		t.m, t.shared = maps.Clone(t.m), false
+	}
+	if order && t.sharedOrder {
+		t.order, t.sharedOrder = slices.Clone(t.order), false
 	}
 }
 
@@ -60,10 +67,11 @@ func (t *Table[T]) Edit(name string) (T, bool) {
 		return v, false
 	}
 	if !t.own[k] {
-		t.unshare()
+		t.unshare(false)
 		v = v.clone()
 		t.m[k] = v
 		t.mine(k)
+		t.touched = append(t.touched, k)
 	}
 	t.changed = true
 	return v, true
@@ -79,16 +87,18 @@ func (t *Table[T]) mine(k string) {
 // Put adds or replaces an entity, keeping its place if it existed. The
 // table owns v from then on.
 func (t *Table[T]) Put(name string, v T) {
-	t.unshare()
+	k := key(name)
+	_, exists := t.m[k]
+	t.unshare(!exists)
 	if t.m == nil {
 		t.m = map[string]T{}
 	}
-	k := key(name)
-	if _, ok := t.m[k]; !ok {
+	if !exists {
 		t.order = append(t.order, k)
 	}
 	t.m[k] = v
 	t.mine(k)
+	t.touched = append(t.touched, k)
 	t.changed = true
 }
 
@@ -98,9 +108,10 @@ func (t *Table[T]) Delete(name string) {
 	if _, ok := t.m[k]; !ok {
 		return
 	}
-	t.unshare()
+	t.unshare(true)
 	delete(t.m, k)
 	delete(t.own, k)
+	t.touched = append(t.touched, k)
 	if i := slices.Index(t.order, k); i >= 0 {
 		t.order = slices.Delete(t.order, i, i+1)
 	}
@@ -110,7 +121,8 @@ func (t *Table[T]) Delete(name string) {
 // Rename changes an entity's key in place; v must come from Edit.
 func (t *Table[T]) Rename(old, new string, v T) {
 	ko, kn := key(old), key(new)
-	t.unshare()
+	t.unshare(true)
+	t.touched = append(t.touched, ko, kn)
 	delete(t.m, ko)
 	delete(t.own, ko)
 	t.m[kn] = v
@@ -142,6 +154,6 @@ func (t *Table[T]) Changed() bool { return t.changed }
 // operation: it must not run while another goroutine clones or edits the
 // same table.
 func (t *Table[T]) Clone() Table[T] {
-	t.own, t.shared = nil, true
-	return Table[T]{order: t.order, m: t.m, shared: true}
+	t.own, t.shared, t.sharedOrder = nil, true, true
+	return Table[T]{order: t.order, m: t.m, shared: true, sharedOrder: true}
 }
