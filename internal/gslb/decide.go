@@ -67,6 +67,10 @@ type svcState struct {
 	// this state; dirty: changed since the last rebuild (in Engine.dirty).
 	users []string
 	dirty bool
+	// metricUser: a vserver with a metric method, or the service's
+	// -maxClient, read its metrics (set once, kept: a stale flag costs a
+	// spare rebuild, not a wrong answer).
+	metricUser bool
 }
 
 // merge takes the metrics present in m, valid for m.MaxAge (or maxAge).

@@ -51,9 +51,10 @@ type Engine struct {
 	// computed from, so that a rebuild recomputes only the vservers whose
 	// inputs changed (see buildTable).
 	memo   map[string]*vsMemo
-	byName map[string]*config.VServerInfo // snap's vservers by lower-case name
-	// recomputed counts the vservers the last rebuild computed again.
+	// recomputed counts the vservers the last rebuild computed again;
+	// buildGen counts rebuilds (vsMemo.gen).
 	recomputed int
+	buildGen   uint64
 	// dirty are the state cells changed since the last rebuild.
 	dirty    []*svcState
 	counters map[string]*counter // by lower-case vserver name
@@ -64,9 +65,9 @@ type Engine struct {
 	persist    *persistTable
 	timer      *time.Timer
 	gen        uint64
-	// metricUsers are the services whose metrics can change a decision:
-	// bound to a vserver with a metric method, or with -maxClient.
-	metricUsers map[string]bool
+	// metricCells are the states whose metrics can change a decision
+	// (svcState.metricUser).
+	metricCells []*svcState
 	lastBuild   time.Time
 	refresh     *time.Timer // pending metric-only rebuild
 }
@@ -116,11 +117,6 @@ func (e *Engine) Load(s *config.Snapshot) {
 	if e.zones == nil || old == nil || !sameSlice(old.Zones, s.Zones) || !sameMap(old.ZoneOf, s.ZoneOf) {
 		e.zones = buildZones(s)
 	}
-	e.metricUsers = metricUsers(s)
-	e.byName = make(map[string]*config.VServerInfo, len(s.VServers))
-	for _, vs := range s.VServers {
-		e.byName[key(vs.Name)] = vs
-	}
 	e.rebuild(time.Now())
 }
 
@@ -155,19 +151,6 @@ func (e *Engine) cell(k string) *svcState {
 	return st
 }
 
-// metricUsers lists the services whose load metrics matter to a decision.
-func metricUsers(s *config.Snapshot) map[string]bool {
-	out := map[string]bool{}
-	for _, vs := range s.VServers {
-		dyn := vs.Method.Dynamic() || vs.BackupMethod.Dynamic()
-		for _, b := range vs.Bindings {
-			if dyn || b.Service.MaxClient > 0 {
-				out[key(b.Service.Name)] = true
-			}
-		}
-	}
-	return out
-}
 
 // Report takes health and load observations (health.Sink). A state change
 // is in the answers when Report returns; new metrics are within
@@ -189,7 +172,7 @@ func (e *Engine) Report(rs ...health.Report) {
 		}
 		if r.Metrics != nil {
 			st.merge(r.Metrics, e.opts.MetricMaxAge)
-			metricsChanged = metricsChanged || e.metricUsers[k]
+			metricsChanged = metricsChanged || st.metricUser
 			e.touch(st)
 		}
 	}

@@ -99,9 +99,13 @@ func TestIncrementalRebuildMatchesFull(t *testing.T) {
 		svcs := []string{"a1", "a2", "a3", "a4", "a5", "a6"}
 		changes := []string{"set gslb vserver rr -serviceName a2 -weight 1", "set gslb vserver rr -serviceName a2 -weight 3",
 			"disable gslb vserver hash", "enable gslb vserver hash", "bind gslb vserver mc -serviceName a6",
-			"unbind gslb vserver mc -serviceName a6", "disable gslb service a3", "enable gslb service a3"}
-		partial := 0
-		for i := range 600 {
+			"unbind gslb vserver mc -serviceName a6", "disable gslb service a3", "enable gslb service a3",
+			"add gslb vserver extra HTTP -lbMethod ROUNDROBIN", "bind gslb vserver extra -serviceName a1",
+			"bind gslb vserver extra -domainName extra.example.test", "rm gslb vserver extra",
+			"unbind gslb vserver edr -domainName edr.example.test", "bind gslb vserver extra -domainName edr.example.test",
+			"bind gslb vserver edr -domainName edr.example.test", "unbind gslb vserver extra -domainName edr.example.test"}
+		partial, applied := 0, 0
+		for i := range 1500 {
 			var op string
 			switch r := rnd.IntN(10); {
 			case r < 4:
@@ -128,6 +132,7 @@ func TestIncrementalRebuildMatchesFull(t *testing.T) {
 				if n, s2, err := c.Change("change", op); err == nil {
 					c = n
 					e.Load(s2)
+					applied++
 				}
 			}
 			e.Flush()
@@ -145,8 +150,11 @@ func TestIncrementalRebuildMatchesFull(t *testing.T) {
 				t.Fatalf("step %d (%s): incremental table\n%s\nfull table\n%s", i, op, got, want)
 			}
 		}
-		if partial < 300 {
-			t.Fatalf("only %d of 600 rebuilds were partial", partial)
+		if applied < 40 {
+			t.Fatalf("only %d configuration changes applied", applied)
+		}
+		if partial < 750 {
+			t.Fatalf("only %d of 1500 rebuilds were partial", partial)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package gslb
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -70,6 +71,7 @@ func rrType(s string) uint16 {
 type vsMemo struct {
 	ent     *vsEntry
 	domains []*domainEntry // in the order of info.Domains
+	gen     uint64         // last build that kept it
 	chain   []*config.VServerInfo
 	offs    []bool
 	zones   *zone.Set
@@ -88,9 +90,16 @@ func (e *Engine) valid(m *vsMemo, vs *config.VServerInfo, now time.Time) bool {
 	if m.timed && !m.validUntil.IsZero() && !now.Before(m.validUntil) {
 		return false
 	}
-	for i, x := range m.chain {
-		if e.byName[key(x.Name)] != x || e.primaryOff[key(x.Name)] != m.offs[i] {
+	for _, x := range m.chain[1:] {
+		if e.snap.VServer(x.Name) != x {
 			return false
+		}
+	}
+	if len(e.primaryOff) > 0 || slices.Contains(m.offs, true) {
+		for i, x := range m.chain {
+			if e.primaryOff[key(x.Name)] != m.offs[i] {
+				return false
+			}
 		}
 	}
 	return true
@@ -102,12 +111,8 @@ func (e *Engine) valid(m *vsMemo, vs *config.VServerInfo, now time.Time) bool {
 // API change the vservers it touched): 1,000 vservers cost what changed.
 func (e *Engine) buildTable(now time.Time) *table {
 	s := e.snap
-	t := &table{domains: make(map[string]*domainEntry, len(s.Domains)), zones: e.zones, maxUDP: e.opts.MaxUDPSize, persist: e.persist}
-	for k := range e.metricUsers {
-		st := e.states[k]
-		if st == nil {
-			continue
-		}
+	t := &table{zones: e.zones, maxUDP: e.opts.MaxUDPSize, persist: e.persist}
+	for _, st := range e.metricCells {
 		for m := range health.Metric(health.NumMetrics) {
 			if !st.metrics.Present(m) {
 				continue
@@ -118,8 +123,8 @@ func (e *Engine) buildTable(now time.Time) *table {
 			}
 		}
 	}
-	memo := make(map[string]*vsMemo, len(s.VServers))
 	e.recomputed = 0
+	e.buildGen++
 	// The vservers that read a state changed since the last rebuild.
 	var stale map[string]bool
 	if len(e.dirty) > 0 {
@@ -133,26 +138,52 @@ func (e *Engine) buildTable(now time.Time) *table {
 		clear(e.dirty)
 		e.dirty = e.dirty[:0]
 	}
+	// Domains start as the last table's and change with the vservers
+	// computed again: a rebuild costs what changed, not 1,000 inserts.
+	domains := map[string]*domainEntry{}
+	if len(e.memo) > 0 {
+		domains = maps.Clone(e.table.Load().domains)
+	}
+	drop := func(m *vsMemo) {
+		for i, d := range m.chain[0].Domains {
+			if domains[d.Name] == m.domains[i] {
+				delete(domains, d.Name)
+			}
+		}
+	}
 	t.vservers = make([]*vsEntry, 0, len(s.VServers))
 	for _, vs := range s.VServers {
 		k := key(vs.Name)
 		m := e.memo[k]
 		if m == nil || stale[k] || !e.valid(m, vs, now) {
+			if m != nil {
+				drop(m)
+			}
 			m = e.compute(vs, now, t.nextExpiry)
+			e.memo[k] = m
+			for i, d := range vs.Domains {
+				domains[d.Name] = m.domains[i]
+			}
 			e.recomputed++
 		}
-		memo[k] = m
+		m.gen = e.buildGen
 		t.vservers = append(t.vservers, m.ent)
-		for i, d := range vs.Domains {
-			t.domains[d.Name] = m.domains[i]
+	}
+	if len(e.memo) != len(s.VServers) { // vservers removed
+		for k, m := range e.memo {
+			if m.gen != e.buildGen {
+				drop(m)
+				delete(e.memo, k)
+			}
 		}
 	}
-	e.memo = memo
+	t.domains = domains
 	return t
 }
 
 // compute decides for one vserver and builds its answers.
 func (e *Engine) compute(vs *config.VServerInfo, now, validUntil time.Time) *vsMemo {
+	s := e.snap
 	m := &vsMemo{zones: e.zones, validUntil: validUntil}
 	user := key(vs.Name)
 	off := func(x *config.VServerInfo) bool { return x.Disabled || e.primaryOff[key(x.Name)] }
@@ -167,6 +198,10 @@ func (e *Engine) compute(vs *config.VServerInfo, now, validUntil time.Time) *vsM
 			st := e.cell(lname)
 			if !slices.Contains(st.users, user) {
 				st.users = append(st.users, user)
+			}
+			if !st.metricUser && (x.Method.Dynamic() || x.BackupMethod.Dynamic() || b.Service.MaxClient > 0) {
+				st.metricUser = true
+				e.metricCells = append(e.metricCells, st)
 			}
 			m.timed = m.timed || b.Service.MaxClient > 0
 			if eligible(b.Service, st, now) {
@@ -192,7 +227,7 @@ func (e *Engine) compute(vs *config.VServerInfo, now, validUntil time.Time) *vsM
 		// Backup chain (active-passive): the first enabled backup with an
 		// eligible service answers.
 		seen := map[string]bool{key(vs.Name): true}
-		for b := e.byName[key(vs.Backup)]; b != nil && !seen[key(b.Name)]; b = e.byName[key(b.Backup)] {
+		for b := s.VServer(vs.Backup); b != nil && !seen[key(b.Name)]; b = s.VServer(b.Backup) {
 			seen[key(b.Name)] = true
 			if bc := cands(b); len(bc) > 0 && !off(b) {
 				ent.dec = e.plan(b, bc, now)
