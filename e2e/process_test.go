@@ -290,7 +290,7 @@ func TestMetricsEndpoint(t *testing.T) {
 			strings.Contains(body, `gslbd_monitor_bindings{state="down"} 1`)
 	})
 	for _, want := range []string{"gslbd_monitor_probes_total ", `gslbd_monitor_probe_start_lateness_seconds_bucket{le="0.1"}`,
-		"process_cpu_seconds_total ", "go_goroutines "} {
+		"process_cpu_seconds_total ", "go_goroutines ", `gslbd_config_change_duration_seconds_bucket{le="0.005"} `} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q:\n%s", want, body)
 		}

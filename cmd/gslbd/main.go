@@ -185,7 +185,7 @@ func serveMetrics(addr string, d *daemon.Daemon) (stop func(), bound net.Addr, e
 		return nil, nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", metrics.Handler(d.Monitors(), d.Collectors()...))
+	mux.Handle("GET /metrics", metrics.Handler(d.Monitors(), metrics.Changes{Bounds: daemon.ChangeBounds, Times: d.ChangeTimes}))
 	// Profiles for the operator who opened this port (go tool pprof).
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)

@@ -1,8 +1,6 @@
 package daemon
 
 import (
-	"github.com/prometheus/client_golang/prometheus"
-
 	"bytes"
 	"errors"
 	"fmt"
@@ -14,6 +12,7 @@ import (
 	"slices"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/gslbd/gslbd/internal/config"
 	"github.com/gslbd/gslbd/internal/dnsserver"
@@ -80,12 +79,12 @@ type Daemon struct {
 	load    *load.Manager
 
 	change sync.Mutex // serialises Change and Save
-	// changeTime observes how long each Change took, lock wait included.
-	changeTime prometheus.Histogram
-	mu         sync.Mutex
-	current    *Loaded
-	socks      map[sockKey]io.Closer
-	addrs      []net.Addr
+	// changeTimes counts how long each Change took, lock wait included.
+	changeTimes timings
+	mu          sync.Mutex
+	current     *Loaded
+	socks       map[sockKey]io.Closer
+	addrs       []net.Addr
 }
 
 type sockKey struct {
@@ -105,12 +104,7 @@ func Start(opts Options) (*Daemon, error) {
 	if opts.Server.Logger == nil {
 		opts.Server.Logger = log
 	}
-	d := &Daemon{opts: opts, log: log.With("component", "daemon"), socks: map[sockKey]io.Closer{},
-		changeTime: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "gslbd_config_change_duration_seconds",
-			Help:    "Time to validate and apply one configuration change (an API call, a gslbctl command), waiting for the previous one included.",
-			Buckets: []float64{.0005, .001, .002, .003, .005, .01, .02, .05, .1, .5, 1},
-		})}
+	d := &Daemon{opts: opts, log: log.With("component", "daemon"), socks: map[sockKey]io.Closer{}}
 	d.engine = gslb.New(opts.Engine)
 	d.server = dnsserver.New(d.engine, opts.Server)
 	ld, err := d.read()
@@ -304,8 +298,40 @@ func (d *Daemon) Reload() error {
 	return nil
 }
 
-// Collectors are the daemon's own Prometheus metrics.
-func (d *Daemon) Collectors() []prometheus.Collector { return []prometheus.Collector{d.changeTime} }
+// ChangeBounds are the bounds ChangeTimes counts within.
+var ChangeBounds = []time.Duration{500 * time.Microsecond, time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond,
+	5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond,
+	500 * time.Millisecond, time.Second}
+
+// timings counts durations within ChangeBounds.
+type timings struct {
+	mu         sync.Mutex
+	n          uint64
+	sum        time.Duration
+	cumulative [16]uint64 // per bound of ChangeBounds
+}
+
+func (t *timings) add(d time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.n++
+	t.sum += d
+	for i, b := range ChangeBounds {
+		if d <= b {
+			t.cumulative[i]++
+		}
+	}
+}
+
+// ChangeTimes returns how many changes were made, their total time and,
+// per bound of ChangeBounds, how many took at most that long (validation
+// and apply, waiting for the change before included).
+func (d *Daemon) ChangeTimes() (count uint64, sum time.Duration, cumulative []uint64) {
+	t := &d.changeTimes
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.n, t.sum, slices.Clone(t.cumulative[:len(ChangeBounds)])
+}
 
 // Engine returns the answer engine (health reports go to it).
 func (d *Daemon) Engine() *gslb.Engine { return d.engine }

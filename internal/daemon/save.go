@@ -30,7 +30,7 @@ func (d *Daemon) Change(name, text string) error {
 	d.change.Lock()
 	defer func() {
 		d.change.Unlock()
-		d.changeTime.Observe(time.Since(start).Seconds())
+		d.changeTimes.add(time.Since(start))
 	}()
 	c, snap, err := d.Current().Config.Change(name, text)
 	if err != nil {

@@ -50,7 +50,7 @@ type Engine struct {
 	// memo keeps each vserver's entry and answers with what they were
 	// computed from, so that a rebuild recomputes only the vservers whose
 	// inputs changed (see buildTable).
-	memo   map[string]*vsMemo
+	memo map[string]*vsMemo
 	// recomputed counts the vservers the last rebuild computed again;
 	// buildGen counts rebuilds (vsMemo.gen).
 	recomputed int
@@ -150,7 +150,6 @@ func (e *Engine) cell(k string) *svcState {
 	}
 	return st
 }
-
 
 // Report takes health and load observations (health.Sink). A state change
 // is in the answers when Report returns; new metrics are within

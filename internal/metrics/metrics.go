@@ -22,16 +22,23 @@ var LatenessBounds = []time.Duration{
 	time.Second, 2 * time.Second, 5 * time.Second,
 }
 
-// Handler serves the metrics of a monitor manager, of the process, and
-// the given collectors (the daemon's).
-func Handler(mon *monitor.Manager, more ...prometheus.Collector) http.Handler {
+// Changes is what the daemon counts of configuration changes: the number,
+// their total time, and per bound how many took at most that long.
+type Changes struct {
+	Bounds []time.Duration
+	Times  func() (count uint64, sum time.Duration, cumulative []uint64)
+}
+
+// Handler serves the metrics of a monitor manager, of configuration
+// changes and of the process.
+func Handler(mon *monitor.Manager, ch Changes) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&monitorCollector{m: mon},
+		changeCollector(ch),
 	)
-	reg.MustRegister(more...)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 
@@ -64,4 +71,20 @@ func (c *monitorCollector) Collect(ch chan<- prometheus.Metric) {
 		buckets[b.Seconds()] = counts[i]
 	}
 	ch <- prometheus.MustNewConstHistogram(latenessDesc, n, sum.Seconds(), buckets)
+}
+
+var changeDesc = prometheus.NewDesc("gslbd_config_change_duration_seconds",
+	"Time to validate and apply one configuration change (an API call, a gslbctl command), waiting for the change before included.", nil, nil)
+
+type changeCollector Changes
+
+func (c changeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- changeDesc }
+
+func (c changeCollector) Collect(ch chan<- prometheus.Metric) {
+	n, sum, counts := c.Times()
+	buckets := make(map[float64]uint64, len(counts))
+	for i, b := range c.Bounds {
+		buckets[b.Seconds()] = counts[i]
+	}
+	ch <- prometheus.MustNewConstHistogram(changeDesc, n, sum.Seconds(), buckets)
 }
