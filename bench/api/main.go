@@ -281,6 +281,13 @@ func run(gslbd string, services, adds int, dnsAddr, apiAddr string) error {
 	q := func(p float64) time.Duration { return lat[min(int(p*float64(len(lat))), len(lat)-1)] }
 	fmt.Printf("API adds: %d in %.1fs; latency p50 %v, p99 %v, max %v\n", adds, total.Seconds(),
 		q(0.5).Round(100*time.Microsecond), q(0.99).Round(100*time.Microsecond), lat[len(lat)-1].Round(100*time.Microsecond))
+	if out, err := exec.Command("curl", "-s", "http://"+metricsAddr+"/metrics").Output(); err == nil {
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(l, "go_sched_latencies_seconds") {
+				fmt.Println(l)
+			}
+		}
+	}
 	if hist, err := changeHistogram(); err == nil {
 		fmt.Printf("gslbd's own change time (validate + apply, lock wait included): %s\n", hist)
 	} else {

@@ -265,3 +265,43 @@ func TestIncrementalBuildReuses(t *testing.T) {
 		t.Error("a monitor change must rebuild the services that use it and their vservers")
 	}
 }
+
+// TestLongChangeChain: 150 changes in a row, each on the configuration
+// the one before made (the index overlay of edited entities is folded
+// into a new index on the way): every configuration keeps what it had
+// when the next one was made from it, and the last has every change.
+func TestLongChangeChain(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("add gslb site s1 10.0.0.1\nadd gslb service a 192.0.2.1 HTTP 80 -siteName s1\n")
+	for i := range 150 {
+		fmt.Fprintf(&b, "add gslb vserver v%d HTTP\n", i)
+	}
+	c, _, _, err := Load("t.conf", strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type kept struct {
+		c    *Config
+		text string
+	}
+	var chain []kept
+	for i := range 150 {
+		chain = append(chain, kept{c, c.String()})
+		n, _, err := c.Change("change", fmt.Sprintf("bind gslb vserver v%d -serviceName a\nset gslb vserver v%d -comment c%d", i, (i+7)%150, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c = n
+	}
+	for i, k := range chain {
+		if got := k.c.String(); got != k.text {
+			t.Fatalf("configuration %d changed after later changes", i)
+		}
+	}
+	for i := range 150 {
+		v, _ := c.VServers.Get(fmt.Sprintf("v%d", i))
+		if len(v.Services) != 1 || v.Args.Get("comment") != fmt.Sprintf("c%d", (i+150-7)%150) {
+			t.Fatalf("v%d: %+v", i, v)
+		}
+	}
+}

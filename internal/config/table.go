@@ -35,15 +35,23 @@ type Table[T Entity[T]] struct {
 	// touch a table does not copy its 10,000 keys, and an edit keeps the
 	// order shared (the incremental Build sees that nothing moved).
 	shared, sharedOrder bool
+	// over holds the entities edited while m is shared (Get looks here
+	// first), so that an edit does not copy the whole index either; Clone
+	// folds it into a new index once it holds more than overMax.
+	over map[string]T
 	// touched are the keys put, edited, deleted or renamed since Clone.
 	touched []string
 }
+
+const overMax = 64
 
 // unshare gives the table its own map before a change, and its own order
 // too when the change adds, removes or renames.
 func (t *Table[T]) unshare(order bool) {
 	if t.shared {
-		t.m, t.shared = maps.Clone(t.m), false
+		m := maps.Clone(t.m)
+		maps.Copy(m, t.over)
+		t.m, t.over, t.shared = m, nil, false
 	}
 	if order && t.sharedOrder {
 		t.order, t.sharedOrder = slices.Clone(t.order), false
@@ -53,8 +61,13 @@ func (t *Table[T]) unshare(order bool) {
 func key(name string) string { return strings.ToLower(name) }
 
 // Get returns the entity with this name, read-only.
-func (t *Table[T]) Get(name string) (T, bool) {
-	v, ok := t.m[key(name)]
+func (t *Table[T]) Get(name string) (T, bool) { return t.get(key(name)) }
+
+func (t *Table[T]) get(k string) (T, bool) {
+	if v, ok := t.over[k]; ok {
+		return v, true
+	}
+	v, ok := t.m[k]
 	return v, ok
 }
 
@@ -62,14 +75,20 @@ func (t *Table[T]) Get(name string) (T, bool) {
 // this table, made on the first Edit after a Clone.
 func (t *Table[T]) Edit(name string) (T, bool) {
 	k := key(name)
-	v, ok := t.m[k]
+	v, ok := t.get(k)
 	if !ok {
 		return v, false
 	}
 	if !t.own[k] {
-		t.unshare(false)
 		v = v.clone()
-		t.m[k] = v
+		if t.shared {
+			if t.over == nil {
+				t.over = map[string]T{}
+			}
+			t.over[k] = v
+		} else {
+			t.m[k] = v
+		}
 		t.mine(k)
 		t.touched = append(t.touched, k)
 	}
@@ -88,7 +107,7 @@ func (t *Table[T]) mine(k string) {
 // table owns v from then on.
 func (t *Table[T]) Put(name string, v T) {
 	k := key(name)
-	_, exists := t.m[k]
+	_, exists := t.get(k)
 	t.unshare(!exists)
 	if t.m == nil {
 		t.m = map[string]T{}
@@ -105,7 +124,7 @@ func (t *Table[T]) Put(name string, v T) {
 // Delete removes an entity.
 func (t *Table[T]) Delete(name string) {
 	k := key(name)
-	if _, ok := t.m[k]; !ok {
+	if _, ok := t.get(k); !ok {
 		return
 	}
 	t.unshare(true)
@@ -140,7 +159,8 @@ func (t *Table[T]) Len() int { return len(t.order) }
 func (t *Table[T]) All() []T {
 	out := make([]T, 0, len(t.order))
 	for _, k := range t.order {
-		out = append(out, t.m[k])
+		v, _ := t.get(k)
+		out = append(out, v)
 	}
 	return out
 }
@@ -154,6 +174,13 @@ func (t *Table[T]) Changed() bool { return t.changed }
 // operation: it must not run while another goroutine clones or edits the
 // same table.
 func (t *Table[T]) Clone() Table[T] {
-	t.own, t.shared, t.sharedOrder = nil, true, true
-	return Table[T]{order: t.order, m: t.m, shared: true, sharedOrder: true}
+	t.own, t.sharedOrder = nil, true
+	if len(t.over) > overMax {
+		n := Table[T]{order: t.order, sharedOrder: true}
+		n.m = maps.Clone(t.m)
+		maps.Copy(n.m, t.over)
+		return n
+	}
+	t.shared = true
+	return Table[T]{order: t.order, m: t.m, over: maps.Clone(t.over), shared: true, sharedOrder: true}
 }

@@ -34,7 +34,9 @@ type Changes struct {
 func Handler(mon *monitor.Manager, ch Changes) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
-		collectors.NewGoCollector(),
+		// The scheduler's latency histogram (go_sched_latencies_seconds)
+		// shows whether goroutines wait for a CPU.
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler)),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&monitorCollector{m: mon},
 		changeCollector(ch),

@@ -83,7 +83,13 @@ type File struct {
 func Parse(file string, r io.Reader) (*File, error) {
 	f := &File{skipSeen: map[string]*Error{}}
 	var errs ErrorList
-	br := bufio.NewReaderSize(r, 64<<10)
+	size := 64 << 10
+	if l, ok := r.(interface{ Len() int }); ok {
+		// A short text (an API change) needs no 64 KiB buffer; longer
+		// lines still work (ErrBufferFull below).
+		size = min(size, max(l.Len()+1, 16))
+	}
+	br := bufio.NewReaderSize(r, size)
 	lineNo := 0
 	var long []byte
 	for {
