@@ -2,6 +2,7 @@ package gslb
 
 import (
 	"fmt"
+	"slices"
 	"hash/fnv"
 	"math"
 	"net/netip"
@@ -65,8 +66,9 @@ type svcState struct {
 	ver     uint64                       // changes with every report that changes state or metrics
 	// users are the vservers (lower-case) whose computed answers read
 	// this state; dirty: changed since the last rebuild (in Engine.dirty).
-	users []string
-	dirty bool
+	users    []string
+	usersSet map[string]bool // users as a set once there are many (a service in 1,000 vservers)
+	dirty    bool
 	// metricUser: a vserver with a metric method, or the service's
 	// -maxClient, read its metrics (set once, kept: a stale flag costs a
 	// spare rebuild, not a wrong answer).
@@ -328,4 +330,25 @@ func maskAddr(ip netip.Addr, v4bits, v6bits int) netip.Addr {
 		return ip
 	}
 	return p.Addr()
+}
+
+// addUser records that vserver u read this state.
+func (st *svcState) addUser(u string) {
+	if st.usersSet != nil {
+		if !st.usersSet[u] {
+			st.usersSet[u] = true
+			st.users = append(st.users, u)
+		}
+		return
+	}
+	if slices.Contains(st.users, u) {
+		return
+	}
+	st.users = append(st.users, u)
+	if len(st.users) > 16 {
+		st.usersSet = make(map[string]bool, len(st.users))
+		for _, x := range st.users {
+			st.usersSet[x] = true
+		}
+	}
 }

@@ -196,9 +196,7 @@ func (e *Engine) compute(vs *config.VServerInfo, now, validUntil time.Time) *vsM
 		for _, b := range x.Bindings {
 			lname := key(b.Service.Name)
 			st := e.cell(lname)
-			if !slices.Contains(st.users, user) {
-				st.users = append(st.users, user)
-			}
+			st.addUser(user)
 			if !st.metricUser && (x.Method.Dynamic() || x.BackupMethod.Dynamic() || b.Service.MaxClient > 0) {
 				st.metricUser = true
 				e.metricCells = append(e.metricCells, st)
