@@ -2,10 +2,10 @@ package gslb
 
 import (
 	"fmt"
-	"slices"
 	"hash/fnv"
 	"math"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/gslbd/gslbd/internal/config"
