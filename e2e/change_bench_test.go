@@ -41,7 +41,9 @@ func scaleConf(n int, monitored bool) string {
 // BenchmarkChange is one API-sized change to a running daemon with 11,000
 // services and 1,000 vservers: what a NITRO add costs. bind binds one of
 // the unbound services to a vserver (as bench/api.sh does); addVServer
-// adds a vserver; monitored runs bind with a TCP monitor on every service.
+// adds a vserver; bindMonitored runs bind with a TCP monitor on every
+// service; setMonitor changes that monitor (a full rebuild: every service
+// depends on it).
 func BenchmarkChange(b *testing.B) {
 	for _, bc := range []struct {
 		name      string
@@ -55,6 +57,8 @@ func BenchmarkChange(b *testing.B) {
 		{"bindMonitored", true, func(i int) string {
 			return fmt.Sprintf("bind gslb vserver v%d -serviceName x%d\n", i%1000, i%1000)
 		}},
+		// The full path: every service uses the monitor.
+		{"setMonitor", true, func(i int) string { return fmt.Sprintf("set lb monitor benchtcp TCP -interval %d\n", 5+i%2) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			p := filepath.Join(b.TempDir(), "ns.conf")
