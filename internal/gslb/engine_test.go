@@ -270,16 +270,24 @@ func BenchmarkReport(b *testing.B) {
 	var sb strings.Builder
 	sb.WriteString("add service adns 127.0.0.1 ADNS 53\nadd gslb site s1 127.0.0.1\n")
 	sb.WriteString("add gslb service a1 192.0.2.1 HTTP 80 -siteName s1\nadd gslb service a2 192.0.2.2 HTTP 80 -siteName s1\n")
+	sb.WriteString("add gslb service one 192.0.2.3 HTTP 80 -siteName s1\n")
 	for i := range 1000 {
 		fmt.Fprintf(&sb, "add gslb vserver v%d HTTP -lbMethod ROUNDROBIN\nbind gslb vserver v%d -serviceName a1\nbind gslb vserver v%d -serviceName a2\nbind gslb vserver v%d -domainName d%d.example.test\n", i, i, i, i, i)
 	}
+	sb.WriteString("bind gslb vserver v0 -serviceName one\n")
 	e := engine(b, sb.String())
-	states := []health.State{health.Down, health.Up}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		e.Report(health.Report{Service: "a1", State: states[i%2]})
-		i++
+	// everyVServer flips a service bound to all 1,000 vservers; oneVServer
+	// one bound to a single vserver (the usual case).
+	for _, svc := range []struct{ name, service string }{{"everyVServer", "a1"}, {"oneVServer", "one"}} {
+		b.Run(svc.name, func(b *testing.B) {
+			states := []health.State{health.Down, health.Up}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				e.Report(health.Report{Service: svc.service, State: states[i%2]})
+				i++
+			}
+		})
 	}
 }
 
