@@ -60,6 +60,13 @@ type Snapshot struct {
 	backupUsers []string
 }
 
+// SameZones reports whether s has the very zones of o (an incremental
+// Build keeps them when no zone, record or GSLB domain changed), so that
+// what was built from them can be kept too.
+func (s *Snapshot) SameZones(o *Snapshot) bool {
+	return len(s.Zones) == len(o.Zones) && (len(s.Zones) == 0 || &s.Zones[0] == &o.Zones[0]) && sameMap(s.ZoneOf, o.ZoneOf)
+}
+
 // VServer returns the vserver with this name, or nil.
 func (s *Snapshot) VServer(name string) *VServerInfo { return s.vsIndex[key(name)] }
 

@@ -63,7 +63,6 @@ type svcState struct {
 	reason  string
 	metrics health.Metrics
 	exp     [health.NumMetrics]time.Time // when each metric goes stale
-	ver     uint64                       // changes with every report that changes state or metrics
 	// users are the vservers (lower-case) whose computed answers read
 	// this state; dirty: changed since the last rebuild (in Engine.dirty).
 	users    []string

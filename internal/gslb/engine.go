@@ -2,7 +2,6 @@ package gslb
 
 import (
 	"log/slog"
-	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,7 +45,6 @@ type Engine struct {
 	snap   *config.Snapshot
 	zones  *zone.Set
 	states map[string]*svcState // by lower-case service name; cells are never replaced
-	verSeq uint64               // last svcState.ver given out
 	// memo keeps each vserver's entry and answers with what they were
 	// computed from, so that a rebuild recomputes only the vservers whose
 	// inputs changed (see buildTable).
@@ -114,27 +112,15 @@ func (e *Engine) Load(s *config.Snapshot) {
 	e.snap = s
 	// Zones are built again only when the snapshot's zones or the zone of
 	// a GSLB domain changed (an incremental config build keeps both).
-	if e.zones == nil || old == nil || !sameSlice(old.Zones, s.Zones) || !sameMap(old.ZoneOf, s.ZoneOf) {
+	if e.zones == nil || old == nil || !s.SameZones(old) {
 		e.zones = buildZones(s)
 	}
 	e.rebuild(time.Now())
 }
 
-// sameSlice reports whether a and b are the same slice (not just equal).
-func sameSlice[T any](a, b []T) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
-}
-
-// sameMap reports whether a and b are the same map (not just equal).
-func sameMap[K comparable, V any](a, b map[K]V) bool {
-	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
-}
-
 // touch marks a state cell changed: the vservers that read it are
 // computed again at the next rebuild.
 func (e *Engine) touch(st *svcState) {
-	e.verSeq++
-	st.ver = e.verSeq
 	if !st.dirty {
 		st.dirty = true
 		e.dirty = append(e.dirty, st)
