@@ -73,7 +73,7 @@ func BenchmarkChange(b *testing.B) {
 				if i == 1000 {
 					b.Fatal("at most 1000 iterations (-benchtime 1000x)")
 				}
-				if err := d.Change("bench", bc.change(i)); err != nil {
+				if _, err := d.Change("bench", bc.change(i)); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -50,6 +50,14 @@ func TestGSLBCtl(t *testing.T) {
 	if out, _ := ctl("-c", "show gslb vserver"); !strings.Contains(out, "2 entities") || !strings.Contains(out, "1)\tgv - HTTP") {
 		t.Fatalf("show gslb vserver:\n%s", out)
 	}
+	// Arguments gslbd keeps but does not act on are named, as the
+	// appliance prints its warnings before Done.
+	if out, err := ctl("-c", "set gslb vserver gv2 -comment web"); err != nil || !strings.Contains(out, "Warning: 9001 - -comment is accepted and saved") || !strings.Contains(out, "Done") {
+		t.Fatalf("set with a warning: %v\n%s", err, out)
+	}
+	if out, err := ctl("-c", "bind gslb service s2 -viewName inside 10.1.1.1"); err != nil || !strings.Contains(out, "-viewName is accepted") {
+		t.Fatalf("view binding: %v\n%s", err, out)
+	}
 	if out, err := ctl("-c", "bind gslb vserver gv2 -serviceName nosuch"); err == nil || !strings.Contains(out, "ERROR:") || !strings.Contains(out, "nosuch") {
 		t.Fatalf("bad bind: %v\n%s", err, out)
 	}

@@ -50,7 +50,7 @@ func startPath(t *testing.T, p string) *daemon.Daemon {
 func TestChangeIsAtomic(t *testing.T) {
 	d, _ := startFile(t, saveBase)
 	before := d.Current().Config.String()
-	err := d.Change("api", "add gslb service b 192.0.2.2 HTTP 80 -siteName s1\nbind gslb vserver gv -serviceName b\nbind gslb vserver gv -serviceName nosuch\n")
+	_, err := d.Change("api", "add gslb service b 192.0.2.2 HTTP 80 -siteName s1\nbind gslb vserver gv -serviceName b\nbind gslb vserver gv -serviceName nosuch\n")
 	l, ok := nsconf.AsList(err)
 	if !ok || len(l) != 1 || l[0].Pos.Line != 3 || !strings.Contains(l[0].Msg, "nosuch") {
 		t.Fatalf("error %v, want one error on line 3 naming nosuch", err)
@@ -61,7 +61,7 @@ func TestChangeIsAtomic(t *testing.T) {
 	if got := answerSet(t, d, "www.save.test"); got != "192.0.2.1" {
 		t.Fatalf("answers %q after a refused batch", got)
 	}
-	if err := d.Change("api", "add gslb service b 192.0.2.2 HTTP 80 -siteName s1\nbind gslb vserver gv -serviceName b\nset gslb vserver gv -MIR ENABLED\n"); err != nil {
+	if _, err := d.Change("api", "add gslb service b 192.0.2.2 HTTP 80 -siteName s1\nbind gslb vserver gv -serviceName b\nset gslb vserver gv -MIR ENABLED\n"); err != nil {
 		t.Fatal(err)
 	}
 	if got := answerSet(t, d, "www.save.test"); got != "192.0.2.1,192.0.2.2" {
@@ -70,7 +70,7 @@ func TestChangeIsAtomic(t *testing.T) {
 	// A domain already bound to another vserver: refused, and the vserver
 	// added on the line before is not there either.
 	before = d.Current().Config.String()
-	if err := d.Change("api", "add gslb vserver gv2 HTTP\nbind gslb vserver gv2 -domainName www.save.test -TTL 5\n"); err == nil {
+	if _, err := d.Change("api", "add gslb vserver gv2 HTTP\nbind gslb vserver gv2 -domainName www.save.test -TTL 5\n"); err == nil {
 		t.Fatal("binding a domain to a second vserver was accepted")
 	}
 	if got := d.Current().Config.String(); got != before {
@@ -83,7 +83,7 @@ func TestChangeIsAtomic(t *testing.T) {
 // ns.conf.1; diff shows nothing once saved.
 func TestSaveAndRestart(t *testing.T) {
 	d, p := startFile(t, saveBase)
-	if err := d.Change("api", "add gslb service b 192.0.2.2 HTTP 80 -siteName s1 -comment \"dc 2\"\nbind gslb vserver gv -serviceName b -weight 7\n"); err != nil {
+	if _, err := d.Change("api", "add gslb service b 192.0.2.2 HTTP 80 -siteName s1 -comment \"dc 2\"\nbind gslb vserver gv -serviceName b -weight 7\n"); err != nil {
 		t.Fatal(err)
 	}
 	savedOnly, runningOnly, err := d.Diff()
@@ -130,7 +130,7 @@ func TestSaveFailureChangesNothing(t *testing.T) {
 	p := filepath.Join(dir, "ns.conf")
 	os.WriteFile(p, []byte(saveBase), 0o600)
 	d := startPath(t, p)
-	if err := d.Change("api", "set gslb vserver gv -MIR ENABLED\n"); err != nil {
+	if _, err := d.Change("api", "set gslb vserver gv -MIR ENABLED\n"); err != nil {
 		t.Fatal(err)
 	}
 	running := d.Current().Config.String()

@@ -72,7 +72,7 @@ func serveAPI(a apiFlags, config string, d *daemon.Daemon, log *slog.Logger) (st
 		}
 		l = tls.NewListener(l, nitro.TLSConfig(cert))
 	}
-	api := nitro.New(d, users, nitro.Options{Logger: log})
+	api := nitro.New(d, users, nitro.Options{Logger: log, UsersPath: usersPath})
 	mux := http.NewServeMux()
 	mux.Handle("/nitro/", api)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
@@ -102,8 +102,12 @@ func runUser(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	pw, err := bufio.NewReader(stdin).ReadString('\n')
 	pw = strings.TrimRight(pw, "\r\n")
-	if err != nil && !errors.Is(err, io.EOF) || len(pw) < 8 {
-		fmt.Fprintln(stderr, "gslbd: give a password of at least 8 characters on standard input")
+	if err != nil && !errors.Is(err, io.EOF) {
+		fmt.Fprintf(stderr, "gslbd: reading the password: %v\n", err)
+		return 2
+	}
+	if err := nitro.CheckPassword(pw); err != nil {
+		fmt.Fprintf(stderr, "gslbd: %v (give it on standard input)\n", err)
 		return 2
 	}
 	users, err := nitro.LoadUsers(*path)

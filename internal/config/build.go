@@ -101,7 +101,12 @@ func (b *builder) errf(pos nsconf.Pos, code nserr.Code, format string, args ...a
 
 // warnf records something that works, but not as the file may expect.
 func (b *builder) warnf(pos nsconf.Pos, format string, args ...any) {
-	b.s.Warnings = append(b.s.Warnings, &nsconf.Error{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+	b.warnCode(pos, 0, format, args...)
+}
+
+// warnCode is warnf with NetScaler's code for the warning.
+func (b *builder) warnCode(pos nsconf.Pos, code nserr.Code, format string, args ...any) {
+	b.s.Warnings = append(b.s.Warnings, &nsconf.Error{Pos: pos, Code: code, Msg: fmt.Sprintf(format, args...)})
 }
 
 // Build checks the whole configuration and returns a frozen Snapshot, or
@@ -241,6 +246,10 @@ func (b *builder) sites(owned map[netip.Addr]bool) {
 				b.errf(s.Pos, nserr.LocalSiteExists, "gslb site %q: a local site already exists (%q)", s.Name, b.s.LocalSite)
 			} else {
 				b.s.LocalSite = s.Name
+			}
+			if t := s.Args.Get("triggerMonitor"); t != "" && t != "ALWAYS" {
+				b.warnCode(s.Args.Pos("triggerMonitor"), nserr.TriggerMonitorLocal,
+					"gslb site %q: -triggerMonitor %s has no meaning for the local site: its monitors always probe", s.Name, t)
 			}
 		}
 		if other, dup := ips[ip]; dup {

@@ -243,7 +243,7 @@ func TestIncrementalBuildReuses(t *testing.T) {
 	}
 	change := func(line string) *Snapshot {
 		t.Helper()
-		n, s, err := parent.Change("change", line)
+		n, s, _, err := parent.Change("change", line)
 		if err != nil {
 			t.Fatalf("%q: %v", line, err)
 		}
@@ -287,7 +287,7 @@ func TestLongChangeChain(t *testing.T) {
 	var chain []kept
 	for i := range 150 {
 		chain = append(chain, kept{c, c.String()})
-		n, _, err := c.Change("change", fmt.Sprintf("bind gslb vserver v%d -serviceName a\nset gslb vserver v%d -comment c%d", i, (i+7)%150, i))
+		n, _, _, err := c.Change("change", fmt.Sprintf("bind gslb vserver v%d -serviceName a\nset gslb vserver v%d -comment c%d", i, (i+7)%150, i))
 		if err != nil {
 			t.Fatal(err)
 		}

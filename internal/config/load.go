@@ -38,18 +38,39 @@ func Load(name string, r io.Reader) (*Config, *Snapshot, []*nsconf.Error, error)
 // Change applies CLI commands to a copy of c and checks the whole result:
 // it returns the copy and its snapshot, or the errors (an
 // nsconf.ErrorList naming each bad line) with c untouched either way.
-func (c *Config) Change(name, text string) (*Config, *Snapshot, error) {
+// The warnings are the change's own: the parser's, arguments accepted
+// without effect, and the checker's that c's snapshot did not have.
+func (c *Config) Change(name, text string) (*Config, *Snapshot, []*nsconf.Error, error) {
 	f, err := nsconf.Parse(name, strings.NewReader(text))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	n := c.Clone()
 	if errs := n.ApplyFile(f); len(errs) > 0 {
-		return nil, nil, errs
+		return nil, nil, nil, errs
 	}
 	snap, err := Build(n)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return n, snap, nil
+	warnings := append(f.Warnings, NoEffectWarnings(f.Cmds)...)
+	if c.snap != nil {
+		warnings = append(warnings, newWarnings(c.snap.Warnings, snap.Warnings)...)
+	}
+	return n, snap, warnings, nil
+}
+
+// newWarnings returns the warnings of now that were not in before.
+func newWarnings(before, now []*nsconf.Error) []*nsconf.Error {
+	seen := make(map[string]bool, len(before))
+	for _, w := range before {
+		seen[w.Error()] = true
+	}
+	var out []*nsconf.Error
+	for _, w := range now {
+		if !seen[w.Error()] {
+			out = append(out, w)
+		}
+	}
+	return out
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gslbd/gslbd/internal/atomicfile"
 	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/nsconf"
 )
 
 // Config returns the running configuration (read-only).
@@ -24,19 +25,26 @@ const DefaultSaveVersions = 5
 // every line applies and the whole result checks, it replaces the running
 // configuration at once (answers, monitors, listeners); otherwise nothing
 // changes and the error is an nsconf.ErrorList naming each bad line.
-// Changes are not saved until Save.
-func (d *Daemon) Change(name, text string) error {
+// Changes are not saved until Save. The warnings are the change's own
+// (config.Config.Change); they are logged as well.
+func (d *Daemon) Change(name, text string) ([]*nsconf.Error, error) {
 	start := time.Now()
 	d.change.Lock()
 	defer func() {
 		d.change.Unlock()
 		d.changeTimes.add(time.Since(start))
 	}()
-	c, snap, err := d.Current().Config.Change(name, text)
+	c, snap, warnings, err := d.Current().Config.Change(name, text)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return d.apply(&Loaded{Config: c, Snapshot: snap, Warnings: snap.Warnings})
+	if err := d.apply(&Loaded{Config: c, Snapshot: snap, Warnings: snap.Warnings}); err != nil {
+		return nil, err
+	}
+	for _, w := range warnings {
+		d.log.Warn("configuration warning", "where", w.Pos.String(), "msg", w.Msg)
+	}
+	return warnings, nil
 }
 
 // Clear removes the GSLB configuration, as `clear ns config basic`: sites,

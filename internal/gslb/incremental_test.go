@@ -129,7 +129,7 @@ func TestIncrementalRebuildMatchesFull(t *testing.T) {
 				op = changes[rnd.IntN(len(changes))]
 				// A toggle already in its state (bind of a bound service)
 				// is refused and changes nothing.
-				if n, s2, err := c.Change("change", op); err == nil {
+				if n, s2, _, err := c.Change("change", op); err == nil {
 					c = n
 					e.Load(s2)
 					applied++

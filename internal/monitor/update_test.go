@@ -97,7 +97,7 @@ func TestUpdateAfterIncrementalChange(t *testing.T) {
 	}
 	change := func(line string) {
 		t.Helper()
-		n, s, err := c.Change("change", line)
+		n, s, _, err := c.Change("change", line)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -60,6 +60,7 @@ type user struct {
 
 // Users are the API's accounts, with argon2id password hashes.
 type Users struct {
+	wmu   sync.Mutex // serialises changes through the API (read, change, save)
 	mu    sync.Mutex
 	m     map[string]*user
 	dummy *user // hashed against for unknown names, so timing tells nothing

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/nsconf"
 )
 
 // memBackend applies changes to an in-memory configuration with the real
@@ -26,15 +27,15 @@ func (b *memBackend) Config() *config.Config {
 	return b.c
 }
 
-func (b *memBackend) Change(name, text string) error {
+func (b *memBackend) Change(name, text string) ([]*nsconf.Error, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c, _, err := b.c.Change(name, text)
+	c, _, warnings, err := b.c.Change(name, text)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	b.c = c
-	return nil
+	return warnings, nil
 }
 
 func (b *memBackend) Save() error { b.saves++; return nil }
@@ -88,7 +89,12 @@ func do(t *testing.T, h http.Handler, method, path, body string, header map[stri
 
 func login(t *testing.T, h http.Handler, name string) string {
 	t.Helper()
-	w := do(t, h, "POST", "/nitro/v1/config/login", `{"login":{"username":"`+name+`","password":"`+testPassword+`"}}`, nil)
+	return loginAs(t, h, name, testPassword)
+}
+
+func loginAs(t *testing.T, h http.Handler, name, password string) string {
+	t.Helper()
+	w := do(t, h, "POST", "/nitro/v1/config/login", `{"login":{"username":"`+name+`","password":"`+password+`"}}`, nil)
 	if w.Code != 201 {
 		t.Fatalf("login %s: %d %s", name, w.Code, w.Body)
 	}
@@ -131,7 +137,7 @@ var routes = []struct{ method, path, body string }{
 // added later is covered without editing this test.
 func allRoutes() []struct{ method, path, body string } {
 	out := slices.Clone(routes)
-	names := []string{"nsconfig", "nsfeature", "nsversion", "gslbrunningconfig", "systemuser", "gslbdomain", "gslbvserver_binding", "logout"}
+	names := []string{"nsconfig", "nsfeature", "nsversion", "gslbrunningconfig", "systemuser", "gslbdomain", "gslbvserver_binding", "logout", "systemuser_systemcmdpolicy_binding"}
 	for name := range resources {
 		names = append(names, name)
 	}

@@ -18,8 +18,12 @@ type Client struct {
 	// https://127.0.0.1:9443.
 	Base string
 	// HTTP is the client used (nil: http.DefaultClient).
-	HTTP  *http.Client
-	token string
+	HTTP *http.Client
+	// Warnings are the X-NITRO-WARNING values of the last answer (sent
+	// for requests with ?warning=yes). A Client serves one caller at a
+	// time.
+	Warnings []string
+	token    string
 }
 
 // Error is a NITRO error answer.
@@ -103,6 +107,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body any) (Respons
 		return nil, err
 	}
 	defer resp.Body.Close()
+	c.Warnings = resp.Header.Values("X-NITRO-WARNING")
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
 		return nil, err

@@ -52,7 +52,7 @@ var seedText = "add gslb site s1 10.0.0.1\nadd gslb service a 10.0.0.10 HTTP 80 
 
 func seedConfig(t *testing.T) *config.Config {
 	b := &memBackend{c: &config.Config{}}
-	if err := b.Change("seed", seedText); err != nil {
+	if _, err := b.Change("seed", seedText); err != nil {
 		t.Fatal(err)
 	}
 	return b.c

@@ -170,6 +170,24 @@ func listMonitorBindings(c *config.Config, key string) (out []obj) {
 	return out
 }
 
+func listViewBindings(c *config.Config, key string) (out []obj) {
+	each(&c.Services, key, func(s *config.Service) {
+		for _, v := range s.Views {
+			out = append(out, obj{"servicename": s.Name, "viewname": v.View, "viewip": v.IP})
+		}
+	})
+	return out
+}
+
+func listMetricBindings(c *config.Config, key string) (out []obj) {
+	each(&c.Monitors, key, func(m *config.Monitor) {
+		for _, b := range m.Metrics {
+			out = append(out, row(obj{"monitorname": m.Name, "metric": b.Metric}, "lb monitor", &b.Args, "bind"))
+		}
+	})
+	return out
+}
+
 func listServiceGroups(c *config.Config, key string) (out []obj) {
 	each(&c.ServiceGroups, key, func(g *config.ServiceGroup) {
 		out = append(out, row(obj{"servicegroupname": g.Name, "servicetype": g.Type}, "gslb serviceGroup", &g.Args, "add", "set"))

@@ -27,6 +27,10 @@ type resource struct {
 	singleton bool
 	// aliases are other names clients use for a field (servername: ip).
 	aliases map[string]string
+	// fields, when set, are the only fields a write may carry: bindings
+	// that share a CLI command (bind gslb service -monitorName / -viewName)
+	// take only their own.
+	fields []string
 	// list returns the objects for GET: those named key (the resource's
 	// key field; a binding's parent), or all when key is "". Others are
 	// skipped before they are built.
@@ -43,6 +47,24 @@ func (rs *resource) canonical(o obj) obj {
 		}
 	}
 	return o
+}
+
+// only refuses fields outside rs.fields (when set).
+func (rs *resource) only(o obj) error {
+	if rs.fields == nil {
+		return nil
+	}
+	var bad []string
+	for k := range o {
+		if !slices.Contains(rs.fields, k) {
+			bad = append(bad, k)
+		}
+	}
+	if len(bad) > 0 {
+		slices.Sort(bad)
+		return fail(nserr.NoSuchArg, "No such argument ["+strings.Join(bad, ", ")+"]")
+	}
+	return nil
 }
 
 // The DNS record resources: dns<kind> over `add dns <kind>`.
@@ -66,8 +88,25 @@ var resources = map[string]*resource{
 	"gslbvserver_domain_binding": {group: "gslb vserver", binding: true, list: func(c *config.Config, key string) []obj {
 		return vserverBindings(c, key, domainBindings)
 	}},
-	"gslbservice_lbmonitor_binding": {group: "gslb service", binding: true, list: listMonitorBindings},
-	"gslbservicegroup":              {group: "gslb serviceGroup", list: listServiceGroups},
+	"gslbservice_lbmonitor_binding": {group: "gslb service", binding: true, list: listMonitorBindings,
+		fields: []string{"servicename", "monitor_name", "monstate", "weight"}},
+	"gslbservice_dnsview_binding": {group: "gslb service", binding: true, list: listViewBindings,
+		fields: []string{"servicename", "viewname", "viewip"}},
+	"lbmonitor_metric_binding": {group: "lb monitor", binding: true, list: listMetricBindings,
+		fields: []string{"monitorname", "metric", "metricthreshold", "metricweight"}},
+	"gslbservicegroup": {group: "gslb serviceGroup", list: listServiceGroups},
+	"lbmetrictable": {group: "lb metricTable", list: func(c *config.Config, key string) (out []obj) {
+		each(&c.MetricTables, key, func(t *config.MetricTable) { out = append(out, obj{"metrictable": t.Name}) })
+		return out
+	}},
+	"lbmetrictable_metric_binding": {group: "lb metricTable", binding: true, list: func(c *config.Config, key string) (out []obj) {
+		each(&c.MetricTables, key, func(t *config.MetricTable) {
+			for _, m := range t.Metrics {
+				out = append(out, obj{"metrictable": t.Name, "metric": m.Metric, "Snmpoid": m.OID})
+			}
+		})
+		return out
+	}},
 	"gslbservicegroup_gslbservicegroupmember_binding": {group: "gslb serviceGroup", binding: true,
 		aliases: map[string]string{"servername": "ip"}, list: listMembers},
 	"gslbservicegroup_lbmonitor_binding": {group: "gslb serviceGroup", binding: true, list: listGroupMonitors},
@@ -111,14 +150,9 @@ func (s *Server) dispatch(req *request) (*reply, error) {
 	case "gslbrunningconfig":
 		return &reply{fields: obj{"gslbrunningconfig": obj{"response": s.backend.Config().String()}}}, nil
 	case "systemuser":
-		if req.r.Method != http.MethodGet {
-			return nil, fail(nserr.Perm, "Operation not permitted: manage users with `gslbd user add`")
-		}
-		var out []obj
-		for _, name := range s.users.names() {
-			out = append(out, obj{"username": name})
-		}
-		return &reply{fields: obj{"systemuser": out}}, nil
+		return s.systemuser(req)
+	case "systemuser_systemcmdpolicy_binding":
+		return s.userPolicy(req)
 	case "gslbdomain":
 		return s.get(req, domainResource)
 	}
@@ -293,6 +327,7 @@ func words(field string, v any) ([]string, error) {
 // be an argument of that command (positional or named); a named argument
 // that takes a value after it (-weight w -monitorName m) takes it from its
 // own field.
+// Fields are looked up in lower case, as objects() stores them.
 func line(verb, group string, o obj) (string, error) {
 	cmd := schema.Lookup(verb, group)
 	if cmd == nil {
@@ -301,7 +336,7 @@ func line(verb, group string, o obj) (string, error) {
 	used := map[string]bool{}
 	parts := []string{verb, group}
 	for _, p := range cmd.Pos {
-		v, ok := o[p.NITRO]
+		v, ok := o[strings.ToLower(p.NITRO)]
 		if !ok {
 			if p.Optional {
 				continue // the CLI tells optional positionals apart by their kind
@@ -315,14 +350,14 @@ func line(verb, group string, o obj) (string, error) {
 		for _, x := range w {
 			parts = append(parts, nsconf.Quote(x))
 		}
-		used[p.NITRO] = true
+		used[strings.ToLower(p.NITRO)] = true
 	}
 	for _, a := range cmd.Opts {
-		v, ok := o[a.NITRO]
+		v, ok := o[strings.ToLower(a.NITRO)]
 		if !ok {
 			continue
 		}
-		used[a.NITRO] = true
+		used[strings.ToLower(a.NITRO)] = true
 		w, err := words(a.NITRO, v)
 		if err != nil {
 			return "", err
@@ -340,8 +375,8 @@ func line(verb, group string, o obj) (string, error) {
 			parts = append(parts, nsconf.Quote(x))
 		}
 		if a.Extra != nil {
-			if ev, ok := o[a.Extra.NITRO]; ok {
-				used[a.Extra.NITRO] = true
+			if ev, ok := o[strings.ToLower(a.Extra.NITRO)]; ok {
+				used[strings.ToLower(a.Extra.NITRO)] = true
 				ew, err := words(a.Extra.NITRO, ev)
 				if err != nil {
 					return "", err
@@ -390,6 +425,9 @@ func (s *Server) apply(req *request, rs *resource, verb string, status int) (*re
 			o = settable(rs.group, o)
 		}
 		l, err := line(v, rs.group, o)
+		if oerr := rs.only(o); oerr != nil {
+			err = oerr
+		}
 		if err != nil && len(objs) == 1 {
 			return nil, err
 		}
@@ -400,7 +438,7 @@ func (s *Server) apply(req *request, rs *resource, verb string, status int) (*re
 	}
 	switch onerror := strings.ToLower(req.r.Header.Get("X-NITRO-ONERROR")); {
 	case len(lines) > 1 && (onerror == "continue" || onerror == "exit"):
-		return s.applyEach(lines, onerror == "exit", status)
+		return s.applyEach(req, lines, onerror == "exit", status)
 	case onerror != "" && onerror != "rollback" && onerror != "continue" && onerror != "exit":
 		return nil, fail(nserr.Inval, "Invalid argument [X-NITRO-ONERROR: "+onerror+"]: exit, continue or rollback")
 	}
@@ -411,15 +449,23 @@ func (s *Server) apply(req *request, rs *resource, verb string, status int) (*re
 	}
 	// The default, and rollback: every object or none (NetScaler's default
 	// is exit, which leaves the objects before a failure applied).
-	if err := s.backend.Change("nitro", strings.Join(lines, "\n")+"\n"); err != nil {
+	if err := s.change(req, strings.Join(lines, "\n")+"\n"); err != nil {
 		return nil, err
 	}
 	return &reply{status: status}, nil
 }
 
+// change applies CLI lines through the backend; the change's warnings
+// are kept on the request (answered with ?warning=yes).
+func (s *Server) change(req *request, text string) error {
+	warnings, err := s.backend.Change("nitro", text)
+	req.warnings = append(req.warnings, warnings...)
+	return err
+}
+
 // applyEach applies bulk objects one by one (X-NITRO-ONERROR continue or
 // exit): 207 Multi-Status with one result per object when any failed.
-func (s *Server) applyEach(lines []string, stopAtFirst bool, status int) (*reply, error) {
+func (s *Server) applyEach(req *request, lines []string, stopAtFirst bool, status int) (*reply, error) {
 	var results []obj
 	failed := false
 	for _, l := range lines {
@@ -427,7 +473,7 @@ func (s *Server) applyEach(lines []string, stopAtFirst bool, status int) (*reply
 		if msg, bad := strings.CutPrefix(l, "\x00"); bad {
 			err = fail(nserr.Inval, msg)
 		} else {
-			err = s.backend.Change("nitro", l+"\n")
+			err = s.change(req, l+"\n")
 		}
 		if err != nil {
 			ae := asAPIError(err)
@@ -457,7 +503,7 @@ func settable(group string, o obj) obj {
 			continue
 		}
 		for _, a := range cmd.Opts {
-			if a.NITRO == k || a.Extra != nil && a.Extra.NITRO == k {
+			if strings.EqualFold(a.NITRO, k) || a.Extra != nil && strings.EqualFold(a.Extra.NITRO, k) {
 				out[k] = v
 			}
 		}
@@ -488,6 +534,9 @@ func (s *Server) delete(req *request, rs *resource) (*reply, error) {
 		o[k] = v
 	}
 	o = rs.canonical(o)
+	if err := rs.only(o); err != nil {
+		return nil, err
+	}
 	verb := "rm"
 	if rs.binding {
 		verb = "unbind"
@@ -498,7 +547,7 @@ func (s *Server) delete(req *request, rs *resource) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.backend.Change("nitro", l+"\n"); err != nil {
+	if err := s.change(req, l+"\n"); err != nil {
 		return nil, err
 	}
 	return &reply{}, nil

@@ -12,6 +12,7 @@ package nitro
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -28,7 +29,9 @@ type Backend interface {
 	// Config is the running configuration; callers must not change it.
 	Config() *config.Config
 	// Change applies CLI commands whole, or nothing (an nsconf.ErrorList).
-	Change(name, text string) error
+	// The warnings are those of the change (logged by the backend; sent
+	// to clients that ask with ?warning=yes).
+	Change(name, text string) ([]*nsconf.Error, error)
 	// Save writes the running configuration to its file.
 	Save() error
 	// Diff compares the saved file with the running configuration.
@@ -52,6 +55,9 @@ type Options struct {
 	SessionTimeout time.Duration
 	// MaxBody bounds a request body (0: 1 MiB), checked before decoding.
 	MaxBody int64
+	// UsersPath is the users file that systemuser changes are saved to
+	// (read again before each change). "": changes live in memory only.
+	UsersPath string
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 }
@@ -166,6 +172,7 @@ type request struct {
 	query    url.Values
 	user     *user
 	token    string
+	warnings []*nsconf.Error // of the changes made
 }
 
 // ServeHTTP routes /nitro/v1/{config,stat}/<resource>[/<key>].
@@ -209,7 +216,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if status == 0 {
 		status = http.StatusOK
 	}
+	if len(req.warnings) > 0 && strings.EqualFold(req.query.Get("warning"), "yes") && status < 300 {
+		// 209 and one X-NITRO-WARNING: <code> - <text> per warning; the
+		// body keeps errorcode 0 (the change was made) so that clients
+		// keying on errorcode see success.
+		status = 209
+		for _, wn := range req.warnings {
+			w.Header().Add("X-NITRO-WARNING", headerSafe(fmt.Sprintf("%d - %s", int(wn.Code), wn.Msg)))
+		}
+		body["severity"] = "WARNING"
+	}
 	writeJSON(w, status, body)
+}
+
+// headerSafe keeps a header value on one line of printable text.
+func headerSafe(v string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, v)
 }
 
 // parse splits the path. Empty segments ("//", as adc-nitro-go sends)

@@ -66,6 +66,12 @@ const (
 	CNAMELoop        Code = 2006 // CNAME loop
 	ECSMIR           Code = 765  // ECS and MIR are mutually exclusive
 
+	// Warnings (a change applied, with X-NITRO-WARNING: <code> - <text>).
+	TriggerMonitorLocal Code = 1947 // -triggerMonitor is always ALWAYS for the local site
+	// NoEffect is gslbd's own: an argument accepted and saved that gslbd
+	// does not act on yet (outside NetScaler's catalogue).
+	NoEffect Code = 9001
+
 	// NITRO session and request errors (docs §4.2, §4.6).
 	Perm              Code = 257  // Operation not permitted
 	Acces             Code = 269  // Permission denied

@@ -133,7 +133,17 @@ func (s *Shell) Run(ctx context.Context, line string) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.Client.Do(ctx, req.method, req.path, req.body)
+	// Ask for warnings, and print them before Done as the appliance does.
+	sep := "?"
+	if strings.Contains(req.path, "?") {
+		sep = "&"
+	}
+	_, err = s.Client.Do(ctx, req.method, req.path+sep+"warning=yes", req.body)
+	if err == nil {
+		for _, w := range s.Client.Warnings {
+			fmt.Fprintln(s.Out, "Warning: "+w)
+		}
+	}
 	return s.done(err)
 }
 
