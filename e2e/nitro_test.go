@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/gslbd/gslbd/internal/daemon"
+	"github.com/gslbd/gslbd/internal/dnstest"
 	"github.com/gslbd/gslbd/internal/nitro"
+	"github.com/miekg/dns"
 )
 
 const nitroPassword = "test-Secret-9f3a"
@@ -234,5 +236,67 @@ func TestNITROClear(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(p); !strings.Contains(string(b), "add gslb vserver gv") {
 		t.Fatalf("the saved file changed before save:\n%s", b)
+	}
+}
+
+// TestNITROHitCounters: real queries over UDP and TCP are counted per
+// vserver, per service chosen and per domain; answers given by a backup
+// vserver count as backup hits of the vserver asked.
+func TestNITROHitCounters(t *testing.T) {
+	d, _, srv := nitroServer(t, saveBase+`add gslb service b 192.0.2.2 HTTP 80 -siteName s1
+bind gslb vserver gv -serviceName b
+add gslb service c 192.0.2.3 HTTP 80 -siteName s1
+add gslb vserver standby HTTP
+bind gslb vserver standby -serviceName c
+set gslb vserver gv -backupVServer standby
+`)
+	user := map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": nitroPassword}
+	stat := func(res, name string) map[string]any {
+		t.Helper()
+		l := expectCall(t, srv, "GET", "/nitro/v1/stat/"+res+"/"+name, "", user, 200)[res].([]any)
+		return l[0].(map[string]any)
+	}
+	for i := range 15 {
+		proto := dnstest.UDP
+		if i%3 == 0 {
+			proto = dnstest.TCP
+		}
+		addr := d.UDPAddr()
+		if proto == dnstest.TCP {
+			addr = d.TCPAddr()
+		}
+		if r := dnstest.Exchange(t, proto, addr, dnstest.Msg("www.save.test", dns.TypeA)); len(dnstest.Addrs(r)) != 1 {
+			t.Fatalf("query %d: %v", i, r)
+		}
+	}
+	if v := stat("gslbvserver", "gv"); v["tothits"] != float64(15) || v["totvserverdownbackuphits"] != float64(0) {
+		t.Fatalf("stat gslbvserver gv: %v", v)
+	}
+	// Round robin over a and b: 8 and 7 (in either order).
+	a, b := stat("gslbservice", "a")["vsvrservicehits"], stat("gslbservice", "b")["vsvrservicehits"]
+	if a.(float64)+b.(float64) != 15 || a.(float64) < 7 || b.(float64) < 7 {
+		t.Fatalf("service hits a=%v b=%v", a, b)
+	}
+	if q := stat("gslbdomain", "www.save.test"); q["dnstotalqueries"] != float64(15) {
+		t.Fatalf("stat gslbdomain: %v", q)
+	}
+	// The primary switched off: the backup's service answers, counted as
+	// hits and backup hits of gv, and hits of c.
+	expectCall(t, srv, "POST", "/nitro/v1/config/gslbvserver?action=disable", `{"gslbvserver":{"name":"gv"}}`, user, 200)
+	for range 3 {
+		if got := answerSet(t, d, "www.save.test"); got != "192.0.2.3" {
+			t.Fatalf("answer via backup: %q", got)
+		}
+	}
+	if v := stat("gslbvserver", "gv"); v["tothits"] != float64(18) || v["totvserverdownbackuphits"] != float64(3) {
+		t.Fatalf("stat gslbvserver gv after failover: %v", v)
+	}
+	if c := stat("gslbservice", "c")["vsvrservicehits"]; c != float64(3) {
+		t.Fatalf("service c hits %v", c)
+	}
+	// Counters survive changes to other entities (rebuilds).
+	expectCall(t, srv, "POST", "/nitro/v1/config/gslbvserver", `{"gslbvserver":{"name":"other","servicetype":"HTTP"}}`, user, 201)
+	if v := stat("gslbvserver", "gv"); v["tothits"] != float64(18) {
+		t.Fatalf("tothits after a change: %v", v["tothits"])
 	}
 }

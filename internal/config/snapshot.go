@@ -70,6 +70,10 @@ func (s *Snapshot) SameZones(o *Snapshot) bool {
 // VServer returns the vserver with this name, or nil.
 func (s *Snapshot) VServer(name string) *VServerInfo { return s.vsIndex[key(name)] }
 
+// Service returns the GSLB service (or service group member) named name
+// (case-insensitive), or nil.
+func (s *Snapshot) Service(name string) *ServiceInfo { return s.svcIndex[key(name)] }
+
 // Parameter is the typed `gslb parameter` singleton.
 type Parameter struct {
 	LDNSEntryTimeout     time.Duration

@@ -8,15 +8,17 @@ import (
 
 // Stat returns live figures of a NITRO resource's objects, by lower-cased
 // name: what `stat gslb vserver` and `show gslb service` report beyond
-// the configuration. Counters gslbd does not keep are left out, not
-// reported as zero.
+// the configuration. Hits count from when a name was first served
+// (removing or renaming starts again from zero). Counters gslbd does not keep
+// are left out, not reported as zero.
 func (d *Daemon) Stat(resource string) map[string]map[string]any {
 	out := map[string]map[string]any{}
 	switch resource {
 	case "gslbvserver":
 		for _, v := range d.engine.Status() {
 			f := map[string]any{"state": v.State, "curstate": v.State, "actsvcs": v.ActiveServices,
-				"inactsvcs": v.TotalServices - v.ActiveServices, "lbrrreason": v.LBRRReason}
+				"inactsvcs": v.TotalServices - v.ActiveServices, "lbrrreason": v.LBRRReason,
+				"tothits": v.Hits, "totvserverdownbackuphits": v.BackupHits}
 			if v.TotalServices > 0 {
 				f["vslbhealth"] = 100 * v.ActiveServices / v.TotalServices
 			}
@@ -31,7 +33,7 @@ func (d *Daemon) Stat(resource string) map[string]map[string]any {
 			if st == health.Unknown {
 				st = health.Up // nothing says otherwise: answered as UP
 			}
-			f := map[string]any{"state": st.String(), "svrstate": st.String(), "svreffgslbstate": st.String()}
+			f := map[string]any{"state": st.String(), "svrstate": st.String(), "svreffgslbstate": st.String(), "vsvrservicehits": s.Hits}
 			if s.Reason != "" {
 				f["statereason"] = s.Reason
 			}
@@ -46,6 +48,10 @@ func (d *Daemon) Stat(resource string) map[string]map[string]any {
 				f["curload"] = m.Load
 			}
 			out[strings.ToLower(s.Name)] = f
+		}
+	case "gslbdomain":
+		for name, n := range d.engine.DomainHits() {
+			out[name] = map[string]any{"dnstotalqueries": n}
 		}
 	}
 	return out

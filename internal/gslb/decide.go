@@ -49,11 +49,15 @@ type decision struct {
 	counter *counter
 }
 
-// counter is a per-vserver round-robin position, kept across rebuilds and
-// padded so that two vservers' counters never share a cache line.
+// counter is a per-vserver round-robin position and the vserver's hit
+// counts, kept across rebuilds and padded so that two vservers' counters
+// never share a cache line. Services and domains count their hits in the
+// same type (hits only).
 type counter struct {
-	n uint64
-	_ [56]byte
+	n          uint64 // round-robin position
+	hits       uint64 // answers decided (tothits; a service: times chosen; a domain: queries)
+	backupHits uint64 // answers given with a backup vserver's services
+	_          [40]byte
 }
 
 // svcState is what the engine knows of one service at run time. Each

@@ -56,6 +56,9 @@ type Engine struct {
 	// dirty are the state cells changed since the last rebuild.
 	dirty    []*svcState
 	counters map[string]*counter // by lower-case vserver name
+	// serviceHits and domainHits count answers per service and queries
+	// per domain (lower case), kept across rebuilds.
+	serviceHits, domainHits map[string]*counter
 	// primaryOff holds vservers switched off by -disablePrimaryOnDown until
 	// an administrator enables them again.
 	primaryOff map[string]bool
@@ -93,7 +96,7 @@ func New(opts Options) *Engine {
 	}
 	e := &Engine{
 		opts: opts, log: log.With("component", "gslb"),
-		states: map[string]*svcState{}, memo: map[string]*vsMemo{}, counters: map[string]*counter{}, primaryOff: map[string]bool{},
+		states: map[string]*svcState{}, memo: map[string]*vsMemo{}, counters: map[string]*counter{}, serviceHits: map[string]*counter{}, domainHits: map[string]*counter{}, primaryOff: map[string]bool{},
 		hashCache: map[string]hashCacheEntry{}, persist: newPersistTable(),
 	}
 	e.table.Store(&table{domains: map[string]*domainEntry{}, zones: zone.NewSet(), maxUDP: opts.MaxUDPSize})
@@ -211,6 +214,8 @@ type VServerStatus struct {
 	LBRRReasonText string
 	ActiveServices int
 	TotalServices  int
+	Hits           uint64 // answers decided since the vserver was added (tothits)
+	BackupHits     uint64 // of those, answered with a backup vserver's services
 }
 
 // Status returns the state of every vserver.
@@ -218,7 +223,20 @@ func (e *Engine) Status() []VServerStatus {
 	t := e.table.Load()
 	out := make([]VServerStatus, 0, len(t.vservers))
 	for _, v := range t.vservers {
-		out = append(out, v.status)
+		st := v.status
+		st.Hits, st.BackupHits = atomic.LoadUint64(&v.hits.hits), atomic.LoadUint64(&v.hits.backupHits)
+		out = append(out, st)
+	}
+	return out
+}
+
+// DomainHits returns the queries answered per GSLB domain (lower case,
+// without the final dot) since the domain was bound.
+func (e *Engine) DomainHits() map[string]uint64 {
+	t := e.table.Load()
+	out := make(map[string]uint64, len(t.domains))
+	for _, d := range t.domains {
+		out[strings.TrimSuffix(strings.ToLower(d.name), ".")] = atomic.LoadUint64(&d.hits.hits)
 	}
 	return out
 }
@@ -229,6 +247,7 @@ type ServiceStatus struct {
 	State   health.State // Unknown: nothing reported; answered as UP
 	Reason  string
 	Metrics health.Metrics
+	Hits    uint64 // times chosen for an answer (vsvrservicehits)
 }
 
 // ServiceStatus returns the state of every configured service.
@@ -244,7 +263,11 @@ func (e *Engine) ServiceStatus() []ServiceStatus {
 		if st == nil {
 			st = &svcState{}
 		}
-		out = append(out, ServiceStatus{Name: s.Name, State: st.state, Reason: st.reason, Metrics: st.metrics})
+		var hits uint64
+		if c := e.serviceHits[key(s.Name)]; c != nil {
+			hits = atomic.LoadUint64(&c.hits)
+		}
+		out = append(out, ServiceStatus{Name: s.Name, State: st.state, Reason: st.reason, Metrics: st.metrics, Hits: hits})
 	}
 	return out
 }
@@ -295,11 +318,14 @@ func (e *Engine) Close() {
 	e.snap = nil
 }
 
-func (e *Engine) counter(vs string) *counter {
-	c := e.counters[key(vs)]
+func (e *Engine) counter(vs string) *counter { return hitsOf(e.counters, key(vs)) }
+
+// hitsOf returns m's counter for k, made on first use.
+func hitsOf(m map[string]*counter, k string) *counter {
+	c := m[k]
 	if c == nil {
 		c = &counter{}
-		e.counters[key(vs)] = c
+		m[k] = c
 	}
 	return c
 }

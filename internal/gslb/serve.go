@@ -149,8 +149,24 @@ func (t *table) maxSize(tcp bool, edns bool, udpSize uint16) int {
 	return min(int(udpSize), t.maxUDP)
 }
 
-// pick chooses the answer block for a query.
+// pick chooses the answer block for a query and counts it: the
+// vserver's hits (and backup hits), the domain's queries, the chosen
+// service's hits. Each counter is its own cache line.
 func (t *table) pick(d *domainEntry, client netip.Addr, now time.Time) *block {
+	atomic.AddUint64(&d.vs.hits.hits, 1)
+	if d.vs.backup {
+		atomic.AddUint64(&d.vs.hits.backupHits, 1)
+	}
+	atomic.AddUint64(&d.hits.hits, 1)
+	b := t.selectBlock(d, client, now)
+	if b != nil && b.hit != nil {
+		atomic.AddUint64(&b.hit.hits, 1)
+	}
+	return b
+}
+
+// selectBlock picks the answer block for a query.
+func (t *table) selectBlock(d *domainEntry, client netip.Addr, now time.Time) *block {
 	dec := &d.vs.dec
 	switch dec.mode {
 	case modeAllDown:

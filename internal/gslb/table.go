@@ -27,6 +27,8 @@ type table struct {
 
 type vsEntry struct {
 	lname  string // lower-case name (persistence key)
+	hits   *counter // this vserver's (dec.counter is the serving vserver's)
+	backup bool     // answers come from a backup vserver's services
 	info   *config.VServerInfo
 	dec    decision
 	status VServerStatus
@@ -35,6 +37,7 @@ type vsEntry struct {
 // block is one precomputed answer section: wire bytes whose owner names
 // point at the question (offset 12), and the same data for the slow path.
 type block struct {
+	hit    *counter // the service leading the answer (nil: no single one)
 	b      []byte
 	n      uint16
 	addrs  []netip.Addr
@@ -43,6 +46,7 @@ type block struct {
 }
 
 type domainEntry struct {
+	hits   *counter // queries for the name, kept across rebuilds
 	name   string
 	vs     *vsEntry
 	rtype  uint16
@@ -169,11 +173,25 @@ func (e *Engine) buildTable(now time.Time) *table {
 		m.gen = e.buildGen
 		t.vservers = append(t.vservers, m.ent)
 	}
-	if len(e.memo) != len(s.VServers) { // vservers removed
+	if len(e.memo) != len(s.VServers) { // vservers removed: their counters go too
 		for k, m := range e.memo {
 			if m.gen != e.buildGen {
 				drop(m)
 				delete(e.memo, k)
+				delete(e.counters, k)
+				delete(e.hashCache, k)
+				for _, d := range m.domains {
+					if domains[d.name] == nil {
+						delete(e.domainHits, key(d.name))
+					}
+				}
+			}
+		}
+	}
+	if len(e.serviceHits) > len(s.Services) { // services removed
+		for k := range e.serviceHits {
+			if s.Service(k) == nil {
+				delete(e.serviceHits, k)
 			}
 		}
 	}
@@ -208,7 +226,7 @@ func (e *Engine) compute(vs *config.VServerInfo, now, validUntil time.Time) *vsM
 		}
 		return cs
 	}
-	ent := &vsEntry{info: vs, lname: key(vs.Name)}
+	ent := &vsEntry{info: vs, lname: key(vs.Name), hits: e.counter(vs.Name)}
 	cs := cands(vs)
 	st := VServerStatus{Name: vs.Name, TotalServices: len(vs.Bindings), ActiveServices: len(cs), State: "DOWN"}
 	switch {
@@ -245,6 +263,7 @@ func (e *Engine) compute(vs *config.VServerInfo, now, validUntil time.Time) *vsM
 		}
 	}
 	st.Serving = ent.dec.served
+	ent.backup = ent.dec.served != "" && ent.dec.served != vs.Name
 	st.Method = string(ent.dec.method)
 	st.LBRRReason, st.LBRRReasonText = ent.dec.reason, ent.dec.why
 	ent.status = st
@@ -283,7 +302,8 @@ func (e *Engine) plan(vs *config.VServerInfo, cs []cand, now time.Time) decision
 }
 
 func (e *Engine) domainEntry(vs *config.VServerInfo, ent *vsEntry, d *config.DomainInfo) *domainEntry {
-	de := &domainEntry{name: d.Name, vs: ent, rtype: rrType(vs.RecordType), mir: vs.MIR && vs.RecordType != "CNAME"}
+	de := &domainEntry{name: d.Name, vs: ent, rtype: rrType(vs.RecordType), mir: vs.MIR && vs.RecordType != "CNAME",
+		hits: hitsOf(e.domainHits, key(d.Name))}
 	if z := e.zones.Find(dns.Fqdn(d.Name)); z != nil && z.SOA != nil {
 		de.negRR = z.NegativeSOA()
 		de.neg = packRR(de.negRR)
@@ -294,11 +314,15 @@ func (e *Engine) domainEntry(vs *config.VServerInfo, ent *vsEntry, d *config.Dom
 		if de.mir {
 			for i := range dec.cands {
 				rot := append(slices.Clone(dec.cands[i:]), dec.cands[:i]...)
-				de.blocks = append(de.blocks, makeBlock(de.rtype, d.TTL, rot))
+				b := makeBlock(de.rtype, d.TTL, rot)
+				b.hit = hitsOf(e.serviceHits, dec.cands[i].lname)
+				de.blocks = append(de.blocks, b)
 			}
 		} else {
 			for _, c := range dec.cands {
-				de.blocks = append(de.blocks, makeBlock(de.rtype, d.TTL, []cand{c}))
+				b := makeBlock(de.rtype, d.TTL, []cand{c})
+				b.hit = hitsOf(e.serviceHits, c.lname)
+				de.blocks = append(de.blocks, b)
 			}
 		}
 	case modeAllDown:

@@ -714,6 +714,9 @@ func (s *Server) stat(req *request) (*reply, error) {
 		return nil, fail(nserr.InvalidMethod, "Invalid method: statistics are read with GET")
 	}
 	rs := resources[req.resource]
+	if req.resource == "gslbdomain" {
+		rs = domainResource
+	}
 	if rs == nil || rs.binding {
 		return nil, &apiError{code: nserr.InvalidObjectName, msg: "Invalid object name [" + req.resource + "]", status: http.StatusNotFound}
 	}
