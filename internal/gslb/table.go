@@ -26,7 +26,7 @@ type table struct {
 }
 
 type vsEntry struct {
-	lname  string // lower-case name (persistence key)
+	lname  string   // lower-case name (persistence key)
 	hits   *counter // this vserver's (dec.counter is the serving vserver's)
 	backup bool     // answers come from a backup vserver's services
 	info   *config.VServerInfo
