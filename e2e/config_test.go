@@ -56,7 +56,7 @@ func TestConfigGolden(t *testing.T) {
 			if again.Config.String() != out {
 				t.Errorf("parse -> write -> parse is not a fixed point:\n%s", again.Config.String())
 			}
-			if len(again.Snapshot.Domains) != len(ld.Snapshot.Domains) || len(again.Snapshot.Services) != len(ld.Snapshot.Services) {
+			if again.Snapshot.Domains.Len() != ld.Snapshot.Domains.Len() || len(again.Snapshot.Services) != len(ld.Snapshot.Services) {
 				t.Errorf("re-load lost entities")
 			}
 		})

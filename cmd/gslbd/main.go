@@ -244,7 +244,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		fmt.Fprintf(stdout, "%s: ok (%d sites, %d services, %d vservers, %d domains, %d zones)\n", p,
-			len(ld.Snapshot.Sites), len(ld.Snapshot.Services), len(ld.Snapshot.VServers), len(ld.Snapshot.Domains), len(ld.Snapshot.Zones))
+			len(ld.Snapshot.Sites), len(ld.Snapshot.Services), len(ld.Snapshot.VServers), ld.Snapshot.Domains.Len(), len(ld.Snapshot.Zones))
 	}
 	return status
 }

@@ -93,6 +93,8 @@ type builder struct {
 	// change is taken from it instead of being typed again.
 	prev *Snapshot
 	pc   *Config // prev's configuration
+	// domains is the domain index while vservers are typed (Snapshot.Domains after).
+	domains *IndexEdit[*DomainInfo]
 }
 
 func (b *builder) errf(pos nsconf.Pos, code nserr.Code, format string, args ...any) {
@@ -121,7 +123,7 @@ func (b *builder) warnCode(pos nsconf.Pos, code nserr.Code, format string, args 
 // that many entities depend on (sites, servers, ADNS services, monitors,
 // metric tables, the gslb parameter, NS IPs) changing makes a full build.
 func Build(c *Config) (*Snapshot, error) {
-	b := &builder{c: c, s: &Snapshot{Config: c, Domains: map[string]*DomainInfo{}}}
+	b := &builder{c: c, s: &Snapshot{Config: c}}
 	if p := c.parent; p != nil && p.snap != nil && !c.Sites.changed && !c.Servers.changed && !c.AppServices.changed &&
 		!c.Monitors.changed && !c.MetricTables.changed && slices.Equal(c.NSIPs, p.NSIPs) &&
 		slices.EqualFunc(c.Parameter.vals, p.Parameter.vals, sameVal) {
@@ -463,14 +465,15 @@ func (b *builder) vservers(svcs map[string]*ServiceInfo) {
 		return
 	}
 	b.s.persistIDs = map[int]string{}
-	b.s.vsIndex = make(map[string]*VServerInfo, b.c.VServers.Len())
+	vsx := Index[*VServerInfo]{}.Edit()
+	b.domains = Index[*DomainInfo]{}.Edit()
 	b.s.VServers = make([]*VServerInfo, 0, b.c.VServers.Len())
 	for _, v := range b.c.VServers.All() {
 		info := b.reusedVServer(v, svcs)
 		if info == nil {
 			info = b.vserver(v, svcs)
 		}
-		b.s.vsIndex[key(v.Name)] = info
+		vsx.Set(key(v.Name), info)
 		// Checks across vservers run for reused ones too.
 		b.crossChecks(v, info)
 		if v.Args.Has("backupVServer") {
@@ -479,6 +482,7 @@ func (b *builder) vservers(svcs map[string]*ServiceInfo) {
 		b.s.VServers = append(b.s.VServers, info)
 	}
 	slices.Sort(b.s.backupUsers)
+	b.s.vsIndex, b.s.Domains = vsx.Index(), b.domains.Index()
 	b.backupLoops()
 }
 
@@ -494,16 +498,17 @@ func (b *builder) vserversDelta(svcs map[string]*ServiceInfo) {
 		touched[k] = true
 	}
 	keys := slices.Sorted(maps.Keys(touched)) // errors in a stable order
-	b.s.vsIndex, b.s.Domains, b.s.persistIDs = maps.Clone(prev.vsIndex), maps.Clone(prev.Domains), maps.Clone(prev.persistIDs)
+	var vsx *IndexEdit[*VServerInfo]
+	vsx, b.domains, b.s.persistIDs = prev.vsIndex.Edit(), prev.Domains.Edit(), maps.Clone(prev.persistIDs)
 	for k := range touched {
-		old := prev.vsIndex[k]
-		if old == nil {
+		old, ok := prev.vsIndex.Get(k)
+		if !ok {
 			continue
 		}
-		delete(b.s.vsIndex, k)
+		vsx.Delete(k)
 		for _, d := range old.Domains {
-			if b.s.Domains[d.Name] == d {
-				delete(b.s.Domains, d.Name)
+			if cur, _ := b.domains.Get(d.Name); cur == d {
+				b.domains.Delete(d.Name)
 			}
 		}
 		if old.PersistID >= 0 && key(b.s.persistIDs[old.PersistID]) == k {
@@ -521,7 +526,7 @@ func (b *builder) vserversDelta(svcs map[string]*ServiceInfo) {
 			continue
 		}
 		info := b.vserver(v, svcs)
-		b.s.vsIndex[k] = info
+		vsx.Set(k, info)
 		b.crossChecks(v, info)
 		if v.Args.Has("backupVServer") {
 			b.s.backupUsers = append(b.s.backupUsers, k)
@@ -533,16 +538,17 @@ func (b *builder) vserversDelta(svcs map[string]*ServiceInfo) {
 			b.checkBackup(v)
 		}
 	}
+	b.s.vsIndex, b.s.Domains = vsx.Index(), b.domains.Index()
 	if len(t.order) == len(b.pc.VServers.order) && (len(t.order) == 0 || &t.order[0] == &b.pc.VServers.order[0]) {
 		// Same vservers in the same order: replace the touched ones.
 		b.s.VServers = slices.Clone(prev.VServers)
 		for k := range touched {
-			b.s.VServers[slices.Index(t.order, k)] = b.s.vsIndex[k]
+			b.s.VServers[slices.Index(t.order, k)] = b.s.VServer(k)
 		}
 	} else {
 		b.s.VServers = make([]*VServerInfo, 0, len(t.order))
 		for _, k := range t.order {
-			b.s.VServers = append(b.s.VServers, b.s.vsIndex[k])
+			b.s.VServers = append(b.s.VServers, b.s.VServer(k))
 		}
 	}
 	b.backupLoops()
@@ -560,11 +566,11 @@ func (b *builder) crossChecks(v *VServer, info *VServerInfo) {
 	}
 	b.checkBackup(v)
 	for _, d := range info.Domains {
-		if other, dup := b.s.Domains[d.Name]; dup {
+		if other, dup := b.domains.Get(d.Name); dup {
 			b.errf(findDomainBinding(v, d.Name).Pos, nserr.DomainBound, "gslb vserver %q: domain %q is already bound to gslb vserver %q", v.Name, d.Name, other.VServer)
 			continue
 		}
-		b.s.Domains[d.Name] = d
+		b.domains.Set(d.Name, d)
 	}
 }
 
@@ -592,7 +598,7 @@ func (b *builder) reusedVServer(v *VServer, svcs map[string]*ServiceInfo) *VServ
 	if old, ok := b.pc.VServers.Get(v.Name); !ok || old != v {
 		return nil
 	}
-	info := b.prev.vsIndex[key(v.Name)]
+	info := b.prev.VServer(v.Name)
 	if info == nil {
 		return nil
 	}
@@ -752,7 +758,7 @@ func (b *builder) backupLoops() {
 // zones builds the authoritative zones: one per `add dns zone` or SOA
 // record, plus an implicit zone for each GSLB domain outside all of them.
 func (b *builder) zones() {
-	if b.prev != nil && !b.c.Zones.changed && slices.Equal(b.c.Records, b.pc.Records) && sameKeys(b.s.Domains, b.prev.Domains) {
+	if b.prev != nil && !b.c.Zones.changed && slices.Equal(b.c.Records, b.pc.Records) && b.s.Domains.SameKeys(b.prev.Domains) {
 		b.s.Zones, b.s.ZoneOf = b.prev.Zones, b.prev.ZoneOf
 		return
 	}
@@ -795,7 +801,7 @@ func (b *builder) zones() {
 	// Implicit zones for GSLB domains (NetScaler answers them with SOA/NS of
 	// the ADNS service).
 	var domains []string
-	for d := range b.s.Domains {
+	for d := range b.s.Domains.All() {
 		domains = append(domains, d)
 	}
 	slices.Sort(domains)
@@ -850,7 +856,7 @@ func (b *builder) zones() {
 				}
 				add(typ, ip)
 			}
-			if d, ok := b.s.Domains[r.Name]; ok {
+			if d, ok := b.s.Domains.Get(r.Name); ok {
 				code := nserr.StaticAConflict
 				if typ == "AAAA" {
 					code = nserr.StaticAAAAConfl
@@ -858,7 +864,7 @@ func (b *builder) zones() {
 				b.errf(r.Pos, code, "%s: the name is a GSLB domain of gslb vserver %q", what, d.VServer)
 			}
 		case "cnameRec":
-			if _, ok := b.s.Domains[r.Name]; ok {
+			if _, ok := b.s.Domains.Get(r.Name); ok {
 				b.errf(r.Pos, nserr.StaticAConflict, "%s: the name is a GSLB domain", what)
 			}
 			cnames[r.Name] = r.Data[0]
@@ -914,8 +920,8 @@ func (b *builder) zones() {
 		}
 		b.s.Zones = append(b.s.Zones, z)
 	}
-	b.s.ZoneOf = make(map[string]string, len(b.s.Domains))
-	for _, d := range b.s.Domains {
+	b.s.ZoneOf = make(map[string]string, b.s.Domains.Len())
+	for _, d := range b.s.Domains.All() {
 		if z := zoneOf(d.Name); z != nil {
 			b.s.ZoneOf[d.Name] = z.Apex
 		}
@@ -930,19 +936,6 @@ func (b *builder) adnsAddrs() []netip.Addr {
 		}
 	}
 	return out
-}
-
-// sameKeys reports whether two maps have the same keys.
-func sameKeys[V any](a, b map[string]V) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k := range a {
-		if _, ok := b[k]; !ok {
-			return false
-		}
-	}
-	return true
 }
 
 // sameMap reports whether a and b are the same map (not just equal).

@@ -121,7 +121,7 @@ func TestValidConfigHasNoErrors(t *testing.T) {
 	if s.LocalSite != "" {
 		t.Errorf("no ADNS or ns ip owns 10.0.0.1: local site got %q, want none", s.LocalSite)
 	}
-	if d := s.Domains["x.test"]; d == nil || d.TTL != 5 || s.ZoneOf["x.test"] != "x.test" {
+	if d, _ := s.Domains.Get("x.test"); d == nil || d.TTL != 5 || s.ZoneOf["x.test"] != "x.test" {
 		t.Errorf("domain: got %+v", d)
 	}
 }

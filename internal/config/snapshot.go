@@ -41,7 +41,7 @@ type Snapshot struct {
 	Sites     []*SiteInfo
 	Services  []*ServiceInfo // GSLB services, then expanded service group members
 	VServers  []*VServerInfo
-	Domains   map[string]*DomainInfo // lower-case FQDN -> binding
+	Domains   Index[*DomainInfo] // lower-case FQDN -> binding
 	Zones     []*ZoneInfo
 	Listeners []Listener
 	Param     Parameter
@@ -53,7 +53,7 @@ type Snapshot struct {
 	Warnings []*nsconf.Error
 
 	svcIndex map[string]*ServiceInfo // lower-case name -> service or member
-	vsIndex  map[string]*VServerInfo // lower-case name -> vserver
+	vsIndex  Index[*VServerInfo] // lower-case name -> vserver
 	// persistIDs: -persistenceId -> vserver; backupUsers: the vservers
 	// (lower-case) with a -backupVServer. Both for the incremental build.
 	persistIDs  map[int]string
@@ -68,7 +68,10 @@ func (s *Snapshot) SameZones(o *Snapshot) bool {
 }
 
 // VServer returns the vserver with this name, or nil.
-func (s *Snapshot) VServer(name string) *VServerInfo { return s.vsIndex[key(name)] }
+func (s *Snapshot) VServer(name string) *VServerInfo {
+	v, _ := s.vsIndex.Get(key(name))
+	return v
+}
 
 // Service returns the GSLB service (or service group member) named name
 // (case-insensitive), or nil.

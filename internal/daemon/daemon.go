@@ -294,7 +294,7 @@ func (d *Daemon) Reload() error {
 		d.log.Error("reload rejected; the previous configuration keeps serving", "err", err)
 		return err
 	}
-	d.log.Info("configuration reloaded", "vservers", len(ld.Snapshot.VServers), "domains", len(ld.Snapshot.Domains))
+	d.log.Info("configuration reloaded", "vservers", len(ld.Snapshot.VServers), "domains", ld.Snapshot.Domains.Len())
 	return nil
 }
 

@@ -99,7 +99,7 @@ func New(opts Options) *Engine {
 		states: map[string]*svcState{}, memo: map[string]*vsMemo{}, counters: map[string]*counter{}, serviceHits: map[string]*counter{}, domainHits: map[string]*counter{}, primaryOff: map[string]bool{},
 		hashCache: map[string]hashCacheEntry{}, persist: newPersistTable(),
 	}
-	e.table.Store(&table{domains: map[string]*domainEntry{}, zones: zone.NewSet(), maxUDP: opts.MaxUDPSize})
+	e.table.Store(&table{zones: zone.NewSet(), maxUDP: opts.MaxUDPSize})
 	return e
 }
 
@@ -234,8 +234,8 @@ func (e *Engine) Status() []VServerStatus {
 // without the final dot) since the domain was bound.
 func (e *Engine) DomainHits() map[string]uint64 {
 	t := e.table.Load()
-	out := make(map[string]uint64, len(t.domains))
-	for _, d := range t.domains {
+	out := make(map[string]uint64, t.domains.Len())
+	for _, d := range t.domains.All() {
 		out[strings.TrimSuffix(strings.ToLower(d.name), ".")] = atomic.LoadUint64(&d.hits.hits)
 	}
 	return out

@@ -62,13 +62,13 @@ func tableView(t *table) string {
 		fmt.Fprintf(&b, "%+v mode=%d method=%s served=%s reason=%d cands=%v seq=%v hash=%v\n",
 			v.status, d.mode, d.method, d.served, d.reason, names, d.seq, d.hash)
 	}
-	names := make([]string, 0, len(t.domains))
-	for n := range t.domains {
+	names := make([]string, 0, t.domains.Len())
+	for n := range t.domains.All() {
 		names = append(names, n)
 	}
 	slices.Sort(names)
 	for _, n := range names {
-		de := t.domains[n]
+		de, _ := t.domains.Get(n)
 		fmt.Fprintf(&b, "%s vs=%s neg=%x", n, de.vs.info.Name, de.neg)
 		for _, bl := range de.blocks {
 			fmt.Fprintf(&b, " [%x]", bl.b)

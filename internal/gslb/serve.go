@@ -128,7 +128,14 @@ func (e *Engine) ServeDNS(dst, q []byte, client netip.Addr, tcp bool, now time.T
 	var kb [256]byte
 	var f fastQuery
 	if parseFast(q, &f, &kb) {
-		if d := t.domains[string(kb[:f.keyLen])]; d != nil {
+		// The table's domain index in its two layers, looked up directly
+		// so that string(bytes) allocates nothing.
+		base, over := t.domains.Layers()
+		d, changed := over[string(kb[:f.keyLen])]
+		if !changed {
+			d = base[string(kb[:f.keyLen])]
+		}
+		if d != nil {
 			if resp, ok := t.answerFast(dst, q, &f, d, client, tcp, now); ok {
 				return resp
 			}

@@ -85,7 +85,7 @@ func (t *table) lookup(q dns.Question, resp *dns.Msg, client netip.Addr, now tim
 	}
 	name := dns.CanonicalName(q.Name)
 	dyn := func(n string, qtype uint16) []dns.RR {
-		d := t.domains[strings.TrimSuffix(n, ".")]
+		d, _ := t.domains.Get(strings.TrimSuffix(n, "."))
 		if d == nil {
 			return nil
 		}

@@ -2,7 +2,6 @@ package gslb
 
 import (
 	"fmt"
-	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -17,7 +16,7 @@ import (
 
 // table is one immutable generation of everything the query path reads.
 type table struct {
-	domains    map[string]*domainEntry // lower-case name, no trailing dot
+	domains    config.Index[*domainEntry] // lower-case name, no trailing dot
 	zones      *zone.Set
 	vservers   []*vsEntry
 	maxUDP     int
@@ -144,14 +143,14 @@ func (e *Engine) buildTable(now time.Time) *table {
 	}
 	// Domains start as the last table's and change with the vservers
 	// computed again: a rebuild costs what changed, not 1,000 inserts.
-	domains := map[string]*domainEntry{}
+	domains := config.Index[*domainEntry]{}.Edit()
 	if len(e.memo) > 0 {
-		domains = maps.Clone(e.table.Load().domains)
+		domains = e.table.Load().domains.Edit()
 	}
 	drop := func(m *vsMemo) {
 		for i, d := range m.chain[0].Domains {
-			if domains[d.Name] == m.domains[i] {
-				delete(domains, d.Name)
+			if cur, _ := domains.Get(d.Name); cur == m.domains[i] {
+				domains.Delete(d.Name)
 			}
 		}
 	}
@@ -166,7 +165,7 @@ func (e *Engine) buildTable(now time.Time) *table {
 			m = e.compute(vs, now, t.nextExpiry)
 			e.memo[k] = m
 			for i, d := range vs.Domains {
-				domains[d.Name] = m.domains[i]
+				domains.Set(d.Name, m.domains[i])
 			}
 			e.recomputed++
 		}
@@ -181,7 +180,7 @@ func (e *Engine) buildTable(now time.Time) *table {
 				delete(e.counters, k)
 				delete(e.hashCache, k)
 				for _, d := range m.domains {
-					if domains[d.name] == nil {
+					if _, ok := domains.Get(d.name); !ok {
 						delete(e.domainHits, key(d.name))
 					}
 				}
@@ -195,7 +194,7 @@ func (e *Engine) buildTable(now time.Time) *table {
 			}
 		}
 	}
-	t.domains = domains
+	t.domains = domains.Index()
 	return t
 }
 
@@ -432,7 +431,7 @@ func buildZones(s *config.Snapshot) *zone.Set {
 	// GSLB domains by zone, in one pass (each zone scanning every domain
 	// was quadratic: 28 ms per change at 1,000 domains).
 	byZone := map[string][]string{}
-	for _, d := range s.Domains {
+	for _, d := range s.Domains.All() {
 		z := s.ZoneOf[d.Name]
 		byZone[z] = append(byZone[z], dns.Fqdn(d.Name))
 	}
