@@ -53,7 +53,7 @@ type Snapshot struct {
 	Warnings []*nsconf.Error
 
 	svcIndex map[string]*ServiceInfo // lower-case name -> service or member
-	vsIndex  Index[*VServerInfo] // lower-case name -> vserver
+	vsIndex  Index[*VServerInfo]     // lower-case name -> vserver
 	// persistIDs: -persistenceId -> vserver; backupUsers: the vservers
 	// (lower-case) with a -backupVServer. Both for the incremental build.
 	persistIDs  map[int]string
