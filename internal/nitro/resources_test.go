@@ -253,6 +253,12 @@ func TestViewMetricAndMetricTableBindings(t *testing.T) {
 		!strings.Contains(rc, "bind lb metricTable mt cpu 1.3.6.1.4.1.2021.11.9.0") {
 		t.Fatalf("running config:\n%s", rc)
 	}
+	if agg := list(t, call(t, s, "GET", "/nitro/v1/config/lbmonitor_binding/lm", "", 200), "lbmonitor_binding"); len(agg) != 1 || agg[0]["lbmonitor_metric_binding"] == nil {
+		t.Fatalf("lbmonitor_binding: %v", agg)
+	}
+	if agg := list(t, call(t, s, "GET", "/nitro/v1/config/lbmetrictable_binding/mt", "", 200), "lbmetrictable_binding"); len(agg) != 1 || agg[0]["lbmetrictable_metric_binding"] == nil {
+		t.Fatalf("lbmetrictable_binding: %v", agg)
+	}
 	call(t, s, "DELETE", "/nitro/v1/config/lbmonitor_metric_binding/lm?args=metric:cpu", "", 200)
 	call(t, s, "DELETE", "/nitro/v1/config/lbmetrictable_metric_binding/mt?args=metric:cpu", "", 200)
 	if mb := list(t, call(t, s, "GET", "/nitro/v1/config/lbmonitor_metric_binding/lm", "", 200), "lbmonitor_metric_binding"); len(mb) != 0 {
