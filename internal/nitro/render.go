@@ -161,33 +161,6 @@ func groupBindings(v *config.VServer) (out []obj) {
 	return out
 }
 
-func listMonitorBindings(c *config.Config, key string) (out []obj) {
-	each(&c.Services, key, func(s *config.Service) {
-		for _, m := range s.Monitors {
-			out = append(out, row(obj{"servicename": s.Name, "monitor_name": m.Monitor}, "gslb service", &m.Args, "bind"))
-		}
-	})
-	return out
-}
-
-func listViewBindings(c *config.Config, key string) (out []obj) {
-	each(&c.Services, key, func(s *config.Service) {
-		for _, v := range s.Views {
-			out = append(out, obj{"servicename": s.Name, "viewname": v.View, "viewip": v.IP})
-		}
-	})
-	return out
-}
-
-func listMetricBindings(c *config.Config, key string) (out []obj) {
-	each(&c.Monitors, key, func(m *config.Monitor) {
-		for _, b := range m.Metrics {
-			out = append(out, row(obj{"monitorname": m.Name, "metric": b.Metric}, "lb monitor", &b.Args, "bind"))
-		}
-	})
-	return out
-}
-
 func listServiceGroups(c *config.Config, key string) (out []obj) {
 	each(&c.ServiceGroups, key, func(g *config.ServiceGroup) {
 		out = append(out, row(obj{"servicegroupname": g.Name, "servicetype": g.Type}, "gslb serviceGroup", &g.Args, "add", "set"))
@@ -195,23 +168,53 @@ func listServiceGroups(c *config.Config, key string) (out []obj) {
 	return out
 }
 
-func listMembers(c *config.Config, key string) (out []obj) {
-	each(&c.ServiceGroups, key, func(g *config.ServiceGroup) {
-		for _, m := range g.Members {
-			out = append(out, row(obj{"servicegroupname": g.Name, "ip": m.Target, "servername": m.Target, "port": int64(m.Port)},
-				"gslb serviceGroup", &m.Args, "bind"))
+// bindingsOf lists one object per binding of the entities named key (or
+// of all): of returns an entity's bindings, mk renders one.
+func bindingsOf[E config.Entity[E], B any](t *config.Table[E], key string, of func(E) []B, mk func(E, *B) obj) (out []obj) {
+	each(t, key, func(e E) {
+		bs := of(e)
+		for i := range bs {
+			out = append(out, mk(e, &bs[i]))
 		}
 	})
 	return out
 }
 
-func listGroupMonitors(c *config.Config, key string) (out []obj) {
-	each(&c.ServiceGroups, key, func(g *config.ServiceGroup) {
-		for _, m := range g.Monitors {
-			out = append(out, row(obj{"servicegroupname": g.Name, "monitor_name": m.Monitor}, "gslb serviceGroup", &m.Args, "bind"))
-		}
-	})
-	return out
+func listMonitorBindings(c *config.Config, key string) []obj {
+	return bindingsOf(&c.Services, key, func(s *config.Service) []config.MonitorBinding { return s.Monitors },
+		func(s *config.Service, m *config.MonitorBinding) obj {
+			return row(obj{"servicename": s.Name, "monitor_name": m.Monitor}, "gslb service", &m.Args, "bind")
+		})
+}
+
+func listViewBindings(c *config.Config, key string) []obj {
+	return bindingsOf(&c.Services, key, func(s *config.Service) []config.ViewBinding { return s.Views },
+		func(s *config.Service, v *config.ViewBinding) obj {
+			return obj{"servicename": s.Name, "viewname": v.View, "viewip": v.IP}
+		})
+}
+
+func listMetricBindings(c *config.Config, key string) []obj {
+	return bindingsOf(&c.Monitors, key, func(m *config.Monitor) []config.MetricBinding { return m.Metrics },
+		func(m *config.Monitor, b *config.MetricBinding) obj {
+			return row(obj{"monitorname": m.Name, "metric": b.Metric}, "lb monitor", &b.Args, "bind")
+		})
+}
+
+func listMembers(c *config.Config, key string) []obj {
+	return bindingsOf(&c.ServiceGroups, key, func(g *config.ServiceGroup) []*config.Member { return g.Members },
+		func(g *config.ServiceGroup, mp **config.Member) obj {
+			m := *mp
+			return row(obj{"servicegroupname": g.Name, "ip": m.Target, "servername": m.Target, "port": int64(m.Port)},
+				"gslb serviceGroup", &m.Args, "bind")
+		})
+}
+
+func listGroupMonitors(c *config.Config, key string) []obj {
+	return bindingsOf(&c.ServiceGroups, key, func(g *config.ServiceGroup) []config.MonitorBinding { return g.Monitors },
+		func(g *config.ServiceGroup, m *config.MonitorBinding) obj {
+			return row(obj{"servicegroupname": g.Name, "monitor_name": m.Monitor}, "gslb serviceGroup", &m.Args, "bind")
+		})
 }
 
 func listAppServices(c *config.Config, key string) (out []obj) {

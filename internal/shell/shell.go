@@ -141,6 +141,9 @@ func (s *Shell) Run(ctx context.Context, line string) error {
 	_, err = s.Client.Do(ctx, req.method, req.path+sep+"warning=yes", req.body)
 	if err == nil {
 		for _, w := range s.Client.Warnings {
+			if _, text, ok := strings.Cut(w, " - "); ok {
+				w = text // "<code> - <text>": the appliance's CLI shows the text
+			}
 			fmt.Fprintln(s.Out, "Warning: "+w)
 		}
 	}
