@@ -165,8 +165,8 @@ func (s *Server) systemuser(req *request) (*reply, error) {
 	}
 	o := objs[0]
 	name, _ := o["username"].(string)
-	if name == "" {
-		name = req.key
+	if req.key != "" {
+		name = req.key // PUT /config/systemuser/<name>: the URL names the user
 	}
 	if err := checkUserName(name); err != nil {
 		return nil, err
@@ -265,13 +265,17 @@ func (s *Server) userPolicy(req *request) (*reply, error) {
 	if !ok {
 		return nil, fail(nserr.ArgValBad, "Invalid argument value [policyname]: gslbd knows the superuser and read-only command policies")
 	}
-	if req.r.Method == http.MethodDelete {
-		want = ReadOnly
-	}
+	unbind := req.r.Method == http.MethodDelete
 	err := s.updateUsers(func(m map[string]*user) error {
 		u := m[name]
 		if u == nil {
 			return fail(nserr.NoEnt, "No such resource [username, "+name+"]")
+		}
+		if unbind {
+			if u.role != want {
+				return fail(nserr.NoEnt, "No such resource [policyname, "+policy+"]: not bound to user "+name)
+			}
+			want = ReadOnly
 		}
 		c := *u
 		c.role = want

@@ -81,6 +81,8 @@ func TestSystemUsers(t *testing.T) {
 	send("DELETE", "/nitro/v1/config/systemuser/ops", "", root, 200)
 	send("GET", "/nitro/v1/config/gslbsite", "", opsH, 401)
 	send("DELETE", "/nitro/v1/config/systemuser/ops", "", root, 404)
+	// Unbinding a policy the user does not have changes nothing.
+	send("DELETE", "/nitro/v1/config/systemuser_systemcmdpolicy_binding/nsroot?args=policyname:read-only", "", root, 404)
 	send("DELETE", "/nitro/v1/config/systemuser_systemcmdpolicy_binding/nsroot?args=policyname:superuser", "", root, 403)
 	send("DELETE", "/nitro/v1/config/systemuser/nsroot", "", root, 403)
 	if reloaded, _ := LoadUsers(path); strings.Join(reloaded.names(), ",") != "cli,nsroot,third" {
