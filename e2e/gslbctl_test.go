@@ -50,6 +50,12 @@ func TestGSLBCtl(t *testing.T) {
 	if out, _ := ctl("-c", "show gslb vserver"); !strings.Contains(out, "2 entities") || !strings.Contains(out, "1)\tgv - HTTP") {
 		t.Fatalf("show gslb vserver:\n%s", out)
 	}
+	if out, err := ctl("-c", "stat gslb vserver gv2"); err != nil || !strings.Contains(out, "\tVserver hits: 1") || !strings.Contains(out, "\tVserver Health: 100") {
+		t.Fatalf("stat gslb vserver gv2: %v\n%s", err, out)
+	}
+	if out, err := ctl("-c", "stat gslb domain www2.save.test"); err != nil || !strings.Contains(out, "\tDNS queries: 1") {
+		t.Fatalf("stat gslb domain: %v\n%s", err, out)
+	}
 	// Arguments gslbd keeps but does not act on are named, as the
 	// appliance prints its warnings before Done.
 	if out, err := ctl("-c", "set gslb vserver gv2 -comment web"); err != nil || !strings.Contains(out, "Warning: -comment is accepted and saved") || !strings.Contains(out, "Done") {

@@ -271,6 +271,9 @@ func show(v any) string {
 
 // cliName is the CLI spelling of a NITRO field when the group knows it.
 func cliName(group, field string) string {
+	if l, ok := statLabels[field]; ok {
+		return l
+	}
 	for _, verb := range []string{"add", "set", "bind"} {
 		c := schema.Lookup(verb, group)
 		if c == nil {
@@ -286,6 +289,21 @@ func cliName(group, field string) string {
 		}
 	}
 	return field
+}
+
+// statLabels are the appliance's labels for the live figures of `stat`
+// and `show` (docs §3.11).
+var statLabels = map[string]string{
+	"tothits":                  "Vserver hits",
+	"totvserverdownbackuphits": "Vserver Down Backup Hits",
+	"vslbhealth":               "Vserver Health",
+	"actsvcs":                  "Total ACTIVE services",
+	"inactsvcs":                "Total INACTIVE services",
+	"vsvrservicehits":          "Hits",
+	"dnstotalqueries":          "DNS queries",
+	"responsetime":             "Response time",
+	"curload":                  "Current load",
+	"curclntconnections":       "Current client connections",
 }
 
 // bindings prints what is bound to one object, as `show gslb vserver v`
