@@ -299,4 +299,11 @@ set gslb vserver gv -backupVServer standby
 	if v := stat("gslbvserver", "gv"); v["tothits"] != float64(18) {
 		t.Fatalf("tothits after a change: %v", v["tothits"])
 	}
+	// A domain unbound and bound again counts from zero.
+	expectCall(t, srv, "DELETE", "/nitro/v1/config/gslbvserver_domain_binding/gv?args=domainname:www.save.test", "", user, 200)
+	expectCall(t, srv, "POST", "/nitro/v1/config/gslbvserver_domain_binding", `{"gslbvserver_domain_binding":{"name":"gv","domainname":"www.save.test"}}`, user, 201)
+	answerSet(t, d, "www.save.test")
+	if q := stat("gslbdomain", "www.save.test"); q["dnstotalqueries"] != float64(1) {
+		t.Fatalf("stat gslbdomain after unbind and bind: %v", q)
+	}
 }

@@ -179,11 +179,6 @@ func (e *Engine) buildTable(now time.Time) *table {
 				delete(e.memo, k)
 				delete(e.counters, k)
 				delete(e.hashCache, k)
-				for _, d := range m.domains {
-					if _, ok := domains.Get(d.name); !ok {
-						delete(e.domainHits, key(d.name))
-					}
-				}
 			}
 		}
 	}
@@ -195,6 +190,13 @@ func (e *Engine) buildTable(now time.Time) *table {
 		}
 	}
 	t.domains = domains.Index()
+	if len(e.domainHits) > t.domains.Len() { // domains unbound: their counters go
+		for k := range e.domainHits {
+			if _, ok := t.domains.Get(k); !ok {
+				delete(e.domainHits, k)
+			}
+		}
+	}
 	return t
 }
 
