@@ -121,7 +121,8 @@ func (e *IndexEdit[V]) Delete(k string) {
 	e.set[k] = zero
 }
 
-// Index returns the edited Index.
+// Index returns the edited Index; e must not be used after (its edits may
+// become the new Index's base).
 func (e *IndexEdit[V]) Index() Index[V] {
 	var zero V
 	x := e.from
