@@ -174,14 +174,16 @@ func (s *Server) authenticate(req *request) error {
 			delete(s.sess.m, tok)
 			se = nil
 		}
+		var u *user
 		if se != nil {
 			se.expires = now.Add(se.timeout)
+			u = se.user // read under the lock: a user change replaces it
 		}
 		s.sess.mu.Unlock()
 		if se == nil {
 			return fail(nserr.SessionExpired, "Session expired or killed. Please login again")
 		}
-		req.user, req.token = se.user, tok
+		req.user, req.token = u, tok
 	case name != "":
 		u, err := s.users.check(name, pass, now)
 		if err != nil {

@@ -61,7 +61,7 @@ func policyOf(r Role) string {
 // for: accepted with a warning, so that Terraform and Ansible bodies work.
 var userFields = []string{"externalauth", "promptstring", "timeout", "logging", "maxsession", "allowedmanagementinterface"}
 
-// update changes the users as stored (the file is read again, so that a
+// updateUsers changes the users as stored (the file is read again, so that a
 // `gslbd user add` made while running is not lost), saves them, and only
 // then makes the result current; fn sees the users by name. Sessions of
 // users removed or given a new password end; the others see their new

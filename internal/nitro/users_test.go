@@ -99,3 +99,29 @@ func TestSystemUsers(t *testing.T) {
 		t.Fatal("a user the file did not take was added")
 	}
 }
+
+// TestUserChangeDuringRequests: role changes while the user's session
+// sends requests (run with -race, as make test does: the session's user
+// is replaced under the sessions' lock and read under it).
+func TestUserChangeDuringRequests(t *testing.T) {
+	s, _ := testServer(t)
+	root := map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": testPassword}
+	viewer := map[string]string{"Cookie": "NITRO_AUTH_TOKEN=" + login(t, s, "viewer")}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 200 {
+			if w := do(t, s, "GET", "/nitro/v1/config/gslbvserver", "", viewer); w.Code != 200 {
+				t.Errorf("GET during role changes: %d", w.Code)
+				return
+			}
+		}
+	}()
+	for i := range 50 {
+		policy := []string{"superuser", "read-only"}[i%2]
+		if w := do(t, s, "POST", "/nitro/v1/config/systemuser_systemcmdpolicy_binding", `{"systemuser_systemcmdpolicy_binding":{"username":"viewer","policyname":"`+policy+`"}}`, root); w.Code != 201 {
+			t.Fatalf("bind %s: %d %s", policy, w.Code, w.Body)
+		}
+	}
+	<-done
+}
