@@ -24,7 +24,6 @@ const (
 	MaxAAAARecord = 5
 )
 
-// get returns the stored value or the schema default of a named argument.
 // defaults are the schema's defaults by group and canonical argument
 // name, from add, else set, else bind: Build asks for them hundreds of
 // thousands of times at 10,000 services.
@@ -42,21 +41,13 @@ var defaults = sync.OnceValue(func() map[[2]string]string {
 	return m
 })
 
+// get returns the stored value or the schema default of a named argument
+// (name in its canonical spelling).
 func get(args *Args, group, name string) string {
 	if v := args.Get(name); v != "" {
 		return v
 	}
-	if d, ok := defaults()[[2]string{group, name}]; ok {
-		return d
-	}
-	for _, verb := range []string{"add", "set", "bind"} {
-		if c := schema.Lookup(verb, group); c != nil {
-			if a := c.Opt(name); a != nil {
-				return a.Default
-			}
-		}
-	}
-	return ""
+	return defaults()[[2]string{group, name}]
 }
 
 func getInt(args *Args, group, name string) int {

@@ -235,8 +235,8 @@ func (e *Engine) Status() []VServerStatus {
 func (e *Engine) DomainHits() map[string]uint64 {
 	t := e.table.Load()
 	out := make(map[string]uint64, t.domains.Len())
-	for _, d := range t.domains.All() {
-		out[strings.TrimSuffix(strings.ToLower(d.name), ".")] = atomic.LoadUint64(&d.hits.hits)
+	for name, d := range t.domains.All() { // keys: lower case, no final dot
+		out[name] = atomic.LoadUint64(&d.hits.hits)
 	}
 	return out
 }

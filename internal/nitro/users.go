@@ -88,7 +88,13 @@ func (s *Server) updateUsers(fn func(m map[string]*user) error) error {
 	if err := fn(next); err != nil {
 		return err
 	}
-	if !slices.ContainsFunc(slices.Collect(maps.Values(next)), func(x *user) bool { return x.role == Superuser }) {
+	superusers := 0
+	for _, x := range next {
+		if x.role == Superuser {
+			superusers++
+		}
+	}
+	if superusers == 0 {
 		return fail(nserr.Perm, "Operation not permitted: at least one superuser must remain")
 	}
 	if s.opts.UsersPath != "" {
