@@ -24,7 +24,7 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\
 // single quotes take everything literally until the next single quote
 // (docs §1.3). Quotes may join with unquoted text in one token.
 func Lex(line string, lineNo int, file string) ([]Token, *Error) {
-	var toks []Token
+	toks := make([]Token, 0, 16)
 	i := 0
 	for {
 		for i < len(line) && isSpace(line[i]) {
@@ -34,7 +34,15 @@ func Lex(line string, lineNo int, file string) ([]Token, *Error) {
 			return toks, nil
 		}
 		start := i
-		var buf []byte
+		// Most words have no quotes: they are a slice of the line.
+		for i < len(line) && !isSpace(line[i]) && line[i] != '"' && line[i] != '\'' {
+			i++
+		}
+		if i >= len(line) || isSpace(line[i]) {
+			toks = append(toks, Token{Text: line[start:i], Col: start + 1})
+			continue
+		}
+		buf := []byte(line[start:i])
 		quoted := false
 		for i < len(line) && !isSpace(line[i]) {
 			c := line[i]
@@ -89,7 +97,10 @@ func Lex(line string, lineNo int, file string) ([]Token, *Error) {
 }
 
 // Quote returns s as the writer emits it: bare when it is a plain word,
-// otherwise double-quoted with " and \ escaped (docs §1.3, §2.4).
+// otherwise double-quoted (docs §1.3, §2.4). Inside the quotes " is
+// written \" and a backslash \\ only where the lexer would read it as an
+// escape (before " or \, or at the end): other backslashes stay as the
+// appliance writes them, so -customHeaders "X-a: b\r\n" keeps its spelling.
 func Quote(s string) string {
 	if s == "" {
 		return `""`
@@ -107,7 +118,10 @@ func Quote(s string) string {
 	b := make([]byte, 0, len(s)+2)
 	b = append(b, '"')
 	for i := 0; i < len(s); i++ {
-		if s[i] == '"' || s[i] == '\\' {
+		switch {
+		case s[i] == '"':
+			b = append(b, '\\')
+		case s[i] == '\\' && (i+1 == len(s) || s[i+1] == '"' || s[i+1] == '\\'):
 			b = append(b, '\\')
 		}
 		b = append(b, s[i])

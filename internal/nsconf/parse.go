@@ -75,13 +75,21 @@ type File struct {
 	Cmds     []*Cmd
 	Skipped  []*Cmd   // commands gslbd does not model, in order (kept verbatim)
 	Warnings []*Error // one per kind of skipped command, and other tolerances
-	skipSeen map[string]*Error
+	skipSeen map[string]*skipped
+}
+
+// skipped is the warning of one kind of skipped command and how many lines
+// of that kind were kept: counted as they come, so that a file of 100,000
+// unmanaged lines costs one map update per line, not a rescan.
+type skipped struct {
+	w *Error
+	n int
 }
 
 // Parse reads a whole configuration. Every error is collected; the returned
 // error, if not nil, is an ErrorList. A reader error ends the parse.
 func Parse(file string, r io.Reader) (*File, error) {
-	f := &File{skipSeen: map[string]*Error{}}
+	f := &File{skipSeen: map[string]*skipped{}}
 	var errs ErrorList
 	size := 64 << 10
 	if l, ok := r.(interface{ Len() int }); ok {
@@ -131,15 +139,24 @@ func Parse(file string, r io.Reader) (*File, error) {
 			break
 		}
 	}
+	f.finish()
 	errs.Sort()
 	return f, errs.Err()
 }
 
+// finish writes the skip warnings with their final counts.
+func (f *File) finish() {
+	for kind, sk := range f.skipSeen {
+		sk.w.Msg = skipMsg(kind, sk.n)
+	}
+}
+
 // ParseLine parses a single command (as the interactive CLI or NITRO would).
 func ParseLine(line string) (*Cmd, error) {
-	f := &File{skipSeen: map[string]*Error{}}
+	f := &File{skipSeen: map[string]*skipped{}}
 	var errs ErrorList
 	f.parseLine(line, 1, "", &errs)
+	f.finish()
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -174,26 +191,16 @@ func (f *File) parseLine(line string, lineNo int, file string, errs *ErrorList) 
 	}
 	if cmd.Spec == nil {
 		f.Skipped = append(f.Skipped, cmd)
-		if w, seen := f.skipSeen[cmd.Kind]; seen {
-			w.Msg = skipMsg(cmd.Kind, countSkipped(f.Skipped, cmd.Kind))
-		} else {
-			w := &Error{Pos: cmd.Pos, Msg: skipMsg(cmd.Kind, 1)}
-			f.skipSeen[cmd.Kind] = w
-			f.Warnings = append(f.Warnings, w)
+		sk := f.skipSeen[cmd.Kind]
+		if sk == nil {
+			sk = &skipped{w: &Error{Pos: cmd.Pos}}
+			f.skipSeen[cmd.Kind] = sk
+			f.Warnings = append(f.Warnings, sk.w)
 		}
+		sk.n++
 		return
 	}
 	f.Cmds = append(f.Cmds, cmd)
-}
-
-func countSkipped(cmds []*Cmd, kind string) int {
-	n := 0
-	for _, c := range cmds {
-		if c.Kind == kind {
-			n++
-		}
-	}
-	return n
 }
 
 func skipMsg(kind string, n int) string {
@@ -318,15 +325,18 @@ func (p *parser) resolveVerb(t Token) (string, bool) {
 // prefix match does. It returns the group and how many tokens it used, or
 // a list of candidates when the prefix is ambiguous.
 func resolveGroup(toks []Token) (group string, used int, ambiguous string) {
-	var exact, prefix []string
-	for _, g := range schema.Groups() {
-		words := strings.Fields(g)
-		if len(words) > len(toks) {
+	var exact, prefix []int
+	var low [4]string // the first words of the line, lower-cased once
+	for i := 0; i < len(toks) && i < len(low); i++ {
+		low[i] = strings.ToLower(toks[i].Text)
+	}
+	for gi, words := range schema.GroupWords() {
+		if len(words) > len(toks) || len(words) > len(low) {
 			continue
 		}
 		match, all := true, true
-		for i, w := range words {
-			t, lw := strings.ToLower(toks[i].Text), strings.ToLower(w)
+		for i, lw := range words {
+			t := low[i]
 			if toks[i].Quoted || toks[i].IsOption() || !strings.HasPrefix(lw, t) {
 				match = false
 				break
@@ -335,25 +345,29 @@ func resolveGroup(toks []Token) (group string, used int, ambiguous string) {
 		}
 		switch {
 		case match && all:
-			exact = append(exact, g)
+			exact = append(exact, gi)
 		case match:
-			prefix = append(prefix, g)
+			prefix = append(prefix, gi)
 		}
 	}
-	words := func(g string) int { return len(strings.Fields(g)) }
+	groups, words := schema.Groups(), schema.GroupWords()
 	switch {
 	case len(exact) > 0:
 		best := exact[0]
 		for _, g := range exact[1:] {
-			if words(g) > words(best) {
+			if len(words[g]) > len(words[best]) {
 				best = g
 			}
 		}
-		return best, words(best), ""
+		return groups[best], len(words[best]), ""
 	case len(prefix) == 1:
-		return prefix[0], words(prefix[0]), ""
+		return groups[prefix[0]], len(words[prefix[0]]), ""
 	case len(prefix) > 1:
-		return "", 0, strings.Join(prefix, ", ")
+		names := make([]string, len(prefix))
+		for i, g := range prefix {
+			names[i] = groups[g]
+		}
+		return "", 0, strings.Join(names, ", ")
 	}
 	return "", 0, ""
 }

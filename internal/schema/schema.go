@@ -606,3 +606,17 @@ var groups = func() []string {
 // Groups lists the two-word groups gslbd models; other groups are skipped.
 // The slice is shared: callers must not change it.
 func Groups() []string { return groups }
+
+// groupWords are the lower-cased words of each group of Groups, in the
+// same order: the parser matches every line against them.
+var groupWords = func() [][]string {
+	out := make([][]string, len(groups))
+	for i, g := range groups {
+		out[i] = strings.Fields(strings.ToLower(g))
+	}
+	return out
+}()
+
+// GroupWords returns the lower-cased words of each group of Groups, in
+// the same order. Shared: callers must not change it.
+func GroupWords() [][]string { return groupWords }
