@@ -31,6 +31,7 @@ var allowed = map[string][]string{
 	"cmd/gslbd":           {"internal/config", "internal/daemon", "internal/dnsserver", "internal/nsconf", "internal/metrics", "internal/nitro"},
 	"bench/monitors":      {},
 	"bench/api":           {"internal/nitro"},
+	"bench/confgen":       {},
 }
 
 // thirdParty lists which non-stdlib modules a package may import.

@@ -87,159 +87,221 @@ func (a *applier) unset(args *Args) {
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
 
 func (a *applier) run() *nsconf.Error {
-	c := a.c
 	cmd := a.cmd
 	switch cmd.Kind {
-	case "enable ns feature":
+	case "enable ns feature", "disable ns feature":
+		a.feature()
+	case "add ns ip", "add ns ip6":
+		a.nsIP()
+	case "set gslb parameter", "unset gslb parameter":
+		a.gslbParameter()
+	case "add server", "rm server":
+		return a.server()
+	case "add service":
+		return a.addAppService()
+	case "set service", "rm service", "enable service", "disable service":
+		return a.appService()
+	case "add gslb site":
+		return a.addSite()
+	case "set gslb site", "unset gslb site", "rm gslb site", "rename gslb site":
+		return a.site()
+	case "add gslb service":
+		return a.addService()
+	case "set gslb service", "unset gslb service", "rm gslb service", "rename gslb service",
+		"enable gslb service", "disable gslb service", "bind gslb service", "unbind gslb service":
+		return a.service()
+	case "add gslb serviceGroup":
+		return a.addServiceGroup()
+	case "set gslb serviceGroup", "unset gslb serviceGroup", "rm gslb serviceGroup", "rename gslb serviceGroup",
+		"enable gslb serviceGroup", "disable gslb serviceGroup", "bind gslb serviceGroup", "unbind gslb serviceGroup":
+		return a.serviceGroup()
+	case "add gslb vserver":
+		return a.addVServer()
+	case "set gslb vserver", "unset gslb vserver", "rm gslb vserver", "rename gslb vserver",
+		"enable gslb vserver", "disable gslb vserver", "bind gslb vserver", "unbind gslb vserver":
+		return a.vserver()
+	case "add lb monitor", "set lb monitor", "unset lb monitor", "rm lb monitor", "enable lb monitor",
+		"disable lb monitor", "bind lb monitor", "unbind lb monitor":
+		return a.monitorCmd()
+	case "add lb metricTable", "rm lb metricTable", "bind lb metricTable", "set lb metricTable", "unbind lb metricTable":
+		return a.metricTableCmd()
+	case "add dns zone", "set dns zone", "rm dns zone":
+		return a.zone()
+	default:
+		if strings.HasPrefix(cmd.Spec.Group, "dns ") {
+			return a.record()
+		}
+		return a.errf(nserr.NoSuchCmd, "%s: not supported", cmd.Kind)
+	}
+	return nil
+}
+
+// feature applies enable/disable ns feature.
+func (a *applier) feature() {
+	c, cmd := a.c, a.cmd
+	if cmd.Spec.Verb == "enable" {
 		for _, f := range cmd.Arg("feature").Values {
 			f = strings.ToUpper(f)
 			if !slices.Contains(c.Features, f) {
 				c.Features = append(c.Features, f)
 			}
 		}
-	case "disable ns feature":
-		for _, f := range cmd.Arg("feature").Values {
-			c.Features = slices.DeleteFunc(c.Features, func(x string) bool { return strings.EqualFold(x, f) })
-		}
-	case "add ns ip", "add ns ip6":
-		ip := cmd.Positional[0].Value()
-		if i := strings.IndexByte(ip, '/'); i >= 0 {
-			ip = ip[:i]
-		}
-		c.NSIPs = append(c.NSIPs, ip)
-		c.Verbatim = append(c.Verbatim, cmd)
+		return
+	}
+	for _, f := range cmd.Arg("feature").Values {
+		c.Features = slices.DeleteFunc(c.Features, func(x string) bool { return strings.EqualFold(x, f) })
+	}
+}
 
-	case "set gslb parameter":
-		a.merge(&c.Parameter)
-	case "unset gslb parameter":
-		a.unset(&c.Parameter)
+// nsIP keeps add ns ip / ip6 verbatim and notes its address (it marks the
+// local site).
+func (a *applier) nsIP() {
+	c, cmd := a.c, a.cmd
+	ip := cmd.Positional[0].Value()
+	if i := strings.IndexByte(ip, '/'); i >= 0 {
+		ip = ip[:i]
+	}
+	c.NSIPs = append(c.NSIPs, ip)
+	c.Verbatim = append(c.Verbatim, cmd)
+}
 
-	case "add server":
-		name := a.pos("name")
+// gslbParameter applies set/unset gslb parameter.
+func (a *applier) gslbParameter() {
+	if a.cmd.Spec.Verb == "set" {
+		a.merge(&a.c.Parameter)
+	} else {
+		a.unset(&a.c.Parameter)
+	}
+}
+
+// server applies add/rm server.
+func (a *applier) server() *nsconf.Error {
+	c, cmd := a.c, a.cmd
+	name := a.pos("name")
+	if cmd.Spec.Verb == "add" {
 		if _, ok := c.Servers.Get(name); ok {
 			return a.errf(nserr.Exist, "server %q: already exists", name)
 		}
 		c.Servers.Put(name, &Server{Name: name, Addr: a.pos("IPAddress"), Args: a.optArgs(), Pos: cmd.Pos})
-	case "rm server":
-		name := a.pos("name")
-		if _, ok := c.Servers.Get(name); !ok {
-			return a.errf(nserr.NoEnt, "server %q: no such server", name)
-		}
-		c.Servers.Delete(name)
+		return nil
+	}
+	if _, ok := c.Servers.Get(name); !ok {
+		return a.errf(nserr.NoEnt, "server %q: no such server", name)
+	}
+	c.Servers.Delete(name)
+	return nil
+}
 
-	case "add service":
-		name := a.pos("name")
-		if _, ok := c.AppServices.Get(name); ok {
-			return a.errf(nserr.Exist, "service %q: already exists", name)
-		}
-		s := &AppService{Name: name, Target: a.pos("IP"), Type: a.pos("serviceType"), Port: atoi(a.pos("port")),
-			Args: a.optArgs(), Pos: cmd.Pos}
-		for _, t := range cmd.Rest {
-			s.Rest = append(s.Rest, t.Text)
-		}
-		c.AppServices.Put(name, s)
-	case "set service", "rm service", "enable service", "disable service":
-		name := a.pos("name")
-		s, ok := c.AppServices.Edit(name)
-		if !ok {
-			return a.errf(nserr.NoEnt, "service %q: no such service", name)
-		}
-		switch cmd.Spec.Verb {
-		case "rm":
-			c.AppServices.Delete(name)
-		case "set":
-			a.merge(&s.Args)
-		case "enable":
-			s.Args.Unset("state")
-		case "disable":
-			s.Args.SetValue("state", "DISABLED", cmd.Pos)
-		}
+// addAppService applies add service (ADNS listeners; other types kept).
+func (a *applier) addAppService() *nsconf.Error {
+	c, cmd := a.c, a.cmd
+	name := a.pos("name")
+	if _, ok := c.AppServices.Get(name); ok {
+		return a.errf(nserr.Exist, "service %q: already exists", name)
+	}
+	s := &AppService{Name: name, Target: a.pos("IP"), Type: a.pos("serviceType"), Port: atoi(a.pos("port")),
+		Args: a.optArgs(), Pos: cmd.Pos}
+	for _, t := range cmd.Rest {
+		s.Rest = append(s.Rest, t.Text)
+	}
+	c.AppServices.Put(name, s)
+	return nil
+}
 
-	case "add gslb site":
-		return a.addSite()
-	case "set gslb site", "unset gslb site", "rm gslb site", "rename gslb site":
-		name := a.pos("siteName")
-		s, ok := c.Sites.Edit(name)
-		if !ok {
-			return a.errf(nserr.SiteNotFound, "gslb site %q: no such site", name)
-		}
-		switch cmd.Spec.Verb {
-		case "set":
-			a.merge(&s.Args)
-		case "unset":
-			a.unset(&s.Args)
-		case "rm":
-			for _, svc := range c.Services.All() {
-				if strings.EqualFold(svc.Args.Get("siteName"), name) {
-					return a.errf(nserr.Inval, "gslb site %q: gslb service %q still belongs to it", name, svc.Name)
-				}
+// appService applies set/rm/enable/disable service.
+func (a *applier) appService() *nsconf.Error {
+	c, cmd := a.c, a.cmd
+	name := a.pos("name")
+	s, ok := c.AppServices.Edit(name)
+	if !ok {
+		return a.errf(nserr.NoEnt, "service %q: no such service", name)
+	}
+	switch cmd.Spec.Verb {
+	case "rm":
+		c.AppServices.Delete(name)
+	case "set":
+		a.merge(&s.Args)
+	case "enable":
+		s.Args.Unset("state")
+	case "disable":
+		s.Args.SetValue("state", "DISABLED", cmd.Pos)
+	}
+	return nil
+}
+
+// site applies set/unset/rm/rename gslb site.
+func (a *applier) site() *nsconf.Error {
+	c, cmd := a.c, a.cmd
+	name := a.pos("siteName")
+	s, ok := c.Sites.Edit(name)
+	if !ok {
+		return a.errf(nserr.SiteNotFound, "gslb site %q: no such site", name)
+	}
+	switch cmd.Spec.Verb {
+	case "set":
+		a.merge(&s.Args)
+	case "unset":
+		a.unset(&s.Args)
+	case "rm":
+		for _, svc := range c.Services.All() {
+			if strings.EqualFold(svc.Args.Get("siteName"), name) {
+				return a.errf(nserr.Inval, "gslb site %q: gslb service %q still belongs to it", name, svc.Name)
 			}
-			c.Sites.Delete(name)
-		case "rename":
-			nn := a.pos("newName")
-			if _, ok := c.Sites.Get(nn); ok && !strings.EqualFold(nn, name) {
-				return a.errf(nserr.Exist, "gslb site %q: already exists", nn)
-			}
-			c.renameSite(s, nn)
 		}
-
-	case "add gslb service":
-		return a.addService()
-	case "set gslb service", "unset gslb service", "rm gslb service", "rename gslb service",
-		"enable gslb service", "disable gslb service", "bind gslb service", "unbind gslb service":
-		return a.service()
-
-	case "add gslb serviceGroup":
-		name := a.pos("serviceGroupName")
-		if _, ok := c.ServiceGroups.Get(name); ok {
-			return a.errf(nserr.Exist, "gslb serviceGroup %q: already exists", name)
+		c.Sites.Delete(name)
+	case "rename":
+		nn := a.pos("newName")
+		if _, ok := c.Sites.Get(nn); ok && !strings.EqualFold(nn, name) {
+			return a.errf(nserr.Exist, "gslb site %q: already exists", nn)
 		}
-		c.ServiceGroups.Put(name, &ServiceGroup{Name: name, Type: a.pos("serviceType"), Args: a.optArgs(), Pos: cmd.Pos})
-	case "set gslb serviceGroup", "unset gslb serviceGroup", "rm gslb serviceGroup", "rename gslb serviceGroup",
-		"enable gslb serviceGroup", "disable gslb serviceGroup", "bind gslb serviceGroup", "unbind gslb serviceGroup":
-		return a.serviceGroup()
+		c.renameSite(s, nn)
+	}
+	return nil
+}
 
-	case "add gslb vserver":
-		name := a.pos("name")
-		if _, ok := c.VServers.Get(name); ok {
-			return a.errf(nserr.Exist, "gslb vserver %q: already exists", name)
-		}
-		c.VServers.Put(name, &VServer{Name: name, Type: a.pos("serviceType"), Args: a.optArgs(), Pos: cmd.Pos})
-	case "set gslb vserver", "unset gslb vserver", "rm gslb vserver", "rename gslb vserver",
-		"enable gslb vserver", "disable gslb vserver", "bind gslb vserver", "unbind gslb vserver":
-		return a.vserver()
+// addServiceGroup applies add gslb serviceGroup.
+func (a *applier) addServiceGroup() *nsconf.Error {
+	c, cmd := a.c, a.cmd
+	name := a.pos("serviceGroupName")
+	if _, ok := c.ServiceGroups.Get(name); ok {
+		return a.errf(nserr.Exist, "gslb serviceGroup %q: already exists", name)
+	}
+	c.ServiceGroups.Put(name, &ServiceGroup{Name: name, Type: a.pos("serviceType"), Args: a.optArgs(), Pos: cmd.Pos})
+	return nil
+}
 
-	case "add lb monitor", "set lb monitor", "unset lb monitor", "rm lb monitor", "enable lb monitor",
-		"disable lb monitor", "bind lb monitor", "unbind lb monitor":
-		return a.monitorCmd()
-	case "add lb metricTable", "rm lb metricTable", "bind lb metricTable", "set lb metricTable", "unbind lb metricTable":
-		return a.metricTableCmd()
+// addVServer applies add gslb vserver.
+func (a *applier) addVServer() *nsconf.Error {
+	c, cmd := a.c, a.cmd
+	name := a.pos("name")
+	if _, ok := c.VServers.Get(name); ok {
+		return a.errf(nserr.Exist, "gslb vserver %q: already exists", name)
+	}
+	c.VServers.Put(name, &VServer{Name: name, Type: a.pos("serviceType"), Args: a.optArgs(), Pos: cmd.Pos})
+	return nil
+}
 
-	case "add dns zone":
-		name := a.pos("zoneName")
+// zone applies add/set/rm dns zone.
+func (a *applier) zone() *nsconf.Error {
+	c, cmd := a.c, a.cmd
+	name := a.pos("zoneName")
+	switch cmd.Spec.Verb {
+	case "add":
 		if _, ok := c.Zones.Get(name); ok {
 			return a.errf(nserr.ZoneExists, "dns zone %q: already configured", name)
 		}
 		c.Zones.Put(name, &Zone{Name: name, Args: a.optArgs(), Pos: cmd.Pos})
-	case "set dns zone":
-		name := a.pos("zoneName")
+	case "set":
 		z, ok := c.Zones.Edit(name)
 		if !ok {
 			return a.errf(nserr.NoEnt, "dns zone %q: no such zone", name)
 		}
 		a.merge(&z.Args)
-	case "rm dns zone":
-		name := a.pos("zoneName")
+	case "rm":
 		if _, ok := c.Zones.Get(name); !ok {
 			return a.errf(nserr.NoEnt, "dns zone %q: no such zone", name)
 		}
 		c.Zones.Delete(name)
-
-	default:
-		if strings.HasPrefix(cmd.Spec.Group, "dns ") {
-			return a.record()
-		}
-		return a.errf(nserr.NoSuchCmd, "%s: not supported", cmd.Kind)
 	}
 	return nil
 }

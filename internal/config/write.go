@@ -77,9 +77,40 @@ func Write(out io.Writer, c *Config) error {
 		w.line("enable ns feature " + strings.Join(c.Features, " "))
 	}
 	w.emit("set", "gslb parameter", nil, &c.Parameter)
+	w.servers(c)
+	w.appServices(c)
+	w.vservers(c)
+	w.sites(c)
+	w.serviceGroups(c)
+	w.services(c)
+	w.vserverBindings(c)
+	w.dns(c)
+	w.monitors(c)
+	w.serviceMonitorBindings(c)
+	w.serviceGroupMonitorBindings(c)
+	if len(c.Verbatim) > 0 {
+		w.line("# Not managed by gslbd, kept as written:")
+		for _, v := range c.Verbatim {
+			w.line(v.Raw)
+		}
+	}
+	return w.err
+}
+
+// bind emits `bind <group> <owner> -<key> <value>` plus the binding's args.
+func (w *writer) bind(group, owner, key, value string, args Args) {
+	a := args.clone()
+	a.SetValue(key, value, nsconf.Pos{})
+	w.emit("bind", group, []string{owner}, &a)
+}
+
+func (w *writer) servers(c *Config) {
 	for _, s := range c.Servers.All() {
 		w.emit("add", "server", []string{s.Name, s.Addr}, &s.Args)
 	}
+}
+
+func (w *writer) appServices(c *Config) {
 	for _, s := range c.AppServices.All() {
 		cmd := &nsconf.Cmd{Spec: schema.Lookup("add", "service")}
 		for _, p := range []string{s.Name, s.Target, s.Type, strconv.Itoa(s.Port)} {
@@ -96,6 +127,11 @@ func Write(out io.Writer, c *Config) error {
 		cmd.Opts = append(cmd.Opts, s.Args.Loose...)
 		w.line(nsconf.Format(cmd))
 	}
+}
+
+// vservers emits the add lines, then the set lines of what add does not
+// take (-backupVServer), as the appliance saves them.
+func (w *writer) vservers(c *Config) {
 	setOnly := []string{"backupVServer"}
 	for _, v := range c.VServers.All() {
 		w.emit("add", "gslb vserver", []string{v.Name, v.Type}, &v.Args)
@@ -103,6 +139,9 @@ func Write(out io.Writer, c *Config) error {
 	for _, v := range c.VServers.All() {
 		w.emit("set", "gslb vserver", []string{v.Name}, &v.Args, setOnly...)
 	}
+}
+
+func (w *writer) sites(c *Config) {
 	for _, s := range sitesParentsFirst(c) {
 		pos := []string{s.Name}
 		if s.Type != "" {
@@ -110,12 +149,18 @@ func Write(out io.Writer, c *Config) error {
 		}
 		w.emit("add", "gslb site", append(pos, s.IP), &s.Args)
 	}
+}
+
+func (w *writer) serviceGroups(c *Config) {
 	for _, g := range c.ServiceGroups.All() {
 		w.emit("add", "gslb serviceGroup", []string{g.Name, g.Type}, &g.Args)
 		for _, m := range g.Members {
 			w.emit("bind", "gslb serviceGroup", []string{g.Name, m.Target, strconv.Itoa(m.Port)}, &m.Args)
 		}
 	}
+}
+
+func (w *writer) services(c *Config) {
 	for _, s := range c.Services.All() {
 		pos := []string{s.Name}
 		if s.Target != "" {
@@ -123,28 +168,31 @@ func Write(out io.Writer, c *Config) error {
 		}
 		w.emit("add", "gslb service", pos, &s.Args)
 	}
-	// bind emits `bind <group> <owner> -<key> <value>` plus the binding's args.
-	bind := func(group, owner, key, value string, args Args) {
-		a := args.clone()
-		a.SetValue(key, value, nsconf.Pos{})
-		w.emit("bind", group, []string{owner}, &a)
-	}
+}
+
+// vserverBindings emits the service and group bindings of every vserver,
+// then the domain and policy bindings.
+func (w *writer) vserverBindings(c *Config) {
 	for _, v := range c.VServers.All() {
 		for _, b := range v.Services {
-			bind("gslb vserver", v.Name, "serviceName", b.Service, b.Args)
+			w.bind("gslb vserver", v.Name, "serviceName", b.Service, b.Args)
 		}
 		for _, b := range v.Groups {
-			bind("gslb vserver", v.Name, "serviceGroupName", b.Group, b.Args)
+			w.bind("gslb vserver", v.Name, "serviceGroupName", b.Group, b.Args)
 		}
 	}
 	for _, v := range c.VServers.All() {
 		for _, b := range v.Domains {
-			bind("gslb vserver", v.Name, "domainName", b.Domain, b.Args)
+			w.bind("gslb vserver", v.Name, "domainName", b.Domain, b.Args)
 		}
 		for _, b := range v.Policies {
-			bind("gslb vserver", v.Name, "policyName", b.Policy, b.Args)
+			w.bind("gslb vserver", v.Name, "policyName", b.Policy, b.Args)
 		}
 	}
+}
+
+// dns emits the zones, then the records kind by kind.
+func (w *writer) dns(c *Config) {
 	for _, z := range c.Zones.All() {
 		w.emit("add", "dns zone", []string{z.Name}, &z.Args)
 	}
@@ -155,7 +203,11 @@ func Write(out io.Writer, c *Config) error {
 			}
 		}
 	}
-	// Metric tables first: a LOAD monitor names its table.
+}
+
+// monitors emits metric tables first (a LOAD monitor names its table),
+// the monitors, then their metric bindings.
+func (w *writer) monitors(c *Config) {
 	for _, t := range c.MetricTables.All() {
 		w.emit("add", "lb metricTable", []string{t.Name}, nil)
 		for _, m := range t.Metrics {
@@ -174,12 +226,15 @@ func Write(out io.Writer, c *Config) error {
 	}
 	for _, m := range c.Monitors.All() {
 		for _, b := range m.Metrics {
-			bind("lb monitor", m.Name, "metric", b.Metric, b.Args)
+			w.bind("lb monitor", m.Name, "metric", b.Metric, b.Args)
 		}
 	}
+}
+
+func (w *writer) serviceMonitorBindings(c *Config) {
 	for _, s := range c.Services.All() {
 		for _, m := range s.Monitors {
-			bind("gslb service", s.Name, "monitorName", m.Monitor, m.Args)
+			w.bind("gslb service", s.Name, "monitorName", m.Monitor, m.Args)
 		}
 		for _, v := range s.Views {
 			var args Args
@@ -187,18 +242,14 @@ func Write(out io.Writer, c *Config) error {
 			w.emit("bind", "gslb service", []string{s.Name}, &args)
 		}
 	}
+}
+
+func (w *writer) serviceGroupMonitorBindings(c *Config) {
 	for _, g := range c.ServiceGroups.All() {
 		for _, m := range g.Monitors {
-			bind("gslb serviceGroup", g.Name, "monitorName", m.Monitor, m.Args)
+			w.bind("gslb serviceGroup", g.Name, "monitorName", m.Monitor, m.Args)
 		}
 	}
-	if len(c.Verbatim) > 0 {
-		w.line("# Not managed by gslbd, kept as written:")
-		for _, v := range c.Verbatim {
-			w.line(v.Raw)
-		}
-	}
-	return w.err
 }
 
 // sitesParentsFirst orders sites so that a parent precedes its children.
