@@ -587,3 +587,41 @@ func (b *builder) loadSource(a *Args, what string) LoadSource {
 	}
 	return ls
 }
+
+func (m *Monitor) clone() *Monitor {
+	x := *m
+	x.Args = m.Args.clone()
+	x.Metrics = slices.Clone(m.Metrics)
+	for i := range x.Metrics {
+		x.Metrics[i].Args = m.Metrics[i].Args.clone()
+	}
+	return &x
+}
+
+func (t *MetricTable) clone() *MetricTable { x := *t; x.Metrics = slices.Clone(t.Metrics); return &x }
+
+// monitors emits metric tables first (a LOAD monitor names its table),
+// the monitors, then their metric bindings.
+func (w *writer) monitors(c *Config) {
+	for _, t := range c.MetricTables.All() {
+		w.emit("add", "lb metricTable", []string{t.Name}, nil)
+		for _, m := range t.Metrics {
+			w.emit("bind", "lb metricTable", []string{t.Name, m.Metric, m.OID}, nil)
+		}
+	}
+	for _, m := range c.Monitors.All() {
+		verb := "add"
+		if m.Builtin {
+			verb = "set"
+		}
+		w.emit(verb, "lb monitor", []string{m.Name, m.Type}, &m.Args)
+		if m.Args.Get("state") == "DISABLED" && m.Builtin {
+			w.line("disable lb monitor " + nsconf.Quote(m.Name))
+		}
+	}
+	for _, m := range c.Monitors.All() {
+		for _, b := range m.Metrics {
+			w.bind("lb monitor", m.Name, "metric", b.Metric, b.Args)
+		}
+	}
+}

@@ -1,0 +1,219 @@
+package config
+
+// This file holds the appliance entities gslbd models in part: features,
+// NS IPs, servers and services (ADNS services are the DNS listeners).
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gslbd/gslbd/internal/nsconf"
+	"github.com/gslbd/gslbd/internal/nserr"
+	"github.com/gslbd/gslbd/internal/schema"
+)
+
+// Server is `add server`: a name for an address.
+type Server struct {
+	Name string
+	Addr string // IP address or domain
+	Args Args
+	Pos  nsconf.Pos
+}
+
+// AppService is an `add service` line. ADNS / ADNS_TCP services are the DNS
+// listeners; other types are kept and re-emitted.
+type AppService struct {
+	Name   string
+	Target string // IP or server name
+	Type   string
+	Port   int
+	Args   Args
+	Rest   []string
+	Pos    nsconf.Pos
+}
+
+func (s *Server) clone() *Server { x := *s; x.Args = s.Args.clone(); return &x }
+
+func (s *AppService) clone() *AppService {
+	x := *s
+	x.Args = s.Args.clone()
+	x.Rest = slices.Clone(s.Rest)
+	return &x
+}
+
+// feature applies enable/disable ns feature.
+func (a *applier) feature() {
+	c, cmd := a.c, a.cmd
+	if cmd.Spec.Verb == "enable" {
+		for _, f := range cmd.Arg("feature").Values {
+			f = strings.ToUpper(f)
+			if !slices.Contains(c.Features, f) {
+				c.Features = append(c.Features, f)
+			}
+		}
+		return
+	}
+	for _, f := range cmd.Arg("feature").Values {
+		c.Features = slices.DeleteFunc(c.Features, func(x string) bool { return strings.EqualFold(x, f) })
+	}
+}
+
+// nsIP keeps add ns ip / ip6 verbatim and notes its address (it marks the
+// local site).
+func (a *applier) nsIP() {
+	c, cmd := a.c, a.cmd
+	ip := cmd.Positional[0].Value()
+	if i := strings.IndexByte(ip, '/'); i >= 0 {
+		ip = ip[:i]
+	}
+	c.NSIPs = append(c.NSIPs, ip)
+	c.Verbatim = append(c.Verbatim, cmd)
+}
+
+// server applies add/rm server.
+func (a *applier) server() *nsconf.Error {
+	c, cmd := a.c, a.cmd
+	name := a.pos("name")
+	if cmd.Spec.Verb == "add" {
+		if _, ok := c.Servers.Get(name); ok {
+			return a.errf(nserr.Exist, "server %q: already exists", name)
+		}
+		c.Servers.Put(name, &Server{Name: name, Addr: a.pos("IPAddress"), Args: a.optArgs(), Pos: cmd.Pos})
+		return nil
+	}
+	if _, ok := c.Servers.Get(name); !ok {
+		return a.errf(nserr.NoEnt, "server %q: no such server", name)
+	}
+	c.Servers.Delete(name)
+	return nil
+}
+
+// addAppService applies add service (ADNS listeners; other types kept).
+func (a *applier) addAppService() *nsconf.Error {
+	c, cmd := a.c, a.cmd
+	name := a.pos("name")
+	if _, ok := c.AppServices.Get(name); ok {
+		return a.errf(nserr.Exist, "service %q: already exists", name)
+	}
+	s := &AppService{Name: name, Target: a.pos("IP"), Type: a.pos("serviceType"), Port: atoi(a.pos("port")),
+		Args: a.optArgs(), Pos: cmd.Pos}
+	for _, t := range cmd.Rest {
+		s.Rest = append(s.Rest, t.Text)
+	}
+	c.AppServices.Put(name, s)
+	return nil
+}
+
+// appService applies set/rm/enable/disable service.
+func (a *applier) appService() *nsconf.Error {
+	c, cmd := a.c, a.cmd
+	name := a.pos("name")
+	s, ok := c.AppServices.Edit(name)
+	if !ok {
+		return a.errf(nserr.NoEnt, "service %q: no such service", name)
+	}
+	switch cmd.Spec.Verb {
+	case "rm":
+		c.AppServices.Delete(name)
+	case "set":
+		a.merge(&s.Args)
+	case "enable":
+		s.Args.Unset("state")
+	case "disable":
+		s.Args.SetValue("state", "DISABLED", cmd.Pos)
+	}
+	return nil
+}
+
+// Listener is one DNS socket to open.
+type Listener struct {
+	Service string
+	Addr    netip.AddrPort
+	UDP     bool
+	TCP     bool
+}
+
+// resolveTarget returns the address of an IP or a server name.
+func (b *builder) resolveTarget(target string, pos nsconf.Pos, what string) (netip.Addr, bool) {
+	if ip, err := netip.ParseAddr(target); err == nil {
+		return ip, true
+	}
+	srv, ok := b.c.Servers.Get(target)
+	if !ok {
+		b.errf(pos, nserr.NoEnt, "%s: unknown server %q", what, target)
+		return netip.Addr{}, false
+	}
+	ip, err := netip.ParseAddr(srv.Addr)
+	if err != nil {
+		b.errf(pos, nserr.InvalidIP, "%s: server %q has no IP address (%q); domain-based servers are not supported", what, target, srv.Addr)
+		return netip.Addr{}, false
+	}
+	return ip, true
+}
+
+// listeners collects ADNS services and returns the set of addresses the
+// box owns (for auto-detecting the local site).
+func (b *builder) listeners() map[netip.Addr]bool {
+	owned := map[netip.Addr]bool{}
+	for _, s := range b.c.NSIPs {
+		if ip, err := netip.ParseAddr(s); err == nil {
+			owned[ip] = true
+		}
+	}
+	idx := map[netip.AddrPort]int{}
+	for _, svc := range b.c.AppServices.All() {
+		if svc.Type != "ADNS" && svc.Type != "ADNS_TCP" {
+			continue
+		}
+		ip, ok := b.resolveTarget(svc.Target, svc.Pos, fmt.Sprintf("service %q", svc.Name))
+		if !ok {
+			continue
+		}
+		owned[ip] = true
+		if svc.Args.Get("state") == "DISABLED" {
+			continue
+		}
+		ap := netip.AddrPortFrom(ip, uint16(svc.Port))
+		i, ok := idx[ap]
+		if !ok {
+			i = len(b.s.Listeners)
+			idx[ap] = i
+			b.s.Listeners = append(b.s.Listeners, Listener{Service: svc.Name, Addr: ap})
+		}
+		// Deviation: an ADNS service answers on UDP and TCP (NetScaler needs
+		// a separate ADNS_TCP service for TCP, which truncated answers need).
+		b.s.Listeners[i].TCP = true
+		if svc.Type == "ADNS" {
+			b.s.Listeners[i].UDP = true
+		}
+	}
+	return owned
+}
+
+func (w *writer) servers(c *Config) {
+	for _, s := range c.Servers.All() {
+		w.emit("add", "server", []string{s.Name, s.Addr}, &s.Args)
+	}
+}
+
+func (w *writer) appServices(c *Config) {
+	for _, s := range c.AppServices.All() {
+		cmd := &nsconf.Cmd{Spec: schema.Lookup("add", "service")}
+		for _, p := range []string{s.Name, s.Target, s.Type, strconv.Itoa(s.Port)} {
+			cmd.Positional = append(cmd.Positional, nsconf.Val{Values: []string{p}})
+		}
+		for _, r := range s.Rest {
+			cmd.Rest = append(cmd.Rest, nsconf.Token{Text: r})
+		}
+		for _, name := range []string{"state", "comment"} {
+			if v, ok := s.Args.Val(name); ok && !(name == "state" && v.Value() == "ENABLED") {
+				cmd.Opts = append(cmd.Opts, v)
+			}
+		}
+		cmd.Opts = append(cmd.Opts, s.Args.Loose...)
+		w.line(nsconf.Format(cmd))
+	}
+}

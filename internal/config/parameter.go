@@ -1,0 +1,43 @@
+package config
+
+// This file holds the gslb parameter singleton.
+
+import "time"
+
+// Parameter is the typed `gslb parameter` singleton.
+type Parameter struct {
+	LDNSEntryTimeout     time.Duration
+	RTTTolerance         time.Duration
+	SvcStateDelayTime    time.Duration
+	SvcStateLearningTime time.Duration
+	MEPKeepAliveTimeout  time.Duration
+	DropLDNSReq          bool
+	LDNSMaskBits, V6Bits int
+	AutomaticConfigSync  bool
+}
+
+// gslbParameter applies set/unset gslb parameter.
+func (a *applier) gslbParameter() {
+	if a.cmd.Spec.Verb == "set" {
+		a.merge(&a.c.Parameter)
+	} else {
+		a.unset(&a.c.Parameter)
+	}
+}
+
+func (b *builder) parameter() {
+	p := &b.c.Parameter
+	g := "gslb parameter"
+	sec := func(name string) time.Duration { return time.Duration(getInt(p, g, name)) * time.Second }
+	b.s.Param = Parameter{
+		LDNSEntryTimeout:     sec("ldnsEntryTimeout"),
+		RTTTolerance:         time.Duration(getInt(p, g, "RTTTolerance")) * time.Millisecond,
+		SvcStateDelayTime:    sec("GSLBSvcStateDelayTime"),
+		SvcStateLearningTime: sec("SvcStateLearningTime"),
+		MEPKeepAliveTimeout:  sec("MEPKeepAliveTimeout"),
+		DropLDNSReq:          enabled(p, g, "dropLdnsReq"),
+		LDNSMaskBits:         maskBits(get(p, g, "ldnsMask")),
+		V6Bits:               getInt(p, g, "v6ldnsmasklen"),
+		AutomaticConfigSync:  enabled(p, g, "AutomaticConfigSync"),
+	}
+}
