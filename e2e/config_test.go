@@ -8,14 +8,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gslbd/gslbd/internal/config"
 	"github.com/gslbd/gslbd/internal/daemon"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestConfigGolden checks that every realistic configuration loads, that
-// its canonical form matches the golden file, and that parse -> write ->
-// parse is a fixed point.
+// writing it back unchanged gives the file as it was (what `save ns
+// config` writes), that its canonical form matches the golden file, and
+// that parse -> write -> parse is a fixed point for both.
 func TestConfigGolden(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*.conf")
 	files = append(files, "demo")
@@ -26,15 +28,24 @@ func TestConfigGolden(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			var ld *daemon.Loaded
 			var err error
+			var src []byte
 			if f == "demo" {
-				ld, err = daemon.Load("demo.conf", bytes.NewReader(daemon.DemoConfig))
-			} else {
-				ld, err = daemon.LoadFile(f)
+				src = daemon.DemoConfig
+			} else if src, err = os.ReadFile(f); err != nil {
+				t.Fatal(err)
 			}
+			ld, err = daemon.Load(f, bytes.NewReader(src))
 			if err != nil {
 				t.Fatalf("load: %v", err)
 			}
-			out := ld.Config.String()
+			if got := ld.Config.String(); got != string(src) {
+				t.Errorf("written back unchanged, the file differs from %s:\n%s", f, got)
+			}
+			var b strings.Builder
+			if err := config.WriteCanonical(&b, ld.Config); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
 			golden := strings.TrimSuffix(f, ".conf") + ".golden"
 			if f == "demo" {
 				golden = "testdata/demo.golden"

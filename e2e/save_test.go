@@ -105,11 +105,14 @@ func TestSaveAndRestart(t *testing.T) {
 	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o640 {
 		t.Errorf("saved file mode %v, want the original 0640", fi.Mode().Perm())
 	}
-	running := d.Current().Config.String()
+	running := d.Current().Config.Canonical()
 	d.Close()
 	d2 := startPath(t, p)
-	if got := d2.Current().Config.String(); got != running {
+	if got := d2.Current().Config.Canonical(); got != running {
 		t.Fatalf("after restart the running configuration differs:\n%s\n--- before:\n%s", got, running)
+	}
+	if saved, _ := os.ReadFile(p); d2.Current().Config.String() != string(saved) {
+		t.Fatalf("the file read back and written again is not the file:\n%s\n--- file:\n%s", d2.Current().Config.String(), saved)
 	}
 	if got := answerSet(t, d2, "www.save.test"); got != "192.0.2.1" && got != "192.0.2.2" {
 		t.Fatalf("answers %q after restart", got)

@@ -6,7 +6,7 @@
 //	gslbd run -config ns.conf  serve a configuration (SIGHUP reloads it;
 //	                           -metrics 127.0.0.1:9153 serves Prometheus metrics)
 //	gslbd check ns.conf...     validate; errors as file:line:col: message
-//	gslbd fmt ns.conf          print the configuration in canonical form
+//	gslbd fmt ns.conf          print what save would write (-canonical: canonical form)
 //	gslbd user add NAME        add an API user (password on stdin)
 package main
 
@@ -72,7 +72,7 @@ const usage = `usage:
   gslbd run ... [-api 127.0.0.1:9443] [-api-http] [-api-cert f -api-key f] [-users f] [-metrics addr]
   gslbd user add [-users f | -config ns.conf] [-read-only] NAME   (password on stdin)
   gslbd check ns.conf...       validate; exit 1 on any error
-  gslbd fmt ns.conf            print in canonical form
+  gslbd fmt [-canonical] ns.conf  print what save would write (-canonical: canonical form only)
 `
 
 func logger(w io.Writer, level string) *slog.Logger {
@@ -250,16 +250,23 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 }
 
 func runFmt(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 {
-		fmt.Fprintln(stderr, "usage: gslbd fmt ns.conf")
+	fs := flag.NewFlagSet("fmt", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	canonical := fs.Bool("canonical", false, "canonical order only: leave out comments and unmanaged commands, write every value as gslbd does")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: gslbd fmt [-canonical] ns.conf")
 		return 2
 	}
-	ld, err := daemon.LoadFile(args[0])
+	ld, err := daemon.LoadFile(fs.Arg(0))
 	if err != nil {
 		printErr(stderr, err)
 		return 1
 	}
-	if err := config.Write(stdout, ld.Config); err != nil {
+	write := config.Write
+	if *canonical {
+		write = config.WriteCanonical
+	}
+	if err := write(stdout, ld.Config); err != nil {
 		fmt.Fprintf(stderr, "gslbd: %v\n", errors.Unwrap(err))
 		return 1
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/gslbd/gslbd/internal/nsconf"
 	"github.com/gslbd/gslbd/internal/nserr"
-	"github.com/gslbd/gslbd/internal/schema"
 )
 
 // Server is `add server`: a name for an address.
@@ -47,10 +46,11 @@ func (s *AppService) clone() *AppService {
 // feature applies enable/disable ns feature.
 func (a *applier) feature() {
 	c, cmd := a.c, a.cmd
+	a.owner = featuresKey
 	if cmd.Spec.Verb == "enable" {
 		for _, f := range cmd.Arg("feature").Values {
 			f = strings.ToUpper(f)
-			if !slices.Contains(c.Features, f) {
+			if f != "" && !slices.Contains(c.Features, f) {
 				c.Features = append(c.Features, f)
 			}
 		}
@@ -69,8 +69,8 @@ func (a *applier) nsIP() {
 	if i := strings.IndexByte(ip, '/'); i >= 0 {
 		ip = ip[:i]
 	}
-	c.NSIPs = append(c.NSIPs, ip)
-	c.Verbatim = append(c.Verbatim, cmd)
+	c.NSIPs = append(c.NSIPs, NSIP{Addr: ip, Raw: cmd.Raw, Pos: cmd.Pos})
+	a.kept = a.doc // a Document line: written back as read, in its place
 }
 
 // server applies add/rm server.
@@ -81,12 +81,16 @@ func (a *applier) server() *nsconf.Error {
 		if _, ok := c.Servers.Get(name); ok {
 			return a.errf(nserr.Exist, "server %q: already exists", name)
 		}
-		c.Servers.Put(name, &Server{Name: name, Addr: a.pos("IPAddress"), Args: a.optArgs(), Pos: cmd.Pos})
+		s := &Server{Name: name, Addr: a.pos("IPAddress"), Args: a.optArgs(), Pos: cmd.Pos}
+		c.Servers.Put(name, s)
+		a.owner = s
 		return nil
 	}
-	if _, ok := c.Servers.Get(name); !ok {
+	s, ok := c.Servers.Get(name)
+	if !ok {
 		return a.errf(nserr.NoEnt, "server %q: no such server", name)
 	}
+	a.owner = s
 	c.Servers.Delete(name)
 	return nil
 }
@@ -104,6 +108,7 @@ func (a *applier) addAppService() *nsconf.Error {
 		s.Rest = append(s.Rest, t.Text)
 	}
 	c.AppServices.Put(name, s)
+	a.owner = s
 	return nil
 }
 
@@ -115,6 +120,7 @@ func (a *applier) appService() *nsconf.Error {
 	if !ok {
 		return a.errf(nserr.NoEnt, "service %q: no such service", name)
 	}
+	a.owner = s
 	switch cmd.Spec.Verb {
 	case "rm":
 		c.AppServices.Delete(name)
@@ -126,6 +132,14 @@ func (a *applier) appService() *nsconf.Error {
 		s.Args.SetValue("state", "DISABLED", cmd.Pos)
 	}
 	return nil
+}
+
+// NSIP is an `add ns ip` or `add ns ip6` line: gslbd keeps it as written
+// and notes its address, which marks the local site.
+type NSIP struct {
+	Addr string
+	Raw  string // the line as read
+	Pos  nsconf.Pos
 }
 
 // Listener is one DNS socket to open.
@@ -159,7 +173,7 @@ func (b *builder) resolveTarget(target string, pos nsconf.Pos, what string) (net
 func (b *builder) listeners() map[netip.Addr]bool {
 	owned := map[netip.Addr]bool{}
 	for _, s := range b.c.NSIPs {
-		if ip, err := netip.ParseAddr(s); err == nil {
+		if ip, err := netip.ParseAddr(s.Addr); err == nil {
 			owned[ip] = true
 		}
 	}
@@ -193,27 +207,30 @@ func (b *builder) listeners() map[netip.Addr]bool {
 	return owned
 }
 
+// nsIPs writes the add ns ip lines that are not kept in the Document (all
+// of them in canonical form): before the sites, whose type they decide.
+func (w *writer) nsIPs(c *Config) {
+	for _, ip := range c.NSIPs {
+		if k := w.key(ip.Pos); k != 0 {
+			w.maxKey = max(w.maxKey, k) // kept in place: new ones after it
+		} else {
+			w.add(ip.Raw, 0)
+		}
+	}
+}
+
 func (w *writer) servers(c *Config) {
 	for _, s := range c.Servers.All() {
-		w.emit("add", "server", []string{s.Name, s.Addr}, &s.Args)
+		if !w.raw(s, slotMain) {
+			w.putEntity(w.entity("server", []string{s.Name, s.Addr}, nil, &s.Args, s.Pos, true))
+		}
 	}
 }
 
 func (w *writer) appServices(c *Config) {
 	for _, s := range c.AppServices.All() {
-		cmd := &nsconf.Cmd{Spec: schema.Lookup("add", "service")}
-		for _, p := range []string{s.Name, s.Target, s.Type, strconv.Itoa(s.Port)} {
-			cmd.Positional = append(cmd.Positional, nsconf.Val{Values: []string{p}})
+		if !w.raw(s, slotMain) {
+			w.putEntity(w.entity("service", []string{s.Name, s.Target, s.Type, strconv.Itoa(s.Port)}, s.Rest, &s.Args, s.Pos, true))
 		}
-		for _, r := range s.Rest {
-			cmd.Rest = append(cmd.Rest, nsconf.Token{Text: r})
-		}
-		for _, name := range []string{"state", "comment"} {
-			if v, ok := s.Args.Val(name); ok && !(name == "state" && v.Value() == "ENABLED") {
-				cmd.Opts = append(cmd.Opts, v)
-			}
-		}
-		cmd.Opts = append(cmd.Opts, s.Args.Loose...)
-		w.line(nsconf.Format(cmd))
 	}
 }

@@ -39,6 +39,12 @@ func (c *Config) ApplyFile(f *nsconf.File) nsconf.ErrorList {
 type applier struct {
 	c   *Config
 	cmd *nsconf.Cmd
+	// doc: the command is a line of the Document being loaded. The
+	// applier then says which entity the line is of (owner), or that the
+	// line is kept as written (kept: add ns ip).
+	doc   bool
+	owner any
+	kept  bool
 }
 
 func (a *applier) errf(code nserr.Code, format string, args ...any) *nsconf.Error {
@@ -60,14 +66,19 @@ func (a *applier) optArgs() Args {
 	return args
 }
 
-// merge sets every named argument of the command on args (set verbs).
+// merge sets every named argument of the command on args (set verbs). A
+// value set again to what it is keeps the place it was first given
+// (saved files repeat an add line's values on the set line after it).
 func (a *applier) merge(args *Args, skip ...string) {
 	for _, v := range a.cmd.Opts {
 		if slices.Contains(skip, v.Name) {
 			continue
 		}
 		if v.Arg == nil {
-			args.Loose = append(args.Loose, v)
+			args.setLoose(v)
+			continue
+		}
+		if old, ok := args.Val(v.Name); ok && slices.Equal(old.Values, v.Values) && old.Extra == v.Extra {
 			continue
 		}
 		args.Set(v)

@@ -48,70 +48,72 @@ add dns txtRec txt.test "one" "two"
 add dns mxRec test -mx mail.test -pref 10
 `
 
+// everyChange holds a command for every kind of change to cowBase.
+var everyChange = []string{
+	"disable ns feature GSLB",
+	"add ns ip 10.0.0.9 255.255.255.0",
+	"rm server srv1", // refused later by Build, but applied to the clone
+	"set service adns1 -comment x",
+	"disable service adns1",
+	"set gslb parameter -ldnsEntryTimeout 100",
+	"unset gslb parameter -ldnsEntryTimeout",
+	"set gslb site s1 -triggerMonitor MEPDOWN",
+	"unset gslb site s2 -metricExchange",
+	"rename gslb site s2 s2x",
+	"set gslb service a -weight 7 m1",
+	"set gslb service a -publicIP 192.0.2.101",
+	"unset gslb service c -maxClient",
+	"disable gslb service b",
+	"disable gslb service c",
+	"rename gslb service a a2",
+	"rm gslb service b",
+	"bind gslb service b -monitorName m2",
+	"unbind gslb service a -monitorName m1",
+	"bind gslb service a -viewName v1 192.0.2.77",
+	"bind lb monitor m2 b",
+	"set gslb serviceGroup g -maxClient 9",
+	"bind gslb serviceGroup g 192.0.2.51 80",
+	"unbind gslb serviceGroup g 192.0.2.50 80",
+	"unbind gslb serviceGroup g -monitorName m2",
+	"rename gslb serviceGroup g g2",
+	"rm gslb serviceGroup g",
+	"disable gslb serviceGroup g",
+	"set gslb vserver gv -serviceName a -weight 9",
+	"set gslb vserver gv -domainName x.test -TTL 99",
+	"set gslb vserver gv -lbMethod ROUNDROBIN",
+	"unset gslb vserver gv2 -backupVServer",
+	"rename gslb vserver gv zz",
+	"rm gslb vserver gv2",
+	"disable gslb vserver gv",
+	"bind gslb vserver gv2 -serviceName a",
+	"bind gslb vserver gv -domainName x.test -backupIP 192.0.2.201",
+	"unbind gslb vserver gv -domainName x.test -backupIP",
+	"unbind gslb vserver gv -serviceName b",
+	"unbind gslb vserver gv2 -serviceGroupName g",
+	"set lb monitor m2 HTTP -interval 9",
+	"unset lb monitor m2 HTTP -respCode",
+	"disable lb monitor m1",
+	"set lb monitor ping PING -interval 3", // a built-in becomes stored
+	"bind lb monitor l1 -metric m2 -metricThreshold 5",
+	"unbind lb monitor l1 -metric m1",
+	"bind lb metricTable t1 m2 1.3.6.1.4.1.2",
+	"set lb metricTable t1 m1 1.3.6.1.4.1.9",
+	"unbind lb metricTable t1 m1",
+	"set dns zone test -proxyMode YES",
+	"set dns soaRec test -serial 9",
+	"unset dns soaRec test -refresh",
+	"rm dns addRec www.test 192.0.2.7",
+	"rm dns addRec www.test",
+	"rm dns txtRec txt.test",
+	"set dns mxRec test -mx mail.test -pref 20",
+	"rm dns nsRec test ns1.test",
+}
+
 // TestChangeLeavesParentUntouched: configurations share entities until one
 // is edited (copy-on-write), so every command that changes something is
 // applied to a clone and the original must stay exactly what it was loaded
 // as, down to positions and binding arguments.
 func TestChangeLeavesParentUntouched(t *testing.T) {
-	changes := []string{
-		"disable ns feature GSLB",
-		"add ns ip 10.0.0.9 255.255.255.0",
-		"rm server srv1", // refused later by Build, but applied to the clone
-		"set service adns1 -comment x",
-		"disable service adns1",
-		"set gslb parameter -ldnsEntryTimeout 100",
-		"unset gslb parameter -ldnsEntryTimeout",
-		"set gslb site s1 -triggerMonitor MEPDOWN",
-		"unset gslb site s2 -metricExchange",
-		"rename gslb site s2 s2x",
-		"set gslb service a -weight 7 m1",
-		"set gslb service a -publicIP 192.0.2.101",
-		"unset gslb service c -maxClient",
-		"disable gslb service b",
-		"disable gslb service c",
-		"rename gslb service a a2",
-		"rm gslb service b",
-		"bind gslb service b -monitorName m2",
-		"unbind gslb service a -monitorName m1",
-		"bind gslb service a -viewName v1 192.0.2.77",
-		"bind lb monitor m2 b",
-		"set gslb serviceGroup g -maxClient 9",
-		"bind gslb serviceGroup g 192.0.2.51 80",
-		"unbind gslb serviceGroup g 192.0.2.50 80",
-		"unbind gslb serviceGroup g -monitorName m2",
-		"rename gslb serviceGroup g g2",
-		"rm gslb serviceGroup g",
-		"disable gslb serviceGroup g",
-		"set gslb vserver gv -serviceName a -weight 9",
-		"set gslb vserver gv -domainName x.test -TTL 99",
-		"set gslb vserver gv -lbMethod ROUNDROBIN",
-		"unset gslb vserver gv2 -backupVServer",
-		"rename gslb vserver gv zz",
-		"rm gslb vserver gv2",
-		"disable gslb vserver gv",
-		"bind gslb vserver gv2 -serviceName a",
-		"bind gslb vserver gv -domainName x.test -backupIP 192.0.2.201",
-		"unbind gslb vserver gv -domainName x.test -backupIP",
-		"unbind gslb vserver gv -serviceName b",
-		"unbind gslb vserver gv2 -serviceGroupName g",
-		"set lb monitor m2 HTTP -interval 9",
-		"unset lb monitor m2 HTTP -respCode",
-		"disable lb monitor m1",
-		"set lb monitor ping PING -interval 3", // a built-in becomes stored
-		"bind lb monitor l1 -metric m2 -metricThreshold 5",
-		"unbind lb monitor l1 -metric m1",
-		"bind lb metricTable t1 m2 1.3.6.1.4.1.2",
-		"set lb metricTable t1 m1 1.3.6.1.4.1.9",
-		"unbind lb metricTable t1 m1",
-		"set dns zone test -proxyMode YES",
-		"set dns soaRec test -serial 9",
-		"unset dns soaRec test -refresh",
-		"rm dns addRec www.test 192.0.2.7",
-		"rm dns addRec www.test",
-		"rm dns txtRec txt.test",
-		"set dns mxRec test -mx mail.test -pref 20",
-		"rm dns nsRec test ns1.test",
-	}
 	parent, _, _, err := Load("t.conf", strings.NewReader(cowBase))
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +123,7 @@ func TestChangeLeavesParentUntouched(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := parent.String()
-	for _, line := range changes {
+	for _, line := range everyChange {
 		n := parent.Clone()
 		f, err := nsconf.Parse("change", strings.NewReader(line))
 		if err != nil {

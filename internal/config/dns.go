@@ -50,17 +50,22 @@ func (a *applier) zone() *nsconf.Error {
 		if _, ok := c.Zones.Get(name); ok {
 			return a.errf(nserr.ZoneExists, "dns zone %q: already configured", name)
 		}
-		c.Zones.Put(name, &Zone{Name: name, Args: a.optArgs(), Pos: cmd.Pos})
+		z := &Zone{Name: name, Args: a.optArgs(), Pos: cmd.Pos}
+		c.Zones.Put(name, z)
+		a.owner = z
 	case "set":
 		z, ok := c.Zones.Edit(name)
 		if !ok {
 			return a.errf(nserr.NoEnt, "dns zone %q: no such zone", name)
 		}
+		a.owner = z
 		a.merge(&z.Args)
 	case "rm":
-		if _, ok := c.Zones.Get(name); !ok {
+		z, ok := c.Zones.Get(name)
+		if !ok {
 			return a.errf(nserr.NoEnt, "dns zone %q: no such zone", name)
 		}
+		a.owner = z
 		c.Zones.Delete(name)
 	}
 	return nil
@@ -76,11 +81,12 @@ func (a *applier) record() *nsconf.Error {
 		data = append(data, p.Values...)
 	}
 	label := "dns " + kind + " " + strconv.Quote(name)
+	same := c.recordsNamed(kind, name)
 	switch cmd.Spec.Verb {
 	case "add":
 		r := &Record{Kind: kind, Name: name, Data: data, Args: a.optArgs(), Pos: cmd.Pos}
-		for _, o := range c.Records {
-			if o.Kind == kind && o.Name == name && sameData(kind, o, r) {
+		for _, o := range same {
+			if sameData(kind, o, r) {
 				return a.errf(nserr.Exist, "%s: already exists", label)
 			}
 		}
@@ -101,23 +107,23 @@ func (a *applier) record() *nsconf.Error {
 			}
 		}
 		c.Records = append(c.Records, r)
+		c.ownRecord(r)
+		a.owner = r
 	case "set", "unset":
-		i := slices.IndexFunc(c.Records, func(o *Record) bool {
-			return o.Kind == kind && o.Name == name && (kind != "mxRec" || o.Args.Get("mx") == cmd.Get("mx"))
-		})
+		i := slices.IndexFunc(same, func(o *Record) bool { return kind != "mxRec" || o.Args.Get("mx") == cmd.Get("mx") })
 		if i < 0 {
 			return a.errf(nserr.NoEnt, "%s: no such record", label)
 		}
-		target := c.Records[i].clone() // records are shared with the parent config
-		c.Records[i] = target
+		target := c.editRecord(same[i])
+		a.owner = target
 		if cmd.Spec.Verb == "set" {
 			a.merge(&target.Args)
 		} else {
 			a.unset(&target.Args)
 		}
 	case "rm":
-		// Records are shared with the parent config: build a new slice and
-		// never change a record in place.
+		// Records may be shared with the parent config: build a new slice
+		// and never change a shared record in place.
 		touched := false
 		kept := make([]*Record, 0, len(c.Records))
 		for _, o := range c.Records {
@@ -145,6 +151,7 @@ func (a *applier) record() *nsconf.Error {
 					x := o.clone()
 					x.Data = left
 					kept = append(kept, x)
+					c.ownRecord(x)
 					touched = true
 				default:
 					touched = true
@@ -154,11 +161,53 @@ func (a *applier) record() *nsconf.Error {
 			}
 		}
 		c.Records = kept
+		c.recIndex = nil // rebuilt on the next use
 		if !touched {
 			return a.errf(nserr.NoEnt, "%s: no such record", label)
 		}
 	}
 	return nil
+}
+
+// recordsNamed returns the records of a kind and owner name, through an
+// index built on first use (so that a file of 100,000 records checks each
+// add against its own name, not every record). The index lives while
+// commands are applied to this Config; Clone does not share it.
+func (c *Config) recordsNamed(kind, name string) []*Record {
+	if c.recIndex == nil {
+		c.recIndex = make(map[string][]*Record, len(c.Records))
+		for _, r := range c.Records {
+			k := r.Kind + "\x00" + r.Name
+			c.recIndex[k] = append(c.recIndex[k], r)
+		}
+	}
+	return c.recIndex[kind+"\x00"+name]
+}
+
+// ownRecord adds a new record to the index and marks it this config's
+// own (changeable in place).
+func (c *Config) ownRecord(r *Record) {
+	if c.ownRecords == nil {
+		c.ownRecords = map[*Record]bool{}
+	}
+	c.ownRecords[r] = true
+	if c.recIndex != nil {
+		k := r.Kind + "\x00" + r.Name
+		c.recIndex[k] = append(c.recIndex[k], r)
+	}
+}
+
+// editRecord returns r to change: r itself when this config owns it, else
+// a copy that replaces it (records are shared with the parent config).
+func (c *Config) editRecord(r *Record) *Record {
+	if c.ownRecords[r] {
+		return r
+	}
+	x := r.clone()
+	c.Records[slices.Index(c.Records, r)] = x
+	c.recIndex = nil
+	c.ownRecord(x)
+	return x
 }
 
 func sameData(kind string, a, b *Record) bool {
@@ -369,15 +418,17 @@ func (b *builder) adnsAddrs() []netip.Addr {
 	return out
 }
 
-// dns emits the zones, then the records kind by kind.
+// dns writes the zones, then the records kind by kind.
 func (w *writer) dns(c *Config) {
 	for _, z := range c.Zones.All() {
-		w.emit("add", "dns zone", []string{z.Name}, &z.Args)
+		if !w.raw(z, slotMain) {
+			w.putEntity(w.entity("dns zone", []string{z.Name}, nil, &z.Args, z.Pos, true))
+		}
 	}
 	for _, kind := range []string{"soaRec", "nsRec", "addRec", "aaaaRec", "cnameRec", "mxRec", "txtRec", "srvRec", "ptrRec"} {
 		for _, r := range c.Records {
-			if r.Kind == kind {
-				w.emit("add", "dns "+kind, append([]string{r.Name}, r.Data...), &r.Args)
+			if r.Kind == kind && !w.raw(r, slotMain) {
+				w.putEntity(w.entity("dns "+kind, append([]string{r.Name}, r.Data...), nil, &r.Args, r.Pos, true))
 			}
 		}
 	}

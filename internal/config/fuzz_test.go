@@ -39,5 +39,27 @@ func FuzzConfig(f *testing.F) {
 		if out2 := c2.String(); out2 != out {
 			t.Fatalf("not a fixed point:\n%s\n---\n%s", out, out2)
 		}
+		// Loaded as a file: written back, it loads again to the same
+		// meaning, and is then written the same.
+		d := &Config{}
+		d.ApplyDocument("f.conf", pf)
+		if _, err := Build(d); err != nil {
+			return
+		}
+		written := d.String()
+		again := &Config{}
+		pf3, err2 := nsconf.Parse("f.conf", strings.NewReader(written))
+		if err2 != nil {
+			t.Fatalf("written file does not parse: %v\n%s", err2, written)
+		}
+		if errs := again.ApplyDocument("f.conf", pf3); len(errs) > 0 {
+			t.Fatalf("written file does not apply: %v\n%s", errs, written)
+		}
+		if again.Canonical() != d.Canonical() {
+			t.Fatalf("written file means something else:\n%s\n---\n%s", again.Canonical(), d.Canonical())
+		}
+		if again.String() != written {
+			t.Fatalf("written file is not a fixed point:\n%s\n---\n%s", written, again.String())
+		}
 	})
 }

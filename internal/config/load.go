@@ -21,7 +21,7 @@ func Load(name string, r io.Reader) (*Config, *Snapshot, []*nsconf.Error, error)
 		return nil, nil, nil, perr
 	}
 	c := &Config{}
-	errs = append(errs, c.ApplyFile(f)...)
+	errs = append(errs, c.ApplyDocument(name, f)...)
 	snap, err := Build(c)
 	if l, ok := nsconf.AsList(err); ok {
 		errs = append(errs, l...)

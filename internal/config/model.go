@@ -2,6 +2,7 @@ package config
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/gslbd/gslbd/internal/nsconf"
 )
@@ -59,6 +60,21 @@ func (a *Args) Set(v nsconf.Val) {
 	a.vals = append(a.vals, v)
 }
 
+// setLoose stores an unknown option of a Loose command, replacing one of
+// the same name (compared case-insensitively, as the appliance does) unless
+// its value is the same.
+func (a *Args) setLoose(v nsconf.Val) {
+	for i := range a.Loose {
+		if strings.EqualFold(a.Loose[i].Name, v.Name) {
+			if !slices.Equal(a.Loose[i].Values, v.Values) || a.Loose[i].Extra != v.Extra {
+				a.Loose[i] = v
+			}
+			return
+		}
+	}
+	a.Loose = append(a.Loose, v)
+}
+
 // SetValue stores a single value under a canonical name.
 func (a *Args) SetValue(name, value string, pos nsconf.Pos) {
 	a.Set(nsconf.Val{Name: name, Values: []string{value}, Pos: pos})
@@ -87,7 +103,7 @@ func (a Args) clone() Args {
 // with its clone() before changing it.
 type Config struct {
 	Features      []string
-	NSIPs         []string // appliance-owned addresses (add ns ip), for site auto-detection
+	NSIPs         []NSIP // appliance-owned addresses (add ns ip), for site auto-detection
 	Parameter     Args
 	Servers       Table[*Server]
 	AppServices   Table[*AppService]
@@ -99,8 +115,14 @@ type Config struct {
 	Records       []*Record
 	Monitors      Table[*Monitor]
 	MetricTables  Table[*MetricTable]
-	// Verbatim keeps commands gslbd does not model, re-emitted as written.
+	// Verbatim keeps commands gslbd does not model that are not lines of
+	// the Document (a change applied them), re-emitted as written at the
+	// end.
 	Verbatim []*nsconf.Cmd
+
+	doc        *Document        // the file c was loaded from, shared by clones
+	ownRecords map[*Record]bool // records this config may change in place
+	recIndex   map[string][]*Record
 
 	parent *Config   // what Clone copied, until Build used it
 	snap   *Snapshot // what Build made of this configuration
@@ -127,7 +149,9 @@ func (c *Config) Clone() *Config {
 		Monitors:      c.Monitors.Clone(),
 		MetricTables:  c.MetricTables.Clone(),
 		parent:        c,
+		doc:           c.doc,
 	}
+	c.ownRecords = nil // shared now: either side copies before a change
 	return n
 }
 

@@ -63,8 +63,8 @@ func builtinType(name string) (string, bool) {
 }
 
 // monitor returns a configured or built-in monitor. A built-in one not yet
-// changed is returned fresh (not stored) unless store is set.
-func (c *Config) monitor(name string, store bool) (*Monitor, bool) {
+// changed is returned fresh (not stored).
+func (c *Config) monitor(name string) (*Monitor, bool) {
 	if m, ok := c.Monitors.Get(name); ok {
 		return m, true
 	}
@@ -72,11 +72,7 @@ func (c *Config) monitor(name string, store bool) (*Monitor, bool) {
 	if !ok {
 		return nil, false
 	}
-	m := &Monitor{Name: strings.ToLower(name), Type: typ, Builtin: true}
-	if store {
-		c.Monitors.Put(m.Name, m)
-	}
-	return m, true
+	return &Monitor{Name: strings.ToLower(name), Type: typ, Builtin: true}, true
 }
 
 // monitorCmd applies add/set/unset/rm/enable/disable/bind/unbind lb monitor.
@@ -86,24 +82,34 @@ func (a *applier) monitorCmd() *nsconf.Error {
 	typ := a.pos("type")
 	verb := cmd.Spec.Verb
 	if verb == "add" {
-		if _, ok := c.monitor(name, false); ok {
+		if _, ok := c.monitor(name); ok {
 			return a.errf(nserr.Exist, "lb monitor %q: already exists", name)
 		}
-		c.Monitors.Put(name, &Monitor{Name: name, Type: typ, Args: a.optArgs(), Pos: cmd.Pos})
+		m := &Monitor{Name: name, Type: typ, Args: a.optArgs(), Pos: cmd.Pos}
+		c.Monitors.Put(name, m)
+		a.owner = m
 		return nil
 	}
-	m, ok := c.monitor(name, false)
+	m, ok := c.monitor(name)
 	if !ok {
 		return a.errf(nserr.NoEnt, "lb monitor %q: no such monitor", name)
 	}
 	if typ != "" && typ != m.Type {
 		return a.errf(nserr.ArgValBad, "lb monitor %q: is of type %s, not %s", name, m.Type, typ)
 	}
+	if (verb == "bind" || verb == "unbind") && a.pos("serviceName") != "" {
+		return a.monitorBind(m) // the legacy service binding changes the service, not the monitor
+	}
 	if verb != "rm" {
-		// A built-in monitor being changed becomes a stored one.
-		c.monitor(name, true)
+		// A built-in monitor being changed becomes a stored one, placed at
+		// the first line that changes it.
+		if m.Builtin && m.Pos.Line == 0 {
+			m.Pos = cmd.Pos
+			c.Monitors.Put(m.Name, m)
+		}
 		m, _ = c.Monitors.Edit(name)
 	}
+	a.owner = m
 	switch verb {
 	case "set":
 		a.merge(&m.Args)
@@ -138,6 +144,7 @@ func (a *applier) monitorBind(m *Monitor) *nsconf.Error {
 		if !ok {
 			return a.errf(nserr.NoService, "bind lb monitor %q: no such gslb service %q", m.Name, svc)
 		}
+		a.owner = s
 		i := slices.IndexFunc(s.Monitors, func(b MonitorBinding) bool { return strings.EqualFold(b.Monitor, m.Name) })
 		switch {
 		case bind && i >= 0:
@@ -202,11 +209,14 @@ func (a *applier) metricTableCmd() *nsconf.Error {
 	if ok && cmd.Spec.Verb != "rm" {
 		t, _ = c.MetricTables.Edit(name)
 	}
+	a.owner = t
 	if cmd.Spec.Verb == "add" {
 		if ok {
 			return a.errf(nserr.Exist, "lb metricTable %q: already exists", name)
 		}
-		c.MetricTables.Put(name, &MetricTable{Name: name, Pos: cmd.Pos})
+		t = &MetricTable{Name: name, Pos: cmd.Pos}
+		c.MetricTables.Put(name, t)
+		a.owner = t
 		return nil
 	}
 	if !ok {
@@ -600,28 +610,42 @@ func (m *Monitor) clone() *Monitor {
 
 func (t *MetricTable) clone() *MetricTable { x := *t; x.Metrics = slices.Clone(t.Metrics); return &x }
 
-// monitors emits metric tables first (a LOAD monitor names its table),
-// the monitors, then their metric bindings.
+// monitors writes the metric tables first (a LOAD monitor names its
+// table), the monitors, then their metric bindings.
 func (w *writer) monitors(c *Config) {
 	for _, t := range c.MetricTables.All() {
-		w.emit("add", "lb metricTable", []string{t.Name}, nil)
+		if w.raw(t, slotMain) {
+			continue
+		}
+		text, _ := format("add", "lb metricTable", []string{t.Name}, nil, nil, nil)
+		w.add(text, w.key(t.Pos))
 		for _, m := range t.Metrics {
-			w.emit("bind", "lb metricTable", []string{t.Name, m.Metric, m.OID}, nil)
+			w.bindLine("lb metricTable", []string{t.Name, m.Metric, m.OID}, nil, m.Pos)
 		}
 	}
 	for _, m := range c.Monitors.All() {
-		verb := "add"
-		if m.Builtin {
-			verb = "set"
+		if w.raw(m, slotMain) {
+			continue
 		}
-		w.emit(verb, "lb monitor", []string{m.Name, m.Type}, &m.Args)
-		if m.Args.Get("state") == "DISABLED" && m.Builtin {
-			w.line("disable lb monitor " + nsconf.Quote(m.Name))
+		if !m.Builtin {
+			w.putEntity(w.entity("lb monitor", []string{m.Name, m.Type}, nil, &m.Args, m.Pos, true))
+			continue
+		}
+		// A built-in monitor has set lines only; its state is a disable line.
+		args := m.Args.clone()
+		state, _ := args.Val("state")
+		args.Unset("state")
+		w.putEntity(w.entity("lb monitor", []string{m.Name, m.Type}, nil, &args, m.Pos, false))
+		if state.Value() == "DISABLED" {
+			w.add("disable lb monitor "+nsconf.Quote(m.Name), w.key(state.Pos))
 		}
 	}
 	for _, m := range c.Monitors.All() {
+		if w.raw(m, slotMetricBind) {
+			continue
+		}
 		for _, b := range m.Metrics {
-			w.bind("lb monitor", m.Name, "metric", b.Metric, b.Args)
+			w.bind("lb monitor", m.Name, "metric", b.Metric, b.Args, b.Pos)
 		}
 	}
 }

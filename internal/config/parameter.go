@@ -2,7 +2,12 @@ package config
 
 // This file holds the gslb parameter singleton.
 
-import "time"
+import (
+	"slices"
+	"time"
+
+	"github.com/gslbd/gslbd/internal/nsconf"
+)
 
 // Parameter is the typed `gslb parameter` singleton.
 type Parameter struct {
@@ -18,6 +23,7 @@ type Parameter struct {
 
 // gslbParameter applies set/unset gslb parameter.
 func (a *applier) gslbParameter() {
+	a.owner = paramKey
 	if a.cmd.Spec.Verb == "set" {
 		a.merge(&a.c.Parameter)
 	} else {
@@ -40,4 +46,13 @@ func (b *builder) parameter() {
 		V6Bits:               getInt(p, g, "v6ldnsmasklen"),
 		AutomaticConfigSync:  enabled(p, g, "AutomaticConfigSync"),
 	}
+}
+
+// parameter writes set gslb parameter: as read while unchanged, else one
+// set line per line that set something, and what changed on a new one.
+func (w *writer) parameter(c *Config) {
+	if w.doc != nil && slices.EqualFunc(c.Parameter.vals, w.doc.param, sameVal) && w.raw(paramKey, slotMain) {
+		return
+	}
+	w.putEntity(w.entity("gslb parameter", nil, nil, &c.Parameter, nsconf.Pos{}, false))
 }

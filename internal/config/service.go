@@ -75,6 +75,7 @@ func (a *applier) addService() *nsconf.Error {
 		return a.errf(nserr.SiteRequired, "gslb service %q: -siteName is required", name)
 	}
 	c.Services.Put(name, s)
+	a.owner = s
 	return nil
 }
 
@@ -85,6 +86,7 @@ func (a *applier) service() *nsconf.Error {
 	if !ok {
 		return a.errf(nserr.NoService, "gslb service %q: no such service", name)
 	}
+	a.owner = s
 	switch cmd.Spec.Verb {
 	case "set":
 		// -weight <n> <monitorName> changes a monitor binding's weight.
@@ -309,23 +311,29 @@ func (b *builder) service(s *Service) *ServiceInfo {
 
 func (w *writer) services(c *Config) {
 	for _, s := range c.Services.All() {
+		if w.raw(s, slotMain) {
+			continue
+		}
 		pos := []string{s.Name}
 		if s.Target != "" {
 			pos = append(pos, s.Target, s.Type, strconv.Itoa(s.Port))
 		}
-		w.emit("add", "gslb service", pos, &s.Args)
+		w.putEntity(w.entity("gslb service", pos, nil, &s.Args, s.Pos, true))
 	}
 }
 
+// serviceMonitorBindings writes the monitor and DNS view bindings of the
+// services (they follow the monitors).
 func (w *writer) serviceMonitorBindings(c *Config) {
 	for _, s := range c.Services.All() {
+		if w.raw(s, slotServiceBind) {
+			continue
+		}
 		for _, m := range s.Monitors {
-			w.bind("gslb service", s.Name, "monitorName", m.Monitor, m.Args)
+			w.bind("gslb service", s.Name, "monitorName", m.Monitor, m.Args, m.Pos)
 		}
 		for _, v := range s.Views {
-			var args Args
-			args.Set(nsconf.Val{Name: "viewName", Values: []string{v.View}, Extra: v.IP})
-			w.emit("bind", "gslb service", []string{s.Name}, &args)
+			w.bindLine("gslb service", []string{s.Name}, []nsconf.Val{{Name: "viewName", Values: []string{v.View}, Extra: v.IP}}, v.Pos)
 		}
 	}
 }

@@ -48,7 +48,9 @@ func (a *applier) addServiceGroup() *nsconf.Error {
 	if _, ok := c.ServiceGroups.Get(name); ok {
 		return a.errf(nserr.Exist, "gslb serviceGroup %q: already exists", name)
 	}
-	c.ServiceGroups.Put(name, &ServiceGroup{Name: name, Type: a.pos("serviceType"), Args: a.optArgs(), Pos: cmd.Pos})
+	g := &ServiceGroup{Name: name, Type: a.pos("serviceType"), Args: a.optArgs(), Pos: cmd.Pos}
+	c.ServiceGroups.Put(name, g)
+	a.owner = g
 	return nil
 }
 
@@ -59,6 +61,7 @@ func (a *applier) serviceGroup() *nsconf.Error {
 	if !ok {
 		return a.errf(nserr.NoEnt, "gslb serviceGroup %q: no such service group", name)
 	}
+	a.owner = g
 	switch cmd.Spec.Verb {
 	case "set":
 		a.merge(&g.Args)
@@ -168,17 +171,23 @@ func (b *builder) group(grp *ServiceGroup, out map[string]*ServiceInfo) {
 
 func (w *writer) serviceGroups(c *Config) {
 	for _, g := range c.ServiceGroups.All() {
-		w.emit("add", "gslb serviceGroup", []string{g.Name, g.Type}, &g.Args)
+		if w.raw(g, slotMain) {
+			continue
+		}
+		w.putEntity(w.entity("gslb serviceGroup", []string{g.Name, g.Type}, nil, &g.Args, g.Pos, true))
 		for _, m := range g.Members {
-			w.emit("bind", "gslb serviceGroup", []string{g.Name, m.Target, strconv.Itoa(m.Port)}, &m.Args)
+			w.bindLine("gslb serviceGroup", []string{g.Name, m.Target, strconv.Itoa(m.Port)}, m.Args.vals, m.Pos)
 		}
 	}
 }
 
 func (w *writer) serviceGroupMonitorBindings(c *Config) {
 	for _, g := range c.ServiceGroups.All() {
+		if w.raw(g, slotGroupMonitor) {
+			continue
+		}
 		for _, m := range g.Monitors {
-			w.bind("gslb serviceGroup", g.Name, "monitorName", m.Monitor, m.Args)
+			w.bind("gslb serviceGroup", g.Name, "monitorName", m.Monitor, m.Args, m.Pos)
 		}
 	}
 }

@@ -34,6 +34,7 @@ func (a *applier) addSite() *nsconf.Error {
 		return a.errf(nserr.ArgsMutex, "gslb site %q: -parentSite and -backupParentlist are mutually exclusive on add", name)
 	}
 	c.Sites.Put(name, s)
+	a.owner = s
 	return nil
 }
 
@@ -45,6 +46,7 @@ func (a *applier) site() *nsconf.Error {
 	if !ok {
 		return a.errf(nserr.SiteNotFound, "gslb site %q: no such site", name)
 	}
+	a.owner = s
 	switch cmd.Spec.Verb {
 	case "set":
 		a.merge(&s.Args)
@@ -200,14 +202,23 @@ func (b *builder) fileName() string {
 	return ""
 }
 
+// sites writes the sites, parents before their children, then their set
+// lines (-backupParentlist names other sites).
 func (w *writer) sites(c *Config) {
+	var sets []wline
 	for _, s := range sitesParentsFirst(c) {
+		if w.raw(s, slotMain) {
+			continue
+		}
 		pos := []string{s.Name}
 		if s.Type != "" {
 			pos = append(pos, s.Type)
 		}
-		w.emit("add", "gslb site", append(pos, s.IP), &s.Args)
+		add, ss := w.entity("gslb site", append(pos, s.IP), nil, &s.Args, s.Pos, true, "backupParentlist")
+		w.put(*add)
+		sets = append(sets, ss...)
 	}
+	w.put(sets...)
 }
 
 // sitesParentsFirst orders sites so that a parent precedes its children.

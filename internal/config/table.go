@@ -41,6 +41,8 @@ type Table[T Entity[T]] struct {
 	over map[string]T
 	// touched are the keys put, edited, deleted or renamed since Clone.
 	touched []string
+	// rec, while a Document loads, learns every entity a command changes.
+	rec *recorder
 }
 
 const overMax = 64
@@ -93,6 +95,7 @@ func (t *Table[T]) Edit(name string) (T, bool) {
 		t.touched = append(t.touched, k)
 	}
 	t.changed = true
+	t.rec.note(v)
 	return v, true
 }
 
@@ -119,14 +122,17 @@ func (t *Table[T]) Put(name string, v T) {
 	t.mine(k)
 	t.touched = append(t.touched, k)
 	t.changed = true
+	t.rec.note(v)
 }
 
 // Delete removes an entity.
 func (t *Table[T]) Delete(name string) {
 	k := key(name)
-	if _, ok := t.get(k); !ok {
+	v, ok := t.get(k)
+	if !ok {
 		return
 	}
+	t.rec.note(v)
 	t.unshare(true)
 	delete(t.m, k)
 	delete(t.own, k)
@@ -140,6 +146,7 @@ func (t *Table[T]) Delete(name string) {
 // Rename changes an entity's key in place; v must come from Edit.
 func (t *Table[T]) Rename(old, new string, v T) {
 	ko, kn := key(old), key(new)
+	t.rec.note(v)
 	t.unshare(true)
 	t.touched = append(t.touched, ko, kn)
 	delete(t.m, ko)

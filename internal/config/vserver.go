@@ -75,7 +75,9 @@ func (a *applier) addVServer() *nsconf.Error {
 	if _, ok := c.VServers.Get(name); ok {
 		return a.errf(nserr.Exist, "gslb vserver %q: already exists", name)
 	}
-	c.VServers.Put(name, &VServer{Name: name, Type: a.pos("serviceType"), Args: a.optArgs(), Pos: cmd.Pos})
+	v := &VServer{Name: name, Type: a.pos("serviceType"), Args: a.optArgs(), Pos: cmd.Pos}
+	c.VServers.Put(name, v)
+	a.owner = v
 	return nil
 }
 
@@ -86,6 +88,7 @@ func (a *applier) vserver() *nsconf.Error {
 	if !ok {
 		return a.errf(nserr.NoVServer, "gslb vserver %q: no such vserver", name)
 	}
+	a.owner = v
 	switch cmd.Spec.Verb {
 	case "set":
 		// -serviceName s -weight w changes a binding's weight; -domainName d
@@ -622,35 +625,45 @@ func (b *builder) backupLoops() {
 	}
 }
 
-// vservers emits the add lines, then the set lines of what add does not
-// take (-backupVServer), as the appliance saves them.
+// vservers writes the add lines, then the set lines (-backupVServer,
+// which add does not take, names another vserver), as the appliance
+// saves them.
 func (w *writer) vservers(c *Config) {
-	setOnly := []string{"backupVServer"}
+	var sets []wline
 	for _, v := range c.VServers.All() {
-		w.emit("add", "gslb vserver", []string{v.Name, v.Type}, &v.Args)
+		if w.raw(v, slotMain) {
+			continue
+		}
+		add, ss := w.entity("gslb vserver", []string{v.Name, v.Type}, nil, &v.Args, v.Pos, true)
+		w.put(*add)
+		sets = append(sets, ss...)
 	}
-	for _, v := range c.VServers.All() {
-		w.emit("set", "gslb vserver", []string{v.Name}, &v.Args, setOnly...)
-	}
+	w.put(sets...)
 }
 
-// vserverBindings emits the service and group bindings of every vserver,
+// vserverBindings writes the service and group bindings of every vserver,
 // then the domain and policy bindings.
 func (w *writer) vserverBindings(c *Config) {
 	for _, v := range c.VServers.All() {
+		if w.raw(v, slotVSBind) {
+			continue
+		}
 		for _, b := range v.Services {
-			w.bind("gslb vserver", v.Name, "serviceName", b.Service, b.Args)
+			w.bind("gslb vserver", v.Name, "serviceName", b.Service, b.Args, b.Pos)
 		}
 		for _, b := range v.Groups {
-			w.bind("gslb vserver", v.Name, "serviceGroupName", b.Group, b.Args)
+			w.bind("gslb vserver", v.Name, "serviceGroupName", b.Group, b.Args, b.Pos)
 		}
 	}
 	for _, v := range c.VServers.All() {
+		if w.raw(v, slotVSDomain) {
+			continue
+		}
 		for _, b := range v.Domains {
-			w.bind("gslb vserver", v.Name, "domainName", b.Domain, b.Args)
+			w.bind("gslb vserver", v.Name, "domainName", b.Domain, b.Args, b.Pos)
 		}
 		for _, b := range v.Policies {
-			w.bind("gslb vserver", v.Name, "policyName", b.Policy, b.Args)
+			w.bind("gslb vserver", v.Name, "policyName", b.Policy, b.Args, b.Pos)
 		}
 	}
 }

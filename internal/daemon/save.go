@@ -65,9 +65,24 @@ func (d *Daemon) Clear() error {
 	return d.apply(&Loaded{Config: c, Snapshot: snap, Warnings: snap.Warnings})
 }
 
-// savedText is what Save writes for c: a header, then the canonical form.
+// savedText is what Save writes for c: the configuration as Write gives
+// it, with the appliance's "# Last modified" comment after the first
+// line's header (#NS13.1 Build ... or gslbd's) brought up to date.
 func savedText(c *config.Config, now time.Time) []byte {
-	return []byte(fmt.Sprintf("# Last modified by `save config`, %s\n%s", now.UTC().Format(time.ANSIC), c.String()))
+	stamp := "# Last modified by `save config`, " + now.UTC().Format(time.ANSIC)
+	lines := strings.SplitAfter(c.String(), "\n")
+	for i := 0; i < len(lines) && i < 3; i++ {
+		if strings.HasPrefix(lines[i], "# Last modified") {
+			lines[i] = stamp + "\n"
+			return []byte(strings.Join(lines, ""))
+		}
+	}
+	at := 0
+	if len(lines) > 0 && (strings.HasPrefix(lines[0], "#NS") || strings.HasPrefix(lines[0], config.Header)) {
+		at = 1
+	}
+	lines = slices.Insert(lines, at, stamp+"\n")
+	return []byte(strings.Join(lines, ""))
 }
 
 // Save writes the running configuration to the configuration file (as
@@ -105,7 +120,7 @@ func (d *Daemon) Diff() (savedOnly, runningOnly []string, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("diff: reading the saved configuration: %w", err)
 	}
-	a, b := commands(saved.Config), commands(d.Current().Config)
+	a, b := commands(saved.Config), commands(d.Current().Config) // canonical: what each means
 	for _, l := range a {
 		if !slices.Contains(b, l) {
 			savedOnly = append(savedOnly, l)
@@ -122,7 +137,7 @@ func (d *Daemon) Diff() (savedOnly, runningOnly []string, err error) {
 // commands are the canonical command lines of a configuration.
 func commands(c *config.Config) []string {
 	var out []string
-	for _, l := range strings.Split(c.String(), "\n") {
+	for _, l := range strings.Split(c.Canonical(), "\n") {
 		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
 			out = append(out, l)
 		}

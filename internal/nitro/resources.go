@@ -148,7 +148,7 @@ func (s *Server) dispatch(req *request) (*reply, error) {
 	case "nsversion":
 		return &reply{fields: obj{"nsversion": obj{"version": "gslbd (NITRO v1 compatible)", "mode": 1}}}, nil
 	case "gslbrunningconfig":
-		return &reply{fields: obj{"gslbrunningconfig": obj{"response": s.backend.Config().String()}}}, nil
+		return &reply{fields: obj{"gslbrunningconfig": obj{"response": s.backend.Config().Canonical()}}}, nil
 	case "systemuser":
 		return s.systemuser(req)
 	case "systemuser_systemcmdpolicy_binding":

@@ -74,8 +74,15 @@ func (c *Cmd) Has(name string) bool { return c.Arg(name) != nil }
 type File struct {
 	Cmds     []*Cmd
 	Skipped  []*Cmd   // commands gslbd does not model, in order (kept verbatim)
+	Comments []Line   // comment and blank lines, in order (kept as written)
 	Warnings []*Error // one per kind of skipped command, and other tolerances
 	skipSeen map[string]*skipped
+}
+
+// Line is one line of the source that is not a command.
+type Line struct {
+	No   int
+	Text string // without the line ending
 }
 
 // skipped is the warning of one kind of skipped command and how many lines
@@ -174,6 +181,7 @@ func (f *File) parseLine(line string, lineNo int, file string, errs *ErrorList) 
 	line = strings.TrimRight(line, "\r\n")
 	trimmed := strings.TrimLeft(line, " \t")
 	if trimmed == "" || trimmed[0] == '#' {
+		f.Comments = append(f.Comments, Line{No: lineNo, Text: line})
 		return
 	}
 	toks, lerr := Lex(line, lineNo, file)
@@ -182,7 +190,8 @@ func (f *File) parseLine(line string, lineNo int, file string, errs *ErrorList) 
 		return
 	}
 	if len(toks) == 0 {
-		return // only white space the lexer skips (\v, \f)
+		f.Comments = append(f.Comments, Line{No: lineNo, Text: line}) // only \v or \f
+		return
 	}
 	p := parser{file: file, line: lineNo, raw: line, errs: errs}
 	cmd, ok := p.command(toks)
