@@ -158,3 +158,30 @@ func TestWhitespaceOnlyLine(t *testing.T) {
 		}
 	}
 }
+
+// TestQuoteKeepsTheAppliancesSpelling: a value is written the way the
+// appliance writes it, so a value that comes back from the lexer keeps its
+// spelling: backslashes that are not escapes stay single (\r\n in
+// -customHeaders), and the ones the lexer would read as escapes are
+// doubled.
+func TestQuoteKeepsTheAppliancesSpelling(t *testing.T) {
+	cases := []struct{ value, written string }{
+		{`Host: www.example.com\r\n`, `"Host: www.example.com\r\n"`},
+		{`GET /status\r\n\r\n`, `"GET /status\r\n\r\n"`},
+		{`.*/.*\+xml`, `".*/.*\+xml"`},
+		{`say "hi"`, `"say \"hi\""`},
+		{`ends with \`, `"ends with \\"`},
+		{`two \\ backslashes`, `"two \\\ backslashes"`},
+		{`quote after backslash \"`, `"quote after backslash \\\""`},
+		{`plain`, `plain`},
+	}
+	for _, tc := range cases {
+		if got := Quote(tc.value); got != tc.written {
+			t.Errorf("Quote(%q) = %s, want %s", tc.value, got, tc.written)
+		}
+		toks, err := Lex("x "+Quote(tc.value), 1, "")
+		if err != nil || len(toks) != 2 || toks[1].Text != tc.value {
+			t.Errorf("%s reads back as %v (%v), want %q", Quote(tc.value), toks, err, tc.value)
+		}
+	}
+}
