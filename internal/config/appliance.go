@@ -32,6 +32,51 @@ type AppService struct {
 	Args   Args
 	Rest   []string
 	Pos    nsconf.Pos
+	// Builtin marks one of the appliance's own services, which saved
+	// files only set (set service nshttpd-gui-127.0.0.1-80 -cip ENABLED).
+	Builtin bool
+}
+
+// builtinService tells whether name is one of the services an appliance
+// makes for itself, and which: ns<kind>-<IP>-<port> (nshttpd-gui,
+// nshttpd-vpn, nshttps, nsrpcs, nskrpcs, nsrnatsip... on 127.0.0.1, on
+// ::1, written "::1l", or on one of the box's own addresses), and the
+// Gateway's vpndbssvc_<n>. Saved files set them without adding them.
+func builtinService(name string) (*AppService, bool) {
+	if n, ok := strings.CutPrefix(name, "vpndbssvc_"); ok {
+		if _, err := strconv.Atoi(n); err == nil {
+			return &AppService{Name: name, Type: "SSL", Builtin: true}, true
+		}
+		return nil, false
+	}
+	if !strings.HasPrefix(name, "ns") {
+		return nil, false
+	}
+	i := strings.LastIndexByte(name, '-')
+	if i < 0 {
+		return nil, false
+	}
+	port, err := strconv.Atoi(name[i+1:])
+	if err != nil || port < 1 || port > 65535 {
+		return nil, false
+	}
+	rest := name[:i]
+	j := strings.LastIndexByte(rest, '-')
+	if j < 0 {
+		return nil, false
+	}
+	kind, ip := rest[:j], rest[j+1:]
+	if ip == "::1l" {
+		ip = "::1"
+	}
+	if _, err := netip.ParseAddr(ip); err != nil {
+		return nil, false
+	}
+	typ := "SSL" // nshttps, nsrpcs, nskrpcs, nsrnatsip: the appliance binds certificates to them
+	if strings.HasPrefix(kind, "nshttpd") {
+		typ = "HTTP"
+	}
+	return &AppService{Name: name, Target: ip, Type: typ, Port: port, Builtin: true}, true
 }
 
 func (s *Server) clone() *Server { x := *s; x.Args = s.Args.clone(); return &x }
@@ -118,11 +163,32 @@ func (a *applier) appService() *nsconf.Error {
 	name := a.pos("name")
 	s, ok := c.AppServices.Edit(name)
 	if !ok {
-		return a.errf(nserr.NoEnt, "service %q: no such service", name)
+		if gs, ok := c.Services.Get(name); ok && (cmd.Spec.Verb == "enable" || cmd.Spec.Verb == "disable") {
+			// A GSLB service is a service to the appliance: NITRO clients
+			// (Terraform, Ansible) enable and disable it as one.
+			gs, _ = c.Services.Edit(gs.Name)
+			a.owner = gs
+			if cmd.Spec.Verb == "enable" {
+				gs.Args.Unset("state")
+			} else {
+				gs.Args.SetValue("state", "DISABLED", cmd.Pos)
+			}
+			return nil
+		}
+		b, builtin := builtinService(name)
+		if !builtin || cmd.Spec.Verb == "rm" {
+			return a.errf(nserr.NoEnt, "service %q: no such service", name)
+		}
+		b.Pos = cmd.Pos
+		c.AppServices.Put(name, b)
+		s, _ = c.AppServices.Edit(name)
 	}
 	a.owner = s
 	switch cmd.Spec.Verb {
 	case "rm":
+		if s.Builtin {
+			return a.errf(nserr.Inval, "service %q: built-in services cannot be removed", name)
+		}
 		c.AppServices.Delete(name)
 	case "set":
 		a.merge(&s.Args)
@@ -229,7 +295,18 @@ func (w *writer) servers(c *Config) {
 
 func (w *writer) appServices(c *Config) {
 	for _, s := range c.AppServices.All() {
-		if !w.raw(s, slotMain) {
+		switch {
+		case w.raw(s, slotMain):
+		case s.Builtin:
+			// Set lines only; a disabled one is a disable line.
+			args := s.Args.clone()
+			state, _ := args.Val("state")
+			args.Unset("state")
+			w.putEntity(w.entity("service", []string{s.Name}, nil, &args, s.Pos, false))
+			if state.Value() == "DISABLED" {
+				w.add("disable service "+nsconf.Quote(s.Name), w.key(state.Pos))
+			}
+		default:
 			w.putEntity(w.entity("service", []string{s.Name, s.Target, s.Type, strconv.Itoa(s.Port)}, s.Rest, &s.Args, s.Pos, true))
 		}
 	}

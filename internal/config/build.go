@@ -83,6 +83,9 @@ type builder struct {
 	pc   *Config // prev's configuration
 	// domains is the domain index while vservers are typed (Snapshot.Domains after).
 	domains *IndexEdit[*DomainInfo]
+	// warn is where warnings go: the snapshot's own, a vserver's (kept
+	// with it when an incremental build reuses it) or the zones'.
+	warn *[]*nsconf.Error
 }
 
 func (b *builder) errf(pos nsconf.Pos, code nserr.Code, format string, args ...any) {
@@ -96,7 +99,11 @@ func (b *builder) warnf(pos nsconf.Pos, format string, args ...any) {
 
 // warnCode is warnf with NetScaler's code for the warning.
 func (b *builder) warnCode(pos nsconf.Pos, code nserr.Code, format string, args ...any) {
-	b.s.Warnings = append(b.s.Warnings, &nsconf.Error{Pos: pos, Code: code, Msg: fmt.Sprintf(format, args...)})
+	w := b.warn
+	if w == nil {
+		w = &b.s.baseWarnings
+	}
+	*w = append(*w, &nsconf.Error{Pos: pos, Code: code, Msg: fmt.Sprintf(format, args...)})
 }
 
 // Build checks the whole configuration and returns a frozen Snapshot, or
@@ -120,7 +127,7 @@ func Build(c *Config) (*Snapshot, error) {
 	if b.prev != nil {
 		ps := b.prev
 		b.s.Param, b.s.Listeners, b.s.Sites, b.s.LocalSite = ps.Param, ps.Listeners, ps.Sites, ps.LocalSite
-		b.s.Monitors, b.s.Warnings = ps.Monitors, ps.Warnings
+		b.s.Monitors, b.s.baseWarnings = ps.Monitors, ps.baseWarnings
 	} else {
 		b.parameter()
 		owned := b.listeners()
@@ -130,6 +137,11 @@ func Build(c *Config) (*Snapshot, error) {
 	svcs := b.services()
 	b.vservers(svcs)
 	b.zones()
+	b.s.Warnings = slices.Clone(b.s.baseWarnings)
+	for _, v := range b.s.VServers {
+		b.s.Warnings = append(b.s.Warnings, v.warnings...)
+	}
+	b.s.Warnings = append(b.s.Warnings, b.s.zoneWarnings...)
 	b.errs.Sort()
 	if len(b.errs) > 0 {
 		return nil, b.errs

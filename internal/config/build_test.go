@@ -83,8 +83,8 @@ func TestBuildErrors(t *testing.T) {
 		{"CNAME vserver with a dynamic method", "add gslb vserver gc ANY -dnsRecordType CNAME -lbMethod LEASTCONNECTION\n",
 			[]string{`a CNAME vserver cannot use the dynamic method LEASTCONNECTION`}},
 		{"ECS with MIR", "add gslb vserver gm HTTP -ECS ENABLED -MIR ENABLED\n", []string{"-ECS and -MIR are mutually exclusive"}},
-		{"service type mismatch", "add gslb service s 192.0.2.7 SSL 443 -siteName s1\nbind gslb vserver gv -serviceName s\n",
-			[]string{`service "s" is SSL but the vserver is HTTP`}},
+		{"a UDP service on a TCP vserver", "add gslb service s 192.0.2.7 UDP 53 -siteName s1\nbind gslb vserver gv -serviceName s\n",
+			[]string{`service "s" is UDP (over UDP) but the vserver is HTTP (over TCP)`}},
 		{"already exists", "add gslb vserver gv HTTP\n", []string{`t.conf:9:1: gslb vserver "gv": already exists`}},
 		{"rm of a site still in use", "rm gslb site s1\n", []string{`gslb site "s1": gslb service "a" still belongs to it`}},
 		{"more than 32 peer sites", func() string {

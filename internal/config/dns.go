@@ -239,9 +239,11 @@ type RecordInfo struct {
 // record, plus an implicit zone for each GSLB domain outside all of them.
 func (b *builder) zones() {
 	if b.prev != nil && !b.c.Zones.changed && slices.Equal(b.c.Records, b.pc.Records) && b.s.Domains.SameKeys(b.prev.Domains) {
-		b.s.Zones, b.s.ZoneOf = b.prev.Zones, b.prev.ZoneOf
+		b.s.Zones, b.s.ZoneOf, b.s.zoneWarnings = b.prev.Zones, b.prev.ZoneOf, b.prev.zoneWarnings
 		return
 	}
+	b.warn = &b.s.zoneWarnings
+	defer func() { b.warn = nil }()
 	apexes := map[string]*ZoneInfo{}
 	var order []string
 	addZone := func(apex string, implicit bool) *ZoneInfo {
@@ -332,7 +334,10 @@ func (b *builder) zones() {
 				}
 				count[r.Name]++
 				if count[r.Name] == limit+1 {
-					b.errf(r.Pos, code, "%s: at most %d addresses per name", what, limit)
+					// Deviation: the appliance refuses more (1962/1963);
+					// gslbd serves an RRset of any size, truncated over
+					// UDP when it does not fit and whole over TCP.
+					b.warnCode(r.Pos, code, "%s: more than %d addresses for one name: an appliance refuses this file; gslbd serves them all", what, limit)
 				}
 				add(typ, ip)
 			}

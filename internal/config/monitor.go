@@ -3,10 +3,10 @@ package config
 import (
 	"fmt"
 	"net/netip"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gslbd/gslbd/internal/nsconf"
@@ -45,12 +45,60 @@ type MetricOID struct {
 	Pos    nsconf.Pos
 }
 
-// builtinMonitors are the monitors an appliance has without configuration
-// (docs §3.9), with their types.
-var builtinMonitors = []struct{ name, typ string }{
-	{"ping", "PING"}, {"tcp", "TCP"}, {"http", "HTTP"}, {"tcp-ecv", "TCP-ECV"}, {"http-ecv", "HTTP-ECV"},
-	{"udp-ecv", "UDP-ECV"}, {"dns", "DNS"}, {"ping-default", "PING"}, {"tcp-default", "TCP"},
-	{"ldns-ping", "LDNS-PING"}, {"ldns-tcp", "LDNS-TCP"}, {"ldns-dns", "LDNS-DNS"},
+// builtinMonitors are the monitors a 14.1 appliance has without
+// configuration, with their types and the settings they have there (saved
+// files set them with `set lb monitor <name> <TYPE> ...`; 13.x writes
+// those settings out in full, e.g. `set lb monitor sta
+// CITRIX-STA-SERVICE -deviation 0 -interval 2 MIN -resptimeout 4
+// -downTime 5`). tcp-default and ping-default are what the appliance binds
+// to services without a monitor (TCP and non-TCP services).
+var builtinMonitors = []struct{ name, typ, args string }{
+	{"ping-default", "PING", ""}, {"tcp-default", "TCP", ""}, {"quic-default", "QUIC", ""},
+	{"kafka-autodiscover", "KAFKA-AUTODISCOVER", ""}, {"arp", "ARP", ""}, {"nd6", "ND6", ""},
+	{"ping", "PING", ""}, {"tcp", "TCP", ""}, {"http", "HTTP", ""}, {"tcp-ecv", "TCP-ECV", ""},
+	{"http-ecv", "HTTP-ECV", ""}, {"udp-ecv", "UDP-ECV", ""}, {"dns", "DNS", ""}, {"ftp", "FTP", ""},
+	{"tcps", "TCP", "-secure YES"}, {"https", "HTTP", "-secure YES"}, {"tcps-ecv", "TCP-ECV", "-secure YES"},
+	{"https-ecv", "HTTP-ECV", "-secure YES"}, {"xdm", "CITRIX-XDM", ""}, {"xnc", "CITRIX-XNC-ECV", ""},
+	{"mqtt", "MQTT", ""}, {"mqtt-tls", "MQTT", "-secure YES"}, {"http2direct", "HTTP2", ""},
+	{"http2ssl", "HTTP2", "-secure YES"}, {"dtls", "DTLS", ""}, {"ldns-ping", "LDNS-PING", ""},
+	{"ldns-tcp", "LDNS-TCP", ""},
+	{"ldns-dns", "LDNS-DNS", "-query . -queryType Address -interval 6 -resptimeout 3 -downTime 20"},
+	{"stasecure", "CITRIX-STA-SERVICE", "-secure YES -interval 2 MIN -resptimeout 4 -downTime 5"},
+	{"sta", "CITRIX-STA-SERVICE", "-interval 2 MIN -resptimeout 4 -downTime 5"},
+}
+
+// builtinArgs are the built-in monitors' own settings, parsed once.
+var builtinArgs = sync.OnceValue(func() map[string]Args {
+	out := map[string]Args{}
+	for _, b := range builtinMonitors {
+		var args Args
+		if b.args != "" {
+			cmd, err := nsconf.ParseLine("set lb monitor " + b.name + " " + b.typ + " " + b.args)
+			if err != nil {
+				panic("built-in monitor " + b.name + ": " + err.Error())
+			}
+			for _, v := range cmd.Opts {
+				args.Set(v)
+			}
+		}
+		out[b.name] = args
+	}
+	return out
+})
+
+// withBuiltin returns a built-in monitor with its own settings under what
+// the configuration set.
+func withBuiltin(m *Monitor) *Monitor {
+	def, ok := builtinArgs()[strings.ToLower(m.Name)]
+	if !ok || len(def.vals) == 0 {
+		return m
+	}
+	x := *m
+	x.Args = def.clone()
+	for _, v := range m.Args.vals {
+		x.Args.Set(v)
+	}
+	return &x
 }
 
 func builtinType(name string) (string, bool) {
@@ -271,9 +319,10 @@ type MonitorInfo struct {
 	HTTPRequest   string
 	CustomHeaders string
 	RespCodes     [][2]int
-	// ECV: payload and expected response (a regular expression).
+	// ECV: payload, and what the response must contain (NetScaler -recv
+	// is a string searched for, not a pattern; escapes as in -send).
 	Send string
-	Recv *regexp.Regexp
+	Recv string
 	// DNS: name, type (A, SOA, AAAA) and addresses that must be answered.
 	Query     string
 	QueryType string
@@ -370,6 +419,9 @@ func (b *builder) monitors() map[string]*MonitorInfo {
 }
 
 func (b *builder) monitor(m *Monitor) *MonitorInfo {
+	if m.Builtin {
+		m = withBuiltin(m)
+	}
 	g := "lb monitor"
 	a := &m.Args
 	what := fmt.Sprintf("lb monitor %q", m.Name)
@@ -398,6 +450,7 @@ func (b *builder) monitor(m *Monitor) *MonitorInfo {
 		mi.SNMPThreshold, _ = strconv.ParseUint(th, 10, 64)
 	}
 	if v, ok := a.Val("respCode"); ok {
+		min, max, kind := respCodes(m.Type)
 		for _, c := range v.Values {
 			lo, hi, found := strings.Cut(c, "-")
 			l, err1 := strconv.Atoi(lo)
@@ -405,21 +458,14 @@ func (b *builder) monitor(m *Monitor) *MonitorInfo {
 			if found {
 				h, err2 = strconv.Atoi(hi)
 			}
-			if err1 != nil || err2 != nil || l < 100 || h > 599 || h < l {
-				b.errf(v.Pos, nserr.ArgValBad, "%s: -respCode %q is not a code or range of codes (100-599)", what, c)
+			if err1 != nil || err2 != nil || l < min || h > max || h < l {
+				b.errf(v.Pos, nserr.ArgValBad, "%s: -respCode %q is not a %s or range of them (%d-%d)", what, c, kind, min, max)
 				continue
 			}
 			mi.RespCodes = append(mi.RespCodes, [2]int{l, h})
 		}
 	}
-	if r := a.Get("recv"); r != "" {
-		re, err := regexp.Compile(r)
-		if err != nil {
-			b.errf(a.Pos("recv"), nserr.ArgValBad, "%s: -recv is not a valid regular expression: %v", what, err)
-		} else {
-			mi.Recv = re
-		}
-	}
+	mi.Recv = unescape(a.Get("recv"))
 	if v, ok := a.Val("IPAddress"); ok {
 		for _, s := range v.Values {
 			ip, _ := netip.ParseAddr(s)
@@ -458,10 +504,32 @@ func (b *builder) monitor(m *Monitor) *MonitorInfo {
 	if mi.SNMPCommunity == "" {
 		mi.SNMPCommunity = "public"
 	}
-	if !mi.Probed {
+	if !mi.Probed && !m.Builtin {
 		b.warnf(m.Pos, "%s: type %s is not implemented; gslbd probes it with a TCP connect", what, m.Type)
 	}
 	return mi
+}
+
+// respCodes returns the codes -respCode may name for a monitor type:
+// HTTP status codes for HTTP monitors, RADIUS packet codes (2
+// Access-Accept, 3 Access-Reject: `-respCode 2-3` marks a RADIUS server UP
+// when it answers at all), DNS response codes (0 NOERROR, 3 NXDOMAIN...),
+// SIP and Diameter result codes; any 16-bit number for other types.
+func respCodes(typ string) (min, max int, kind string) {
+	switch typ {
+	case "RADIUS", "RADIUS_ACCOUNTING":
+		return 1, 255, "RADIUS code"
+	case "DNS", "DNS-TCP", "LDNS-DNS":
+		return 0, 4095, "DNS response code"
+	case "SIP-UDP", "SIP-TCP":
+		return 100, 699, "SIP status code"
+	case "DIAMETER":
+		return 1000, 5999, "Diameter result code"
+	case "HTTP", "HTTP-ECV", "HTTP-INLINE", "HTTP2", "CITRIX-WEB-INTERFACE", "CITRIX-WI-EXTENDED", "STOREFRONT",
+		"CITRIX-XML-SERVICE", "CITRIX-XD-DDC", "CITRIX-STA-SERVICE", "CITRIX-STA-SERVICE-NHOP":
+		return 100, 599, "HTTP status code"
+	}
+	return 0, 65535, "response code"
 }
 
 // unescape turns the C escapes NetScaler accepts in -send, -httpRequest and

@@ -48,6 +48,10 @@ type Snapshot struct {
 	ZoneOf map[string]string
 	// Warnings are things that work, but maybe not as the file expects.
 	Warnings []*nsconf.Error
+	// baseWarnings are those of the parameter, sites and monitors;
+	// zoneWarnings those of the zones (each vserver has its own), so that
+	// an incremental build keeps the ones of what it reuses.
+	baseWarnings, zoneWarnings []*nsconf.Error
 
 	svcIndex map[string]*ServiceInfo // lower-case name -> service or member
 	vsIndex  Index[*VServerInfo]     // lower-case name -> vserver

@@ -311,6 +311,7 @@ type VServerInfo struct {
 	Tolerance            int
 	Bindings             []Binding
 	Domains              []*DomainInfo
+	warnings             []*nsconf.Error // found while typing it
 }
 
 // Binding is a service bound to a vserver.
@@ -500,6 +501,8 @@ func (b *builder) vserver(v *VServer, svcs map[string]*ServiceInfo) *VServerInfo
 		Disabled:             a.Get("state") == "DISABLED",
 		Tolerance:            getInt(a, g, "tolerance"),
 	}
+	b.warn = &info.warnings
+	defer func() { b.warn = nil }()
 	if id := a.Get("persistenceId"); id != "" {
 		info.PersistID, _ = strconv.Atoi(id)
 	}
@@ -583,9 +586,15 @@ func (b *builder) bind(info *VServerInfo, v *VServer, svc *ServiceInfo, weight, 
 	case info.RecordType != "CNAME" && svc.CNAME != "":
 		b.errf(pos, nserr.CNAMEMix, "%s: service %q has -cnameEntry but the vserver's record type is %s", what, svc.Name, info.RecordType)
 		return
-	case svc.CNAME == "" && svc.Type != v.Type && v.Type != "ANY":
-		b.errf(pos, nserr.TypeMismatch, "%s: service %q is %s but the vserver is %s", what, svc.Name, svc.Type, v.Type)
+	case svc.CNAME == "" && svc.Type != v.Type && v.Type != "ANY" && udp(svc.Type) != udp(v.Type):
+		b.errf(pos, nserr.TypeMismatch, "%s: service %q is %s (over %s) but the vserver is %s (over %s)", what, svc.Name,
+			svc.Type, transport(svc.Type), v.Type, transport(v.Type))
 		return
+	case svc.CNAME == "" && svc.Type != v.Type && v.Type != "ANY":
+		// Saved appliance files bind SSL services to HTTP vservers (and
+		// the like): the appliance takes them, and so does gslbd. The
+		// answer is the same; only site persistence reads the type.
+		b.warnCode(pos, nserr.TypeMismatch, "%s: service %q is %s but the vserver is %s: accepted, as the appliance does", what, svc.Name, svc.Type, v.Type)
 	case svc.CNAME == "" && (info.RecordType == "AAAA") != svc.IP.Is6():
 		b.errf(pos, nserr.MixedFamily, "%s: service %q address %s does not match record type %s", what, svc.Name, svc.IP, info.RecordType)
 		return
@@ -597,6 +606,16 @@ func (b *builder) bind(info *VServerInfo, v *VServer, svc *ServiceInfo, weight, 
 		}
 	}
 	info.Bindings = append(info.Bindings, Binding{Service: svc, Weight: weight, Order: order})
+}
+
+// udp reports whether a GSLB service type runs over UDP.
+func udp(typ string) bool { return typ == "UDP" || typ == "SIP_UDP" || typ == "RADIUS" }
+
+func transport(typ string) string {
+	if udp(typ) {
+		return "UDP"
+	}
+	return "TCP"
 }
 
 // backupLoops reports a vserver that reaches itself through -backupVServer.

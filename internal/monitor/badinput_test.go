@@ -275,7 +275,7 @@ func TestHostileTargets(t *testing.T) {
 		"hole":    "probe timed out after 150ms",
 		"silent":  "probe timed out after 150ms",
 		"headers": "response too large: headers over 64 KiB",
-		"body":    "first 256 KiB of the body does not match -recv",
+		"body":    "first 256 KiB of the body does not contain -recv",
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {

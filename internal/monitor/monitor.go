@@ -117,13 +117,7 @@ func lower(s string) string { return strings.ToLower(s) }
 // services share a monitor), and bindings compare it with their target
 // without building a string each.
 func monitorSignature(mon *config.MonitorInfo) string {
-	c := *mon
-	recv := ""
-	if c.Recv != nil {
-		recv = c.Recv.String()
-	}
-	c.Recv = nil
-	return fmt.Sprintf("%+v|%s", c, recv)
+	return fmt.Sprintf("%+v", *mon)
 }
 
 // target is where a monitor probes a service: -destIP/-destPort if set,

@@ -280,12 +280,12 @@ func probeHTTPECV(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort
 	if trofs(m, resp.StatusCode, body) {
 		return Result{OK: true, OutOfService: true, RTT: rtt, Reason: fmt.Sprintf("HTTP %d: out of service (trofs)", resp.StatusCode)}
 	}
-	if m.Recv != nil && !m.Recv.Match(body) {
+	if m.Recv != "" && !bytes.Contains(body, []byte(m.Recv)) {
 		what := "body"
 		if len(body) >= maxBodyBytes {
 			what = fmt.Sprintf("first %d KiB of the body", maxBodyBytes>>10)
 		}
-		return Result{RTT: rtt, Reason: fmt.Sprintf("HTTP %d: %s does not match -recv %q", resp.StatusCode, what, m.Recv.String())}
+		return Result{RTT: rtt, Reason: fmt.Sprintf("HTTP %d: %s does not contain -recv %q", resp.StatusCode, what, m.Recv)}
 	}
 	return Result{OK: true, RTT: rtt, Reason: fmt.Sprintf("HTTP %d", resp.StatusCode)}
 }
@@ -304,7 +304,7 @@ func probeTCPECV(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort)
 			return failed(ctx, m, start, err)
 		}
 	}
-	if m.Recv == nil {
+	if m.Recv == "" {
 		return Result{OK: true, RTT: time.Since(start), Reason: "connected"}
 	}
 	var buf []byte
@@ -312,17 +312,17 @@ func probeTCPECV(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort)
 	for len(buf) < maxECVBytes {
 		n, err := c.Read(chunk[:min(len(chunk), maxECVBytes-len(buf))])
 		buf = append(buf, chunk[:n]...)
-		if m.Recv.Match(buf) {
-			return Result{OK: true, RTT: time.Since(start), Reason: "response matches -recv"}
+		if bytes.Contains(buf, []byte(m.Recv)) {
+			return Result{OK: true, RTT: time.Since(start), Reason: "response contains -recv"}
 		}
 		if errors.Is(err, io.EOF) {
-			return Result{RTT: time.Since(start), Reason: fmt.Sprintf("response (%d bytes) does not match -recv %q", len(buf), m.Recv.String())}
+			return Result{RTT: time.Since(start), Reason: fmt.Sprintf("response (%d bytes) does not contain -recv %q", len(buf), m.Recv)}
 		}
 		if err != nil {
 			return failed(ctx, m, start, err)
 		}
 	}
-	return Result{RTT: time.Since(start), Reason: fmt.Sprintf("first %d KiB of the response do not match -recv %q", maxECVBytes>>10, m.Recv.String())}
+	return Result{RTT: time.Since(start), Reason: fmt.Sprintf("first %d KiB of the response do not contain -recv %q", maxECVBytes>>10, m.Recv)}
 }
 
 // probeUDPECV sends -send in one datagram. With -recv the answer must match;
@@ -347,7 +347,7 @@ func probeUDPECV(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort)
 	rtt := time.Since(start)
 	if err != nil {
 		var ne net.Error
-		if m.Recv == nil && errors.As(err, &ne) && ne.Timeout() {
+		if m.Recv == "" && errors.As(err, &ne) && ne.Timeout() {
 			return Result{OK: true, RTT: rtt, Reason: "no ICMP unreachable"}
 		}
 		if errors.Is(err, syscall.ECONNREFUSED) {
@@ -355,8 +355,8 @@ func probeUDPECV(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort)
 		}
 		return Result{RTT: rtt, Reason: failure(ctx, err, m.RespTimeout)}
 	}
-	if m.Recv != nil && !m.Recv.Match(buf[:n]) {
-		return Result{RTT: rtt, Reason: fmt.Sprintf("response (%d bytes) does not match -recv %q", n, m.Recv.String())}
+	if m.Recv != "" && !bytes.Contains(buf[:n], []byte(m.Recv)) {
+		return Result{RTT: rtt, Reason: fmt.Sprintf("response (%d bytes) does not contain -recv %q", n, m.Recv)}
 	}
 	return Result{OK: true, RTT: rtt, Reason: "response received"}
 }

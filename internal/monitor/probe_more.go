@@ -43,11 +43,12 @@ func probeDNS(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort) Re
 	if err != nil {
 		return Result{RTT: rtt, Reason: failure(ctx, err, m.RespTimeout)}
 	}
-	if r.Rcode != dns.RcodeSuccess {
+	// -respCode names the response codes that mean UP (default NOERROR).
+	if ok := r.Rcode == dns.RcodeSuccess; len(m.RespCodes) > 0 && !codeOK(m.RespCodes, r.Rcode) || len(m.RespCodes) == 0 && !ok {
 		return Result{RTT: rtt, Reason: fmt.Sprintf("DNS answer %s for %s", dns.RcodeToString[r.Rcode], m.Query)}
 	}
 	if len(m.DNSAddrs) == 0 {
-		return Result{OK: true, RTT: rtt, Reason: "DNS NOERROR"}
+		return Result{OK: true, RTT: rtt, Reason: "DNS " + dns.RcodeToString[r.Rcode]}
 	}
 	for _, rr := range r.Answer {
 		var ip net.IP

@@ -276,6 +276,9 @@ var parameterArgs = []Arg{
 	e("GslbConfigSyncMonitor", "gslbconfigsyncmonitor", sU, "DISABLED"),
 	e("GSLBSyncSaveConfigCommand", "gslbsyncsaveconfigcommand", sU, "DISABLED"),
 	e("undefAction", "undefaction", sU, "NOLBACTION", "NOLBACTION", "RESET", "DROP"),
+	// Undocumented: 13.x writes it on every save (set gslb parameter
+	// -incarnation 278); NITRO shows it read-only. Kept as given.
+	n("incarnation", "incarnation", sU, 0, 4294967295, ""),
 }
 
 // Service group arguments (docs §3.3).
@@ -320,7 +323,8 @@ var MonitorTypes = []string{"PING", "TCP", "HTTP", "TCP-ECV", "HTTP-ECV", "UDP-E
 	"SNMP", "NNTP", "MYSQL", "MYSQL-ECV", "MSSQL-ECV", "ORACLE-ECV", "LDAP", "POP3", "CITRIX-XML-SERVICE",
 	"CITRIX-WEB-INTERFACE", "DNS-TCP", "RTSP", "ARP", "CITRIX-AG", "CITRIX-AAC-LOGINPAGE", "CITRIX-AAC-LAS",
 	"CITRIX-XD-DDC", "ND6", "CITRIX-WI-EXTENDED", "DIAMETER", "RADIUS_ACCOUNTING", "STOREFRONT", "APPC", "SMPP",
-	"CITRIX-XNC-ECV", "CITRIX-XDM", "CITRIX-STA-SERVICE", "CITRIX-STA-SERVICE-NHOP", "HTTP2", "MQTT"}
+	"CITRIX-XNC-ECV", "CITRIX-XDM", "CITRIX-STA-SERVICE", "CITRIX-STA-SERVICE-NHOP", "HTTP2", "MQTT",
+	"DTLS", "QUIC", "KAFKA-AUTODISCOVER"}
 
 // TimeUnits are the units a monitor time may carry (-interval 500 MSEC).
 var TimeUnits = []string{"SEC", "MSEC", "MIN"}
