@@ -3,6 +3,8 @@ package e2e
 import (
 	"fmt"
 	"math"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -273,6 +275,22 @@ func TestSourceIPHash(t *testing.T) {
 		if m3[c] != m1[c] {
 			t.Errorf("client %s after restart: got %s, want %s", c, m3[c], m1[c])
 		}
+	}
+	// Across processes and releases: the two sites above share this
+	// process, so a hash seeded per process would pass them. The mapping
+	// is fixed: every site, every restart, every gslbd version sends these
+	// clients to these services (testdata/sourceiphash.golden; change it
+	// only with a note that sites must all be upgraded at once).
+	var b strings.Builder
+	for _, c := range clients {
+		fmt.Fprintf(&b, "%s %s\n", c, m1[c])
+	}
+	const golden = "testdata/sourceiphash.golden"
+	if *update {
+		os.WriteFile(golden, []byte(b.String()), 0o644)
+	}
+	if want, err := os.ReadFile(golden); err != nil || string(want) != b.String() {
+		t.Errorf("mapping differs from %s (%v):\n%s", golden, err, b.String())
 	}
 	// -netmask 255.255.255.0: every client of one /24 gets the same service.
 	m24 := mapping(restarted, "hash24.test")

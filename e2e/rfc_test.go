@@ -34,6 +34,9 @@ add dns mxRec example.test -mx mail.example.test -pref 10
 add dns addRec mail.example.test 192.0.2.25
 add dns txtRec example.test "hello" "world"
 add dns aaaaRec v6.example.test 2001:db8::1
+add dns soaRec short.test -originServer ns1.short.test -contact hostmaster.short.test -serial 3 -minimum 600 -TTL 30
+add dns addRec host.short.test 192.0.2.60
+bind gslb vserver gv -domainName app.short.test -TTL 7
 `
 
 // mirConf adds a MIR vserver whose answer (20 AAAA records) exceeds 512
@@ -47,12 +50,23 @@ func mirConf() string {
 		fmt.Fprintf(&b, "bind gslb vserver gv_mir -serviceName m%d\n", i)
 	}
 	b.WriteString("bind gslb vserver gv_mir -domainName many.example.test -TTL 5\n")
+	// Ten AAAA records: about 330 bytes, more than 100 and less than 512.
+	b.WriteString("add gslb vserver gv_ten HTTP -dnsRecordType AAAA -lbMethod ROUNDROBIN -MIR ENABLED\n")
+	for i := 1; i <= 10; i++ {
+		fmt.Fprintf(&b, "bind gslb vserver gv_ten -serviceName m%d\n", i)
+	}
+	b.WriteString("bind gslb vserver gv_ten -domainName ten.example.test -TTL 5\n")
+	// A static RRset of 30 A records (the appliance stops at 25).
+	for i := 1; i <= 30; i++ {
+		fmt.Fprintf(&b, "add dns addRec big.example.test 192.0.2.%d\n", 100+i)
+	}
 	return b.String()
 }
 
 func TestRFCBehaviour(t *testing.T) {
 	d := start(t, mirConf())
 	soa := "example.test. 60 IN SOA ns1.example.test. hostmaster.example.test. 7 3600 3 3600 60"
+	shortSOA := "short.test. 30 IN SOA ns1.short.test. hostmaster.short.test. 3 3600 3 3600 600"
 	cases := []struct {
 		name      string
 		msg       *dns.Msg
@@ -71,6 +85,12 @@ func TestRFCBehaviour(t *testing.T) {
 		{name: "NXDOMAIN with SOA and negative TTL", msg: dnstest.Msg("nope.example.test", dns.TypeA),
 			rcode: dns.RcodeNameError, aa: true, ns: soa},
 		{name: "NODATA with SOA", msg: dnstest.Msg("ns1.example.test", dns.TypeMX), aa: true, ns: soa},
+		// RFC 2308 §5: the negative TTL is the smaller of the SOA's TTL and
+		// MINIMUM; here the TTL is (above, MINIMUM is).
+		{name: "NXDOMAIN: SOA TTL below MINIMUM", msg: dnstest.Msg("nope.short.test", dns.TypeA),
+			rcode: dns.RcodeNameError, aa: true, ns: shortSOA},
+		{name: "NODATA: SOA TTL below MINIMUM", msg: dnstest.Msg("host.short.test", dns.TypeAAAA), aa: true, ns: shortSOA},
+		{name: "GSLB NODATA: SOA TTL below MINIMUM", msg: dnstest.Msg("app.short.test", dns.TypeAAAA), aa: true, ns: shortSOA},
 		{name: "CNAME chain inside the zone into a GSLB name", msg: dnstest.Msg("www.example.test", dns.TypeA), aa: true,
 			answer: "alias.example.test. 3600 IN CNAME app.example.test.\napp.example.test. 7 IN A 192.0.2.1\nwww.example.test. 3600 IN CNAME alias.example.test."},
 		{name: "CNAME out of served zones", msg: dnstest.Msg("ext.example.test", dns.TypeA), aa: true,
@@ -224,6 +244,66 @@ func TestTruncation(t *testing.T) {
 	r = dnstest.Exchange(t, dnstest.UDP, d.UDPAddr(), dnstest.Msg("many.example.test", dns.TypeAAAA))
 	if len(r.Question) != 1 || r.Question[0].Name != "many.example.test." {
 		t.Fatalf("truncated reply question: got %v", r.Question)
+	}
+}
+
+// TestTruncationBoundaries: the client's EDNS buffer size is the limit,
+// whether above or below gslbd's own (1232); a buffer below 512 counts as
+// 512 (RFC 6891 §6.2.5); a static RRset larger than the appliance allows
+// is served whole over TCP.
+func TestTruncationBoundaries(t *testing.T) {
+	d := start(t, mirConf())
+	size := func(name string, qtype uint16) int {
+		r := dnstest.Exchange(t, dnstest.TCP, d.TCPAddr(), dnstest.Msg(name, qtype, dnstest.EDNS(1232)))
+		r.Compress = true // as gslbd sends it
+		b, _ := r.Pack()
+		return len(b)
+	}
+	many, ten := size("many.example.test", dns.TypeAAAA), size("ten.example.test", dns.TypeAAAA)
+	if many <= 540 || many >= 1100 || ten <= 150 || ten >= 500 {
+		t.Fatalf("answer sizes %d and %d: the cases below need 540 < many < 1100 and 150 < ten < 500", many, ten)
+	}
+	cases := []struct {
+		name      string
+		qname     string
+		qtype     uint16
+		edns      uint16 // 0: no EDNS
+		truncated bool
+		answers   int
+	}{
+		{"client buffer larger than the answer", "many.example.test", dns.TypeAAAA, uint16(many + 20), false, 20},
+		{"client buffer smaller than the answer, below gslbd's own", "many.example.test", dns.TypeAAAA, uint16(many - 20), true, 0},
+		{"a buffer below 512 counts as 512", "ten.example.test", dns.TypeAAAA, 100, false, 10},
+		{"a buffer of 512 exactly", "ten.example.test", dns.TypeAAAA, 512, false, 10},
+		{"no EDNS: 512", "ten.example.test", dns.TypeAAAA, 0, false, 10},
+		{"30 static A records do not fit 512", "big.example.test", dns.TypeA, 0, true, 29},
+		{"30 static A records with EDNS", "big.example.test", dns.TypeA, 1232, false, 30},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := dnstest.Msg(tc.qname, tc.qtype)
+			if tc.edns != 0 {
+				m.SetEdns0(tc.edns, false)
+			}
+			r := dnstest.Exchange(t, dnstest.UDP, d.UDPAddr(), m)
+			if r.Truncated != tc.truncated || len(r.Answer) != tc.answers {
+				t.Fatalf("got TC=%v with %d answers, want TC=%v with %d", r.Truncated, len(r.Answer), tc.truncated, tc.answers)
+			}
+			r.Compress = true
+			b, _ := r.Pack()
+			limit := max(int(tc.edns), 512)
+			if tc.edns == 0 {
+				limit = 512
+			}
+			if len(b) > limit {
+				t.Fatalf("reply of %d bytes over UDP, more than the %d the client can take", len(b), limit)
+			}
+		})
+	}
+	// TCP has them all.
+	r := dnstest.Exchange(t, dnstest.TCP, d.TCPAddr(), dnstest.Msg("big.example.test", dns.TypeA))
+	if r.Truncated || len(r.Answer) != 30 {
+		t.Fatalf("TCP: got TC=%v with %d answers, want 30", r.Truncated, len(r.Answer))
 	}
 }
 
