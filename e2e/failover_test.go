@@ -1,9 +1,15 @@
 package e2e
 
 import (
+	"encoding/pem"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gslbd/gslbd/internal/daemon"
 	"github.com/gslbd/gslbd/internal/dnstest"
@@ -11,23 +17,28 @@ import (
 	"github.com/miekg/dns"
 )
 
-const failoverConf = `
-add service adns 127.0.0.1 ADNS 53
-add gslb site s1 127.0.0.1
-add gslb site s2 REMOTE 127.0.0.2
-add gslb service p1 192.0.2.1 HTTP 80 -siteName s1
-add gslb service p2 192.0.2.2 HTTP 80 -siteName s1
-add gslb service b1 198.51.100.1 HTTP 80 -siteName s2
-add gslb service c1 198.51.100.2 HTTP 80 -siteName s2
-add gslb service x1 192.0.2.10 HTTP 80 -siteName s1
-add gslb service x2 192.0.2.11 HTTP 80 -siteName s1
-add gslb service o1 192.0.2.20 HTTP 80 -siteName s1
-add gslb service o2 192.0.2.21 HTTP 80 -siteName s2
-add gslb service d1 192.0.2.30 HTTP 80 -siteName s1
-add gslb service d2 198.51.100.30 HTTP 80 -siteName s2
-add gslb service off1 192.0.2.40 HTTP 80 -siteName s1 -state DISABLED
-add gslb service on1 192.0.2.41 HTTP 80 -siteName s1
-add gslb vserver gv_p HTTP -lbMethod ROUNDROBIN
+// failoverServices are the services of failoverConf, each a real backend
+// on its own loopback address (127.0.1.N), probed by a TCP monitor.
+var failoverServices = []string{"p1", "p2", "b1", "c1", "x1", "x2", "o1", "o2", "d1", "d2", "off1", "on1"}
+
+// failoverConf is the failover configuration for services at the given
+// addresses (name -> ip:port).
+func failoverConf(at map[string]string) string {
+	var b strings.Builder
+	b.WriteString("add gslb site s1 127.0.0.1\nadd gslb site s2 REMOTE 127.0.0.2\n")
+	// Probes every 100 ms; one failure is DOWN; back 200 ms after.
+	b.WriteString("add lb monitor fast TCP -interval 100 MSEC -resptimeout 80 MSEC -retries 1 -downTime 200 MSEC\n")
+	site := map[string]string{"b1": "s2", "c1": "s2", "o2": "s2", "d2": "s2"}
+	for _, s := range failoverServices {
+		ip, port, _ := strings.Cut(at[s], ":")
+		extra := ""
+		if s == "off1" {
+			extra = " -state DISABLED"
+		}
+		fmt.Fprintf(&b, "add gslb service %s %s HTTP %s -siteName %s%s\n", s, ip, port, cmpOr(site[s], "s1"), extra)
+		fmt.Fprintf(&b, "bind gslb service %s -monitorName fast\n", s)
+	}
+	b.WriteString(`add gslb vserver gv_p HTTP -lbMethod ROUNDROBIN
 add gslb vserver gv_b HTTP -lbMethod ROUNDROBIN
 add gslb vserver gv_c HTTP -lbMethod ROUNDROBIN
 add gslb vserver gv_bip HTTP -lbMethod ROUNDROBIN
@@ -65,17 +76,84 @@ bind gslb vserver gv_admin -domainName admin.test -TTL 5
 bind gslb vserver gv_dis -domainName dis.test -TTL 5
 bind gslb vserver gv_dis2 -domainName dis2.test -TTL 5
 add dns soaRec test -originServer ns1.test -contact hostmaster.test -minimum 30
-`
-
-func down(d *daemon.Daemon, svcs ...string) {
-	for _, s := range svcs {
-		d.Engine().Report(health.Report{Service: s, State: health.Down, Reason: "test", Source: "test"})
-	}
+`)
+	return b.String()
 }
 
-func up(d *daemon.Daemon, svcs ...string) {
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// rig is a daemon serving failoverConf from a file, its NITRO API, and
+// the real backends behind its services.
+type rig struct {
+	t        *testing.T
+	d        *daemon.Daemon
+	backends map[string]*backend
+	ip       map[string]string // service -> address answered
+}
+
+func failoverRig(t *testing.T) *rig {
+	r := &rig{t: t, backends: map[string]*backend{}, ip: map[string]string{}}
+	at := map[string]string{}
+	for i, s := range failoverServices {
+		b := newBackend(t, fmt.Sprintf("127.0.1.%d", i+1))
+		r.backends[s], r.ip[s], at[s] = b, b.IP(), b.addr
+	}
+	r.d, _ = startFile(t, failoverConf(at))
+	// Every enabled service UP from its monitor before a test starts.
+	waitFor(t, "every monitor UP", 10*time.Second, monitorsUp(r.d, len(failoverServices)-1))
+	return r
+}
+
+// state is what the answer engine holds for a service.
+func (r *rig) state(svc string) health.State {
+	for _, s := range r.d.Engine().ServiceStatus() {
+		if s.Name == svc {
+			return s.State
+		}
+	}
+	return health.Unknown
+}
+
+// down kills the services' backends and waits until their monitors have
+// taken them DOWN in the engine; up starts them again and waits for UP.
+func (r *rig) down(svcs ...string) { r.set(health.Down, svcs...) }
+func (r *rig) up(svcs ...string)   { r.set(health.Up, svcs...) }
+
+func (r *rig) set(want health.State, svcs ...string) {
+	r.t.Helper()
 	for _, s := range svcs {
-		d.Engine().Report(health.Report{Service: s, State: health.Up, Reason: "test", Source: "test"})
+		if want == health.Down {
+			r.backends[s].Kill()
+		} else {
+			r.backends[s].Start()
+		}
+	}
+	waitFor(r.t, fmt.Sprintf("%v %s", svcs, want), 10*time.Second, func() bool {
+		for _, s := range svcs {
+			if r.state(s) != want {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// expect checks the distinct answers for name over both transports: the
+// addresses of the services named (or literal addresses).
+func (r *rig) expect(name string, want ...string) {
+	r.t.Helper()
+	var addrs []string
+	for _, w := range want {
+		addrs = append(addrs, cmpOr(r.ip[w], w))
+	}
+	slices.Sort(addrs)
+	if got := answers(r.t, r.d, name, 6); !slices.Equal(got, addrs) {
+		r.t.Fatalf("%s: got %v, want %v (%v)", name, got, addrs, want)
 	}
 }
 
@@ -102,93 +180,124 @@ func answers(t *testing.T, d *daemon.Daemon, name string, n int) []string {
 	return out
 }
 
-func expect(t *testing.T, d *daemon.Daemon, name string, want ...string) {
-	t.Helper()
-	slices.Sort(want)
-	if got := answers(t, d, name, 6); !slices.Equal(got, want) {
-		t.Fatalf("%s: got %v, want %v", name, got, want)
-	}
-}
-
 func TestBackupVServerChain(t *testing.T) {
-	d := start(t, failoverConf)
-	expect(t, d, "p.test", "192.0.2.1", "192.0.2.2")
-	down(d, "p1")
-	expect(t, d, "p.test", "192.0.2.2")
-	down(d, "p2")
-	expect(t, d, "p.test", "198.51.100.1") // active-passive: the backup answers
-	if s := status(t, d, "gv_p"); s.State != "DOWN" || s.Serving != "gv_b" {
+	r := failoverRig(t)
+	r.expect("p.test", "p1", "p2")
+	r.down("p1")
+	r.expect("p.test", "p2")
+	r.down("p2")
+	r.expect("p.test", "b1") // active-passive: the backup answers
+	if s := status(t, r.d, "gv_p"); s.State != "DOWN" || s.Serving != "gv_b" {
 		t.Fatalf("status: got %+v, want DOWN serving gv_b", s)
 	}
-	down(d, "b1")
-	expect(t, d, "p.test", "198.51.100.2") // next in the chain
-	down(d, "c1")
+	r.down("b1")
+	r.expect("p.test", "c1") // next in the chain
+	r.down("c1")
 	// Whole chain down, no backup IP, no EDR: fail open with the primary's services.
-	expect(t, d, "p.test", "192.0.2.1", "192.0.2.2")
-	up(d, "p1")
-	expect(t, d, "p.test", "192.0.2.1") // primary back
+	r.expect("p.test", "p1", "p2")
+	r.up("p1")
+	r.expect("p.test", "p1") // primary back
 }
 
 func TestBackupIP(t *testing.T) {
-	d := start(t, failoverConf)
-	expect(t, d, "bip.test", "192.0.2.10")
-	down(d, "x1")
-	expect(t, d, "bip.test", "192.0.2.250")
-	up(d, "x1")
-	expect(t, d, "bip.test", "192.0.2.10")
+	r := failoverRig(t)
+	r.expect("bip.test", "x1")
+	r.down("x1")
+	r.expect("bip.test", "192.0.2.250")
+	r.up("x1")
+	r.expect("bip.test", "x1")
 }
 
 func TestEmptyDownResponse(t *testing.T) {
-	d := start(t, failoverConf)
-	down(d, "x2")
+	r := failoverRig(t)
+	r.down("x2")
 	for _, proto := range dnstest.Protos {
-		r := dnstest.Exchange(t, proto, addr(d, string(proto)), dnstest.Msg("edr.test", dns.TypeA))
-		if r.Rcode != dns.RcodeSuccess || len(r.Answer) != 0 || !r.Authoritative {
-			t.Fatalf("%s EDR: got rcode %d, %d answers, AA %v; want empty NOERROR", proto, r.Rcode, len(r.Answer), r.Authoritative)
+		m := dnstest.Exchange(t, proto, addr(r.d, string(proto)), dnstest.Msg("edr.test", dns.TypeA))
+		if m.Rcode != dns.RcodeSuccess || len(m.Answer) != 0 || !m.Authoritative {
+			t.Fatalf("%s EDR: got rcode %d, %d answers, AA %v; want empty NOERROR", proto, m.Rcode, len(m.Answer), m.Authoritative)
 		}
-		if got := dnstest.Section(r.Ns); !strings.HasPrefix(got, "test. 30 IN SOA") {
+		if got := dnstest.Section(m.Ns); !strings.HasPrefix(got, "test. 30 IN SOA") {
 			t.Fatalf("%s EDR authority: got %q, want the SOA with the negative TTL", proto, got)
 		}
 	}
 }
 
 func TestFailOpen(t *testing.T) {
-	d := start(t, failoverConf)
-	down(d, "o1", "o2")
+	r := failoverRig(t)
+	r.down("o1", "o2")
 	// NetScaler default: every configured service, in one answer.
-	r := dnstest.Exchange(t, dnstest.UDP, d.UDPAddr(), dnstest.Msg("open.test", dns.TypeA))
-	if got := dnstest.Addrs(r); !slices.Equal(got, []string{"192.0.2.20", "192.0.2.21"}) {
-		t.Fatalf("all down: got %v, want both services", got)
+	m := dnstest.Exchange(t, dnstest.UDP, r.d.UDPAddr(), dnstest.Msg("open.test", dns.TypeA))
+	want := []string{r.ip["o1"], r.ip["o2"]}
+	if got := dnstest.Addrs(m); !slices.Equal(got, want) {
+		t.Fatalf("all down: got %v, want both services %v", got, want)
 	}
-	if s := status(t, d, "gv_open"); s.State != "DOWN" {
+	if s := status(t, r.d, "gv_open"); s.State != "DOWN" {
 		t.Fatalf("status: got %+v, want DOWN", s)
 	}
 }
 
+// TestDisablePrimaryOnDown: after the backup took over, the primary stays
+// off when its service comes back, until an administrator enables it
+// again: through NITRO, then through gslbctl (a failover and a return each
+// time, driven by the monitors).
 func TestDisablePrimaryOnDown(t *testing.T) {
-	d := start(t, failoverConf)
-	expect(t, d, "dpod.test", "192.0.2.30")
-	down(d, "d1")
-	expect(t, d, "dpod.test", "198.51.100.30")
-	up(d, "d1")
-	// The primary stays off until an administrator enables it.
-	expect(t, d, "dpod.test", "198.51.100.30")
-	d.Engine().EnableVServer("gv_dpod")
-	expect(t, d, "dpod.test", "192.0.2.30")
+	r := failoverRig(t)
+	users := newUsers(t)
+	srv := apiServer(t, r.d, users)
+	failover := func() {
+		t.Helper()
+		r.expect("dpod.test", "d1")
+		r.down("d1")
+		r.expect("dpod.test", "d2")
+		r.up("d1")
+		r.expect("dpod.test", "d2") // the primary stays off
+		if s := status(t, r.d, "gv_dpod"); s.State != "DOWN" || s.Serving != "gv_dpod_b" {
+			t.Fatalf("primary switched off: status %+v", s)
+		}
+	}
+	failover()
+	expectCall(t, srv, "POST", "/nitro/v1/config/gslbvserver?action=enable", `{"gslbvserver":{"name":"gv_dpod"}}`,
+		map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": nitroPassword}, 200)
+	r.expect("dpod.test", "d1")
+
+	failover()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600)
+	cmd := exec.Command(built(t, "gslbctl"), "-url", srv.URL, "-cacert", ca, "-c", "enable gslb vserver gv_dpod")
+	cmd.Env = append(os.Environ(), "GSLBCTL_PASSWORD="+nitroPassword)
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "Done") {
+		t.Fatalf("gslbctl enable gslb vserver: %v\n%s", err, out)
+	}
+	r.expect("dpod.test", "d1")
+	// A reload of the file does not turn a switched-off primary on.
+	failover()
+	if err := r.d.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	r.expect("dpod.test", "d2")
 }
 
 func TestAdminState(t *testing.T) {
-	d := start(t, failoverConf)
+	r := failoverRig(t)
 	// A service added -state DISABLED is never answered.
-	expect(t, d, "admin.test", "192.0.2.41")
+	r.expect("admin.test", "on1")
 	// A disabled vserver hands over to its backup...
-	expect(t, d, "dis.test", "198.51.100.2")
-	if s := status(t, d, "gv_dis"); s.State != "OUT OF SERVICE" {
+	r.expect("dis.test", "c1")
+	if s := status(t, r.d, "gv_dis"); s.State != "OUT OF SERVICE" {
 		t.Fatalf("status: got %+v, want OUT OF SERVICE", s)
 	}
 	// ...and without one answers empty.
-	r := dnstest.Exchange(t, dnstest.UDP, d.UDPAddr(), dnstest.Msg("dis2.test", dns.TypeA))
-	if r.Rcode != dns.RcodeSuccess || len(r.Answer) != 0 {
-		t.Fatalf("disabled vserver without backup: got %d answers", len(r.Answer))
+	m := dnstest.Exchange(t, dnstest.UDP, r.d.UDPAddr(), dnstest.Msg("dis2.test", dns.TypeA))
+	if m.Rcode != dns.RcodeSuccess || len(m.Answer) != 0 {
+		t.Fatalf("disabled vserver without backup: got %d answers", len(m.Answer))
+	}
+}
+
+// expect checks the distinct answers for name over both transports.
+func expect(t *testing.T, d *daemon.Daemon, name string, want ...string) {
+	t.Helper()
+	slices.Sort(want)
+	if got := answers(t, d, name, 6); !slices.Equal(got, want) {
+		t.Fatalf("%s: got %v, want %v", name, got, want)
 	}
 }

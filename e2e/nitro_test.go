@@ -25,12 +25,25 @@ const nitroPassword = "test-Secret-9f3a"
 func nitroServer(t *testing.T, conf string) (*daemon.Daemon, string, *httptest.Server) {
 	t.Helper()
 	d, p := startFile(t, conf)
+	return d, p, apiServer(t, d, newUsers(t))
+}
+
+// newUsers has a superuser nsroot and a read-only user "viewer".
+func newUsers(t *testing.T) *nitro.Users {
 	users := nitro.NewUsers()
-	users.Add("nsroot", nitroPassword, nitro.Superuser)
-	users.Add("viewer", nitroPassword, nitro.ReadOnly)
+	for name, role := range map[string]nitro.Role{"nsroot": nitro.Superuser, "viewer": nitro.ReadOnly} {
+		if err := users.Add(name, nitroPassword, role); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return users
+}
+
+// apiServer serves d's NITRO API over TLS.
+func apiServer(t *testing.T, d *daemon.Daemon, users *nitro.Users) *httptest.Server {
 	srv := httptest.NewTLSServer(nitro.New(d, users, nitro.Options{}))
 	t.Cleanup(srv.Close)
-	return d, p, srv
+	return srv
 }
 
 // call sends one request as a NITRO client does and decodes the body.

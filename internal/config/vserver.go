@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gslbd/gslbd/internal/nsconf"
@@ -28,7 +29,15 @@ type VServer struct {
 	Domains  []*DomainBinding
 	Policies []*PolicyBinding
 	Pos      nsconf.Pos
+	// EnableSeq orders the enable gslb vserver commands applied to it
+	// (0: none since the file was read): the engine turns a primary that
+	// -disablePrimaryOnDown switched off on again when it sees a higher
+	// one. It is an event, not a setting: never written.
+	EnableSeq uint64
 }
+
+// enableSeq numbers enable gslb vserver commands in this process.
+var enableSeq atomic.Uint64
 
 // ServiceBinding binds a GSLB service to a vserver.
 type ServiceBinding struct {
@@ -147,6 +156,7 @@ func (a *applier) vserver() *nsconf.Error {
 		}
 	case "enable":
 		v.Args.Unset("state")
+		v.EnableSeq = enableSeq.Add(1)
 	case "disable":
 		v.Args.SetValue("state", "DISABLED", cmd.Pos)
 	case "bind":
@@ -311,6 +321,7 @@ type VServerInfo struct {
 	Tolerance            int
 	Bindings             []Binding
 	Domains              []*DomainInfo
+	EnableSeq            uint64          // VServer.EnableSeq
 	warnings             []*nsconf.Error // found while typing it
 }
 
@@ -500,6 +511,7 @@ func (b *builder) vserver(v *VServer, svcs map[string]*ServiceInfo) *VServerInfo
 		DisablePrimaryOnDown: enabled(a, g, "disablePrimaryOnDown"),
 		Disabled:             a.Get("state") == "DISABLED",
 		Tolerance:            getInt(a, g, "tolerance"),
+		EnableSeq:            v.EnableSeq,
 	}
 	b.warn = &info.warnings
 	defer func() { b.warn = nil }()

@@ -59,9 +59,10 @@ type Engine struct {
 	// serviceHits and domainHits count answers per service and queries
 	// per domain (lower case), kept across rebuilds.
 	serviceHits, domainHits map[string]*counter
-	// primaryOff holds vservers switched off by -disablePrimaryOnDown until
-	// an administrator enables them again.
-	primaryOff map[string]bool
+	// primaryOff holds vservers switched off by -disablePrimaryOnDown,
+	// with the EnableSeq they had then, until an administrator enables
+	// them again (enable gslb vserver: a higher EnableSeq).
+	primaryOff map[string]uint64
 	hashCache  map[string]hashCacheEntry
 	persist    *persistTable
 	timer      *time.Timer
@@ -96,7 +97,7 @@ func New(opts Options) *Engine {
 	}
 	e := &Engine{
 		opts: opts, log: log.With("component", "gslb"),
-		states: map[string]*svcState{}, memo: map[string]*vsMemo{}, counters: map[string]*counter{}, serviceHits: map[string]*counter{}, domainHits: map[string]*counter{}, primaryOff: map[string]bool{},
+		states: map[string]*svcState{}, memo: map[string]*vsMemo{}, counters: map[string]*counter{}, serviceHits: map[string]*counter{}, domainHits: map[string]*counter{}, primaryOff: map[string]uint64{},
 		hashCache: map[string]hashCacheEntry{}, persist: newPersistTable(),
 	}
 	e.table.Store(&table{zones: zone.NewSet(), maxUDP: opts.MaxUDPSize})
@@ -113,6 +114,14 @@ func (e *Engine) Load(s *config.Snapshot) {
 	defer e.mu.Unlock()
 	old := e.snap
 	e.snap = s
+	for k, seq := range e.primaryOff {
+		if vs := s.VServer(k); vs == nil || vs.EnableSeq > seq {
+			delete(e.primaryOff, k)
+			if vs != nil {
+				e.log.Info("vserver enabled again after disablePrimaryOnDown", "vserver", vs.Name)
+			}
+		}
+	}
 	// Zones are built again only when the snapshot's zones or the zone of
 	// a GSLB domain changed (an incremental config build keeps both).
 	if e.zones == nil || old == nil || !s.SameZones(old) {
@@ -190,18 +199,11 @@ func (e *Engine) Flush() {
 	}
 }
 
-// EnableVServer clears a -disablePrimaryOnDown switch-off, as
-// `enable gslb vserver` does on the appliance.
-func (e *Engine) EnableVServer(name string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.primaryOff[key(name)] {
-		delete(e.primaryOff, key(name))
-		e.log.Info("vserver enabled again after disablePrimaryOnDown", "vserver", name)
-		if e.snap != nil {
-			e.rebuild(time.Now())
-		}
-	}
+// isOff reports whether a vserver is switched off by
+// -disablePrimaryOnDown (e.mu held); Load turns it on again.
+func (e *Engine) isOff(x *config.VServerInfo) bool {
+	_, ok := e.primaryOff[key(x.Name)]
+	return ok
 }
 
 // VServerStatus is the live state of a vserver (NetScaler show gslb vserver).

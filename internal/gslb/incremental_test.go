@@ -123,8 +123,12 @@ func TestIncrementalRebuildMatchesFull(t *testing.T) {
 				op = "sleep " + d.String()
 				time.Sleep(d)
 			case r < 9:
-				op = "enable pri"
-				e.EnableVServer("pri")
+				// Turns a primary switched off by -disablePrimaryOnDown on.
+				op = "enable gslb vserver pri"
+				if n, s2, _, err := c.Change("change", op); err == nil {
+					c = n
+					e.Load(s2)
+				}
 			default:
 				op = changes[rnd.IntN(len(changes))]
 				// A toggle already in its state (bind of a bound service)

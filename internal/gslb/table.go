@@ -100,7 +100,7 @@ func (e *Engine) valid(m *vsMemo, vs *config.VServerInfo, now time.Time) bool {
 	}
 	if len(e.primaryOff) > 0 || slices.Contains(m.offs, true) {
 		for i, x := range m.chain {
-			if e.primaryOff[key(x.Name)] != m.offs[i] {
+			if e.isOff(x) != m.offs[i] {
 				return false
 			}
 		}
@@ -205,11 +205,11 @@ func (e *Engine) compute(vs *config.VServerInfo, now, validUntil time.Time) *vsM
 	s := e.snap
 	m := &vsMemo{zones: e.zones, validUntil: validUntil}
 	user := key(vs.Name)
-	off := func(x *config.VServerInfo) bool { return x.Disabled || e.primaryOff[key(x.Name)] }
+	off := func(x *config.VServerInfo) bool { return x.Disabled || e.isOff(x) }
 	// cands records x as examined and returns its eligible services.
 	cands := func(x *config.VServerInfo) []cand {
 		m.chain = append(m.chain, x)
-		m.offs = append(m.offs, e.primaryOff[key(x.Name)])
+		m.offs = append(m.offs, e.isOff(x))
 		m.timed = m.timed || x.Method.Dynamic() || x.BackupMethod.Dynamic()
 		var cs []cand
 		for _, b := range x.Bindings {
@@ -233,7 +233,7 @@ func (e *Engine) compute(vs *config.VServerInfo, now, validUntil time.Time) *vsM
 	switch {
 	case vs.Disabled:
 		st.State = "OUT OF SERVICE"
-	case len(cs) > 0 && !e.primaryOff[key(vs.Name)]:
+	case len(cs) > 0 && !e.isOff(vs):
 		st.State = "UP"
 	}
 	switch {
@@ -252,8 +252,8 @@ func (e *Engine) compute(vs *config.VServerInfo, now, validUntil time.Time) *vsM
 				break
 			}
 		}
-		if ent.dec.served != "" && vs.DisablePrimaryOnDown && !vs.Disabled && !e.primaryOff[key(vs.Name)] {
-			e.primaryOff[key(vs.Name)] = true
+		if ent.dec.served != "" && vs.DisablePrimaryOnDown && !vs.Disabled && !e.isOff(vs) {
+			e.primaryOff[key(vs.Name)] = vs.EnableSeq
 			e.log.Info("primary vserver switched off after failover (disablePrimaryOnDown)", "vserver", vs.Name, "backup", ent.dec.served)
 		}
 		if ent.dec.served == "" {
