@@ -228,6 +228,7 @@ func TestIncrementalBuildMatchesFull(t *testing.T) {
 		// Indexes compare by content, not by their layers.
 		got.Domains, want.Domains = flat(got.Domains), flat(want.Domains)
 		got.vsIndex, want.vsIndex = flat(got.vsIndex), flat(want.vsIndex)
+		got.lb, want.lb = nil, nil // a cache of the kept lines, read when needed
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("%q: the incremental snapshot differs from a full build", line)
 		}

@@ -187,7 +187,19 @@ func (a *applier) monitorBind(m *Monitor) *nsconf.Error {
 	c, cmd := a.c, a.cmd
 	bind := cmd.Spec.Verb == "bind"
 	if svc := a.pos("serviceName"); svc != "" {
-		// Legacy form: the same as bind gslb service <svc> -monitorName <m>.
+		// Legacy form: the same as bind gslb service <svc> -monitorName <m>,
+		// or, for a service of the appliance's own load balancing, a line
+		// kept as written (the LB view reads it).
+		if _, ok := c.Services.Get(svc); !ok {
+			if _, lb := c.AppServices.Get(svc); lb {
+				if a.doc {
+					a.kept = true
+				} else {
+					c.Verbatim = append(c.Verbatim, cmd)
+				}
+				return nil
+			}
+		}
 		s, ok := c.Services.Edit(svc)
 		if !ok {
 			return a.errf(nserr.NoService, "bind lb monitor %q: no such gslb service %q", m.Name, svc)

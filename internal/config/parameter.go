@@ -11,6 +11,10 @@ import (
 
 // Parameter is the typed `gslb parameter` singleton.
 type Parameter struct {
+	// DefaultMonitors (gslbd: set gslb parameter -defaultMonitors): a
+	// local service without a monitor is probed by its type's default
+	// monitor, or follows its LB vserver.
+	DefaultMonitors      bool
 	LDNSEntryTimeout     time.Duration
 	RTTTolerance         time.Duration
 	SvcStateDelayTime    time.Duration
@@ -45,6 +49,7 @@ func (b *builder) parameter() {
 		LDNSMaskBits:         maskBits(get(p, g, "ldnsMask")),
 		V6Bits:               getInt(p, g, "v6ldnsmasklen"),
 		AutomaticConfigSync:  enabled(p, g, "AutomaticConfigSync"),
+		DefaultMonitors:      enabled(p, g, "defaultMonitors"),
 	}
 }
 

@@ -206,6 +206,12 @@ type ServiceInfo struct {
 	Monitors     []MonitorRef
 	MonThreshold int
 	Load         LoadSource
+	// Health says where the state comes from (a default monitor is in
+	// Monitors; HealthVServer probes Backends); HealthNote says why, for
+	// show gslb service and stat.
+	Health     Health
+	HealthNote string
+	Backends   []Backend
 }
 
 // services types the GSLB services and expands service group members.
@@ -306,6 +312,7 @@ func (b *builder) service(s *Service) *ServiceInfo {
 		n, _ := strconv.ParseUint(h, 10, 32)
 		info.HashID = uint32(n)
 	}
+	b.health(info)
 	return info
 }
 

@@ -164,6 +164,7 @@ func (b *builder) group(grp *ServiceGroup, out map[string]*ServiceInfo) {
 			n, _ := strconv.ParseUint(h, 10, 32)
 			info.HashID = uint32(n)
 		}
+		b.health(info)
 		out[key(name)] = info
 		b.s.Services = append(b.s.Services, info)
 	}

@@ -54,6 +54,7 @@ type Snapshot struct {
 	baseWarnings, zoneWarnings []*nsconf.Error
 
 	svcIndex map[string]*ServiceInfo // lower-case name -> service or member
+	lb       *lbView                 // the kept lines' load balancing, read when needed
 	vsIndex  Index[*VServerInfo]     // lower-case name -> vserver
 	// persistIDs: -persistenceId -> vserver; backupUsers: the vservers
 	// (lower-case) with a -backupVServer. Both for the incremental build.

@@ -28,6 +28,7 @@ func (d *Daemon) Stat(resource string) map[string]map[string]any {
 			out[strings.ToLower(v.Name)] = f
 		}
 	case "gslbservice":
+		snap := d.Current().Snapshot
 		for _, s := range d.engine.ServiceStatus() {
 			st := s.State
 			if st == health.Unknown {
@@ -36,6 +37,14 @@ func (d *Daemon) Stat(resource string) map[string]map[string]any {
 			f := map[string]any{"state": st.String(), "svrstate": st.String(), "svreffgslbstate": st.String(), "vsvrservicehits": s.Hits}
 			if s.Reason != "" {
 				f["statereason"] = s.Reason
+			}
+			// gslbd: where the state comes from (monitors, the default
+			// monitor, the LB vserver behind it...), and why.
+			if info := snap.Service(s.Name); info != nil {
+				f["healthsource"] = info.Health.String()
+				if info.HealthNote != "" {
+					f["healthsource"] = info.Health.String() + ": " + info.HealthNote
+				}
 			}
 			m := s.Metrics
 			if m.Present(health.ResponseTime) {

@@ -60,22 +60,36 @@ type Manager struct {
 }
 
 type svcEntry struct {
-	name      string
-	refs      []config.MonitorRef
-	jobs      []*job // parallel to refs
-	threshold int
-	reported  health.State
-	info      *config.ServiceInfo // what it was made from
-	gen       uint64              // last Update that saw it
+	name string
+	// units are what is probed: the service itself (one unit), or the
+	// services of the LB vserver it points at (config.HealthVServer: one
+	// unit each, and the service is UP while one of them is).
+	units    []*unit
+	vserver  bool // the units are an LB vserver's services
+	note     string
+	reported health.State
+	info     *config.ServiceInfo // what it was made from
+	gen      uint64              // last Update that saw it
 }
 
-// jobKey names a binding: service and monitor, lower-cased.
-type jobKey struct{ svc, mon string }
+// unit is one address probed by its monitors.
+type unit struct {
+	name        string // the backend's name ("" for the service itself)
+	refs        []config.MonitorRef
+	jobs        []*job // parallel to refs
+	threshold   int
+	disabled    bool // never UP
+	unmonitored bool // always UP
+}
+
+// jobKey names a binding: service, backend (or "") and monitor, lower-cased.
+type jobKey struct{ svc, backend, mon string }
 
 type job struct {
 	key    jobKey
 	monSig string // the monitor's settings (monitorSignature)
 	svc    *svcEntry
+	unit   *unit
 	mon    *config.MonitorInfo
 	dst    netip.AddrPort
 	probe  prober
@@ -120,6 +134,22 @@ func monitorSignature(mon *config.MonitorInfo) string {
 	return fmt.Sprintf("%+v", *mon)
 }
 
+// backendTarget is where a monitor probes a service of an LB vserver:
+// -destIP/-destPort if set, else the service's own address.
+func backendTarget(mon *config.MonitorInfo, ap netip.AddrPort) netip.AddrPort {
+	ip, port := ap.Addr(), ap.Port()
+	if mon.Type == "LOAD" || mon.Type == "SNMP" {
+		port = 161
+	}
+	if mon.DestIP.IsValid() {
+		ip = mon.DestIP
+	}
+	if mon.DestPort != 0 {
+		port = mon.DestPort
+	}
+	return netip.AddrPortFrom(ip, port)
+}
+
 // target is where a monitor probes a service: -destIP/-destPort if set,
 // else the service's real address and port (SNMP: port 161).
 func target(mon *config.MonitorInfo, s *config.ServiceInfo) (netip.AddrPort, bool) {
@@ -156,55 +186,73 @@ func (m *Manager) Update(s *config.Snapshot) {
 	var changed []*svcEntry
 	monSigs := map[*config.MonitorInfo]string{}
 	for _, si := range s.Services {
-		if !si.Monitored || si.Disabled || len(si.Monitors) == 0 {
+		if !si.Monitored || si.Disabled || len(si.Monitors) == 0 && si.Health != config.HealthVServer {
 			continue
 		}
 		old := m.services[lower(si.Name)]
 		if old != nil && old.info == si {
 			old.gen = gen
-			for _, j := range old.jobs {
-				j.gen = gen
+			for _, u := range old.units {
+				for _, j := range u.jobs {
+					j.gen = gen
+				}
 			}
 			continue
 		}
-		se := &svcEntry{name: si.Name, refs: si.Monitors, threshold: si.MonThreshold, info: si, gen: gen}
+		se := &svcEntry{name: si.Name, info: si, gen: gen, vserver: si.Health == config.HealthVServer, note: si.HealthNote}
 		if old != nil {
 			se.reported = old.reported
 		}
-		for _, ref := range si.Monitors {
-			dst, ok := target(ref.Monitor, si)
-			k := jobKey{lower(si.Name), lower(ref.Monitor.Name)}
-			if !ok {
-				// A CNAME service has no address: only -destIP can probe it.
-				m.log.Warn("monitor has no address to probe (set -destIP)", "service", si.Name, "monitor", ref.Monitor.Name)
-				se.jobs = append(se.jobs, &job{key: k, svc: se, mon: ref.Monitor, index: -1, gone: true, gen: gen})
-				continue
+		if se.vserver {
+			for _, b := range si.Backends {
+				se.units = append(se.units, &unit{name: b.Name, refs: b.Monitors, threshold: b.MonThreshold,
+					disabled: b.Disabled, unmonitored: b.Unmonitored})
 			}
-			ms, ok := monSigs[ref.Monitor]
-			if !ok {
-				ms = monitorSignature(ref.Monitor)
-				monSigs[ref.Monitor] = ms
-			}
-			// Same monitor settings and target: the binding keeps its state.
-			j := m.jobs[k]
-			if j == nil || j.monSig != ms || j.dst != dst || ref.Monitor.Disabled || ref.Disabled {
-				if j != nil {
-					m.drop(j)
-				}
-				j = &job{key: k, monSig: ms, mon: ref.Monitor, dst: dst, probe: proberFor(ref.Monitor),
-					inline: connectOnly(ref.Monitor), index: -1}
-				if ref.Monitor.Disabled || ref.Disabled {
-					j.gone = true // never probed; does not count
+		} else {
+			se.units = []*unit{{refs: si.Monitors, threshold: si.MonThreshold}}
+		}
+		for i, u := range se.units {
+			for _, ref := range u.refs {
+				var dst netip.AddrPort
+				ok := true
+				if se.vserver {
+					dst = backendTarget(ref.Monitor, si.Backends[i].Addr)
 				} else {
-					j.due = now.Add(spread(k, ref.Monitor.Interval))
-					m.jobs[k] = j
-					heap.Push(&m.queue, j)
+					dst, ok = target(ref.Monitor, si)
 				}
+				k := jobKey{lower(si.Name), lower(u.name), lower(ref.Monitor.Name)}
+				if !ok {
+					// A CNAME service has no address: only -destIP can probe it.
+					m.log.Warn("monitor has no address to probe (set -destIP)", "service", si.Name, "monitor", ref.Monitor.Name)
+					u.jobs = append(u.jobs, &job{key: k, svc: se, unit: u, mon: ref.Monitor, index: -1, gone: true, gen: gen})
+					continue
+				}
+				ms, ok := monSigs[ref.Monitor]
+				if !ok {
+					ms = monitorSignature(ref.Monitor)
+					monSigs[ref.Monitor] = ms
+				}
+				// Same monitor settings and target: the binding keeps its state.
+				j := m.jobs[k]
+				if j == nil || j.monSig != ms || j.dst != dst || ref.Monitor.Disabled || ref.Disabled || u.disabled || u.unmonitored {
+					if j != nil {
+						m.drop(j)
+					}
+					j = &job{key: k, monSig: ms, mon: ref.Monitor, dst: dst, probe: proberFor(ref.Monitor),
+						inline: connectOnly(ref.Monitor), index: -1}
+					if ref.Monitor.Disabled || ref.Disabled || u.disabled || u.unmonitored {
+						j.gone = true // never probed; does not count
+					} else {
+						j.due = now.Add(spread(k, ref.Monitor.Interval))
+						m.jobs[k] = j
+						heap.Push(&m.queue, j)
+					}
+				}
+				j.svc, j.unit = se, u
+				j.b.mon = ref.Monitor
+				j.gen = gen
+				u.jobs = append(u.jobs, j)
 			}
-			j.svc = se
-			j.b.mon = ref.Monitor
-			j.gen = gen
-			se.jobs = append(se.jobs, j)
 		}
 		m.services[lower(si.Name)] = se
 		changed = append(changed, se)
@@ -246,6 +294,10 @@ func spread(key jobKey, interval time.Duration) time.Duration {
 	h := fnv.New64a()
 	h.Write([]byte(key.svc))
 	h.Write([]byte{0})
+	if key.backend != "" {
+		h.Write([]byte(key.backend))
+		h.Write([]byte{0})
+	}
 	h.Write([]byte(key.mon))
 	return time.Duration(h.Sum64() % uint64(interval))
 }
@@ -375,11 +427,7 @@ func (m *Manager) finish(j *job, due, start time.Time, r Result) {
 
 // evaluate reports a service's combined state when it changes.
 func (m *Manager) evaluate(se *svcEntry) {
-	bs := make([]*binding, len(se.jobs))
-	for i, j := range se.jobs {
-		bs[i] = &j.b
-	}
-	st, reason := serviceState(se.refs, bs, se.threshold)
+	st, reason := se.state()
 	if st == health.Unknown || st == se.reported {
 		return
 	}
@@ -387,9 +435,58 @@ func (m *Manager) evaluate(se *svcEntry) {
 	m.queueReport(health.Report{Service: se.name, State: st, Reason: reason, Source: "monitor"})
 }
 
+// state combines the service's units: its own monitors, or its LB
+// vserver's services, of which one UP makes it UP (a vserver with no
+// service UP is DOWN, as on the appliance).
+func (se *svcEntry) state() (health.State, string) {
+	if !se.vserver {
+		return se.units[0].state()
+	}
+	if len(se.units) == 0 {
+		return health.Down, se.note + " (no service to follow)"
+	}
+	up, unknown := 0, false
+	var downs []string
+	for _, u := range se.units {
+		switch st, why := u.state(); st {
+		case health.Up:
+			up++
+		case health.Unknown:
+			unknown = true
+		default:
+			downs = append(downs, u.name+" "+st.String()+": "+why)
+		}
+	}
+	switch {
+	case up > 0:
+		return health.Up, fmt.Sprintf("%s: %d of %d services UP", se.note, up, len(se.units))
+	case unknown:
+		return health.Unknown, ""
+	}
+	return health.Down, fmt.Sprintf("%s: no service UP (%s)", se.note, strings.Join(downs, "; "))
+}
+
+// state combines one unit's monitor bindings.
+func (u *unit) state() (health.State, string) {
+	switch {
+	case u.disabled:
+		return health.Down, "disabled"
+	case u.unmonitored:
+		return health.Up, "-healthMonitor NO"
+	}
+	bs := make([]*binding, len(u.jobs))
+	for i, j := range u.jobs {
+		bs[i] = &j.b
+	}
+	return serviceState(u.refs, bs, u.threshold)
+}
+
 // metrics reports the response time of LRTM monitors and the load of LOAD
 // monitors.
 func (m *Manager) metrics(j *job, r Result, now time.Time) {
+	if j.svc.vserver {
+		return // the LB vserver's services' figures are not the GSLB service's
+	}
 	var mt health.Metrics
 	switch {
 	case r.HasLoad:
@@ -398,7 +495,7 @@ func (m *Manager) metrics(j *job, r Result, now time.Time) {
 	case j.mon.LRTM && r.OK && j.mon.Type != "LOAD":
 		var sum time.Duration
 		n := 0
-		for _, o := range j.svc.jobs {
+		for _, o := range j.unit.jobs {
 			if o.mon.LRTM && o.b.last.OK && !o.gone && o.mon.Type != "LOAD" {
 				sum += o.b.last.RTT
 				n++
@@ -452,6 +549,7 @@ func (m *Manager) report() {
 // Status is the state of one monitor binding (show gslb service, stat lb monitor).
 type Status struct {
 	Service    string
+	Backend    string // the LB vserver's service probed for it ("": the service itself)
 	Monitor    string
 	Type       string
 	Target     netip.AddrPort
@@ -470,12 +568,13 @@ func (m *Manager) Status() []Status {
 	defer m.mu.Unlock()
 	var out []Status
 	for _, j := range m.jobs {
-		out = append(out, Status{Service: j.svc.name, Monitor: j.mon.Name, Type: j.mon.Type, Target: j.dst,
+		out = append(out, Status{Service: j.svc.name, Backend: j.unit.name, Monitor: j.mon.Name, Type: j.mon.Type, Target: j.dst,
 			State: j.b.state, Reason: j.b.reason, LastOK: j.b.last.OK, LastReason: j.b.last.Reason,
 			LastRTT: j.b.last.RTT, LastProbe: j.b.lastAt, Changed: j.b.changed})
 	}
 	slices.SortFunc(out, func(a, b Status) int {
-		return strings.Compare(lower(a.Service)+"\x00"+lower(a.Monitor), lower(b.Service)+"\x00"+lower(b.Monitor))
+		return strings.Compare(lower(a.Service)+"\x00"+lower(a.Backend)+"\x00"+lower(a.Monitor),
+			lower(b.Service)+"\x00"+lower(b.Backend)+"\x00"+lower(b.Monitor))
 	})
 	return out
 }

@@ -279,6 +279,9 @@ var parameterArgs = []Arg{
 	// Undocumented: 13.x writes it on every save (set gslb parameter
 	// -incarnation 278); NITRO shows it read-only. Kept as given.
 	n("incarnation", "incarnation", sU, 0, 4294967295, ""),
+	// gslbd extension: probe local services without a monitor with their
+	// type's default monitor, or through their LB vserver (docs/migration.md).
+	e("defaultMonitors", "defaultmonitors", sU, "ENABLED"),
 }
 
 // Service group arguments (docs §3.3).
