@@ -2,9 +2,13 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -368,4 +372,112 @@ func freeUDPPort(t *testing.T) int {
 	}
 	defer pc.Close()
 	return pc.LocalAddr().(*net.UDPAddr).Port
+}
+
+// fakeApplianceNITRO stands in for an appliance that keeps load balancing
+// (none can run here): it serves GET /nitro/v1/stat/lbvserver/<name> as
+// the appliance does (counters as strings of digits), to a user with the
+// right X-NITRO-USER / X-NITRO-PASS, with the state and connections the
+// test sets.
+type fakeApplianceNITRO struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	vs   map[string][2]string // name -> state, curclntconnections
+	pass string
+}
+
+func newFakeApplianceNITRO(t *testing.T, pass string) *fakeApplianceNITRO {
+	f := &fakeApplianceNITRO{vs: map[string][2]string{}, pass: pass}
+	f.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Header.Get("X-NITRO-USER") != "gslbd" || r.Header.Get("X-NITRO-PASS") != f.password() {
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"errorcode":354,"message":"Invalid username or password","severity":"ERROR"}`)
+			return
+		}
+		name, ok := strings.CutPrefix(r.URL.Path, "/nitro/v1/stat/lbvserver/")
+		f.mu.Lock()
+		v, found := f.vs[name]
+		f.mu.Unlock()
+		if !ok || !found {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"errorcode":258,"message":"No such resource","severity":"ERROR"}`)
+			return
+		}
+		fmt.Fprintf(w, `{"errorcode":0,"message":"Done","severity":"NONE","lbvserver":[{"name":%q,"state":%q,"curclntconnections":%q,"actsvcs":"2","inactsvcs":"0","requestbytesrate":0,"responsebytesrate":0,"tothits":"81"}]}`,
+			name, v[0], v[1])
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeApplianceNITRO) set(name, state, conns string) {
+	f.mu.Lock()
+	f.vs[name] = [2]string{state, conns}
+	f.mu.Unlock()
+}
+
+func (f *fakeApplianceNITRO) password() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.pass
+}
+
+// TestNITROLoadSourceFollowsTheAppliance: beside an appliance that keeps
+// load balancing, the state and connections of its LB vservers (stat
+// lbvserver over NITRO, logins from the credentials file) decide which
+// GSLB service answers; an appliance that refuses the login takes its
+// services out, with the reason, and the password never reaches the log.
+func TestNITROLoadSourceFollowsTheAppliance(t *testing.T) {
+	const password = "appliance-Secret-81f"
+	f := newFakeApplianceNITRO(t, password)
+	f.set("lb_a", "UP", "7")
+	f.set("lb_b", "UP", "2")
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "appliance.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.srv.Certificate().Raw}), 0o600)
+	host := strings.TrimPrefix(f.srv.URL, "https://")
+	creds := filepath.Join(dir, "gslbd-nitro.json")
+	os.WriteFile(creds, []byte(fmt.Sprintf(`{%q: {"user": "gslbd", "password": %q, "ca": %q}}`, host, password, ca)), 0o600)
+	conf := filepath.Join(dir, "ns.conf")
+	os.WriteFile(conf, []byte(fmt.Sprintf(`add service adns 127.0.0.1 ADNS 53
+add gslb site s1 127.0.0.1
+add gslb service svc_a 127.0.0.31 HTTP 80 -siteName s1 -loadSource NITRO -loadURL %[1]s/nitro/v1/stat/lbvserver/lb_a -loadInterval 200 MSEC
+add gslb service svc_b 127.0.0.32 HTTP 80 -siteName s1 -loadSource NITRO -loadURL %[1]s/nitro/v1/stat/lbvserver/lb_b -loadInterval 200 MSEC
+add gslb vserver gv HTTP -lbMethod LEASTCONNECTION
+bind gslb vserver gv -serviceName svc_a
+bind gslb vserver gv -serviceName svc_b
+bind gslb vserver gv -domainName lc.test -TTL 5
+`, f.srv.URL)), 0o600)
+	var logs syncBuffer
+	d, err := daemon.Start(daemon.Options{ConfigPath: conf, Listen: []string{"127.0.0.1:0"}, NITROCredentials: creds,
+		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(&logs, t.Output()), nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if got := d.Current().Snapshot.Service("svc_a").Health; got.String() != "appliance" {
+		t.Fatalf("health source %v, want the appliance", got)
+	}
+	chosen(t, d, "127.0.0.32", "svc_b (2 connections on the appliance) chosen over svc_a (7)")
+	f.set("lb_b", "DOWN", "0")
+	waitFor(t, "svc_a alone once lb_b is DOWN", 10*time.Second, func() bool { return answerSet(t, d, "lc.test") == "127.0.0.31" })
+	f.set("lb_b", "UP", "0")
+	chosen(t, d, "127.0.0.32", "svc_b back, with no connections")
+	st := d.Stat("gslbservice")["svc_b"]
+	if got := fmt.Sprint(st["statereason"]); !strings.Contains(got, "appliance lbvserver lb_b: UP (2 of 2 services active)") {
+		t.Errorf("svc_b reason %q", got)
+	}
+	// A login the appliance refuses: its services are out (every service
+	// down: the vserver answers both, fail open), and say why.
+	f.mu.Lock()
+	f.pass = "changed-on-the-appliance"
+	f.mu.Unlock()
+	waitFor(t, "services DOWN with the appliance's refusal", 10*time.Second, func() bool {
+		r := fmt.Sprint(d.Stat("gslbservice")["svc_a"]["statereason"])
+		return strings.Contains(r, "errorcode 354")
+	})
+	if strings.Contains(logs.String(), password) {
+		t.Fatal("the appliance's password is in the log")
+	}
 }

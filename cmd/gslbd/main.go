@@ -69,7 +69,7 @@ const usage = `usage:
   gslbd                        run the built-in demo (DNS on 127.0.0.1:5353)
   gslbd demo [-print-config]   the same; -print-config prints its ns.conf
   gslbd run -config ns.conf [-listen addr:port,...] [-tcp-max-conns n] [-tcp-idle-timeout d] [-tcp-io-timeout d]
-  gslbd run ... [-api 127.0.0.1:9443] [-api-http] [-api-cert f -api-key f] [-users f] [-metrics addr]
+  gslbd run ... [-api 127.0.0.1:9443] [-api-http] [-api-cert f -api-key f] [-users f] [-metrics addr] [-nitro-credentials f]
   gslbd user add [-users f | -config ns.conf] [-read-only] NAME   (password on stdin)
   gslbd check ns.conf...       validate; exit 1 on any error
   gslbd fmt [-canonical] ns.conf  print what save would write (-canonical: canonical form only)
@@ -142,10 +142,15 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	var api apiFlags
 	api.register(fs)
 	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics at http://ADDR/metrics and Go profiles at /debug/pprof/ (host:port; off when empty)")
+	nitroCreds := fs.String("nitro-credentials", "", "appliance logins for -loadSource NITRO (default: gslbd-nitro.json beside the configuration, if there)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	d, err := daemon.Start(daemon.Options{ConfigPath: *path, Listen: listen, Logger: logger(stderr, *level), Server: srv})
+	if *nitroCreds == "" {
+		*nitroCreds = besides(*path, "gslbd-nitro.json")
+	}
+	d, err := daemon.Start(daemon.Options{ConfigPath: *path, Listen: listen, Logger: logger(stderr, *level), Server: srv,
+		NITROCredentials: *nitroCreds})
 	if err != nil {
 		printErr(stderr, err)
 		return 1

@@ -42,10 +42,13 @@ const (
 	// off (set gslb parameter -defaultMonitors DISABLED): UP until
 	// something reports otherwise.
 	HealthOff
+	// HealthAppliance: no monitor is bound and -loadSource NITRO reads the
+	// appliance's vserver: its state is the appliance's.
+	HealthAppliance
 )
 
 func (h Health) String() string {
-	return [...]string{"none", "monitors", "default monitor", "vserver", "remote", "off"}[h]
+	return [...]string{"none", "monitors", "default monitor", "vserver", "remote", "off", "appliance"}[h]
 }
 
 // Backend is a service of the LB vserver a GSLB service points at (or a
@@ -302,6 +305,9 @@ func (b *builder) health(info *ServiceInfo) {
 		return
 	case len(info.Monitors) > 0:
 		info.Health = HealthMonitors
+		return
+	case info.Load.Kind == "NITRO":
+		info.Health, info.HealthNote = HealthAppliance, "no monitor bound: the state of the appliance's vserver ("+info.Load.URL+")"
 		return
 	case !info.Local || info.CNAME != "":
 		info.Health, info.HealthNote = HealthRemote, "no monitor bound; a service of another site"

@@ -377,7 +377,7 @@ type MonitorRef struct {
 
 // LoadSource says where a service's load figures come from (gslbd extension).
 type LoadSource struct {
-	Kind     string // HAPROXY, NGINX, ENVOY, PROMETHEUS ("" = none)
+	Kind     string // HAPROXY, NGINX, ENVOY, PROMETHEUS, NITRO ("" = none)
 	URL      string
 	Filter   []string
 	Interval time.Duration
@@ -671,6 +671,9 @@ func (b *builder) loadSource(a *Args, what string) LoadSource {
 	case !strings.HasPrefix(ls.URL, "http://") && !strings.HasPrefix(ls.URL, "https://") &&
 		!(kind == "HAPROXY" && strings.HasPrefix(ls.URL, "unix:")):
 		b.errf(a.Pos("loadURL"), nserr.ArgValBad, "%s: -loadURL %q must start with %s", what, ls.URL, schemes)
+	}
+	if kind == "NITRO" && ls.URL != "" && !strings.Contains(ls.URL, "/nitro/v1/stat/lbvserver/") && !strings.Contains(ls.URL, "/nitro/v1/stat/csvserver/") {
+		b.errf(a.Pos("loadURL"), nserr.ArgValBad, "%s: -loadSource NITRO reads an appliance's vserver: -loadURL https://<appliance>/nitro/v1/stat/lbvserver/<name> (or csvserver)", what)
 	}
 	if want := map[string]string{"HAPROXY": "<backend>/<server>", "PROMETHEUS": "connections=<metric>{<labels>}"}[kind]; want != "" && len(ls.Filter) == 0 {
 		b.errf(a.Pos("loadSource"), nserr.ArgMissing, "%s: -loadSource %s needs -loadFilter %s", what, kind, want)

@@ -64,6 +64,10 @@ type Options struct {
 	// SaveVersions is how many previous files Save keeps (0: 5; negative:
 	// none).
 	SaveVersions int
+	// NITROCredentials is the file of appliance logins that -loadSource
+	// NITRO uses (host -> user, password, CA); read at start and on each
+	// reload. "": none.
+	NITROCredentials string
 	// Engine and Server options.
 	Engine gslb.Options
 	Server dnsserver.Options
@@ -112,7 +116,11 @@ func Start(opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.monitor = monitor.New(monitor.Options{Logger: log, Sink: d.engine})
-	d.load = load.New(load.Options{Logger: log, Sink: d.engine})
+	creds, err := d.credentials()
+	if err != nil {
+		return nil, err
+	}
+	d.load = load.New(load.Options{Logger: log, Sink: d.engine, Credentials: creds})
 	if err := d.apply(ld); err != nil {
 		d.Close()
 		return nil, err
@@ -287,7 +295,12 @@ func (d *Daemon) Reload() error {
 	d.change.Lock()
 	defer d.change.Unlock()
 	ld, err := d.read()
+	var creds *load.Credentials
 	if err == nil {
+		creds, err = d.credentials()
+	}
+	if err == nil {
+		d.load.SetCredentials(creds)
 		err = d.apply(ld)
 	}
 	if err != nil {
@@ -296,6 +309,14 @@ func (d *Daemon) Reload() error {
 	}
 	d.log.Info("configuration reloaded", "vservers", len(ld.Snapshot.VServers), "domains", ld.Snapshot.Domains.Len())
 	return nil
+}
+
+// credentials reads the NITRO load sources' logins.
+func (d *Daemon) credentials() (*load.Credentials, error) {
+	if d.opts.NITROCredentials == "" {
+		return nil, nil
+	}
+	return load.LoadCredentials(d.opts.NITROCredentials)
 }
 
 // ChangeBounds are the bounds ChangeTimes counts within.

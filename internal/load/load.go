@@ -36,6 +36,9 @@ const maxBody = 8 << 20
 type Options struct {
 	Logger *slog.Logger
 	Sink   health.Sink
+	// Credentials are the logins of the appliances NITRO sources read
+	// (nil: none; SetCredentials replaces them on reload).
+	Credentials *Credentials
 }
 
 // Manager polls the load sources of a configuration.
@@ -46,11 +49,26 @@ type Manager struct {
 	mu      sync.Mutex
 	pollers map[string]*poller    // by lower-case service name
 	last    []*config.ServiceInfo // the service list of the last Update
+	creds   *Credentials
+}
+
+// SetCredentials replaces the appliances' logins (a reload read them).
+func (m *Manager) SetCredentials(c *Credentials) {
+	m.mu.Lock()
+	m.creds = c
+	m.mu.Unlock()
+}
+
+func (m *Manager) credentials() *Credentials {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.creds
 }
 
 type poller struct {
 	svc    string
 	src    config.LoadSource
+	state  bool // report the source's state too (config.HealthAppliance)
 	sig    string
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -67,7 +85,7 @@ func New(opts Options) *Manager {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Manager{log: log.With("component", "load"), sink: opts.Sink, pollers: map[string]*poller{}}
+	return &Manager{log: log.With("component", "load"), sink: opts.Sink, pollers: map[string]*poller{}, creds: opts.Credentials}
 }
 
 // Update starts, keeps or stops pollers to match a configuration.
@@ -85,7 +103,8 @@ func (m *Manager) Update(s *config.Snapshot) {
 		}
 		k := strings.ToLower(si.Name)
 		want[k] = true
-		sig := fmt.Sprintf("%v", si.Load)
+		state := si.Health == config.HealthAppliance
+		sig := fmt.Sprintf("%v %v", si.Load, state)
 		if p := m.pollers[k]; p != nil {
 			if p.sig == sig {
 				continue
@@ -93,7 +112,7 @@ func (m *Manager) Update(s *config.Snapshot) {
 			p.stop()
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		p := &poller{svc: si.Name, src: si.Load, sig: sig, cancel: cancel, done: make(chan struct{})}
+		p := &poller{svc: si.Name, src: si.Load, state: state, sig: sig, cancel: cancel, done: make(chan struct{})}
 		m.pollers[k] = p
 		go m.run(ctx, p)
 	}
@@ -148,12 +167,21 @@ type Sample struct {
 	HasPackets  bool
 	PacketRate  float64
 	HasPktRate  bool
+	// State is what the source says of the service (NITRO: the
+	// appliance's vserver state, UP, DOWN or OUT OF SERVICE), with why.
+	State, StateNote string
 }
 
 func (m *Manager) poll(ctx context.Context, p *poller) {
 	ctx, cancel := context.WithTimeout(ctx, min(p.src.Interval, 10*time.Second))
 	defer cancel()
-	s, err := Fetch(ctx, p.src)
+	var s Sample
+	var err error
+	if p.src.Kind == "NITRO" {
+		s, err = fetchNITRO(ctx, p.src, m.credentials())
+	} else {
+		s, err = Fetch(ctx, p.src)
+	}
 	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
 		return // stopping
 	}
@@ -165,6 +193,11 @@ func (m *Manager) poll(ctx context.Context, p *poller) {
 			m.log.Warn("load source failed; its figures will go stale", "service", p.svc, "source", p.src.Kind, "err", msg)
 			p.lastErr = msg
 		}
+		if p.state && m.sink != nil {
+			// The appliance cannot be asked: its vserver's state is unknown
+			// here, and the service is taken out rather than answered blind.
+			m.sink.Report(health.Report{Service: p.svc, State: health.Down, Reason: "NITRO load source: " + msg, Source: "load nitro"})
+		}
 		return
 	}
 	if p.lastErr != "" {
@@ -174,8 +207,15 @@ func (m *Manager) poll(ctx context.Context, p *poller) {
 	p.prev, p.last = p.last, s
 	mt := metrics(p.prev, s)
 	mt.MaxAge = 3 * p.src.Interval
-	if m.sink != nil && mt.Has != 0 {
-		m.sink.Report(health.Report{Service: p.svc, Metrics: &mt, Source: "load " + strings.ToLower(p.src.Kind)})
+	r := health.Report{Service: p.svc, Source: "load " + strings.ToLower(p.src.Kind)}
+	if mt.Has != 0 {
+		r.Metrics = &mt
+	}
+	if p.state && s.State != "" {
+		r.State, r.Reason = map[string]health.State{"UP": health.Up, "DOWN": health.Down, "OUT OF SERVICE": health.OutOfService}[s.State], s.StateNote
+	}
+	if m.sink != nil && (r.Metrics != nil || r.State != health.Unknown) {
+		m.sink.Report(r)
 	}
 }
 

@@ -179,7 +179,7 @@ var gslbServiceArgs = []Arg{
 		Extra: &Arg{Name: "monitorName", NITRO: "monitor_name_svc", Kind: Name}},
 	n("td", "td", OpAdd, 0, 4094, ""),
 	// gslbd extension: where the service's load comes from (docs/monitors.md).
-	e("loadSource", "loadsource", aSUB, "NONE", "NONE", "HAPROXY", "NGINX", "ENVOY", "PROMETHEUS"),
+	e("loadSource", "loadsource", aSUB, "NONE", "NONE", "HAPROXY", "NGINX", "ENVOY", "PROMETHEUS", "NITRO"),
 	s("loadURL", "loadurl", aSUB),
 	{Name: "loadFilter", NITRO: "loadfilter", Kind: String, List: true, Ops: aSUB},
 	timed("loadInterval", "loadinterval", "loadintervalunits", "2", 3600000),
