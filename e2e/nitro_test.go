@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -114,7 +115,7 @@ func TestNITROClientSequence(t *testing.T) {
 	}
 	expectCall(t, srv, "POST", "/nitro/v1/config/gslbvserver?action=disable", `{"gslbvserver":{"name":"gvs1"}}`, h, 200)
 	out = expectCall(t, srv, "GET", "/nitro/v1/config/gslbvserver_gslbservice_binding/gvs1", "", h, 200)
-	if b, _ := out["gslbvserver_gslbservice_binding"].([]any); len(b) != 1 || b[0].(map[string]any)["weight"] != float64(10) {
+	if b, _ := out["gslbvserver_gslbservice_binding"].([]any); len(b) != 1 || b[0].(map[string]any)["weight"] != "10" {
 		t.Fatalf("binding GET: %v", out)
 	}
 	expectCall(t, srv, "DELETE", "/nitro/v1/config//gslbvserver_gslbservice_binding/gvs1?args=servicename:gsvc1", "", h, 200)
@@ -179,7 +180,7 @@ func TestNITROErrors(t *testing.T) {
 		t.Fatalf("double-escaped name: %v", out)
 	}
 	out = expectCall(t, srv, "GET", "/nitro/v1/config/gslbvserver?count=yes", "", user, 200)
-	if n := out["gslbvserver"].([]any)[0].(map[string]any)["__count"]; n != float64(3) {
+	if n := out["gslbvserver"].([]any)[0].(map[string]any)["__count"]; n != "3" {
 		t.Fatalf("count: %v", out)
 	}
 	out = expectCall(t, srv, "GET", "/nitro/v1/config/gslbvserver?filter=servicetype:SSL&attrs=name", "", user, 200)
@@ -222,7 +223,7 @@ func TestNITROStat(t *testing.T) {
 		t.Errorf("DOWN reason %q", r)
 	}
 	v := stat("/nitro/v1/stat/gslbvserver/gv")
-	if v["actsvcs"] != float64(1) || v["inactsvcs"] != float64(1) || v["vslbhealth"] != float64(50) || v["state"] != "UP" {
+	if v["actsvcs"] != "1" || v["inactsvcs"] != "1" || v["vslbhealth"] != "50" || v["state"] != "UP" {
 		t.Errorf("stat gslbvserver: %v", v)
 	}
 	if c := stat("/nitro/v1/config/gslbvserver/gv"); c["state"] != "ENABLED" || c["curstate"] != "UP" {
@@ -282,15 +283,17 @@ set gslb vserver gv -backupVServer standby
 			t.Fatalf("query %d: %v", i, r)
 		}
 	}
-	if v := stat("gslbvserver", "gv"); v["tothits"] != float64(15) || v["totvserverdownbackuphits"] != float64(0) {
+	if v := stat("gslbvserver", "gv"); v["tothits"] != "15" || v["totvserverdownbackuphits"] != "0" {
 		t.Fatalf("stat gslbvserver gv: %v", v)
 	}
 	// Round robin over a and b: 8 and 7 (in either order).
 	a, b := stat("gslbservice", "a")["vsvrservicehits"], stat("gslbservice", "b")["vsvrservicehits"]
-	if a.(float64)+b.(float64) != 15 || a.(float64) < 7 || b.(float64) < 7 {
+	na, _ := strconv.Atoi(a.(string))
+	nb, _ := strconv.Atoi(b.(string))
+	if na+nb != 15 || na < 7 || nb < 7 {
 		t.Fatalf("service hits a=%v b=%v", a, b)
 	}
-	if q := stat("gslbdomain", "www.save.test"); q["dnstotalqueries"] != float64(15) {
+	if q := stat("gslbdomain", "www.save.test"); q["dnstotalqueries"] != "15" {
 		t.Fatalf("stat gslbdomain: %v", q)
 	}
 	// The primary switched off: the backup's service answers, counted as
@@ -301,22 +304,22 @@ set gslb vserver gv -backupVServer standby
 			t.Fatalf("answer via backup: %q", got)
 		}
 	}
-	if v := stat("gslbvserver", "gv"); v["tothits"] != float64(18) || v["totvserverdownbackuphits"] != float64(3) {
+	if v := stat("gslbvserver", "gv"); v["tothits"] != "18" || v["totvserverdownbackuphits"] != "3" {
 		t.Fatalf("stat gslbvserver gv after failover: %v", v)
 	}
-	if c := stat("gslbservice", "c")["vsvrservicehits"]; c != float64(3) {
+	if c := stat("gslbservice", "c")["vsvrservicehits"]; c != "3" {
 		t.Fatalf("service c hits %v", c)
 	}
 	// Counters survive changes to other entities (rebuilds).
 	expectCall(t, srv, "POST", "/nitro/v1/config/gslbvserver", `{"gslbvserver":{"name":"other","servicetype":"HTTP"}}`, user, 201)
-	if v := stat("gslbvserver", "gv"); v["tothits"] != float64(18) {
+	if v := stat("gslbvserver", "gv"); v["tothits"] != "18" {
 		t.Fatalf("tothits after a change: %v", v["tothits"])
 	}
 	// A domain unbound and bound again counts from zero.
 	expectCall(t, srv, "DELETE", "/nitro/v1/config/gslbvserver_domain_binding/gv?args=domainname:www.save.test", "", user, 200)
 	expectCall(t, srv, "POST", "/nitro/v1/config/gslbvserver_domain_binding", `{"gslbvserver_domain_binding":{"name":"gv","domainname":"www.save.test"}}`, user, 201)
 	answerSet(t, d, "www.save.test")
-	if q := stat("gslbdomain", "www.save.test"); q["dnstotalqueries"] != float64(1) {
+	if q := stat("gslbdomain", "www.save.test"); q["dnstotalqueries"] != "1" {
 		t.Fatalf("stat gslbdomain after unbind and bind: %v", q)
 	}
 }

@@ -395,6 +395,15 @@ func TestAPIProcess(t *testing.T) {
 	if code, out := do("POST", "/nitro/v1/config/gslbvserver", `{"gslbvserver":{"name":"gv9","servicetype":"HTTP","lbmethod":"ROUNDROBIN"}}`, tok); code != 201 {
 		t.Fatalf("add: %d %v", code, out)
 	}
+	// adc-nitro-go unbinds with a doubled slash: served as it is, not
+	// redirected (a redirect of a DELETE is not followed).
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if code, out := do("POST", "/nitro/v1/config/gslbvserver_gslbservice_binding", `{"gslbvserver_gslbservice_binding":{"name":"gv9","servicename":"a"}}`, tok); code != 201 {
+		t.Fatalf("bind: %d %v", code, out)
+	}
+	if code, out := do("DELETE", "/nitro/v1/config//gslbvserver_gslbservice_binding/gv9?args=servicename:a", "", tok); code != 200 {
+		t.Fatalf("DELETE with //: %d %v", code, out)
+	}
 	if code, out := do("POST", "/nitro/v1/config/nsconfig?action=save", `{"nsconfig":{}}`, tok); code != 200 {
 		t.Fatalf("save: %d %v", code, out)
 	}

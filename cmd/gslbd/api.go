@@ -73,9 +73,17 @@ func serveAPI(a apiFlags, config string, d *daemon.Daemon, log *slog.Logger) (st
 		l = tls.NewListener(l, nitro.TLSConfig(cert))
 	}
 	api := nitro.New(d, users, nitro.Options{Logger: log, UsersPath: usersPath})
-	mux := http.NewServeMux()
-	mux.Handle("/nitro/", api)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	// NITRO paths go to the API as they are: a ServeMux would redirect
+	// adc-nitro-go's /nitro/v1/config//<binding> (307), which a client
+	// does not follow on DELETE.
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/nitro/") {
+			api.ServeHTTP(w, r)
+			return
+		}
+		http.NotFound(w, r)
+	})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	go srv.Serve(l)
 	return func() { srv.Close() }, l.Addr(), nil

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/gslbd/gslbd/internal/health"
@@ -8,7 +9,8 @@ import (
 
 // Stat returns live figures of a NITRO resource's objects, by lower-cased
 // name: what `stat gslb vserver` and `show gslb service` report beyond
-// the configuration. Hits count from when a name was first served
+// the configuration. Counters are strings of digits, as the appliance
+// sends its <Double> fields; codes (<Integer>) are numbers. Hits count from when a name was first served
 // (removing or renaming starts again from zero). Counters gslbd does not keep
 // are left out, not reported as zero.
 func (d *Daemon) Stat(resource string) map[string]map[string]any {
@@ -16,11 +18,11 @@ func (d *Daemon) Stat(resource string) map[string]map[string]any {
 	switch resource {
 	case "gslbvserver":
 		for _, v := range d.engine.Status() {
-			f := map[string]any{"state": v.State, "curstate": v.State, "actsvcs": v.ActiveServices,
-				"inactsvcs": v.TotalServices - v.ActiveServices, "lbrrreason": v.LBRRReason,
-				"tothits": v.Hits, "totvserverdownbackuphits": v.BackupHits}
+			f := map[string]any{"state": v.State, "curstate": v.State, "actsvcs": digits(v.ActiveServices),
+				"inactsvcs": digits(v.TotalServices - v.ActiveServices), "lbrrreason": v.LBRRReason,
+				"tothits": digits(v.Hits), "totvserverdownbackuphits": digits(v.BackupHits)}
 			if v.TotalServices > 0 {
-				f["vslbhealth"] = 100 * v.ActiveServices / v.TotalServices
+				f["vslbhealth"] = digits(100 * v.ActiveServices / v.TotalServices)
 			}
 			if v.LBRRReasonText != "" {
 				f["lbrrreasontext"] = v.LBRRReasonText
@@ -34,7 +36,7 @@ func (d *Daemon) Stat(resource string) map[string]map[string]any {
 			if st == health.Unknown {
 				st = health.Up // nothing says otherwise: answered as UP
 			}
-			f := map[string]any{"state": st.String(), "svrstate": st.String(), "svreffgslbstate": st.String(), "vsvrservicehits": s.Hits}
+			f := map[string]any{"state": st.String(), "svrstate": st.String(), "svreffgslbstate": st.String(), "vsvrservicehits": digits(s.Hits)}
 			if s.Reason != "" {
 				f["statereason"] = s.Reason
 			}
@@ -48,20 +50,23 @@ func (d *Daemon) Stat(resource string) map[string]map[string]any {
 			}
 			m := s.Metrics
 			if m.Present(health.ResponseTime) {
-				f["responsetime"] = m.ResponseTime.Milliseconds()
+				f["responsetime"] = digits(m.ResponseTime.Milliseconds())
 			}
 			if m.Present(health.Connections) {
-				f["curclntconnections"] = m.Connections
+				f["curclntconnections"] = digits(m.Connections)
 			}
 			if m.Present(health.Load) {
-				f["curload"] = m.Load
+				f["curload"] = digits(m.Load)
 			}
 			out[strings.ToLower(s.Name)] = f
 		}
 	case "gslbdomain":
 		for name, n := range d.engine.DomainHits() {
-			out[name] = map[string]any{"dnstotalqueries": n}
+			out[name] = map[string]any{"dnstotalqueries": digits(n)}
 		}
 	}
 	return out
 }
+
+// digits renders a counter as the appliance does: a string of digits.
+func digits[T int | int64 | uint64](n T) string { return strconv.FormatInt(int64(n), 10) }

@@ -1,6 +1,7 @@
 package nitro
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,9 +22,13 @@ func schemaArg(group, name string, verbs ...string) *schema.Arg {
 	return nil
 }
 
-// value renders a CLI value as NITRO does: numbers as JSON numbers.
+// value renders a CLI value as the appliance does: ports and the other
+// integers the NITRO reference types <Integer> as JSON numbers, every
+// other integer (<Double>: weights, TTLs, timeouts) as a string of digits,
+// which is what clients read (the Terraform provider converts them with
+// strconv.Atoi, and crashes on a number).
 func value(a *schema.Arg, s string) any {
-	if a.Kind == schema.Int || a.Kind == schema.Port {
+	if a.Kind == schema.Port || a.Kind == schema.Int && a.Number {
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 			return n
 		}
@@ -76,14 +81,23 @@ func each[T config.Entity[T]](t *config.Table[T], key string, f func(T)) {
 	}
 }
 
-// putDefaults fills the named arguments missing from o with the schema's
-// defaults (what NetScaler shows for a setting never given).
-func putDefaults(o obj, group string, names ...string) {
-	for _, n := range names {
-		if a := schemaArg(group, n, "add", "set"); a != nil {
-			if _, ok := o[a.NITRO]; !ok {
-				o[a.NITRO] = value(a, a.Default)
-			}
+// putDefaults fills the arguments of verb that o lacks with their
+// defaults, as the appliance shows a setting never given (clients that
+// compare what they sent with what they read see no drift): an entity's
+// add arguments, a singleton's set arguments, a binding's bind arguments
+// (with skip the ones of other bindings of the same command).
+func putDefaults(o obj, group, verb string, skip ...string) {
+	c := schema.Lookup(verb, group)
+	if c == nil {
+		return
+	}
+	for i := range c.Opts {
+		a := &c.Opts[i]
+		if a.Default == "" || slices.Contains(skip, a.Name) {
+			continue
+		}
+		if _, ok := o[a.NITRO]; !ok {
+			o[a.NITRO] = value(a, a.Default)
 		}
 	}
 }
@@ -94,7 +108,9 @@ func listSites(c *config.Config, key string) (out []obj) {
 		if s.Type != "" {
 			o["sitetype"] = s.Type
 		}
-		out = append(out, row(o, "gslb site", &s.Args, "add", "set"))
+		o = row(o, "gslb site", &s.Args, "add", "set")
+		putDefaults(o, "gslb site", "add")
+		out = append(out, o)
 	})
 	return out
 }
@@ -112,7 +128,9 @@ func listServices(c *config.Config, key string) (out []obj) {
 		if s.Port != 0 {
 			o["port"] = s.Port
 		}
-		out = append(out, row(o, "gslb service", &s.Args, "add", "set"))
+		o = row(o, "gslb service", &s.Args, "add", "set")
+		putDefaults(o, "gslb service", "add")
+		out = append(out, o)
 	})
 	return out
 }
@@ -120,7 +138,7 @@ func listServices(c *config.Config, key string) (out []obj) {
 func listVServers(c *config.Config, key string) (out []obj) {
 	each(&c.VServers, key, func(v *config.VServer) {
 		o := row(obj{"name": v.Name, "servicetype": v.Type}, "gslb vserver", &v.Args, "add", "set")
-		putDefaults(o, "gslb vserver", "state", "lbMethod")
+		putDefaults(o, "gslb vserver", "add")
 		out = append(out, o)
 	})
 	return out
@@ -128,7 +146,16 @@ func listVServers(c *config.Config, key string) (out []obj) {
 
 func listMonitors(c *config.Config, key string) (out []obj) {
 	each(&c.Monitors, key, func(m *config.Monitor) {
-		out = append(out, row(obj{"monitorname": m.Name, "type": m.Type}, "lb monitor", &m.Args, "add", "set"))
+		o := row(obj{"monitorname": m.Name, "type": m.Type}, "lb monitor", &m.Args, "add", "set")
+		putDefaults(o, "lb monitor", "add")
+		if _, ok := o["interval"]; ok {
+			for _, u := range []string{"units1", "units2", "units3", "units4"} {
+				if _, ok := o[u]; !ok {
+					o[u] = "SEC"
+				}
+			}
+		}
+		out = append(out, o)
 	})
 	return out
 }
@@ -142,14 +169,26 @@ func vserverBindings(c *config.Config, key string, kind func(*config.VServer) []
 
 func serviceBindings(v *config.VServer) (out []obj) {
 	for _, b := range v.Services {
-		out = append(out, row(obj{"name": v.Name, "servicename": b.Service, "weight": int64(1)}, "gslb vserver", &b.Args, "bind"))
+		o := row(obj{"name": v.Name, "servicename": b.Service}, "gslb vserver", &b.Args, "bind")
+		putDefaults(o, "gslb vserver", "bind", "sitedomainTTL")
+		out = append(out, o)
 	}
 	return out
 }
 
 func domainBindings(v *config.VServer) (out []obj) {
 	for _, b := range v.Domains {
-		out = append(out, row(obj{"name": v.Name, "domainname": strings.TrimSuffix(b.Domain, ".")}, "gslb vserver", &b.Args, "bind"))
+		o := row(obj{"name": v.Name, "domainname": strings.TrimSuffix(b.Domain, ".")}, "gslb vserver", &b.Args, "bind")
+		if _, ok := o["ttl"]; !ok {
+			o["ttl"] = "5" // the GSLB domain TTL when none is given
+		}
+		putDefaults(o, "gslb vserver", "bind", "weight")
+		// The Terraform provider reads cookiedomain (not NITRO's
+		// cookie_domain) back: both, so that it sees what it set.
+		if cd, ok := o["cookie_domain"]; ok {
+			o["cookiedomain"] = cd
+		}
+		out = append(out, o)
 	}
 	return out
 }
@@ -163,7 +202,9 @@ func groupBindings(v *config.VServer) (out []obj) {
 
 func listServiceGroups(c *config.Config, key string) (out []obj) {
 	each(&c.ServiceGroups, key, func(g *config.ServiceGroup) {
-		out = append(out, row(obj{"servicegroupname": g.Name, "servicetype": g.Type}, "gslb serviceGroup", &g.Args, "add", "set"))
+		o := row(obj{"servicegroupname": g.Name, "servicetype": g.Type}, "gslb serviceGroup", &g.Args, "add", "set")
+		putDefaults(o, "gslb serviceGroup", "add")
+		out = append(out, o)
 	})
 	return out
 }
@@ -183,7 +224,9 @@ func bindingsOf[E config.Entity[E], B any](t *config.Table[E], key string, of fu
 func listMonitorBindings(c *config.Config, key string) []obj {
 	return bindingsOf(&c.Services, key, func(s *config.Service) []config.MonitorBinding { return s.Monitors },
 		func(s *config.Service, m *config.MonitorBinding) obj {
-			return row(obj{"servicename": s.Name, "monitor_name": m.Monitor}, "gslb service", &m.Args, "bind")
+			o := row(obj{"servicename": s.Name, "monitor_name": m.Monitor}, "gslb service", &m.Args, "bind")
+			putDefaults(o, "gslb service", "bind")
+			return o
 		})
 }
 
@@ -197,7 +240,9 @@ func listViewBindings(c *config.Config, key string) []obj {
 func listMetricBindings(c *config.Config, key string) []obj {
 	return bindingsOf(&c.Monitors, key, func(m *config.Monitor) []config.MetricBinding { return m.Metrics },
 		func(m *config.Monitor, b *config.MetricBinding) obj {
-			return row(obj{"monitorname": m.Name, "metric": b.Metric}, "lb monitor", &b.Args, "bind")
+			o := row(obj{"monitorname": m.Name, "metric": b.Metric}, "lb monitor", &b.Args, "bind")
+			putDefaults(o, "lb monitor", "bind", "monState", "weight")
+			return o
 		})
 }
 
@@ -205,15 +250,24 @@ func listMembers(c *config.Config, key string) []obj {
 	return bindingsOf(&c.ServiceGroups, key, func(g *config.ServiceGroup) []*config.Member { return g.Members },
 		func(g *config.ServiceGroup, mp **config.Member) obj {
 			m := *mp
-			return row(obj{"servicegroupname": g.Name, "ip": m.Target, "servername": m.Target, "port": int64(m.Port)},
+			o := row(obj{"servicegroupname": g.Name, "ip": m.Target, "servername": m.Target, "port": int64(m.Port)},
 				"gslb serviceGroup", &m.Args, "bind")
+			putDefaults(o, "gslb serviceGroup", "bind", "monState")
+			return o
 		})
 }
 
 func listGroupMonitors(c *config.Config, key string) []obj {
 	return bindingsOf(&c.ServiceGroups, key, func(g *config.ServiceGroup) []config.MonitorBinding { return g.Monitors },
 		func(g *config.ServiceGroup, m *config.MonitorBinding) obj {
-			return row(obj{"servicegroupname": g.Name, "monitor_name": m.Monitor}, "gslb serviceGroup", &m.Args, "bind")
+			o := row(obj{"servicegroupname": g.Name, "monitor_name": m.Monitor}, "gslb serviceGroup", &m.Args, "bind")
+			if _, ok := o["monstate"]; !ok {
+				o["monstate"] = "ENABLED"
+			}
+			if _, ok := o["weight"]; !ok {
+				o["weight"] = "1"
+			}
+			return o
 		})
 }
 
@@ -226,15 +280,26 @@ func listAppServices(c *config.Config, key string) (out []obj) {
 
 // listRecords lists `add dns <kind>` records (of the owner key, or all):
 // the owner under the first positional's name, the further positionals
-// in order.
+// in order. A list NITRO has as one value per object (dnsaddrec's
+// ipaddress, dnsaaaarec's ipv6address, dnsptrrec's domain: one POST per
+// address) gives one object per value; dnstxtrec's String stays a list.
 func listRecords(c *config.Config, kind, key string) (out []obj) {
 	cmd := schema.Lookup("add", "dns "+kind)
 	if cmd == nil || len(cmd.Pos) == 0 {
 		return nil
 	}
+	perValue := kind == "addRec" || kind == "aaaaRec" || kind == "ptrRec"
 	for _, r := range c.Records {
 		owner := strings.TrimSuffix(r.Name, ".")
 		if r.Kind != kind || !named(key, owner) {
+			continue
+		}
+		if perValue && len(cmd.Pos) == 2 {
+			for _, d := range r.Data {
+				o := row(obj{cmd.Pos[0].NITRO: owner, cmd.Pos[1].NITRO: d}, "dns "+kind, &r.Args, "add", "set")
+				putDefaults(o, "dns "+kind, "add")
+				out = append(out, o)
+			}
 			continue
 		}
 		o := obj{cmd.Pos[0].NITRO: owner}
@@ -246,7 +311,9 @@ func listRecords(c *config.Config, kind, key string) (out []obj) {
 				o[p.NITRO] = value(&p, r.Data[i])
 			}
 		}
-		out = append(out, row(o, "dns "+kind, &r.Args, "add", "set"))
+		o = row(o, "dns "+kind, &r.Args, "add", "set")
+		putDefaults(o, "dns "+kind, "add")
+		out = append(out, o)
 	}
 	return out
 }

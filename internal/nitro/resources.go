@@ -116,6 +116,7 @@ var resources = map[string]*resource{
 	"gslbparameter": {group: "gslb parameter", singleton: true, list: func(c *config.Config, _ string) []obj {
 		o := obj{}
 		putArgs(o, "gslb parameter", &c.Parameter, "set")
+		putDefaults(o, "gslb parameter", "set")
 		return []obj{o}
 	}},
 	"service": {group: "service", list: listAppServices},
@@ -123,7 +124,9 @@ var resources = map[string]*resource{
 		var out []obj
 		for _, z := range c.Zones.All() {
 			if named(key, z.Name) {
-				out = append(out, row(obj{"zonename": z.Name}, "dns zone", &z.Args, "add", "set"))
+				o := row(obj{"zonename": z.Name}, "dns zone", &z.Args, "add", "set")
+				putDefaults(o, "dns zone", "add")
+				out = append(out, o)
 			}
 		}
 		return out
@@ -274,6 +277,9 @@ func objects(req *request) ([]obj, error) {
 	for i, o := range list {
 		out[i] = obj{}
 		for k, v := range o {
+			if v == nil {
+				continue // null: not given (the Terraform provider sends "deviation":null)
+			}
 			out[i][strings.ToLower(k)] = v
 		}
 	}
@@ -323,6 +329,17 @@ func words(field string, v any) ([]string, error) {
 	return nil, fail(nserr.InvalidJSONType, "Invalid JSON data type ["+field+"]")
 }
 
+// isZero reports whether a JSON value is the number 0 (or "0").
+func isZero(v any) bool {
+	switch x := v.(type) {
+	case json.Number:
+		return x.String() == "0"
+	case string:
+		return x == "0"
+	}
+	return false
+}
+
 // line builds the CLI command for verb over one object. Every field must
 // be an argument of that command (positional or named); a named argument
 // that takes a value after it (-weight w -monitorName m) takes it from its
@@ -358,6 +375,12 @@ func line(verb, group string, o obj) (string, error) {
 			continue
 		}
 		used[strings.ToLower(a.NITRO)] = true
+		if a.Kind == schema.Int && a.Min >= 1 && isZero(v) {
+			// 0 where 0 is not a value: clients send it for an integer
+			// they leave unset (the Terraform provider's inline domain
+			// and service blocks send ttl, sitedomainttl and weight 0).
+			continue
+		}
 		w, err := words(a.NITRO, v)
 		if err != nil {
 			return "", err
@@ -607,7 +630,7 @@ func (s *Server) get(req *request, rs *resource) (*reply, error) {
 		out = slices.DeleteFunc(out, func(o obj) bool { return !matches(o, filter) })
 	}
 	if strings.EqualFold(req.query.Get("count"), "yes") {
-		return &reply{fields: obj{req.resource: []obj{{"__count": len(out)}}}}, nil
+		return &reply{fields: obj{req.resource: []obj{{"__count": strconv.Itoa(len(out))}}}}, nil // <Double>: a string
 	}
 	if ps, _ := strconv.Atoi(req.query.Get("pagesize")); ps > 0 {
 		pn, _ := strconv.Atoi(req.query.Get("pageno"))

@@ -35,7 +35,7 @@ func TestMoreResources(t *testing.T) {
 	// gslbparameter: a singleton updated by PUT.
 	call(t, s, "PUT", "/nitro/v1/config/gslbparameter", `{"gslbparameter":{"ldnsentrytimeout":"60","ldnsprobeorder":["DNS","PING"]}}`, 200)
 	p := list(t, call(t, s, "GET", "/nitro/v1/config/gslbparameter", "", 200), "gslbparameter")
-	if p[0]["ldnsentrytimeout"] != float64(60) || len(p[0]["ldnsprobeorder"].([]any)) != 2 {
+	if p[0]["ldnsentrytimeout"] != "60" || len(p[0]["ldnsprobeorder"].([]any)) != 2 {
 		t.Fatalf("gslbparameter: %v", p)
 	}
 	call(t, s, "POST", "/nitro/v1/config/gslbparameter", `{"gslbparameter":{"ldnsentrytimeout":60}}`, 405)
@@ -45,7 +45,7 @@ func TestMoreResources(t *testing.T) {
 	call(t, s, "POST", "/nitro/v1/config/gslbservicegroup_gslbservicegroupmember_binding", `{"gslbservicegroup_gslbservicegroupmember_binding":{"servicegroupname":"sg","servername":"10.0.0.21","port":80,"weight":"5"}}`, 201)
 	call(t, s, "PUT", "/nitro/v1/config/gslbvserver_gslbservicegroup_binding", `{"gslbvserver_gslbservicegroup_binding":{"name":"gv","servicegroupname":"sg"}}`, 200)
 	m := list(t, call(t, s, "GET", "/nitro/v1/config/gslbservicegroup_gslbservicegroupmember_binding/sg", "", 200), "gslbservicegroup_gslbservicegroupmember_binding")
-	if len(m) != 1 || m[0]["ip"] != "10.0.0.21" || m[0]["weight"] != float64(5) {
+	if len(m) != 1 || m[0]["ip"] != "10.0.0.21" || m[0]["weight"] != "5" {
 		t.Fatalf("members: %v", m)
 	}
 	agg := list(t, call(t, s, "GET", "/nitro/v1/config/gslbvserver_binding/gv", "", 200), "gslbvserver_binding")
@@ -246,7 +246,7 @@ func TestViewMetricAndMetricTableBindings(t *testing.T) {
 	call(t, s, "POST", "/nitro/v1/config/lbmonitor", `{"lbmonitor":{"monitorname":"lm","type":"LOAD","metrictable":"mt"}}`, 201)
 	call(t, s, "PUT", "/nitro/v1/config/lbmonitor_metric_binding", `{"lbmonitor_metric_binding":{"monitorname":"lm","metric":"cpu","metricthreshold":"80","metricweight":2}}`, 200)
 	mb := list(t, call(t, s, "GET", "/nitro/v1/config/lbmonitor_metric_binding/lm", "", 200), "lbmonitor_metric_binding")
-	if len(mb) != 1 || mb[0]["metric"] != "cpu" || mb[0]["metricthreshold"] != float64(80) || mb[0]["metricweight"] != float64(2) {
+	if len(mb) != 1 || mb[0]["metric"] != "cpu" || mb[0]["metricthreshold"] != "80" || mb[0]["metricweight"] != "2" {
 		t.Fatalf("monitor metric bindings: %v", mb)
 	}
 	if rc := s.backend.Config().String(); !strings.Contains(rc, "bind lb monitor lm -metric cpu -metricThreshold 80 -metricWeight 2") ||

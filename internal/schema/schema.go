@@ -52,6 +52,11 @@ type Arg struct {
 	// Always makes the writer emit the value even when it equals the default
 	// (NetScaler writes `-maxClient 0` on every GSLB service line).
 	Always bool
+	// Number marks an integer NITRO documents as <Integer>: sent as a JSON
+	// number. The others (<Double> in the NITRO reference: weights,
+	// timeouts, TTLs, counters) the appliance sends as strings of digits,
+	// and clients (the Terraform provider) read them so. Ports are numbers.
+	Number bool
 }
 
 // Command is a verb applied to a group, e.g. "add" + "gslb vserver".
@@ -111,6 +116,13 @@ func n(name, nitro string, ops Ops, min, max int64, def string) Arg {
 	return Arg{Name: name, NITRO: nitro, Kind: Int, Min: min, Max: max, Ops: ops, Default: def}
 }
 
+// num is n for an <Integer> of the NITRO reference (a JSON number).
+func num(name, nitro string, ops Ops, min, max int64, def string) Arg {
+	a := n(name, nitro, ops, min, max, def)
+	a.Number = true
+	return a
+}
+
 func s(name, nitro string, ops Ops) Arg { return Arg{Name: name, NITRO: nitro, Kind: String, Ops: ops} }
 
 func k(kind Kind, name, nitro string, ops Ops) Arg {
@@ -150,7 +162,7 @@ var gslbServiceArgs = []Arg{
 	k(Name, "siteName", "sitename", OpAdd),
 	k(IP, "IPAddress", "ipaddress", OpSet),
 	k(IP, "publicIP", "publicip", aSUB),
-	n("publicPort", "publicport", aSUB, 1, 65535, ""),
+	num("publicPort", "publicport", aSUB, 1, 65535, ""),
 	{Name: "maxClient", NITRO: "maxclient", Kind: Int, Min: 0, Max: 4294967294, Ops: aSUB, Default: "0", Always: true},
 	e("healthMonitor", "healthmonitor", aSUB, "YES", yesNo...),
 	e("state", "state", OpAdd, "ENABLED"),
@@ -309,7 +321,7 @@ var memberArgs = []Arg{
 	n("weight", "weight", OpBind, 1, 100, "1"),
 	n("hashId", "hashid", OpBind, 1, 4294967295, ""),
 	k(IP, "publicIP", "publicip", OpBind),
-	n("publicPort", "publicport", OpBind, 1, 65535, ""),
+	num("publicPort", "publicport", OpBind, 1, 65535, ""),
 	s("sitePrefix", "siteprefix", OpBind),
 	e("state", "state", OpBind, "ENABLED"),
 	n("order", "order", OpBind, 1, 8192, ""),
@@ -333,7 +345,7 @@ var MonitorTypes = []string{"PING", "TCP", "HTTP", "TCP-ECV", "HTTP-ECV", "UDP-E
 var TimeUnits = []string{"SEC", "MSEC", "MIN"}
 
 func timed(name, nitro, unitNITRO, def string, max int64) Arg {
-	return Arg{Name: name, NITRO: nitro, Kind: Int, Min: 0, Max: max, Ops: aSUB, Default: def,
+	return Arg{Name: name, NITRO: nitro, Kind: Int, Min: 0, Max: max, Ops: aSUB, Default: def, Number: nitro != "deviation",
 		Extra: &Arg{Name: "units", NITRO: unitNITRO, Kind: Enum, Enum: TimeUnits}}
 }
 
@@ -345,13 +357,13 @@ var monitorArgs = []Arg{
 	timed("interval", "interval", "units3", "5", 20940000),
 	timed("resptimeout", "resptimeout", "units4", "2", 20939000),
 	n("resptimeoutThresh", "resptimeoutthresh", aSUB, 0, 100, ""),
-	n("retries", "retries", aSUB, 1, 127, "3"),
-	n("failureRetries", "failureretries", aSUB, 0, 32, "0"),
-	n("alertRetries", "alertretries", aSUB, 0, 32, ""),
-	n("successRetries", "successretries", aSUB, 1, 32, "1"),
+	num("retries", "retries", aSUB, 1, 127, "3"),
+	num("failureRetries", "failureretries", aSUB, 0, 32, "0"),
+	num("alertRetries", "alertretries", aSUB, 0, 32, ""),
+	num("successRetries", "successretries", aSUB, 1, 32, "1"),
 	timed("downTime", "downtime", "units2", "30", 20939000),
 	k(IP, "destIP", "destip", aSUB),
-	n("destPort", "destport", aSUB, 0, 65535, ""),
+	num("destPort", "destport", aSUB, 0, 65535, ""),
 	e("state", "state", OpAdd, "ENABLED"),
 	e("reverse", "reverse", aSUB, "NO", yesNo...),
 	e("transparent", "transparent", aSUB, "NO", yesNo...),
@@ -505,7 +517,10 @@ var commands = []*Command{
 	loose(cmd("set", "service", []Arg{pos(Name, "name", "name")}, nil)),
 	cmd("rm", "service", []Arg{pos(Name, "name", "name")}, nil),
 	cmd("enable", "service", []Arg{pos(Name, "name", "name")}, nil),
-	loose(cmd("disable", "service", []Arg{pos(Name, "name", "name")}, nil)),
+	// disable service <name> [-delay s] [-graceFul YES|NO]: NITRO clients
+	// send delay (0) to a GSLB service too.
+	loose(cmd("disable", "service", []Arg{pos(Name, "name", "name")}, []Arg{
+		n("delay", "delay", OpAdd, 0, 31536000, ""), e("graceFul", "graceful", OpAdd, "NO", yesNo...)})),
 	loose(cmd("add", "server", []Arg{pos(Name, "name", "name"), pos(String, "IPAddress", "ipaddress")},
 		[]Arg{e("state", "state", OpAdd, "ENABLED"), s("comment", "comment", OpAdd)})),
 	cmd("rm", "server", []Arg{pos(Name, "name", "name")}, nil),
