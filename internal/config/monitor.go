@@ -355,6 +355,12 @@ type MonitorInfo struct {
 	// Transition out of service (trofs).
 	TROFSCode   int
 	TROFSString string
+	// RADIUS: the probe's Access-Request. Encrypted: the appliance saved
+	// the secrets encrypted with its own key (-encrypted), which gslbd
+	// cannot read.
+	UserName, Password, RadKey, RadNASid string
+	RadNASip                             netip.Addr
+	Encrypted                            bool
 	// Probed is false for types gslbd does not implement: they are probed
 	// with a TCP connect.
 	Probed bool
@@ -383,9 +389,20 @@ type LoadSource struct {
 	Interval time.Duration
 }
 
+// OverUDP reports whether a monitor type's server answers over UDP (a
+// type gslbd does not implement is then probed with a ping, not a TCP
+// connect).
+func OverUDP(typ string) bool {
+	switch typ {
+	case "RADIUS", "RADIUS_ACCOUNTING", "SIP-UDP", "UDP-ECV", "DNS", "LDNS-DNS", "SNMP", "DTLS", "QUIC":
+		return true
+	}
+	return false
+}
+
 // ProbedMonitorTypes are the monitor types gslbd implements.
 var ProbedMonitorTypes = []string{"PING", "TCP", "HTTP", "TCP-ECV", "HTTP-ECV", "UDP-ECV", "DNS", "DNS-TCP",
-	"LDNS-PING", "LDNS-TCP", "LDNS-DNS", "STOREFRONT", "LOAD", "SNMP"}
+	"LDNS-PING", "LDNS-TCP", "LDNS-DNS", "STOREFRONT", "LOAD", "SNMP", "RADIUS"}
 
 // duration reads a monitor time argument with its unit (default SEC).
 func (b *builder) duration(m *Monitor, name string) time.Duration {
@@ -449,10 +466,18 @@ func (b *builder) monitor(m *Monitor) *MonitorInfo {
 		StoreFrontCheckBacks: enabled(a, g, "storefrontcheckbackendservices"),
 		SSLVerify:            enabled(a, g, "sslVerify"), SSLServerName: a.Get("sslServerName"),
 		TROFSCode: getInt(a, g, "trofscode"), TROFSString: a.Get("trofsstring"),
-		Probed: slices.Contains(ProbedMonitorTypes, m.Type)}
+		UserName: a.Get("userName"), Password: a.Get("password"), RadKey: a.Get("radKey"), RadNASid: a.Get("radNASid"),
+		Encrypted: slices.ContainsFunc(a.Loose, func(v nsconf.Val) bool { return strings.EqualFold(v.Name, "encrypted") }),
+		Probed:    slices.Contains(ProbedMonitorTypes, m.Type)}
 	if mi.RespTimeout >= mi.Interval {
 		b.errf(posOr(a.Pos("resptimeout"), m.Pos), nserr.ArgValBad, "%s: -resptimeout (%s) must be less than -interval (%s)",
 			what, mi.RespTimeout, mi.Interval)
+	}
+	if ip := a.Get("radNASip"); ip != "" {
+		mi.RadNASip, _ = netip.ParseAddr(ip)
+	}
+	if m.Type == "RADIUS" && mi.Encrypted && !m.Builtin {
+		b.warnf(m.Pos, "%s: its secrets were saved encrypted by the appliance, which gslbd cannot read: it pings the server instead (set lb monitor %s RADIUS -password ... -radKey ... in plain text to send Access-Requests)", what, m.Name)
 	}
 	if ip := a.Get("destIP"); ip != "" {
 		mi.DestIP, _ = netip.ParseAddr(ip)
@@ -517,7 +542,11 @@ func (b *builder) monitor(m *Monitor) *MonitorInfo {
 		mi.SNMPCommunity = "public"
 	}
 	if !mi.Probed && !m.Builtin {
-		b.warnf(m.Pos, "%s: type %s is not implemented; gslbd probes it with a TCP connect", what, m.Type)
+		how := "a TCP connect"
+		if OverUDP(m.Type) {
+			how = "a ping"
+		}
+		b.warnf(m.Pos, "%s: type %s is not implemented; gslbd probes it with %s", what, m.Type, how)
 	}
 	return mi
 }

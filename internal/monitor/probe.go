@@ -43,12 +43,16 @@ var probers = map[string]prober{
 	"DNS":      probeDNS, "LDNS-DNS": probeDNS, "DNS-TCP": probeDNS,
 	"STOREFRONT": probeStoreFront,
 	"LOAD":       probeSNMP, "SNMP": probeSNMP,
+	"RADIUS": probeRADIUS,
 }
 
 // proberFor returns the probe function of a monitor type.
 func proberFor(m *config.MonitorInfo) prober {
 	if p, ok := probers[m.Type]; ok {
 		return p
+	}
+	if config.OverUDP(m.Type) {
+		return probePing // a TCP connect means nothing to a UDP server
 	}
 	return probeTCP
 }
@@ -57,7 +61,7 @@ func proberFor(m *config.MonitorInfo) prober {
 // which the scheduler starts inline (startConnect never blocks).
 func connectOnly(m *config.MonitorInfo) bool {
 	_, other := probers[m.Type]
-	return !other && !m.Secure
+	return !other && !m.Secure && !config.OverUDP(m.Type)
 }
 
 // connectResult is the Result of a bare connect that ended in err.

@@ -40,7 +40,7 @@ func value(a *schema.Arg, s string) any {
 func putArgs(o obj, group string, args *config.Args, verbs ...string) {
 	for _, v := range args.All() {
 		a := schemaArg(group, v.Name, verbs...)
-		if a == nil || len(v.Values) == 0 {
+		if a == nil || len(v.Values) == 0 || a.Secret {
 			continue
 		}
 		switch {

@@ -66,7 +66,8 @@ var nitroTypes = map[string]map[string]string{
 		"iptunnel": "S", "tos": "S", "tosid": "S", "secure": "S", "ipaddress": "A", "Snmpoid": "S",
 		"snmpcommunity": "S", "snmpthreshold": "S", "snmpversion": "S", "metrictable": "S", "storename": "S",
 		"storefrontacctservice": "S", "storefrontcheckbackendservices": "S", "trofscode": "S", "trofsstring": "S",
-		"sslprofile": "S", "netprofile": "S", "sslverify": "g:S", "sslservername": "g:S"},
+		"sslprofile": "S", "netprofile": "S", "sslverify": "g:S", "sslservername": "g:S",
+		"username": "S", "radnasid": "S", "radnasip": "S"}, // password and radkey: never returned
 	"service":     {"name": "S", "ip": "S", "servername": "S", "servicetype": "S", "port": "N", "state": "S", "comment": "S", "td": "S"},
 	"dnszone":     {"zonename": "S", "proxymode": "S", "dnssecoffload": "S", "nsec": "S"},
 	"dnssoarec":   {"domain": "S", "originserver": "S", "contact": "S", "serial": "S", "refresh": "S", "retry": "S", "expire": "S", "minimum": "S", "ttl": "S"},
@@ -128,8 +129,8 @@ func TestNITROFieldTypes(t *testing.T) {
 				continue
 			}
 			for _, a := range append(slices.Clone(c.Pos), c.Opts...) {
-				if a.Kind == schema.Flag {
-					continue
+				if a.Kind == schema.Flag || a.Secret {
+					continue // secrets are never returned
 				}
 				want, extra := "", a.Extra == nil || a.Extra.NITRO == "units"
 				for _, res := range ress {
@@ -190,6 +191,9 @@ func TestNITROFieldTypes(t *testing.T) {
 					t.Errorf("GET %s: field %q (%v) is not in the reference table", res, k, v)
 					continue
 				}
+				if str, _ := v.(string); strings.Contains(str, "-secret") {
+					t.Errorf("GET %s: a secret in %s", res, k)
+				}
 				if got := jsonType(v); got != strings.TrimPrefix(want, "g:") {
 					t.Errorf("GET %s: %s = %v is %s, NITRO has %s", res, k, v, got, want)
 				}
@@ -221,6 +225,7 @@ add lb monitor m2 HTTP -httpRequest "GET /h" -action LOG
 add lb monitor m3 DNS -query x.test -queryType Address -IPAddress 192.0.2.1
 add lb monitor m4 SNMP -snmpOID 1.3.6.1 -snmpCommunity public -snmpThreshold 80 -snmpVersion V2
 add lb monitor m5 LOAD -metricTable mt
+add lb monitor m7 RADIUS -userName u -password p1-secret -radKey k1-secret -radNASid nas1 -radNASip 10.0.0.5 -respCode 2-3
 add lb monitor m6 STOREFRONT -storename s -storefrontacctservice NO -storefrontcheckbackendservices YES
 bind lb monitor m5 -metric cpu -metricThreshold 80 -metricWeight 2
 bind gslb service a -monitorName m1 -monState ENABLED -weight 2

@@ -52,6 +52,9 @@ type Arg struct {
 	// Always makes the writer emit the value even when it equals the default
 	// (NetScaler writes `-maxClient 0` on every GSLB service line).
 	Always bool
+	// Secret marks a password or key: written to ns.conf, never returned
+	// by the API.
+	Secret bool
 	// Number marks an integer NITRO documents as <Integer>: sent as a JSON
 	// number. The others (<Double> in the NITRO reference: weights,
 	// timeouts, TTLs, counters) the appliance sends as strings of digits,
@@ -392,6 +395,14 @@ var monitorArgs = []Arg{
 	s("storename", "storename", aSUB),
 	e("storefrontacctservice", "storefrontacctservice", aSUB, "YES", yesNo...),
 	e("storefrontcheckbackendservices", "storefrontcheckbackendservices", aSUB, "NO", yesNo...),
+	// RADIUS: the user and password of the probe's Access-Request, the
+	// shared secret, and the NAS identity it gives. Secrets are never
+	// returned by GETs.
+	s("userName", "username", aSUB),
+	{Name: "password", NITRO: "password", Kind: String, Ops: aSUB, Secret: true},
+	{Name: "radKey", NITRO: "radkey", Kind: String, Ops: aSUB, Secret: true},
+	s("radNASid", "radnasid", aSUB),
+	k(IP, "radNASip", "radnasip", aSUB),
 	// gslbd extension: verify the server certificate of secure probes
 	// (NetScaler never does; off by default for compatibility).
 	e("sslVerify", "sslverify", aSUB, "NO", yesNo...),
