@@ -13,26 +13,31 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 )
 
 func main() {
 	lines := flag.Int("lines", 100000, "about how many lines to write")
 	gslbShare := flag.Float64("gslb", 0.02, "share of the lines that are GSLB configuration")
+	net := flag.Int("net", 10, "first octet of every private address (127: all on loopback, for a daemon that probes them)")
 	flag.Parse()
 	w := bufio.NewWriterSize(os.Stdout, 1<<20)
 	defer w.Flush()
-	write(w, *lines, *gslbShare)
+	write(w, *lines, *gslbShare, *net)
 }
 
-// write emits about n lines. The LB part repeats a unit of 20 lines per
+// write emits about n lines, every private address in net.0.0.0/8. The LB part repeats a unit of 20 lines per
 // application (servers, services, a service group, an lb and a cs
 // vserver, policies, ssl bindings); the GSLB part a unit of 10 lines per
 // GSLB vserver (two services, their bindings, a domain, a monitor binding).
-func write(w *bufio.Writer, n int, gslbShare float64) {
-	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+func write(w *bufio.Writer, n int, gslbShare float64, net int) {
+	p := func(format string, args ...any) {
+		fmt.Fprintf(w, strings.ReplaceAll(format, "10.", strconv.Itoa(net)+".")+"\n", args...)
+	}
 	apps := max(1, int(float64(n)*(1-gslbShare))/20)
 	gslb := max(1, int(float64(n)*gslbShare)/10)
-	ip := func(i, host int) string { return fmt.Sprintf("10.%d.%d.%d", 1+i/250%250, i%250, host) }
+	ip := func(i, host int) string { return fmt.Sprintf("%d.%d.%d.%d", net, 1+i/250%250, i%250, host) }
 	p("#NS13.1 Build 37.38")
 	p("# Last modified by `save config`, Mon May  3 12:34:56 2025")
 	p("set ns config -IPAddress 10.0.0.10 -netmask 255.255.255.0")
