@@ -15,12 +15,20 @@ func TestMain(m *testing.M) {
 // start runs a daemon serving conf on 127.0.0.1 (a free port, UDP and TCP).
 func start(t *testing.T, conf string) *daemon.Daemon {
 	t.Helper()
-	d, err := daemon.Start(daemon.Options{
+	return startWith(t, conf, func(*daemon.Options) {})
+}
+
+// startWith is start with options changed by opt.
+func startWith(t *testing.T, conf string, opt func(*daemon.Options)) *daemon.Daemon {
+	t.Helper()
+	o := daemon.Options{
 		ConfigText: []byte(conf),
 		ConfigPath: t.Name() + ".conf",
 		Listen:     []string{"127.0.0.1:0"},
 		Logger:     slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+	}
+	opt(&o)
+	d, err := daemon.Start(o)
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}

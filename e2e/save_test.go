@@ -119,15 +119,124 @@ func TestSaveAndRestart(t *testing.T) {
 	}
 }
 
-// TestSaveFailureChangesNothing: a save into a read-only directory fails
-// with the reason; file and running configuration are as they were.
-func TestSaveFailureChangesNothing(t *testing.T) {
+// needRoot skips a test that mounts file systems, except in CI, which
+// runs as root and must not skip it.
+func needRoot(t *testing.T) {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		if os.Getenv("CI") != "" {
-			t.Fatal("needs root to mount a read-only file system, and CI runs as root: this test must not be skipped there")
+			t.Fatal("needs root to mount a file system, and CI runs as root: this test must not be skipped there")
 		}
-		t.Skip("needs root to mount a read-only file system")
+		t.Skip("needs root to mount a file system")
 	}
+}
+
+// TestSaveFailureChangesNothing: a save that fails half-way (the file
+// system fills up while the new file is written) says why, and leaves the
+// file, its kept versions and the running configuration as they were,
+// with no temporary file behind. A writer that wrote in place, or kept
+// the previous version before the new one was safely written, fails here.
+func TestSaveFailureChangesNothing(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	if err := mountTmpfs(dir); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unmount(dir) })
+	p := filepath.Join(dir, "ns.conf")
+	os.WriteFile(p, []byte(saveBase), 0o600)
+	d := startPath(t, p)
+	// One good save first, so that there is a kept version to protect.
+	if _, err := d.Change("api", "set gslb vserver gv -comment first\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Save(); err != nil {
+		t.Fatal(err)
+	}
+	file, _ := os.ReadFile(p)
+	kept, _ := os.ReadFile(atomicfile.Version(p, 1))
+	if _, err := d.Change("api", "set gslb vserver gv -MIR ENABLED\n"); err != nil {
+		t.Fatal(err)
+	}
+	running := d.Current().Config.String()
+	filler := fillFileSystem(t, dir)
+	users := nitro.NewUsers()
+	users.Add("nsroot", nitroPassword, nitro.Superuser)
+	srv := httptest.NewTLSServer(nitro.New(d, users, nitro.Options{}))
+	defer srv.Close()
+	check := func(how string) {
+		t.Helper()
+		if b, _ := os.ReadFile(p); string(b) != string(file) {
+			t.Errorf("%s: file changed by a failed save:\n%s", how, b)
+		}
+		if b, _ := os.ReadFile(atomicfile.Version(p, 1)); string(b) != string(kept) {
+			t.Errorf("%s: ns.conf.1 changed by a failed save:\n%s", how, b)
+		}
+		if _, err := os.Stat(atomicfile.Version(p, 2)); err == nil {
+			t.Errorf("%s: a failed save made ns.conf.2", how)
+		}
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			if n := e.Name(); n != "ns.conf" && n != "ns.conf.1" && n != filepath.Base(filler) {
+				t.Errorf("%s: left %s behind", how, n)
+			}
+		}
+		if got := d.Current().Config.String(); got != running {
+			t.Errorf("%s: running configuration changed by a failed save", how)
+		}
+	}
+	err := d.Save()
+	if err == nil || !strings.Contains(err.Error(), "no space left on device") || !strings.Contains(err.Error(), p) {
+		t.Fatalf("save on a full file system: %v", err)
+	}
+	check("save")
+	code, out := call(t, srv, "POST", "/nitro/v1/config/nsconfig?action=save", `{"nsconfig":{}}`,
+		map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": nitroPassword})
+	if code == 200 || !strings.Contains(fmt.Sprint(out["message"]), "no space left on device") {
+		t.Fatalf("API save on a full file system: %d %v", code, out)
+	}
+	check("API save")
+	// With room again the same save goes through: the failure was the
+	// space, nothing else.
+	os.Remove(filler)
+	if err := d.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); !strings.Contains(string(b), "-MIR ENABLED") {
+		t.Fatalf("saved file:\n%s", b)
+	}
+	if b, _ := os.ReadFile(atomicfile.Version(p, 1)); string(b) != string(file) {
+		t.Fatalf("ns.conf.1 is not the previous file:\n%s", b)
+	}
+}
+
+// fillFileSystem writes a file into dir until its file system is full
+// and returns its name.
+func fillFileSystem(t *testing.T, dir string) string {
+	t.Helper()
+	name := filepath.Join(dir, "filler")
+	f, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunk := make([]byte, 4096)
+	for range 1 << 20 {
+		if _, err := f.Write(chunk); err != nil {
+			if !strings.Contains(err.Error(), "no space left on device") {
+				t.Fatal(err)
+			}
+			return name
+		}
+	}
+	t.Fatal("the file system never filled up")
+	return ""
+}
+
+// TestSaveReadOnlySaysWhy: a save onto a read-only file system is an
+// error that names the reason, from the daemon and through the API.
+func TestSaveReadOnlySaysWhy(t *testing.T) {
+	needRoot(t)
 	dir := t.TempDir()
 	if err := mountTmpfs(dir); err != nil {
 		t.Fatal(err)
@@ -139,15 +248,12 @@ func TestSaveFailureChangesNothing(t *testing.T) {
 	if _, err := d.Change("api", "set gslb vserver gv -MIR ENABLED\n"); err != nil {
 		t.Fatal(err)
 	}
-	running := d.Current().Config.String()
 	if err := remountReadOnly(dir); err != nil {
 		t.Fatal(err)
 	}
-	err := d.Save()
-	if err == nil || !strings.Contains(err.Error(), "read-only file system") {
+	if err := d.Save(); err == nil || !strings.Contains(err.Error(), "read-only file system") {
 		t.Fatalf("save on a read-only file system: %v", err)
 	}
-	// Through the API: an error answer that says why.
 	users := nitro.NewUsers()
 	users.Add("nsroot", nitroPassword, nitro.Superuser)
 	srv := httptest.NewTLSServer(nitro.New(d, users, nitro.Options{}))
@@ -156,12 +262,6 @@ func TestSaveFailureChangesNothing(t *testing.T) {
 		map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": nitroPassword})
 	if code == 200 || !strings.Contains(fmt.Sprint(out["message"]), "read-only file system") {
 		t.Fatalf("API save on a read-only file system: %d %v", code, out)
-	}
-	if b, _ := os.ReadFile(p); string(b) != saveBase {
-		t.Errorf("file changed by a failed save:\n%s", b)
-	}
-	if got := d.Current().Config.String(); got != running {
-		t.Errorf("running configuration changed by a failed save")
 	}
 }
 

@@ -157,8 +157,16 @@ func allRoutes() []struct{ method, path, body string } {
 // without valid credentials, and 403 to a read-only user's writes.
 func TestEveryRouteNeedsCredentials(t *testing.T) {
 	s, _ := testServer(t)
-	do(t, s, "POST", "/nitro/v1/config/gslbsite", `{"gslbsite":{"sitename":"s1","siteipaddress":"10.0.0.1"}}`, map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": testPassword})
+	for _, add := range []string{
+		`{"gslbsite":{"sitename":"s1","siteipaddress":"10.0.0.1"}}`,
+		`{"gslbvserver":{"name":"gv","servicetype":"HTTP"}}`,
+	} {
+		if w := do(t, s, "POST", "/nitro/v1/config/"+add[2:strings.Index(add, `":`)], add, map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": testPassword}); w.Code != 201 {
+			t.Fatalf("%s: %d %s", add, w.Code, w.Body)
+		}
+	}
 	viewer := login(t, s, "viewer")
+	root := login(t, s, "nsroot") // before the bad passwords below lock the account
 	for _, r := range allRoutes() {
 		for name, h := range map[string]map[string]string{
 			"none":         nil,
@@ -174,11 +182,20 @@ func TestEveryRouteNeedsCredentials(t *testing.T) {
 			continue // a read-only user may log out: below
 		}
 		w := do(t, s, r.method, r.path, r.body, map[string]string{"Cookie": "NITRO_AUTH_TOKEN=" + viewer})
-		if r.method != "GET" && w.Code != 403 {
-			t.Errorf("%s %s as read-only: %d %s, want 403", r.method, r.path, w.Code, w.Body)
+		if r.method != "GET" {
+			if w.Code != 403 || !strings.Contains(w.Body.String(), `"errorcode":257`) {
+				t.Errorf("%s %s as read-only: %d %s, want 403 / 257", r.method, r.path, w.Code, w.Body)
+			}
+			continue
 		}
-		if r.method == "GET" && w.Code == 401 || w.Code == 403 && r.method == "GET" {
-			t.Errorf("%s %s as read-only: %d, want it served", r.method, r.path, w.Code)
+		// A read answers the read-only user exactly as it answers the
+		// superuser: same status, same body.
+		su := do(t, s, r.method, r.path, "", map[string]string{"Cookie": "NITRO_AUTH_TOKEN=" + root})
+		if w.Code != su.Code || w.Body.String() != su.Body.String() {
+			t.Errorf("%s %s as read-only: %d %s; as superuser: %d %s", r.method, r.path, w.Code, w.Body, su.Code, su.Body)
+		}
+		if slices.Contains(routes, r) && w.Code != 200 {
+			t.Errorf("%s %s as read-only: %d %s, want 200", r.method, r.path, w.Code, w.Body)
 		}
 	}
 }
