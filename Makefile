@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 60s
 
-.PHONY: all build test vet fuzz fuzz-smoke bench demo clean
+.PHONY: all build test vet fuzz fuzz-smoke bench mutation demo clean
 
 all: build
 
@@ -40,6 +40,12 @@ fuzz-smoke:
 bench:
 	$(GO) test ./internal/gslb -run '^$$' -bench . -benchtime 3s
 	bash bench/dns.sh
+
+# Mutation testing with gremlins (pinned in the script), outside `make test`:
+# per package, killed / covered mutants and the ones that lived; figures in
+# BENCHMARKS.md. PKGS narrows it: make mutation PKGS=internal/zone
+mutation:
+	bash bench/mutation.sh $(PKGS)
 
 clean:
 	rm -rf bin bench/out
