@@ -182,29 +182,43 @@ func TestCheckCommand(t *testing.T) {
 	}
 }
 
+// TestDemoCommand runs `gslbd demo` as the README says, on ports the
+// system picks (-listen 127.0.0.1:0, -backend-port 0), reading the
+// addresses from what it prints; its log goes to the test's output.
 func TestDemoCommand(t *testing.T) {
 	bin := binary(t)
 	out, err := exec.Command(bin, "demo", "-print-config").Output()
 	if err != nil || !strings.Contains(string(out), "add gslb vserver gv_gateway") {
 		t.Fatalf("demo -print-config: %v\n%s", err, out)
 	}
-	port := freePort(t)
-	cmd := exec.Command(bin, "demo", "-listen", fmt.Sprintf("127.0.0.1:%d", port))
+	cmd := exec.Command(bin, "demo", "-listen", "127.0.0.1:0", "-backend-port", "0")
+	cmd.Stderr = t.Output()
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
 	s := bufio.NewScanner(stdout)
-	s.Scan()
-	if !strings.Contains(s.Text(), "gslbd demo is serving DNS") {
-		t.Fatalf("first line: %q", s.Text())
+	var dnsAddr, breakURL, fixURL string
+	for s.Scan() && (breakURL == "" || fixURL == "") {
+		line := s.Text()
+		t.Log(line)
+		if a, ok := strings.CutPrefix(line, "gslbd demo is serving DNS on "); ok {
+			dnsAddr, _, _ = strings.Cut(a, " ")
+		}
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "curl" && strings.HasSuffix(f[1], "/break") {
+			breakURL = f[1]
+		} else if len(f) >= 2 && f[0] == "curl" && strings.HasSuffix(f[1], "/fix") {
+			fixURL = f[1]
+		}
+	}
+	if dnsAddr == "" || !strings.HasPrefix(breakURL, "http://127.0.0.11:") || fixURL != strings.TrimSuffix(breakURL, "break")+"fix" {
+		t.Fatalf("demo output: DNS %q, break %q, fix %q", dnsAddr, breakURL, fixURL)
 	}
 	go func() {
 		for s.Scan() {
 		}
 	}()
-	dnsAddr := fmt.Sprintf("127.0.0.1:%d", port)
 	r := dnstest.Exchange(t, dnstest.UDP, dnsAddr, dnstest.Msg("app.demo.example", dns.TypeA))
 	if len(r.Answer) != 1 {
 		t.Fatalf("demo answer: %v", r)
@@ -231,11 +245,11 @@ func TestDemoCommand(t *testing.T) {
 		resp.Body.Close()
 	}
 	start := time.Now()
-	get("http://127.0.0.11:8080/break")
+	get(breakURL)
 	waitFor(t, "only dc2 after /break", 20*time.Second, seen("127.0.0.12"))
 	t.Logf("break -> dc1 gone from the answers in %s", time.Since(start))
 	start = time.Now()
-	get("http://127.0.0.11:8080/fix")
+	get(fixURL)
 	waitFor(t, "dc1 back after /fix", 20*time.Second, seen("both"))
 	t.Logf("fix -> dc1 back in %s", time.Since(start))
 }

@@ -87,6 +87,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	printConfig := fs.Bool("print-config", false, "print the demo configuration and exit")
+	backendPort := fs.Int("backend-port", daemon.DemoBackendPort, "port of the demo backends on 127.0.0.11-14 (0: a free port each)")
 	var listen listFlag
 	fs.Var(&listen, "listen", "DNS address(es) instead of 127.0.0.1:5353")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
@@ -97,13 +98,13 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		stdout.Write(daemon.DemoConfig)
 		return 0
 	}
-	backends, err := daemon.StartDemoBackends(nil)
+	backends, err := daemon.StartDemoBackends(*backendPort)
 	if err != nil {
-		fmt.Fprintf(stderr, "gslbd: %v\n", err)
+		fmt.Fprintf(stderr, "gslbd: %v (another port: -backend-port)\n", err)
 		return 1
 	}
 	defer backends.Close()
-	d, err := daemon.Start(daemon.Options{ConfigText: daemon.DemoConfig, Listen: listen, Logger: logger(stderr, *level)})
+	d, err := daemon.Start(daemon.Options{ConfigText: daemon.DemoConfigFor(backends), Listen: listen, Logger: logger(stderr, *level)})
 	if err != nil {
 		fmt.Fprintf(stderr, "gslbd: %v\n", err)
 		return 1
@@ -117,12 +118,12 @@ Try, in another terminal:
   %s www.demo.example          # static CNAME into the GSLB name
   %s demo.example SOA          # static zone data
 See a failover (about 2 s to leave, 5 s downTime to come back):
-  curl http://127.0.0.11:8080/break                # gateway in dc1 now fails its health monitor
+  curl http://%s/break                # gateway in dc1 now fails its health monitor
   %s app.demo.example          # only 127.0.0.12 (dc2) from now on
-  curl http://127.0.0.11:8080/fix
+  curl http://%s/fix
   gslbd demo -print-config                         # the ns.conf behind it
 Press Ctrl-C to stop.
-`, d.UDPAddr(), dig, dig, dig, dig, dig)
+`, d.UDPAddr(), dig, dig, dig, dig, backends.Addr(0), dig, backends.Addr(0))
 	return wait(d, sig)
 }
 

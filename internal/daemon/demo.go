@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,8 +17,24 @@ import (
 //go:embed demo.conf
 var DemoConfig []byte
 
-// DemoBackendAddrs are the addresses of the demo's services (demo.conf).
-var DemoBackendAddrs = []string{"127.0.0.11:8080", "127.0.0.12:8080", "127.0.0.13:8080", "127.0.0.14:8080"}
+// DemoBackendIPs are the addresses of the demo's services (demo.conf),
+// which listen on DemoBackendPort unless told otherwise.
+var DemoBackendIPs = []string{"127.0.0.11", "127.0.0.12", "127.0.0.13", "127.0.0.14"}
+
+// DemoBackendPort is the demo backends' port in demo.conf.
+const DemoBackendPort = 8080
+
+// DemoConfigFor is the demo configuration with the backends on the
+// ports they listen on (demo.conf says DemoBackendPort).
+func DemoConfigFor(b *DemoBackends) []byte {
+	s := string(DemoConfig)
+	for i, ip := range DemoBackendIPs {
+		port := b.Port(i)
+		s = strings.ReplaceAll(s, fmt.Sprintf("%s HTTP %d", ip, DemoBackendPort), fmt.Sprintf("%s HTTP %d", ip, port))
+		s = strings.ReplaceAll(s, fmt.Sprintf("%s:%d", ip, DemoBackendPort), fmt.Sprintf("%s:%d", ip, port))
+	}
+	return []byte(s)
+}
 
 // DemoBackends are the small HTTP servers standing behind the demo's GSLB
 // services, so that its monitors probe something real. Each answers
@@ -29,8 +46,15 @@ var DemoBackendAddrs = []string{"127.0.0.11:8080", "127.0.0.12:8080", "127.0.0.1
 //	anything else                    a line naming the backend
 type DemoBackends struct {
 	servers []*http.Server
+	addrs   []*net.TCPAddr
 	wg      sync.WaitGroup
 }
+
+// Addr is backend i's address (DemoBackendIPs order).
+func (d *DemoBackends) Addr(i int) string { return d.addrs[i].String() }
+
+// Port is backend i's port.
+func (d *DemoBackends) Port(i int) int { return d.addrs[i].Port }
 
 type demoBackend struct {
 	addr   string
@@ -38,14 +62,13 @@ type demoBackend struct {
 	conns  atomic.Int64
 }
 
-// StartDemoBackends listens on addrs (DemoBackendAddrs if nil).
-func StartDemoBackends(addrs []string) (*DemoBackends, error) {
-	if addrs == nil {
-		addrs = DemoBackendAddrs
-	}
+// StartDemoBackends listens on DemoBackendIPs at port (0: a free port
+// each).
+func StartDemoBackends(port int) (*DemoBackends, error) {
 	d := &DemoBackends{}
 	var ls []net.Listener
-	for _, a := range addrs {
+	for _, ip := range DemoBackendIPs {
+		a := net.JoinHostPort(ip, strconv.Itoa(port))
 		l, err := net.Listen("tcp", a)
 		if err != nil {
 			for _, o := range ls {
@@ -56,6 +79,7 @@ func StartDemoBackends(addrs []string) (*DemoBackends, error) {
 		ls = append(ls, l)
 	}
 	for _, l := range ls {
+		d.addrs = append(d.addrs, l.Addr().(*net.TCPAddr))
 		b := &demoBackend{addr: l.Addr().String()}
 		srv := &http.Server{Handler: b, ReadHeaderTimeout: 5 * time.Second,
 			ConnState: func(_ net.Conn, s http.ConnState) {
