@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -99,4 +100,85 @@ func TestMigratedHealth(t *testing.T) {
 	if got := fmt.Sprint(st["gs_web_dc1"]["statereason"]); !strings.Contains(got, "of 2 services UP") {
 		t.Errorf("gs_web_dc1 reason %q", got)
 	}
+}
+
+// TestApplianceFixtureHealth runs testdata/appliance-12.1-lb.conf, a DC2
+// appliance file as 12.1 saved it: its GSLB services bind no monitor, and
+// the LB vservers at their addresses hold the services and the service
+// group that the appliance monitors (mon_web_health bound the legacy way,
+// mon_api_health on the group: HTTP-ECV to -destPort 8081 with a -recv
+// string). The file runs unchanged but for two things: 172.16.0.0/16 moves
+// to 127.16.0.0/16, where the test's backends listen, and two appended set
+// lines shorten the monitors' timings so that the test is quick.
+func TestApplianceFixtureHealth(t *testing.T) {
+	src, err := os.ReadFile("testdata/appliance-12.1-lb.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(string(src), "172.16.", "127.16.") +
+		"set lb monitor mon_web_health HTTP -interval 200 MSEC -resptimeout 100 MSEC -retries 1 -downTime 200 MSEC\n" +
+		"set lb monitor mon_api_health HTTP-ECV -interval 200 MSEC -resptimeout 100 MSEC -retries 1 -downTime 200 MSEC\n"
+	web1, web2 := newBackendAt(t, "127.16.20.11:80"), newBackendAt(t, "127.16.20.12:80")
+	api1, api2 := newBackendAt(t, "127.16.21.11:8081"), newBackendAt(t, "127.16.21.12:8081")
+	for _, b := range []*backend{api1, api2} {
+		b.SetBody(`{"status":"up","version":3}`)
+	}
+	d, _ := startFile(t, text)
+	// state waits until svc is in state and then checks that the name's
+	// answers (20 queries) hold its public IP exactly when it is UP.
+	state := func(svc, want, name, ip string) {
+		t.Helper()
+		var got any
+		for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			if got = d.Stat("gslbservice")[svc]["state"]; got == want {
+				break
+			}
+		}
+		if got != want {
+			t.Fatalf("%s is %v, want %s: %v", svc, got, want, d.Stat("gslbservice")[svc])
+		}
+		seen := map[string]bool{}
+		for range 20 {
+			for _, a := range strings.Split(answerSet(t, d, name), ",") {
+				seen[a] = true
+			}
+		}
+		if want == "DOWN" && seen[ip] || len(seen) == 0 || seen[""] {
+			t.Fatalf("%s %s: %s answers %v", svc, want, name, seen)
+		}
+	}
+	state("gs_web_dc2", "UP", "www.gslb.example.net", "198.51.100.100")
+	state("gs_web_ssl_dc2", "UP", "secure.gslb.example.net", "198.51.100.100")
+	state("gs_api_dc2", "UP", "api.gslb.example.net", "198.51.100.101")
+	st := d.Stat("gslbservice")
+	for svc, src := range map[string]string{
+		"gs_web_dc2":     "vserver: lb vserver lb_web_dc2",
+		"gs_web_ssl_dc2": "vserver: lb vserver lb_web_dc2_ssl",
+		"gs_api_dc2":     "vserver: lb vserver lb_api_dc2",
+		"gs_web_dc1":     "remote: no monitor bound",
+	} {
+		if got := fmt.Sprint(st[svc]["healthsource"]); !strings.Contains(got, src) {
+			t.Errorf("%s health source %q, want %q", svc, got, src)
+		}
+	}
+
+	// One web server failing its /health is not enough; both are, for
+	// both vservers that hold them.
+	web1.SetCode(503)
+	waitFor(t, "svc_web_dc2_01 DOWN", 10*time.Second, func() bool {
+		return strings.Contains(fmt.Sprint(d.Stat("gslbservice")["gs_web_dc2"]["statereason"]), "1 of 2 services UP")
+	})
+	state("gs_web_dc2", "UP", "www.gslb.example.net", "198.51.100.100")
+	web2.Kill()
+	state("gs_web_dc2", "DOWN", "www.gslb.example.net", "198.51.100.100")
+	state("gs_web_ssl_dc2", "DOWN", "secure.gslb.example.net", "198.51.100.100")
+	web2.Start()
+	state("gs_web_dc2", "UP", "www.gslb.example.net", "198.51.100.100")
+
+	// The ECV monitor looks for its -recv string in the body, on -destPort.
+	api1.SetBody(`{"status":"down"}`)
+	api2.SetBody(`{"status":"draining"}`)
+	state("gs_api_dc2", "DOWN", "api.gslb.example.net", "198.51.100.101")
+	api2.SetBody(`{"status":"up"}`)
+	state("gs_api_dc2", "UP", "api.gslb.example.net", "198.51.100.101")
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -24,10 +25,14 @@ type backend struct {
 	mu   sync.Mutex
 	srv  *http.Server
 	code int
+	body string
 }
 
-func newBackend(t *testing.T, ip string) *backend {
-	b := &backend{t: t, addr: ip + ":0", code: 200}
+func newBackend(t *testing.T, ip string) *backend { return newBackendAt(t, ip+":0") }
+
+// newBackendAt is a backend on addr (ip:port).
+func newBackendAt(t *testing.T, addr string) *backend {
+	b := &backend{t: t, addr: addr, code: 200}
 	b.Start()
 	t.Cleanup(b.Kill)
 	return b
@@ -56,9 +61,10 @@ func (b *backend) Start() {
 	b.addr = l.Addr().String()
 	b.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b.mu.Lock()
-		code := b.code
+		code, body := b.code, b.body
 		b.mu.Unlock()
 		w.WriteHeader(code)
+		io.WriteString(w, body)
 	})}
 	go b.srv.Serve(l)
 }
@@ -75,6 +81,13 @@ func (b *backend) Kill() {
 func (b *backend) SetCode(c int) {
 	b.mu.Lock()
 	b.code = c
+	b.mu.Unlock()
+}
+
+// SetBody sets what the backend answers after the status line.
+func (b *backend) SetBody(s string) {
+	b.mu.Lock()
+	b.body = s
 	b.mu.Unlock()
 }
 

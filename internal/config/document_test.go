@@ -265,6 +265,8 @@ func dependencyOrder(text string, c *Config) error {
 			made["server "+strings.ToLower(cmd.Get("name"))] = true
 		case g == "service" && verb == "add":
 			made["owned "+cmd.Get("IP")] = true
+			// LB and GSLB services share one name space on the appliance.
+			made["service "+strings.ToLower(cmd.Get("name"))] = true
 		case g == "gslb site" && verb == "add":
 			errs = append(errs, need("site", cmd.Get("parentSite")))
 			if cmd.Get("siteType") == "" && c.snap != nil {

@@ -169,6 +169,17 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// hasHeader reports whether the CRLF-separated header lines name the
+// header (case-insensitively).
+func hasHeader(lines, name string) bool {
+	for line := range strings.SplitSeq(lines, "\n") {
+		if n, _, ok := strings.Cut(strings.TrimSpace(line), ":"); ok && strings.EqualFold(strings.TrimSpace(n), name) {
+			return true
+		}
+	}
+	return false
+}
+
 // httpExchange sends one request and reads the status, headers and, when
 // body is set, up to maxBodyBytes of the body.
 func httpExchange(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort, requestLine string, body bool) (*http.Response, []byte, time.Duration, error) {
@@ -186,17 +197,32 @@ func httpExchange(ctx context.Context, m *config.MonitorInfo, dst netip.AddrPort
 	if !found {
 		proto = "HTTP/1.1"
 	}
+	// Host names the server as a URL would (RFC 9110 §7.2): the
+	// -sslServerName, or the address, with the port unless it is the
+	// scheme's default.
 	host := m.SSLServerName
 	if host == "" {
 		host = dst.Addr().String()
 		if dst.Addr().Is6() {
 			host = "[" + host + "]"
 		}
+		if p := dst.Port(); !(p == 80 && !m.Secure || p == 443 && m.Secure) {
+			host += ":" + strconv.Itoa(int(p))
+		}
 	}
 	var req bytes.Buffer
-	fmt.Fprintf(&req, "%s %s %s\r\nHost: %s\r\nUser-Agent: gslbd-monitor\r\nConnection: close\r\n", method, target, proto, host)
-	if h := m.CustomHeaders; h != "" {
-		req.WriteString(strings.TrimRight(h, "\r\n"))
+	fmt.Fprintf(&req, "%s %s %s\r\n", method, target, proto)
+	custom := strings.TrimRight(m.CustomHeaders, "\r\n")
+	// A header of -customHeaders replaces gslbd's own (administrators
+	// write "Host: www.example.net\r\n" there): two Host headers are a
+	// bad request (RFC 9112 §3.2).
+	for _, h := range [][2]string{{"Host", host}, {"User-Agent", "gslbd-monitor"}, {"Connection", "close"}} {
+		if !hasHeader(custom, h[0]) {
+			fmt.Fprintf(&req, "%s: %s\r\n", h[0], h[1])
+		}
+	}
+	if custom != "" {
+		req.WriteString(custom)
 		req.WriteString("\r\n")
 	}
 	req.WriteString("\r\n")
