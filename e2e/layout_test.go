@@ -32,6 +32,7 @@ var allowed = map[string][]string{
 	"bench/monitors":      {},
 	"bench/api":           {"internal/nitro"},
 	"bench/confgen":       {},
+	"bench/reload":        {},
 }
 
 // thirdParty lists which non-stdlib modules a package may import.
@@ -40,6 +41,7 @@ var thirdParty = map[string][]string{
 	"internal/dnsserver": {"golang.org/x/sys/unix"},
 	"internal/gslb":      {"github.com/miekg/dns"},
 	"internal/dnstest":   {"github.com/miekg/dns"},
+	"bench/reload":       {"github.com/miekg/dns"},
 	"internal/daemon":    {"github.com/miekg/dns"},
 	"internal/monitor":   {"golang.org/x/sys/unix", "github.com/miekg/dns", "github.com/gosnmp/gosnmp", "golang.org/x/net/icmp", "golang.org/x/net/ipv4", "golang.org/x/net/ipv6"},
 	"internal/metrics":   {"github.com/prometheus/client_golang"},

@@ -128,3 +128,40 @@ func keepsInOrder(t *testing.T, what string, kept []string, out string) {
 		i++
 	}
 }
+
+// TestKeptLinesSayWhatIsRead: the warning about kept lb/cs lines says
+// that gslbd reads them for health; other kept lines are "not applied".
+func TestKeptLinesSayWhatIsRead(t *testing.T) {
+	_, _, warns, err := Load("t.conf", strings.NewReader(`set ns config -IPAddress 10.0.0.10 -netmask 255.255.255.0
+add service svc1 10.0.0.21 HTTP 80 -gslb NONE
+add lb vserver lb1 HTTP 10.0.0.20 80
+bind lb vserver lb1 svc1
+add serviceGroup sg1 HTTP
+bind serviceGroup sg1 10.0.0.22 80
+add gslb site s1 10.0.0.1
+add gslb service gs1 10.0.0.20 HTTP 80 -siteName s1
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		`"set ns config"`:     "1 line kept verbatim, not applied",
+		`"add lb vserver"`:    "1 line kept verbatim, " + lbKindsNote,
+		`"bind lb vserver"`:   "1 line kept verbatim, " + lbKindsNote,
+		`"add servicegroup"`:  "1 line kept verbatim, " + lbKindsNote,
+		`"bind servicegroup"`: "1 line kept verbatim, " + lbKindsNote,
+	}
+	for _, w := range warns {
+		for kind, msg := range want {
+			if strings.HasPrefix(w.Msg, kind+" ") {
+				if !strings.HasSuffix(w.Msg, msg) {
+					t.Errorf("warning %q, want it to end %q", w.Msg, msg)
+				}
+				delete(want, kind)
+			}
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("no warning for %v in %v", want, warns)
+	}
+}

@@ -74,6 +74,15 @@ func DefaultMonitor(serviceType string) string {
 	return "tcp-default"
 }
 
+// lbKinds are the kinds of kept lines that readLBView reads.
+var lbKinds = []string{"add lb vserver", "add cs vserver", "add vpn vserver", "enable lb vserver",
+	"disable lb vserver", "disable cs vserver", "disable vpn vserver", "bind lb vserver", "bind cs vserver",
+	"add cs action", "add cs policy", "add servicegroup", "bind servicegroup", "enable servicegroup",
+	"disable servicegroup", "bind service"}
+
+// lbKindsNote is what the warning about those lines says of them.
+const lbKindsNote = "read for the health of GSLB services at their vservers' addresses (docs/migration.md)"
+
 // lbView is what gslbd reads of the appliance's own load balancing from
 // the lines it keeps as written: LB, CS and VPN vservers by VIP, the
 // services and service groups bound to them, the CS vservers' targets,

@@ -22,6 +22,9 @@ func Load(name string, r io.Reader) (*Config, *Snapshot, []*nsconf.Error, error)
 	}
 	c := &Config{}
 	errs = append(errs, c.ApplyDocument(name, f)...)
+	for _, k := range lbKinds {
+		f.NoteKept(k, lbKindsNote)
+	}
 	snap, err := Build(c)
 	if l, ok := nsconf.AsList(err); ok {
 		errs = append(errs, l...)

@@ -89,8 +89,9 @@ type Line struct {
 // of that kind were kept: counted as they come, so that a file of 100,000
 // unmanaged lines costs one map update per line, not a rescan.
 type skipped struct {
-	w *Error
-	n int
+	w    *Error
+	n    int
+	note string // what becomes of the lines (default: not applied)
 }
 
 // Parse reads a whole configuration. Every error is collected; the returned
@@ -154,7 +155,17 @@ func Parse(file string, r io.Reader) (*File, error) {
 // finish writes the skip warnings with their final counts.
 func (f *File) finish() {
 	for kind, sk := range f.skipSeen {
-		sk.w.Msg = skipMsg(kind, sk.n)
+		sk.w.Msg = skipMsg(kind, sk.n, sk.note)
+	}
+}
+
+// NoteKept says in the warning about the kept lines of kind (a command
+// kind as in the warning, "add lb vserver") what gslbd still makes of
+// them, instead of "not applied".
+func (f *File) NoteKept(kind, note string) {
+	if sk := f.skipSeen[kind]; sk != nil {
+		sk.note = note
+		sk.w.Msg = skipMsg(kind, sk.n, note)
 	}
 }
 
@@ -212,11 +223,14 @@ func (f *File) parseLine(line string, lineNo int, file string, errs *ErrorList) 
 	f.Cmds = append(f.Cmds, cmd)
 }
 
-func skipMsg(kind string, n int) string {
-	if n == 1 {
-		return fmt.Sprintf("%q is not managed by gslbd: 1 line kept verbatim, not applied", kind)
+func skipMsg(kind string, n int, note string) string {
+	if note == "" {
+		note = "not applied"
 	}
-	return fmt.Sprintf("%q is not managed by gslbd: %d lines kept verbatim, not applied", kind, n)
+	if n == 1 {
+		return fmt.Sprintf("%q is not managed by gslbd: 1 line kept verbatim, %s", kind, note)
+	}
+	return fmt.Sprintf("%q is not managed by gslbd: %d lines kept verbatim, %s", kind, n, note)
 }
 
 type parser struct {
