@@ -162,6 +162,11 @@ func TestApplianceFixtureHealth(t *testing.T) {
 		}
 	}
 
+	// The reason follows each backend, not only the state changes.
+	waitFor(t, "gs_web_dc2: 2 of 2 services UP", 10*time.Second, func() bool {
+		return strings.HasSuffix(fmt.Sprint(d.Stat("gslbservice")["gs_web_dc2"]["statereason"]), ": 2 of 2 services UP")
+	})
+
 	// One web server failing its /health is not enough; both are, for
 	// both vservers that hold them.
 	web1.SetCode(503)

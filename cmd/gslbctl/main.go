@@ -4,7 +4,8 @@
 //	gslbctl -c 'show gslb vserver gv'                                               one command
 //	gslbctl -f batch.conf [-k]                                                      a batch; -k keeps going
 //
-// The password comes from $GSLBCTL_PASSWORD, or is asked for.
+// The password comes from $GSLBCTL_PASSWORD, or is asked for; $GSLBCTL_URL,
+// if set, replaces the default -url.
 package main
 
 import (
@@ -29,7 +30,11 @@ func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("gslbctl", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	base := fs.String("url", "https://127.0.0.1:9443", "gslbd's NITRO API")
+	defURL := "https://127.0.0.1:9443"
+	if u := os.Getenv("GSLBCTL_URL"); u != "" {
+		defURL = u
+	}
+	base := fs.String("url", defURL, "gslbd's NITRO API (default from $GSLBCTL_URL if set)")
 	user := fs.String("user", "nsroot", "user name")
 	cacert := fs.String("cacert", "", "CA certificate to trust (gslbd-api.crt for a self-signed gslbd)")
 	insecure := fs.Bool("insecure", false, "do not verify the server's certificate")

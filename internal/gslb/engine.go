@@ -166,6 +166,8 @@ func (e *Engine) Report(rs ...health.Report) {
 			st.reason = r.Reason
 			stateChanged = true
 			e.touch(st)
+		} else if r.State != health.Unknown && r.Reason != "" {
+			st.reason = r.Reason // same state, new reason: nothing to rebuild
 		}
 		if r.Metrics != nil {
 			st.merge(r.Metrics, e.opts.MetricMaxAge)

@@ -68,8 +68,10 @@ type svcEntry struct {
 	vserver  bool // the units are an LB vserver's services
 	note     string
 	reported health.State
-	info     *config.ServiceInfo // what it was made from
-	gen      uint64              // last Update that saw it
+	// reportedReason is the reason last reported with it.
+	reportedReason string
+	info           *config.ServiceInfo // what it was made from
+	gen            uint64              // last Update that saw it
 }
 
 // unit is one address probed by its monitors.
@@ -201,7 +203,7 @@ func (m *Manager) Update(s *config.Snapshot) {
 		}
 		se := &svcEntry{name: si.Name, info: si, gen: gen, vserver: si.Health == config.HealthVServer, note: si.HealthNote}
 		if old != nil {
-			se.reported = old.reported
+			se.reported, se.reportedReason = old.reported, old.reportedReason
 		}
 		if se.vserver {
 			for _, b := range si.Backends {
@@ -425,13 +427,15 @@ func (m *Manager) finish(j *job, due, start time.Time, r Result) {
 	}
 }
 
-// evaluate reports a service's combined state when it changes.
+// evaluate reports a service's combined state when it or its reason
+// changes (a vserver's second service coming UP changes "1 of 2 services
+// UP" to "2 of 2", not the state).
 func (m *Manager) evaluate(se *svcEntry) {
 	st, reason := se.state()
-	if st == health.Unknown || st == se.reported {
+	if st == health.Unknown || st == se.reported && reason == se.reportedReason {
 		return
 	}
-	se.reported = st
+	se.reported, se.reportedReason = st, reason
 	m.queueReport(health.Report{Service: se.name, State: st, Reason: reason, Source: "monitor"})
 }
 
