@@ -131,21 +131,36 @@ func needRoot(t *testing.T) {
 	}
 }
 
+// tmpfsDaemon runs a daemon on saveBase in a fresh 1 MiB tmpfs and returns the directory, the file and the daemon, and a
+// function that asks its NITRO API to save.
+func tmpfsDaemon(t *testing.T) (dir, p string, d *daemon.Daemon, apiSave func() (int, map[string]any)) {
+	t.Helper()
+	needRoot(t)
+	dir = t.TempDir()
+	if err := mountTmpfs(dir); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unmount(dir) })
+	p = filepath.Join(dir, "ns.conf")
+	os.WriteFile(p, []byte(saveBase), 0o600)
+	d = startPath(t, p)
+	users := nitro.NewUsers()
+	users.Add("nsroot", nitroPassword, nitro.Superuser)
+	srv := httptest.NewTLSServer(nitro.New(d, users, nitro.Options{}))
+	t.Cleanup(srv.Close)
+	return dir, p, d, func() (int, map[string]any) {
+		return call(t, srv, "POST", "/nitro/v1/config/nsconfig?action=save", `{"nsconfig":{}}`,
+			map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": nitroPassword})
+	}
+}
+
 // TestSaveFailureChangesNothing: a save that fails half-way (the file
 // system fills up while the new file is written) says why, and leaves the
 // file, its kept versions and the running configuration as they were,
 // with no temporary file behind. A writer that wrote in place, or kept
 // the previous version before the new one was safely written, fails here.
 func TestSaveFailureChangesNothing(t *testing.T) {
-	needRoot(t)
-	dir := t.TempDir()
-	if err := mountTmpfs(dir); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unmount(dir) })
-	p := filepath.Join(dir, "ns.conf")
-	os.WriteFile(p, []byte(saveBase), 0o600)
-	d := startPath(t, p)
+	dir, p, d, apiSave := tmpfsDaemon(t)
 	// One good save first, so that there is a kept version to protect.
 	if _, err := d.Change("api", "set gslb vserver gv -comment first\n"); err != nil {
 		t.Fatal(err)
@@ -160,10 +175,6 @@ func TestSaveFailureChangesNothing(t *testing.T) {
 	}
 	running := d.Current().Config.String()
 	filler := fillFileSystem(t, dir)
-	users := nitro.NewUsers()
-	users.Add("nsroot", nitroPassword, nitro.Superuser)
-	srv := httptest.NewTLSServer(nitro.New(d, users, nitro.Options{}))
-	defer srv.Close()
 	check := func(how string) {
 		t.Helper()
 		if b, _ := os.ReadFile(p); string(b) != string(file) {
@@ -190,8 +201,7 @@ func TestSaveFailureChangesNothing(t *testing.T) {
 		t.Fatalf("save on a full file system: %v", err)
 	}
 	check("save")
-	code, out := call(t, srv, "POST", "/nitro/v1/config/nsconfig?action=save", `{"nsconfig":{}}`,
-		map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": nitroPassword})
+	code, out := apiSave()
 	if code == 200 || !strings.Contains(fmt.Sprint(out["message"]), "no space left on device") {
 		t.Fatalf("API save on a full file system: %d %v", code, out)
 	}
@@ -236,15 +246,7 @@ func fillFileSystem(t *testing.T, dir string) string {
 // TestSaveReadOnlySaysWhy: a save onto a read-only file system is an
 // error that names the reason, from the daemon and through the API.
 func TestSaveReadOnlySaysWhy(t *testing.T) {
-	needRoot(t)
-	dir := t.TempDir()
-	if err := mountTmpfs(dir); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unmount(dir) })
-	p := filepath.Join(dir, "ns.conf")
-	os.WriteFile(p, []byte(saveBase), 0o600)
-	d := startPath(t, p)
+	dir, _, d, apiSave := tmpfsDaemon(t)
 	if _, err := d.Change("api", "set gslb vserver gv -MIR ENABLED\n"); err != nil {
 		t.Fatal(err)
 	}
@@ -254,12 +256,7 @@ func TestSaveReadOnlySaysWhy(t *testing.T) {
 	if err := d.Save(); err == nil || !strings.Contains(err.Error(), "read-only file system") {
 		t.Fatalf("save on a read-only file system: %v", err)
 	}
-	users := nitro.NewUsers()
-	users.Add("nsroot", nitroPassword, nitro.Superuser)
-	srv := httptest.NewTLSServer(nitro.New(d, users, nitro.Options{}))
-	defer srv.Close()
-	code, out := call(t, srv, "POST", "/nitro/v1/config/nsconfig?action=save", `{"nsconfig":{}}`,
-		map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": nitroPassword})
+	code, out := apiSave()
 	if code == 200 || !strings.Contains(fmt.Sprint(out["message"]), "read-only file system") {
 		t.Fatalf("API save on a read-only file system: %d %v", code, out)
 	}
