@@ -122,12 +122,27 @@ func (e *Engine) Load(s *config.Snapshot) {
 			}
 		}
 	}
+	// A service removed loses its hit counter: added again, it counts from
+	// zero. An incremental config build keeps the service list when no
+	// service changed, and then nothing is scanned.
+	if old != nil && !sameList(old.Services, s.Services) {
+		for k := range e.serviceHits {
+			if s.Service(k) == nil {
+				delete(e.serviceHits, k)
+			}
+		}
+	}
 	// Zones are built again only when the snapshot's zones or the zone of
 	// a GSLB domain changed (an incremental config build keeps both).
 	if e.zones == nil || old == nil || !s.SameZones(old) {
 		e.zones = buildZones(s)
 	}
 	e.rebuild(time.Now())
+}
+
+// sameList reports whether a and b are the same slice.
+func sameList[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // touch marks a state cell changed: the vservers that read it are

@@ -182,13 +182,6 @@ func (e *Engine) buildTable(now time.Time) *table {
 			}
 		}
 	}
-	if len(e.serviceHits) > len(s.Services) { // services removed
-		for k := range e.serviceHits {
-			if s.Service(k) == nil {
-				delete(e.serviceHits, k)
-			}
-		}
-	}
 	t.domains = domains.Index()
 	if len(e.domainHits) > t.domains.Len() { // domains unbound: their counters go
 		for k := range e.domainHits {
