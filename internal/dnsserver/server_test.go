@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gslbd/gslbd/internal/dnstest"
 	"go.uber.org/goleak"
 )
 
@@ -214,16 +215,17 @@ func TestTCPConnectionCap(t *testing.T) {
 }
 
 func TestNoReplyIsNotSent(t *testing.T) {
-	_, u, a := serve(t, Options{})
-	resp := query(1)
-	resp[2] |= 0x80 // a response: the handler returns nil
-	c, _ := net.Dial("udp", u)
-	defer c.Close()
-	c.Write(resp)
-	c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-	if _, err := c.Read(make([]byte, 64)); err == nil {
-		t.Fatal("UDP: got a reply")
+	for _, plain := range []bool{false, true} {
+		// One worker answers in order: questions asked after the response
+		// are answered after any reply to it (dnstest.NoReplyUDP).
+		_, u, _ := serve(t, Options{UDPWorkers: 1, PlainUDP: plain})
+		resp := query(1)
+		resp[2] |= 0x80 // a response: the handler returns nil
+		dnstest.NoReplyUDP(t, u, resp)
 	}
+	_, _, a := serve(t, Options{})
+	resp := query(1)
+	resp[2] |= 0x80
 	tc, _ := net.Dial("tcp", a)
 	defer tc.Close()
 	tc.Write(framed(resp))

@@ -1,0 +1,119 @@
+package dnsserver
+
+import (
+	"bytes"
+	"encoding/binary"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/gslbd/gslbd/internal/dnstest"
+)
+
+// handlerFunc makes a function a Handler.
+type handlerFunc func(dst, q []byte, client netip.Addr, tcp bool, now time.Time) []byte
+
+func (f handlerFunc) ServeDNS(dst, q []byte, client netip.Addr, tcp bool, now time.Time) []byte {
+	return f(dst, q, client, tcp, now)
+}
+
+// serveWith is serve with another handler.
+func serveWith(t *testing.T, h Handler, opts Options) (*Server, string, string) {
+	t.Helper()
+	s := New(h, opts)
+	u, err := s.ListenUDP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := s.ListenTCP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, u.LocalAddr().String(), l.Addr().String()
+}
+
+// sized returns a query of n bytes: query(id) padded with zeros.
+func sized(id uint16, n int) []byte {
+	return append(query(id), make([]byte, n-19)...)
+}
+
+// TestUDPQuerySizeLimit: a UDP query of 4096 bytes is answered, one byte
+// more is dropped and counted, in both UDP modes; the server goes on.
+func TestUDPQuerySizeLimit(t *testing.T) {
+	for _, plain := range []bool{false, true} {
+		t.Run(map[bool]string{false: "batched", true: "plain"}[plain], func(t *testing.T) {
+			s, u, _ := serve(t, Options{PlainUDP: plain, UDPWorkers: 1})
+			r := dnstest.RawUDP(t, u, sized(4, querySlot), 3*time.Second)
+			if len(r) != querySlot || binary.BigEndian.Uint16(r) != 4 {
+				t.Fatalf("a %d-byte query: got a %d-byte reply, want its echo", querySlot, len(r))
+			}
+			dnstest.NoReplyUDP(t, u, sized(5, querySlot+1))
+			if n := s.Stats.Dropped.Load(); n != 1 {
+				t.Fatalf("dropped %d queries, want 1", n)
+			}
+		})
+	}
+}
+
+// TestHandlerSeesClient: the handler gets the client's address (IPv4, not
+// IPv4-mapped) and whether the query came over TCP.
+func TestHandlerSeesClient(t *testing.T) {
+	type seen struct {
+		client netip.Addr
+		tcp    bool
+	}
+	for _, plain := range []bool{false, true} {
+		got := make(chan seen, 4)
+		h := handlerFunc(func(dst, q []byte, client netip.Addr, tcp bool, _ time.Time) []byte {
+			got <- seen{client, tcp}
+			return echoHandler{}.ServeDNS(dst, q, client, tcp, time.Time{})
+		})
+		_, u, a := serveWith(t, h, Options{PlainUDP: plain})
+		dnstest.RawUDP(t, u, query(1), 3*time.Second)
+		c, err := net.Dial("tcp", a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write(framed(query(2)))
+		readMsg(t, c)
+		c.Close()
+		want := netip.MustParseAddr("127.0.0.1")
+		for _, tcp := range []bool{false, true} {
+			if s := <-got; s.client != want || s.tcp != tcp {
+				t.Errorf("plain UDP %v: handler saw %v, want %v over TCP %v", plain, s, want, tcp)
+			}
+		}
+	}
+}
+
+// TestTCPMessageSizes: TCP queries larger than the connection's first
+// buffer and of the largest size (65535) are answered; a response that
+// cannot be framed (over 65535 bytes) closes the connection.
+func TestTCPMessageSizes(t *testing.T) {
+	h := handlerFunc(func(dst, q []byte, client netip.Addr, tcp bool, _ time.Time) []byte {
+		if binary.BigEndian.Uint16(q) == 0xbeef {
+			return append(dst[:0], make([]byte, 65536)...)
+		}
+		return echoHandler{}.ServeDNS(dst, q, client, tcp, time.Time{})
+	})
+	_, _, a := serveWith(t, h, Options{})
+	c, err := net.Dial("tcp", a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, n := range []int{1000, 65535, 600} {
+		q := sized(uint16(n), n)
+		c.Write(framed(q))
+		r := readMsg(t, c)
+		if len(r) != n || r[2]&0x80 == 0 || !bytes.Equal(r[3:], q[3:]) {
+			t.Fatalf("a %d-byte query: got a %d-byte reply, want its echo", n, len(r))
+		}
+	}
+	c.Write(framed(query(0xbeef)))
+	if !closedWithin(c, 5*time.Second) {
+		t.Fatal("a response over 65535 bytes did not close the connection")
+	}
+}
