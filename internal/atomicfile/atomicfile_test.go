@@ -113,8 +113,10 @@ func TestWriteFullDisk(t *testing.T) {
 	noTemps(t, dir)
 }
 
-// TestWriteReadOnly: on a read-only file system the save fails and the
-// file is untouched.
+// TestWriteReadOnly: on a read-only file system the save fails with
+// EROFS, naming the file. (That the file is untouched says nothing here:
+// nothing can change a read-only file. The full file system test above is
+// the one where a careless writer would leave a damaged file.)
 func TestWriteReadOnly(t *testing.T) {
 	dir := tmpfs(t, "64k")
 	p := filepath.Join(dir, "ns.conf")
@@ -123,11 +125,8 @@ func TestWriteReadOnly(t *testing.T) {
 		t.Fatalf("remount read-only: %v", err)
 	}
 	err := Write(p, []byte("v2\n"), 0o600, 2)
-	if !errors.Is(err, syscall.EROFS) {
-		t.Fatalf("error %v, want EROFS", err)
-	}
-	if got := read(t, p); got != "v1\n" {
-		t.Errorf("file now %q, want v1", got)
+	if !errors.Is(err, syscall.EROFS) || !strings.Contains(err.Error(), p) {
+		t.Fatalf("error %v, want EROFS naming %s", err, p)
 	}
 }
 
