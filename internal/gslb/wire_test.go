@@ -113,6 +113,9 @@ func TestMalformedQueries(t *testing.T) {
 		long = append(long, 63)
 		long = append(long, strings.Repeat("a", 63)...)
 	}
+	// Four labels of 63: 257 bytes with the root label, two over the limit
+	// (RFC 1035 §2.3.4), though its text form (255 characters) fits.
+	long257 := long[:4*64]
 	for _, tc := range []struct {
 		name    string
 		q       []byte
@@ -131,6 +134,7 @@ func TestMalformedQueries(t *testing.T) {
 		{name: "no type and class", q: cat(header(8, 0, 1, 0, 0, 0), appName), rcode: dns.RcodeRefused},
 		{name: "half a type", q: cat(header(9, 0, 1, 0, 0, 0), appName, []byte{0, 1, 0})},
 		{name: "name over 255 bytes", q: cat(header(10, 0, 1, 0, 0, 0), long, []byte{0}, qtail)},
+		{name: "name of 257 bytes", q: cat(header(17, 0, 1, 0, 0, 0), long257, []byte{0}, qtail)},
 		{name: "compression pointer", q: cat(header(11, 0, 1, 0, 0, 0), []byte{0xc0, 0x0c}, qtail)},
 		{name: "truncated OPT", q: cat(header(12, 0, 1, 0, 0, 1), appName, qtail, []byte{0, 0, 41, 4})},
 		{name: "OPT without rdata length", q: cat(header(13, 0, 1, 0, 0, 1), appName, qtail, opt)},
