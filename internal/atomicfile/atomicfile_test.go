@@ -256,3 +256,23 @@ func must(b []byte, err error) []byte {
 	}
 	return b
 }
+
+// TestWriteKeepOne: with one version kept, every save replaces path.1
+// with the file it replaces.
+func TestWriteKeepOne(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "ns.conf")
+	for _, v := range []string{"v1\n", "v2\n", "v3\n"} {
+		if err := Write(p, []byte(v), 0o600, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := read(t, p); got != "v3\n" {
+		t.Errorf("file %q, want v3", got)
+	}
+	if got := read(t, Version(p, 1)); got != "v2\n" {
+		t.Errorf("version 1 %q, want v2", got)
+	}
+	if _, err := os.Stat(Version(p, 2)); err == nil {
+		t.Error("a second version with keep 1")
+	}
+}
