@@ -98,3 +98,26 @@ func TestProbeSNMP(t *testing.T) {
 		t.Errorf("LOAD at the thresholds: %+v, want load 100, over, cpu named", r)
 	}
 }
+
+// TestProbeLoadZero: a LOAD monitor whose metrics all have threshold 0
+// (each left out) reports load 0, and an idle host's "0.00" sent as text
+// is the number 0, not a value that cannot be read.
+func TestProbeLoadZero(t *testing.T) {
+	agent := fakeSNMPAgent(t, gosnmp.Version2c, map[string]gosnmp.SnmpPDU{oidCPU: integer(40),
+		oidText: {Type: gosnmp.OctetString, Value: []byte("0.00")}})
+	probe := func(conf string) Result {
+		t.Helper()
+		m := snapshotFrom(t, conf).Monitors["l"]
+		ctx, cancel := context.WithTimeout(context.Background(), m.RespTimeout)
+		defer cancel()
+		return proberFor(m)(ctx, m, agent)
+	}
+	table := "add lb metricTable t\nbind lb metricTable t cpu " + oidCPU + "\nbind lb metricTable t txt " + oidText +
+		"\nadd lb monitor l LOAD -metricTable t -snmpCommunity public -resptimeout 500 MSEC\n"
+	if r := probe(table + "bind lb monitor l -metric cpu -metricThreshold 0\n"); !r.OK || !r.HasLoad || r.Load != 0 || r.Reason != "load 0" {
+		t.Errorf("every metric left out: %+v, want load 0", r)
+	}
+	if r := probe(table + "bind lb monitor l -metric txt -metricThreshold 10\n"); !r.OK || !r.HasLoad || r.Load != 0 || r.Reason != "load 0" {
+		t.Errorf(`"0.00": %+v, want load 0`, r)
+	}
+}
