@@ -15,7 +15,8 @@
 # `go` while gremlins runs) adds them to both commands, with -coverpkg so
 # that their coverage of zone counts.
 #
-# One worker (the machine is small and shared) and a timeout of 30 times
+# One worker by default (WORKERS=2 for packages whose tests mostly wait;
+# the machine is small and shared) and a timeout of 30 times
 # the coverage run, which is mostly test time: each mutant's run also
 # compiles, and another job may hold the CPUs. A test that hangs under a
 # mutant is TIMED OUT, which gremlins counts neither as killed nor as lived.
@@ -46,7 +47,7 @@ for pkg in "${@:-internal/gslb internal/zone internal/dnsserver internal/monitor
 		pkg=${pkg#./}
 		pkg=${pkg%/}
 		name=${pkg##*/}
-		args=(unleash --workers 1 --timeout-coefficient "$TIMEOUT_COEFFICIENT" -o "$OUT/$name.json")
+		args=(unleash --workers "${WORKERS:-1}" --timeout-coefficient "$TIMEOUT_COEFFICIENT" -o "$OUT/$name.json")
 		extra=${tests[$pkg]:-}
 		if [ -n "$extra" ]; then
 			args+=(--coverpkg "github.com/gslbd/gslbd/$pkg")
