@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,21 +42,9 @@ func checkQueue(t *testing.T, m *Manager, want ...string) {
 		}
 		got = append(got, j.key.svc+"/"+j.key.mon)
 	}
-	if fmt.Sprint(sortedCopy(got)) != fmt.Sprint(sortedCopy(want)) {
+	if !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
 		t.Errorf("queue %v, want %v", got, want)
 	}
-}
-
-func sortedCopy(s []string) []string {
-	out := append([]string(nil), s...)
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
-	return out
 }
 
 // TestProbesRepeat: a binding probed in its own goroutine (HTTP) is probed

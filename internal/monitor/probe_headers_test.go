@@ -36,3 +36,23 @@ func TestProbeCustomHeadersReplaceOurs(t *testing.T) {
 		t.Fatalf("Host %q, headers %v", host, got)
 	}
 }
+
+// TestProbeHTTPSHostPort: the Host header of an HTTPS probe names the port
+// unless it is 443, as for HTTP unless it is 80 (RFC 9110 §7.2).
+func TestProbeHTTPSHostPort(t *testing.T) {
+	var mu sync.Mutex
+	var host string
+	s := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		host = r.Host
+		mu.Unlock()
+	}))
+	defer s.Close()
+	addr := strings.TrimPrefix(s.URL, "https://")
+	expect(t, probeOnce(t, monitorFrom(t, "add lb monitor m HTTP -secure YES"), addr), true, "HTTP 200")
+	mu.Lock()
+	defer mu.Unlock()
+	if host != addr {
+		t.Fatalf("Host %q, want %q (the port is not 443)", host, addr)
+	}
+}
