@@ -1,7 +1,6 @@
 package monitor
 
 import (
-	"context"
 	"net"
 	"net/netip"
 	"strings"
@@ -72,10 +71,7 @@ func TestProbeSNMP(t *testing.T) {
 	v1 := fakeSNMPAgent(t, gosnmp.Version1, values)
 	probe := func(conf, name string, dst netip.AddrPort) Result {
 		t.Helper()
-		m := snapshotFrom(t, conf).Monitors[name]
-		ctx, cancel := context.WithTimeout(context.Background(), m.RespTimeout)
-		defer cancel()
-		return proberFor(m)(ctx, m, dst)
+		return probeOnce(t, snapshotFrom(t, conf).Monitors[name], dst.String())
 	}
 	snmp := "add lb monitor s SNMP -snmpOID " + oidValue + " -snmpCommunity public -resptimeout 500 MSEC"
 	expect(t, probe(snmp+" -snmpThreshold 50\n", "s", v2), true, "SNMP "+oidValue+" = 50")
@@ -107,10 +103,7 @@ func TestProbeLoadZero(t *testing.T) {
 		oidText: {Type: gosnmp.OctetString, Value: []byte("0.00")}})
 	probe := func(conf string) Result {
 		t.Helper()
-		m := snapshotFrom(t, conf).Monitors["l"]
-		ctx, cancel := context.WithTimeout(context.Background(), m.RespTimeout)
-		defer cancel()
-		return proberFor(m)(ctx, m, agent)
+		return probeOnce(t, snapshotFrom(t, conf).Monitors["l"], agent.String())
 	}
 	table := "add lb metricTable t\nbind lb metricTable t cpu " + oidCPU + "\nbind lb metricTable t txt " + oidText +
 		"\nadd lb monitor l LOAD -metricTable t -snmpCommunity public -resptimeout 500 MSEC\n"
