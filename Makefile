@@ -43,9 +43,10 @@ bench:
 
 # Mutation testing with gremlins (pinned in the script), outside `make test`:
 # per package, killed / covered mutants and the ones that lived; figures in
-# BENCHMARKS.md. PKGS narrows it: make mutation PKGS=internal/zone
+# BENCHMARKS.md. PKGS narrows it: make mutation PKGS=internal/zone; WORKERS=2
+# runs two mutants at once (monitor, whose tests mostly wait).
 mutation:
-	bash bench/mutation.sh $(PKGS)
+	WORKERS=$(WORKERS) bash bench/mutation.sh $(PKGS)
 
 clean:
 	rm -rf bin bench/out
