@@ -1,7 +1,10 @@
 // Package health defines what gslbd knows about a GSLB service's health and
-// load, and the one interface through which that knowledge arrives: Sink.
-// Monitors and the site exchange (later issues) feed a Sink; tests feed it
-// directly.
+// load, the one interface through which that knowledge arrives (Sink), and
+// Store, where every source's view of a service meets: this site's
+// monitors and load sources, the service's site over the metric exchange
+// (MEP), and the administrator. Effective is the one pure rule that
+// derives the state the answer engine uses from them.
 //
-// It imports only the standard library.
+// It imports only the standard library: the daemon translates the
+// configuration into a Config.
 package health
