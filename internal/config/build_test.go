@@ -196,3 +196,30 @@ func TestFailedSetChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestSiteExchangeSettings: the settings the health store and the
+// exchange read from a site, with NetScaler's defaults.
+func TestSiteExchangeSettings(t *testing.T) {
+	_, s, msgs := load(t, `add gslb site p1 10.0.0.1
+add gslb site p2 10.0.0.2 -metricExchange DISABLED -triggerMonitor MEPDOWN_SVCDOWN
+add gslb site p3 10.0.0.3 -nwMetricExchange DISABLED -sessionExchange DISABLED
+add gslb site c1 10.0.0.4 -parentSite p2 -nwMetricExchange DISABLED -sessionExchange DISABLED
+set gslb site c1 -backupParentlist p3 p1
+`)
+	if len(msgs) > 0 {
+		t.Fatal(msgs)
+	}
+	want := map[string]SiteInfo{
+		"p1": {TriggerMonitor: "ALWAYS", MetricExchange: true, NWMetricExchange: true, SessionExchange: true},
+		"p2": {TriggerMonitor: "MEPDOWN_SVCDOWN", NWMetricExchange: true, SessionExchange: true},
+		"p3": {TriggerMonitor: "ALWAYS", MetricExchange: true},
+		"c1": {TriggerMonitor: "ALWAYS", MetricExchange: true, Parent: "p2", BackupParents: []string{"p3", "p1"}},
+	}
+	for _, si := range s.Sites {
+		w := want[si.Name]
+		if si.TriggerMonitor != w.TriggerMonitor || si.MetricExchange != w.MetricExchange || si.NWMetricExchange != w.NWMetricExchange ||
+			si.SessionExchange != w.SessionExchange || si.Parent != w.Parent || strings.Join(si.BackupParents, " ") != strings.Join(w.BackupParents, " ") {
+			t.Errorf("site %s: %+v, want %+v", si.Name, *si, w)
+		}
+	}
+}

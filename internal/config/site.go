@@ -110,6 +110,13 @@ type SiteInfo struct {
 	IP       netip.Addr
 	PublicIP netip.Addr
 	Parent   string
+	// BackupParents is -backupParentlist, in order.
+	BackupParents []string
+	// TriggerMonitor is -triggerMonitor (ALWAYS, MEPDOWN, MEPDOWN_SVCDOWN).
+	TriggerMonitor string
+	// MetricExchange, NWMetricExchange and SessionExchange are the
+	// site's exchange channels (-metricExchange ...).
+	MetricExchange, NWMetricExchange, SessionExchange bool
 }
 
 func (b *builder) sites(owned map[netip.Addr]bool) {
@@ -118,7 +125,10 @@ func (b *builder) sites(owned map[netip.Addr]bool) {
 	peers, children := 0, 0
 	for _, s := range b.c.Sites.All() {
 		ip, _ := netip.ParseAddr(s.IP)
-		info := &SiteInfo{Name: s.Name, IP: ip, Parent: s.Args.Get("parentSite")}
+		const g = "gslb site"
+		info := &SiteInfo{Name: s.Name, IP: ip, Parent: s.Args.Get("parentSite"), TriggerMonitor: get(&s.Args, g, "triggerMonitor"),
+			MetricExchange: enabled(&s.Args, g, "metricExchange"), NWMetricExchange: enabled(&s.Args, g, "nwMetricExchange"),
+			SessionExchange: enabled(&s.Args, g, "sessionExchange")}
 		info.PublicIP, _ = netip.ParseAddr(s.Args.Get("publicIP"))
 		switch s.Type {
 		case "LOCAL":
@@ -171,8 +181,12 @@ func (b *builder) sites(owned map[netip.Addr]bool) {
 		}
 		if v, ok := s.Args.Val("backupParentlist"); ok {
 			for _, p := range v.Values {
-				if _, ok := b.c.Sites.Get(p); !ok && !strings.EqualFold(p, "None") {
+				switch bp, ok := b.c.Sites.Get(p); {
+				case strings.EqualFold(p, "None"):
+				case !ok:
 					b.errf(v.Pos, nserr.SiteNotFound, "gslb site %q: unknown backup parent site %q", s.Name, p)
+				default:
+					info.BackupParents = append(info.BackupParents, bp.Name)
 				}
 			}
 		}
