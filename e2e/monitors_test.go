@@ -26,6 +26,7 @@ type backend struct {
 	srv  *http.Server
 	code int
 	body string
+	hits int // requests served
 }
 
 func newBackend(t *testing.T, ip string) *backend { return newBackendAt(t, ip+":0") }
@@ -62,6 +63,7 @@ func (b *backend) Start() {
 	b.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b.mu.Lock()
 		code, body := b.code, b.body
+		b.hits++
 		b.mu.Unlock()
 		w.WriteHeader(code)
 		io.WriteString(w, body)
@@ -82,6 +84,13 @@ func (b *backend) SetCode(c int) {
 	b.mu.Lock()
 	b.code = c
 	b.mu.Unlock()
+}
+
+// Hits returns how many requests the backend served.
+func (b *backend) Hits() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.hits
 }
 
 // SetBody sets what the backend answers after the status line.

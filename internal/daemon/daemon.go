@@ -17,6 +17,7 @@ import (
 	"github.com/gslbd/gslbd/internal/config"
 	"github.com/gslbd/gslbd/internal/dnsserver"
 	"github.com/gslbd/gslbd/internal/gslb"
+	"github.com/gslbd/gslbd/internal/health"
 	"github.com/gslbd/gslbd/internal/load"
 	"github.com/gslbd/gslbd/internal/monitor"
 	"github.com/gslbd/gslbd/internal/nsconf"
@@ -81,6 +82,11 @@ type Daemon struct {
 	server  *dnsserver.Server
 	monitor *monitor.Manager
 	load    *load.Manager
+	// health is where monitors, load sources and the site exchange
+	// report; it hands effective states to the engine.
+	health *health.Store
+	// healthSnap is the snapshot the store was last updated from.
+	healthSnap *config.Snapshot
 
 	change sync.Mutex // serialises Change and Save
 	// changeTimes counts how long each Change took, lock wait included.
@@ -115,12 +121,13 @@ func Start(opts Options) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.monitor = monitor.New(monitor.Options{Logger: log, Sink: d.engine})
+	d.health = health.NewStore(health.Options{Logger: log, Out: d.engine, OnProbe: func(svcs []string) { d.monitor.Activate(svcs) }})
+	d.monitor = monitor.New(monitor.Options{Logger: log, Sink: d.health, Gate: d.health})
 	creds, err := d.credentials()
 	if err != nil {
 		return nil, err
 	}
-	d.load = load.New(load.Options{Logger: log, Sink: d.engine, Credentials: creds})
+	d.load = load.New(load.Options{Logger: log, Sink: d.health, Credentials: creds})
 	if err := d.apply(ld); err != nil {
 		d.Close()
 		return nil, err
@@ -223,6 +230,10 @@ func (d *Daemon) apply(ld *Loaded) error {
 		}
 	}
 	d.engine.Load(ld.Snapshot)
+	if !sameHealthInputs(d.healthSnap, ld.Snapshot) {
+		d.health.Update(healthConfig(ld.Snapshot))
+		d.healthSnap = ld.Snapshot
+	}
 	d.monitor.Update(ld.Snapshot)
 	d.load.Update(ld.Snapshot)
 	for k, c := range opened {
@@ -388,6 +399,9 @@ func (d *Daemon) Addrs() []net.Addr {
 	return slices.Clone(d.addrs)
 }
 
+// Health returns the store where every source's view of a service meets.
+func (d *Daemon) Health() *health.Store { return d.health }
+
 // Monitors returns the health monitor manager.
 func (d *Daemon) Monitors() *monitor.Manager { return d.monitor }
 
@@ -395,6 +409,7 @@ func (d *Daemon) Monitors() *monitor.Manager { return d.monitor }
 func (d *Daemon) Close() error {
 	d.monitor.Close()
 	d.load.Close()
+	d.health.Close()
 	d.engine.Close()
 	return d.server.Close()
 }

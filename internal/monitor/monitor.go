@@ -32,12 +32,22 @@ import (
 type Options struct {
 	Logger *slog.Logger
 	Sink   health.Sink // receives state and metric reports (required)
+	// Gate says whether the monitors of another site's service may run
+	// now (-triggerMonitor MEPDOWN runs them only while the exchange with
+	// the site is down). nil: they always run.
+	Gate Gate
+}
+
+// Gate decides when the monitors of a remote service run (health.Store).
+type Gate interface {
+	Probing(service string) bool
 }
 
 // Manager runs the monitors of a configuration.
 type Manager struct {
 	log    *slog.Logger
 	sink   health.Sink
+	gate   Gate
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -110,7 +120,7 @@ func New(opts Options) *Manager {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Manager{log: log.With("component", "monitor"), sink: opts.Sink, ctx: ctx, cancel: cancel,
+	m := &Manager{log: log.With("component", "monitor"), sink: opts.Sink, gate: opts.Gate, ctx: ctx, cancel: cancel,
 		jobs: map[jobKey]*job{}, services: map[string]*svcEntry{},
 		wake: make(chan struct{}, 1), notify: make(chan struct{}, 1)}
 	m.wg.Add(2)
@@ -332,6 +342,9 @@ func (m *Manager) schedule() {
 		inline = inline[:0]
 		for len(m.queue) > 0 && !m.queue[0].due.After(now) {
 			j := heap.Pop(&m.queue).(*job)
+			if m.held(j, now) {
+				continue
+			}
 			if j.inline {
 				inline = append(inline, j)
 				continue
@@ -357,6 +370,43 @@ func (m *Manager) schedule() {
 			return
 		}
 	}
+}
+
+// held reports whether the gate keeps a due binding from probing; such a
+// binding starts again from nothing (its last verdict is not current when
+// it runs again) and is due again after an interval (m.mu held).
+func (m *Manager) held(j *job, now time.Time) bool {
+	if m.gate == nil || j.svc.info.Local || m.gate.Probing(j.svc.name) {
+		return false
+	}
+	j.b = binding{mon: j.b.mon}
+	j.svc.reported, j.svc.reportedReason = health.Unknown, ""
+	j.due = now.Add(max(j.mon.Interval, quantum))
+	heap.Push(&m.queue, j)
+	return true
+}
+
+// Activate makes the bindings of services due now: the gate has just let
+// them run (health.Options.OnProbe).
+func (m *Manager) Activate(services []string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	for _, name := range services {
+		se := m.services[lower(name)]
+		if se == nil {
+			continue
+		}
+		for _, u := range se.units {
+			for _, j := range u.jobs {
+				if j.index >= 0 && j.due.After(now) {
+					j.due = now
+					heap.Fix(&m.queue, j.index)
+				}
+			}
+		}
+	}
+	m.kick()
 }
 
 // run performs one probe and feeds its result to the binding.
