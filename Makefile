@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 60s
 
-.PHONY: all build test vet fuzz fuzz-smoke bench mutation demo clean
+.PHONY: all build test vet fuzz fuzz-smoke bench mutation proto demo clean
 
 all: build
 
@@ -23,7 +23,7 @@ test: vet
 
 # Every fuzz target for FUZZTIME each (default 60 s). Minimisation is capped
 # so that a large interesting input does not eat the run.
-FUZZ_TARGETS = ./internal/nsconf:FuzzParse ./internal/config:FuzzConfig ./internal/gslb:FuzzServeDNS ./internal/nitro:FuzzRequest
+FUZZ_TARGETS = ./internal/nsconf:FuzzParse ./internal/config:FuzzConfig ./internal/gslb:FuzzServeDNS ./internal/nitro:FuzzRequest ./internal/mep/wire:FuzzFrame
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
@@ -47,6 +47,14 @@ bench:
 # runs two mutants at once (monitor, whose tests mostly wait).
 mutation:
 	WORKERS=$(WORKERS) bash bench/mutation.sh $(PKGS)
+
+# Regenerates the MEP payload code (internal/mep/wire/mep.pb.go, committed)
+# with Debian's protoc (apt-get install protobuf-compiler) and
+# protoc-gen-go at the version of google.golang.org/protobuf in go.mod.
+PROTOC_GEN_GO_VERSION = $(shell $(GO) list -m -f '{{.Version}}' google.golang.org/protobuf)
+proto:
+	GOBIN=$(CURDIR)/bin $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	cd internal/mep/wire && PATH=$(CURDIR)/bin:$$PATH protoc --go_out=. --go_opt=paths=source_relative mep.proto
 
 clean:
 	rm -rf bin bench/out

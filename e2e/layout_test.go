@@ -17,6 +17,7 @@ var allowed = map[string][]string{
 	"internal/config":     {"internal/nsconf", "internal/schema", "internal/nserr"},
 	"internal/zone":       {},
 	"internal/health":     {},
+	"internal/mep/wire":   {},
 	"internal/gslb":       {"internal/config", "internal/zone", "internal/health"},
 	"internal/dnsserver":  {},
 	"internal/dnstest":    {},
@@ -49,6 +50,7 @@ var thirdParty = map[string][]string{
 	"cmd/gslbctl":        {"golang.org/x/term"},
 	"bench/api":          {"github.com/miekg/dns"},
 	"bench/monitors":     {"github.com/miekg/dns", "github.com/prometheus/common/expfmt", "github.com/prometheus/common/model", "github.com/prometheus/client_model/go", "golang.org/x/sys/unix"},
+	"internal/mep/wire":  {"google.golang.org/protobuf"},
 	"internal/load":      {"github.com/prometheus/common/expfmt", "github.com/prometheus/common/model", "github.com/prometheus/client_model/go"},
 }
 
