@@ -18,6 +18,7 @@ var allowed = map[string][]string{
 	"internal/zone":       {},
 	"internal/health":     {},
 	"internal/mep/wire":   {},
+	"internal/mep":        {"internal/mep/wire", "internal/config", "internal/health"},
 	"internal/gslb":       {"internal/config", "internal/zone", "internal/health"},
 	"internal/dnsserver":  {},
 	"internal/dnstest":    {},
