@@ -72,6 +72,9 @@ type Store struct {
 	timer    *time.Timer
 	timerAt  time.Time
 	closed   bool
+	// notify is closed when a local service's state or metrics change
+	// (Changes).
+	notify chan struct{}
 }
 
 type site struct {
@@ -94,6 +97,8 @@ type cell struct {
 	peer, peerEff State
 	res           Result
 	sent          bool // res has been handed to Out
+	// met is a local service's last metrics (what MEP sends).
+	met *Metrics
 }
 
 // NewStore returns a store with no configuration: every report is taken
@@ -157,8 +162,29 @@ func (s *Store) Update(cfg Config) {
 			}
 		}
 	})
+	s.changedLocal()
 	s.mu.Unlock()
 	s.wake(probe)
+}
+
+// Changes returns a channel that is closed at the next change of a local
+// service's state or metrics, or of the configuration (what MEP sends
+// to the other sites).
+func (s *Store) Changes() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.notify == nil {
+		s.notify = make(chan struct{})
+	}
+	return s.notify
+}
+
+// changedLocal wakes the Changes waiters (s.mu held).
+func (s *Store) changedLocal() {
+	if s.notify != nil {
+		close(s.notify)
+		s.notify = nil
+	}
 }
 
 // Report takes observations of this site's monitors and load sources
@@ -169,6 +195,7 @@ func (s *Store) Report(rs ...Report) {
 	s.mu.Lock()
 	now := time.Now()
 	var out []Report
+	local := false
 	for _, r := range rs {
 		c := s.services[lower(r.Service)]
 		if c == nil {
@@ -186,12 +213,19 @@ func (s *Store) Report(rs ...Report) {
 		o, changed, _ := s.eval(c, now)
 		if r.Metrics != nil {
 			o.Metrics, changed = r.Metrics, true
+			if c.local() {
+				c.met = r.Metrics
+			}
 		}
 		if changed {
 			out = append(out, o)
+			local = local || c.local()
 		}
 	}
 	s.send(out)
+	if local {
+		s.changedLocal()
+	}
 	s.mu.Unlock()
 }
 
@@ -280,6 +314,10 @@ type ServiceState struct {
 	Monitor State // this site's monitors
 	Peer    State // the service's site over MEP
 	Link    Link  // the exchange with its site
+	// Metrics are a local service's last load figures (nil: none).
+	Metrics *Metrics
+	// Monitored: monitors probe it (else UNKNOWN stays answered as UP).
+	Monitored bool
 }
 
 // Local returns the state of this site's services, what MEP sends to the
@@ -309,7 +347,7 @@ func (s *Store) Service(name string) (ServiceState, bool) {
 }
 
 func (c *cell) state() ServiceState {
-	ss := ServiceState{Name: c.cfg.Name, Result: c.res, Monitor: c.mon, Peer: c.peer}
+	ss := ServiceState{Name: c.cfg.Name, Result: c.res, Monitor: c.mon, Peer: c.peer, Metrics: c.met, Monitored: c.cfg.Monitored}
 	if c.site != nil {
 		ss.Link = c.site.link
 	}

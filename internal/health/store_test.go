@@ -277,3 +277,52 @@ func TestStoreUpdate(t *testing.T) {
 		t.Errorf("report from an unknown site: %d dropped, want 1", d)
 	}
 }
+
+// TestChangesAndLocalMetrics: a local service's state or metrics change
+// closes the Changes channel and Local carries the metrics; a remote
+// service's report does not wake MEP.
+func TestChangesAndLocalMetrics(t *testing.T) {
+	rec := newRecorder()
+	s := NewStore(Options{Out: rec})
+	defer s.Close()
+	s.Update(twoSites(TriggerAlways))
+	closed := func(ch <-chan struct{}) bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+	ch := s.Changes()
+	if closed(ch) {
+		t.Fatal("Changes closed before any change")
+	}
+	s.Report(Report{Service: "mon2", State: Up, Source: "test"})
+	if closed(ch) {
+		t.Fatal("a remote service's report woke the exchange")
+	}
+	s.Report(Report{Service: "svc1", State: Up, Source: "test"})
+	if !closed(ch) {
+		t.Fatal("a local state change did not close Changes")
+	}
+	ch = s.Changes()
+	s.Report(Report{Service: "svc1", State: Up, Source: "test"})
+	if closed(ch) {
+		t.Fatal("an unchanged report closed Changes")
+	}
+	m := Metrics{}.With(Connections, 7)
+	s.Report(Report{Service: "svc1", Metrics: &m})
+	if !closed(ch) {
+		t.Fatal("new metrics did not close Changes")
+	}
+	loc := s.Local()
+	if len(loc) != 1 || loc[0].Name != "svc1" || loc[0].Result.State != Up || loc[0].Metrics == nil || loc[0].Metrics.Connections != 7 {
+		t.Fatalf("Local() = %+v", loc)
+	}
+	ch = s.Changes()
+	s.Update(twoSites(TriggerAlways))
+	if !closed(ch) {
+		t.Fatal("a configuration update did not close Changes")
+	}
+}

@@ -117,6 +117,16 @@ func (c *Conn) SetKeys(send, recv []byte) {
 
 // Write sends one frame with m as its payload.
 func (c *Conn) Write(t Type, flags uint8, m proto.Message) error {
+	return c.write(t, flags, m, nil)
+}
+
+// WritePayload sends one frame with an encoded payload (the handshake
+// keeps the bytes it sent for the key derivation).
+func (c *Conn) WritePayload(t Type, flags uint8, payload []byte) error {
+	return c.write(t, flags, nil, payload)
+}
+
+func (c *Conn) write(t Type, flags uint8, m proto.Message, payload []byte) error {
 	b := c.wbuf[:0]
 	b = append(b, 0, 0, 0, 0, byte(t), flags, 0, 0)
 	c.wseq++
@@ -128,6 +138,7 @@ func (c *Conn) Write(t Type, flags uint8, m proto.Message) error {
 			return fmt.Errorf("mep frame %s: %w", t, err)
 		}
 	}
+	b = append(b, payload...)
 	n := len(b) - 4
 	if n > MaxFrame {
 		return fmt.Errorf("mep frame %s: %d bytes: %w", t, n, ErrTooBig)
