@@ -52,6 +52,7 @@ var thirdParty = map[string][]string{
 	"bench/api":          {"github.com/miekg/dns"},
 	"bench/monitors":     {"github.com/miekg/dns", "github.com/prometheus/common/expfmt", "github.com/prometheus/common/model", "github.com/prometheus/client_model/go", "golang.org/x/sys/unix"},
 	"internal/mep/wire":  {"google.golang.org/protobuf"},
+	"internal/mep":       {"google.golang.org/protobuf"},
 	"internal/load":      {"github.com/prometheus/common/expfmt", "github.com/prometheus/common/model", "github.com/prometheus/client_model/go"},
 }
 

@@ -1,0 +1,461 @@
+package mep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gslbd/gslbd/internal/health"
+	"github.com/gslbd/gslbd/internal/mep/wire"
+)
+
+// This file holds a link (one peer site, across its connections) and a
+// connection's loops.
+
+type link struct {
+	n      *Node
+	peer   Peer
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	cur     *conn
+	state   health.Link
+	since   time.Time
+	why     string
+	flaps   uint64
+	wasDown bool   // went DOWN before: the next connection is damped
+	lastErr string // the last dial error logged
+}
+
+// newLink starts a link (n.mu held). Until its first connection its
+// site's services are not answered on the exchange's word.
+func (n *Node) newLink(p Peer) *link {
+	ctx, cancel := context.WithCancel(n.ctx)
+	l := &link{n: n, peer: p, ctx: ctx, cancel: cancel, state: health.LinkConnecting, since: time.Now(), why: "waiting for the first connection"}
+	n.opts.Store.SetLink(p.Name, l.state, l.why)
+	if p.Dial {
+		n.wg.Add(1)
+		go l.dialLoop()
+	}
+	return l
+}
+
+// stop ends the link: GOODBYE on its connection, no more dialling.
+func (l *link) stop(reason wire.GoodbyeReason, text string) {
+	l.mu.Lock()
+	c := l.cur
+	l.mu.Unlock()
+	if c != nil {
+		c.goodbye(reason, text) // before the loops see the link stop and close
+	}
+	l.cancel()
+}
+
+func (l *link) connected() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.cur != nil
+}
+
+func (l *link) wake() {
+	l.mu.Lock()
+	c := l.cur
+	l.mu.Unlock()
+	if c != nil {
+		select {
+		case c.wakeCh <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (l *link) status() LinkStatus {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := LinkStatus{Site: l.peer.Name, State: l.state, Since: l.since, Reason: l.why, Dialer: l.peer.Dial, Flaps: l.flaps}
+	if l.cur != nil {
+		s.Remote, _ = netip.ParseAddrPort(l.cur.nc.RemoteAddr().String())
+	}
+	return s
+}
+
+// setState records a state of connection c, if c is still the link's
+// (l.mu held).
+func (l *link) setState(c *conn, st health.Link, why string) {
+	if l.cur != c || l.state == st || l.ctx.Err() != nil {
+		return
+	}
+	if st == health.LinkDown {
+		if l.state == health.LinkUp || l.state == health.LinkSuspect {
+			l.flaps++
+		}
+		l.wasDown = true
+	}
+	l.state, l.since, l.why = st, time.Now(), why
+	l.n.opts.Store.SetLink(l.peer.Name, st, why)
+}
+
+// dialLoop connects to the peer and reconnects with backoff.
+func (l *link) dialLoop() {
+	n := l.n
+	defer n.wg.Done()
+	if !sleepCtx(l.ctx, time.Duration(jitter()*float64(n.t.Heartbeat))) {
+		return
+	}
+	for attempt := 0; l.ctx.Err() == nil; {
+		if !n.acquire() {
+			return
+		}
+		c, err := n.dial(l)
+		n.release()
+		if err != nil {
+			if l.ctx.Err() != nil {
+				return
+			}
+			l.mu.Lock()
+			if msg := err.Error(); msg != l.lastErr {
+				l.lastErr = msg
+				n.log.Warn("cannot connect to site", "site", l.peer.Name, "addr", l.peer.Addr.String(), "err", err)
+			}
+			l.mu.Unlock()
+			if !sleepCtx(l.ctx, backoff(attempt, jitter(), n.t)) {
+				return
+			}
+			attempt++
+			continue
+		}
+		attempt = 0
+		l.mu.Lock()
+		l.lastErr = ""
+		l.mu.Unlock()
+		l.serve(c)
+		if !sleepCtx(l.ctx, backoff(0, jitter(), n.t)) {
+			return
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// serve runs a connection until it ends; a newer connection of the same
+// link replaces it.
+func (l *link) serve(c *conn) {
+	n := l.n
+	now := time.Now()
+	l.mu.Lock()
+	if l.ctx.Err() != nil {
+		l.mu.Unlock()
+		c.nc.Close()
+		return
+	}
+	old := l.cur
+	l.cur = c
+	c.view = linkView{state: health.LinkConnecting, connectedAt: now, lastHeard: now, flapped: l.wasDown,
+		keepAlive: agreedKeepAlive(n.t.KeepAlive, min(time.Duration(c.hello.KeepaliveMs)*time.Millisecond, time.Minute))}
+	c.lastHeard.Store(int64(now.Sub(n.start)))
+	how := "accepted"
+	if c.dialed {
+		how = "dialled"
+	}
+	l.setState(c, health.LinkLearning, fmt.Sprintf("connected (%s, %s, incarnation %016x)", how, c.nc.RemoteAddr(), c.hello.Incarnation))
+	c.view.state = health.LinkLearning
+	l.mu.Unlock()
+	if old != nil {
+		old.goodbye(wire.GoodbyeReason_DUPLICATE_LINK, "a newer connection replaces this one")
+	}
+	n.log.Info("site connected", "site", l.peer.Name, "how", how, "remote", c.nc.RemoteAddr().String(), "keepalive", c.view.keepAlive.String())
+	go c.readLoop()
+	c.runLoop()
+	<-c.done
+	l.mu.Lock()
+	if l.cur == c {
+		l.setState(c, health.LinkDown, c.reason)
+		l.cur = nil
+	}
+	l.mu.Unlock()
+	n.log.Info("site connection closed", "site", l.peer.Name, "reason", c.reason)
+}
+
+type conn struct {
+	l      *link
+	nc     net.Conn
+	fc     *wire.Conn
+	dialed bool
+	hello  *wire.Hello // the peer's
+
+	wmu       sync.Mutex
+	lastHeard atomic.Int64 // since Node.start
+	lastSent  atomic.Int64
+	peerSent  atomic.Int64 // the peer's last heartbeat time (echoed)
+	gotFull   atomic.Bool
+	wantFull  atomic.Bool
+	wakeCh    chan struct{}
+	done      chan struct{}
+	once      sync.Once
+	reason    string // why it closed, set before done is closed
+
+	// The run loop's.
+	view      linkView
+	sent      map[string]sentKey
+	sentNames string
+	epoch     uint64
+	lastFull  time.Time
+}
+
+func newConn(l *link, nc net.Conn, fc *wire.Conn, dialed bool, h *wire.Hello) *conn {
+	return &conn{l: l, nc: nc, fc: fc, dialed: dialed, hello: h, wakeCh: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// sentKey is what a peer was last told of one service.
+type sentKey struct {
+	state, effective                          wire.State
+	has                                       uint32
+	connections, rt, bandwidth, packets, load uint64
+	overloaded                                bool
+}
+
+func keyOf(s *wire.Service) sentKey {
+	return sentKey{s.State, s.Effective, s.Has, s.Connections, s.ResponseTimeUs, s.BandwidthKbps, s.Packets, s.Load, s.Overloaded}
+}
+
+func (c *conn) since() int64 { return int64(time.Since(c.l.n.start)) }
+
+// send writes one frame; a write that does not finish within the
+// keep-alive timeout fails (and closes the connection).
+func (c *conn) send(t wire.Type, m proto.Message) error { return c.sendFlags(t, 0, m) }
+
+func (c *conn) heartbeat() *wire.Heartbeat {
+	return &wire.Heartbeat{SentNs: c.since(), EchoNs: c.peerSent.Load(), LagUs: uint32(c.l.n.lag.Load() / int64(time.Microsecond))}
+}
+
+// close ends the connection once, with why.
+func (c *conn) close(why string) {
+	c.once.Do(func() {
+		c.reason = why
+		close(c.done)
+		c.nc.Close()
+	})
+}
+
+// goodbye tells the peer why the connection ends and closes it.
+func (c *conn) goodbye(reason wire.GoodbyeReason, text string) {
+	c.send(wire.TypeGoodbye, &wire.Goodbye{Reason: reason, Text: text})
+	c.close(fmt.Sprintf("this site said GOODBYE: %s (%s)", reason, text))
+}
+
+func (c *conn) readLoop() {
+	n := c.l.n
+	var pending []*wire.Service
+	for {
+		f, err := c.fc.Read()
+		if err != nil {
+			c.close(readError(err))
+			return
+		}
+		c.lastHeard.Store(c.since())
+		switch f.Type {
+		case wire.TypeHeartbeat:
+			var h wire.Heartbeat
+			if err := wire.Decode(f, &h); err != nil {
+				c.close(err.Error())
+				return
+			}
+			c.peerSent.Store(h.SentNs)
+		case wire.TypeSiteFull, wire.TypeSiteDelta:
+			var u wire.SiteUpdate
+			if err := wire.Decode(f, &u); err != nil {
+				c.close(err.Error())
+				return
+			}
+			full := f.Type == wire.TypeSiteFull
+			if full && f.Flags&wire.FlagMore != 0 {
+				if len(pending)+len(u.Services) > 1<<20 {
+					c.close("SITE_FULL of more than a million services")
+					return
+				}
+				pending = append(pending, u.Services...)
+				continue
+			}
+			svcs := u.Services
+			if full && pending != nil {
+				svcs, pending = append(pending, svcs...), nil
+			}
+			if dropped := n.opts.Store.FromPeer(c.l.peer.Name, full, n.peerStates(svcs, time.Now())); dropped > 0 {
+				n.log.Debug("site reported services this configuration does not give it", "site", c.l.peer.Name, "dropped", dropped)
+			}
+			if full {
+				c.gotFull.Store(true)
+			}
+		case wire.TypeForceUpdate:
+			c.wantFull.Store(true)
+		case wire.TypeGoodbye:
+			var g wire.Goodbye
+			wire.Decode(f, &g)
+			c.close(fmt.Sprintf("the site said GOODBYE: %s (%s)", g.Reason, g.Text))
+			return
+		case wire.TypeError:
+			var e wire.Error
+			wire.Decode(f, &e)
+			c.close(fmt.Sprintf("the site sent ERROR %s: %s", e.Code, e.Text))
+			return
+		case wire.TypeHello, wire.TypeHelloAck:
+			c.close(fmt.Sprintf("%s after the handshake", f.Type))
+			return
+		default:
+			// Known types this version does not act on yet, and unknown
+			// ones a newer minor marked ignorable, are skipped.
+			if !f.Type.Known() && f.Flags&wire.FlagIgnorable == 0 {
+				c.send(wire.TypeError, &wire.Error{Code: wire.ErrorCode_PROTOCOL, Text: fmt.Sprintf("unknown frame type %d", f.Type)})
+				c.close(fmt.Sprintf("unknown frame type %d", f.Type))
+				return
+			}
+		}
+	}
+}
+
+func readError(err error) string {
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the connection was closed by the site"
+	case errors.Is(err, net.ErrClosed):
+		return "the connection was closed"
+	}
+	return "read: " + err.Error()
+}
+
+// runLoop sends (full snapshot first, then changes, heartbeats, a full
+// snapshot every Full) and watches the link's deadlines.
+func (c *conn) runLoop() {
+	n := c.l.n
+	t := n.t
+	fail := func(err error) { c.close("write: " + err.Error()) }
+	if err := c.sendFull(); err != nil {
+		fail(err)
+		return
+	}
+	tick := time.NewTicker(t.Check)
+	defer tick.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-c.l.ctx.Done():
+			c.close("the link was stopped")
+			return
+		case <-c.wakeCh:
+			if err := c.sendDelta(); err != nil {
+				fail(err)
+				return
+			}
+		case now := <-tick.C:
+			c.view.lastHeard = n.start.Add(time.Duration(c.lastHeard.Load()))
+			c.view.gotFull = c.gotFull.Load()
+			st, why := nextState(c.view, now, time.Duration(n.lag.Load()), t)
+			if st == health.LinkDown {
+				c.close(why)
+				return
+			}
+			if st != c.view.state {
+				c.view.state = st
+				c.l.mu.Lock()
+				c.l.setState(c, st, why)
+				c.l.mu.Unlock()
+				if st == health.LinkUp || st == health.LinkSuspect {
+					n.log.Debug("site link", "site", c.l.peer.Name, "state", st.String(), "reason", why)
+				}
+			}
+			var err error
+			if c.wantFull.Swap(false) || now.Sub(c.lastFull) >= t.Full {
+				err = c.sendFull()
+			} else if time.Duration(c.since()-c.lastSent.Load()) >= t.Heartbeat {
+				err = c.send(wire.TypeHeartbeat, c.heartbeat())
+			}
+			if err != nil {
+				fail(err)
+				return
+			}
+		}
+	}
+}
+
+// sendFull sends every local service, in chunks of fullChunk.
+func (c *conn) sendFull() error {
+	snap := c.l.n.local.Load()
+	c.epoch++
+	c.sent = make(map[string]sentKey, len(snap.services))
+	for _, s := range snap.services {
+		c.sent[s.Name] = keyOf(s)
+	}
+	c.sentNames, c.lastFull = snap.names, time.Now()
+	svcs := snap.services
+	for {
+		chunk := svcs[:min(len(svcs), fullChunk)]
+		svcs = svcs[len(chunk):]
+		var flags uint8
+		if len(svcs) > 0 {
+			flags = wire.FlagMore
+		}
+		if err := c.sendFlags(wire.TypeSiteFull, flags, &wire.SiteUpdate{Epoch: c.epoch, Services: chunk}); err != nil {
+			return err
+		}
+		if len(svcs) == 0 {
+			return nil
+		}
+	}
+}
+
+func (c *conn) sendFlags(t wire.Type, flags uint8, m proto.Message) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.nc.SetWriteDeadline(time.Now().Add(c.l.n.t.KeepAlive))
+	if err := c.fc.Write(t, flags, m); err != nil {
+		return err
+	}
+	c.lastSent.Store(c.since())
+	return nil
+}
+
+// sendDelta sends the services changed since they were last sent (a full
+// snapshot when the set of services changed).
+func (c *conn) sendDelta() error {
+	snap := c.l.n.local.Load()
+	if snap.names != c.sentNames {
+		return c.sendFull()
+	}
+	var changed []*wire.Service
+	for _, s := range snap.services {
+		if k := keyOf(s); c.sent[s.Name] != k {
+			c.sent[s.Name] = k
+			changed = append(changed, s)
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	for len(changed) > 0 {
+		chunk := changed[:min(len(changed), fullChunk)]
+		changed = changed[len(chunk):]
+		if err := c.send(wire.TypeSiteDelta, &wire.SiteUpdate{Epoch: c.epoch, Services: chunk}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
