@@ -8,6 +8,7 @@
 //	gslbd check ns.conf...     validate; errors as file:line:col: message
 //	gslbd fmt ns.conf          print what save would write (-canonical: canonical form)
 //	gslbd user add NAME        add an API user (password on stdin)
+//	gslbd cert ca | site NAME  make the sites' CA / a site certificate (metric exchange)
 package main
 
 import (
@@ -57,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runFmt(args, stdout, stderr)
 	case "user":
 		return runUser(args, os.Stdin, stdout, stderr)
+	case "cert":
+		return runCert(args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -70,7 +73,10 @@ const usage = `usage:
   gslbd demo [-print-config]   the same; -print-config prints its ns.conf
   gslbd run -config ns.conf [-listen addr:port,...] [-tcp-max-conns n] [-tcp-idle-timeout d] [-tcp-io-timeout d]
   gslbd run ... [-api 127.0.0.1:9443] [-api-http] [-api-cert f -api-key f] [-users f] [-metrics addr] [-nitro-credentials f]
+  gslbd run ... [-site NAME] [-mep-certs DIR] [-mep-port 3009] [-mep-allow-plain] [-mep-plain-port 3011]
   gslbd user add [-users f | -config ns.conf] [-read-only] NAME   (password on stdin)
+  gslbd cert ca [-dir mep]     make the deployment CA of the metric exchange
+  gslbd cert site [-dir mep] [-ip A] NAME   make site NAME's certificate, signed by that CA
   gslbd check ns.conf...       validate; exit 1 on any error
   gslbd fmt [-canonical] ns.conf  print what save would write (-canonical: canonical form only)
 `
@@ -144,14 +150,30 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	api.register(fs)
 	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics at http://ADDR/metrics and Go profiles at /debug/pprof/ (host:port; off when empty)")
 	nitroCreds := fs.String("nitro-credentials", "", "appliance logins for -loadSource NITRO (default: gslbd-nitro.json beside the configuration, if there)")
+	site := fs.String("site", "", "the gslb site this process is (default: the site the file types LOCAL); one file then serves every site")
+	var mo daemon.MEPOptions
+	fs.StringVar(&mo.Certs, "mep-certs", "", "directory of the metric exchange's CA and this site's certificate (default: mep/ beside the configuration; `gslbd cert`)")
+	mepPort := fs.Uint("mep-port", 3009, "metric exchange TLS port (every site uses the same)")
+	plainPort := fs.Uint("mep-plain-port", 3011, "metric exchange plain port (HMAC with -sitePassword, no encryption)")
+	fs.BoolVar(&mo.Ports.AllowPlain, "mep-allow-plain", false, "exchange over the plain port instead of TLS: authenticated by -sitePassword, NOT encrypted")
+	fs.DurationVar(&mo.Timers.KeepAlive, "mep-keepalive", 0, "keep-alive timeout of site links unless `set gslb parameter -MEPKeepAliveTimeout` is written (default 2s)")
+	fs.DurationVar(&mo.Timers.Heartbeat, "mep-heartbeat", 0, "heartbeat interval of site links (default 500ms)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if *nitroCreds == "" {
 		*nitroCreds = besides(*path, "gslbd-nitro.json")
 	}
+	if mo.Certs == "" {
+		mo.Certs = besides(*path, "mep")
+	}
+	if *mepPort > 65535 || *plainPort > 65535 {
+		fmt.Fprintln(stderr, "gslbd: -mep-port and -mep-plain-port must be at most 65535")
+		return 2
+	}
+	mo.Ports.TLS, mo.Ports.Plain = uint16(*mepPort), uint16(*plainPort)
 	d, err := daemon.Start(daemon.Options{ConfigPath: *path, Listen: listen, Logger: logger(stderr, *level), Server: srv,
-		NITROCredentials: *nitroCreds})
+		NITROCredentials: *nitroCreds, Site: *site, MEP: mo})
 	if err != nil {
 		printErr(stderr, err)
 		return 1

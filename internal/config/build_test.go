@@ -223,3 +223,48 @@ set gslb site c1 -backupParentlist p3 p1
 		}
 	}
 }
+
+// TestLoadAsSite: with -site, the named site is local and every other
+// remote, whatever -type says, and the services follow their site; a
+// site the file does not have is an error naming it.
+func TestLoadAsSite(t *testing.T) {
+	const text = `add gslb site dc1 10.0.0.1 -sitePassword s3cret
+add gslb site dc2 10.0.0.2
+add gslb service s1 10.1.0.1 HTTP 80 -siteName dc1
+add gslb service s2 10.2.0.1 HTTP 80 -siteName dc2
+`
+	for _, self := range []string{"dc1", "DC2"} {
+		_, s, _, err := LoadAs("ns.conf", strings.NewReader(text), self)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.EqualFold(s.LocalSite, self) {
+			t.Errorf("-site %s: local site %q", self, s.LocalSite)
+		}
+		for _, si := range s.Sites {
+			if si.Local != strings.EqualFold(si.Name, self) {
+				t.Errorf("-site %s: site %s local=%v", self, si.Name, si.Local)
+			}
+			if si.Name == "dc1" && si.Password != "s3cret" {
+				t.Errorf("dc1's password %q", si.Password)
+			}
+		}
+		for _, sv := range s.Services {
+			if sv.Local != strings.EqualFold(sv.Site, self) {
+				t.Errorf("-site %s: service %s of %s local=%v", self, sv.Name, sv.Site, sv.Local)
+			}
+		}
+	}
+	// A file that types dc1 LOCAL still serves dc2 with -site dc2.
+	_, s, _, err := LoadAs("ns.conf", strings.NewReader(strings.Replace(text, "dc1 10.0.0.1", "dc1 LOCAL 10.0.0.1", 1)), "dc2")
+	if err != nil {
+		t.Fatalf("-site dc2 over a LOCAL dc1: %v", err)
+	}
+	if s.LocalSite != "dc2" {
+		t.Errorf("-site dc2 over a LOCAL dc1: local %q", s.LocalSite)
+	}
+	_, _, _, err = LoadAs("ns.conf", strings.NewReader(text), "dc9")
+	if err == nil || !strings.Contains(err.Error(), `-site "dc9"`) {
+		t.Errorf("-site of no site: %v", err)
+	}
+}

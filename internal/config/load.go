@@ -13,6 +13,13 @@ import (
 // everything (a failed line may cause follow-up errors, as in a compiler).
 // Warnings are the parser's and the checker's.
 func Load(name string, r io.Reader) (*Config, *Snapshot, []*nsconf.Error, error) {
+	return LoadAs(name, r, "")
+}
+
+// LoadAs is Load for the process that is site self (`gslbd run -site`):
+// that site is the local one and every other site is remote, whatever
+// their -type says, so that one file serves every site. "" is Load.
+func LoadAs(name string, r io.Reader, self string) (*Config, *Snapshot, []*nsconf.Error, error) {
 	f, perr := nsconf.Parse(name, r)
 	var errs nsconf.ErrorList
 	if l, ok := nsconf.AsList(perr); ok {
@@ -20,7 +27,7 @@ func Load(name string, r io.Reader) (*Config, *Snapshot, []*nsconf.Error, error)
 	} else if perr != nil {
 		return nil, nil, nil, perr
 	}
-	c := &Config{}
+	c := &Config{Self: self}
 	errs = append(errs, c.ApplyDocument(name, f)...)
 	for _, k := range lbKinds {
 		f.NoteKept(k, lbKindsNote)

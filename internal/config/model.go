@@ -119,6 +119,10 @@ type Config struct {
 	// the Document (a change applied them), re-emitted as written at the
 	// end.
 	Verbatim []*nsconf.Cmd
+	// Self, when set, is the site this process is (`gslbd run -site`):
+	// it is local and every other site remote, whatever their -type. It
+	// is not part of the file.
+	Self string
 
 	doc        *Document        // the file c was loaded from, shared by clones
 	ownRecords map[*Record]bool // records this config may change in place
@@ -136,6 +140,7 @@ func (c *Config) Clone() *Config {
 	n := &Config{
 		Features:      slices.Clone(c.Features),
 		NSIPs:         slices.Clone(c.NSIPs),
+		Self:          c.Self,
 		Parameter:     c.Parameter.clone(),
 		Verbatim:      slices.Clone(c.Verbatim),
 		Records:       slices.Clone(c.Records),

@@ -117,6 +117,10 @@ type SiteInfo struct {
 	// MetricExchange, NWMetricExchange and SessionExchange are the
 	// site's exchange channels (-metricExchange ...).
 	MetricExchange, NWMetricExchange, SessionExchange bool
+	// Password is -sitePassword as written (the plain exchange port's
+	// key; an appliance writes it encrypted, and every gslbd of the
+	// deployment reads the same text).
+	Password string
 }
 
 func (b *builder) sites(owned map[netip.Addr]bool) {
@@ -130,10 +134,13 @@ func (b *builder) sites(owned map[netip.Addr]bool) {
 			MetricExchange: enabled(&s.Args, g, "metricExchange"), NWMetricExchange: enabled(&s.Args, g, "nwMetricExchange"),
 			SessionExchange: enabled(&s.Args, g, "sessionExchange")}
 		info.PublicIP, _ = netip.ParseAddr(s.Args.Get("publicIP"))
-		switch s.Type {
-		case "LOCAL":
+		info.Password = s.Args.Get("sitePassword")
+		switch {
+		case b.c.Self != "":
+			info.Local = strings.EqualFold(s.Name, b.c.Self)
+		case s.Type == "LOCAL":
 			info.Local = true
-		case "":
+		case s.Type == "":
 			info.Local = owned[ip]
 		}
 		if info.Local {
@@ -191,6 +198,9 @@ func (b *builder) sites(owned map[netip.Addr]bool) {
 			}
 		}
 		b.s.Sites = append(b.s.Sites, info)
+	}
+	if b.c.Self != "" && b.s.LocalSite == "" {
+		b.errf(nsconf.Pos{File: b.fileName()}, nserr.SiteNotFound, "-site %q: the configuration has no such gslb site", b.c.Self)
 	}
 	if peers > MaxPeerSites {
 		b.errf(nsconf.Pos{File: b.fileName()}, nserr.MaxSites, "at most %d parent/peer sites are allowed, found %d", MaxPeerSites, peers)

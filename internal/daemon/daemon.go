@@ -33,7 +33,13 @@ type Loaded struct {
 // Load parses, applies and checks a configuration. The error, if any, is
 // an nsconf.ErrorList with every problem of the source.
 func Load(name string, r io.Reader) (*Loaded, error) {
-	c, snap, warnings, err := config.Load(name, r)
+	return LoadAs(name, r, "")
+}
+
+// LoadAs is Load for the process that is site self ("": the file's
+// LOCAL site).
+func LoadAs(name string, r io.Reader, self string) (*Loaded, error) {
+	c, snap, warnings, err := config.LoadAs(name, r, self)
 	if err != nil {
 		return &Loaded{Warnings: warnings}, err
 	}
@@ -41,13 +47,16 @@ func Load(name string, r io.Reader) (*Loaded, error) {
 }
 
 // LoadFile is Load on a file.
-func LoadFile(path string) (*Loaded, error) {
+func LoadFile(path string) (*Loaded, error) { return LoadFileAs(path, "") }
+
+// LoadFileAs is LoadAs on a file.
+func LoadFileAs(path, self string) (*Loaded, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return Load(path, f)
+	return LoadAs(path, f, self)
 }
 
 // Options configure a Daemon.
@@ -69,6 +78,12 @@ type Options struct {
 	// NITRO uses (host -> user, password, CA); read at start and on each
 	// reload. "": none.
 	NITROCredentials string
+	// Site is the site this process is (`gslbd run -site`): it is local
+	// and every other site remote, whatever -type says. "": the file's
+	// LOCAL site.
+	Site string
+	// MEP configures the metric exchange.
+	MEP MEPOptions
 	// Engine and Server options.
 	Engine gslb.Options
 	Server dnsserver.Options
@@ -87,6 +102,8 @@ type Daemon struct {
 	health *health.Store
 	// healthSnap is the snapshot the store was last updated from.
 	healthSnap *config.Snapshot
+	// mep is the exchange with the other sites.
+	mep exchange
 
 	change sync.Mutex // serialises Change and Save
 	// changeTimes counts how long each Change took, lock wait included.
@@ -143,9 +160,9 @@ func (d *Daemon) read() (*Loaded, error) {
 		if name == "" {
 			name = "demo.conf"
 		}
-		ld, err = Load(name, bytes.NewReader(d.opts.ConfigText))
+		ld, err = LoadAs(name, bytes.NewReader(d.opts.ConfigText), d.opts.Site)
 	} else {
-		ld, err = LoadFile(d.opts.ConfigPath)
+		ld, err = LoadFileAs(d.opts.ConfigPath, d.opts.Site)
 	}
 	if ld != nil {
 		for _, w := range ld.Warnings {
@@ -233,6 +250,9 @@ func (d *Daemon) apply(ld *Loaded) error {
 	if !sameHealthInputs(d.healthSnap, ld.Snapshot) {
 		d.health.Update(healthConfig(ld.Snapshot))
 		d.healthSnap = ld.Snapshot
+	}
+	if err := d.updateMEP(ld.Snapshot); err != nil {
+		d.log.Error("metric exchange", "err", err)
 	}
 	d.monitor.Update(ld.Snapshot)
 	d.load.Update(ld.Snapshot)
@@ -407,6 +427,7 @@ func (d *Daemon) Monitors() *monitor.Manager { return d.monitor }
 
 // Close stops probing and serving.
 func (d *Daemon) Close() error {
+	d.closeMEP()
 	d.monitor.Close()
 	d.load.Close()
 	d.health.Close()

@@ -116,7 +116,7 @@ func (d *Daemon) Diff() (savedOnly, runningOnly []string, err error) {
 	if d.opts.ConfigPath == "" || d.opts.ConfigText != nil {
 		return nil, nil, errors.New("diff: this configuration has no file (built-in demo)")
 	}
-	saved, err := LoadFile(d.opts.ConfigPath)
+	saved, err := LoadFileAs(d.opts.ConfigPath, d.opts.Site)
 	if err != nil {
 		return nil, nil, fmt.Errorf("diff: reading the saved configuration: %w", err)
 	}

@@ -169,7 +169,7 @@ func (l *link) serve(c *conn) {
 	old := l.cur
 	l.cur = c
 	c.view = linkView{state: health.LinkConnecting, connectedAt: now, lastHeard: now, flapped: l.wasDown,
-		keepAlive: agreedKeepAlive(n.t.KeepAlive, min(time.Duration(c.hello.KeepaliveMs)*time.Millisecond, time.Minute))}
+		keepAlive: agreedKeepAlive(c.t.KeepAlive, min(time.Duration(c.hello.KeepaliveMs)*time.Millisecond, time.Minute))}
 	c.lastHeard.Store(int64(now.Sub(n.start)))
 	how := "accepted"
 	if c.dialed {
@@ -212,6 +212,8 @@ type conn struct {
 	once      sync.Once
 	reason    string // why it closed, set before done is closed
 
+	// t are the timers of this connection (set before it is shared).
+	t Timers
 	// The run loop's.
 	view      linkView
 	sent      map[string]sentKey
@@ -221,7 +223,7 @@ type conn struct {
 }
 
 func newConn(l *link, nc net.Conn, fc *wire.Conn, dialed bool, h *wire.Hello) *conn {
-	return &conn{l: l, nc: nc, fc: fc, dialed: dialed, hello: h, wakeCh: make(chan struct{}, 1), done: make(chan struct{})}
+	return &conn{l: l, nc: nc, fc: fc, dialed: dialed, hello: h, t: l.n.timers(), wakeCh: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // sentKey is what a peer was last told of one service.
@@ -345,7 +347,7 @@ func readError(err error) string {
 // snapshot every Full) and watches the link's deadlines.
 func (c *conn) runLoop() {
 	n := c.l.n
-	t := n.t
+	t := c.t
 	fail := func(err error) { c.close("write: " + err.Error()) }
 	if err := c.sendFull(); err != nil {
 		fail(err)
@@ -425,7 +427,7 @@ func (c *conn) sendFull() error {
 func (c *conn) sendFlags(t wire.Type, flags uint8, m proto.Message) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.nc.SetWriteDeadline(time.Now().Add(c.l.n.t.KeepAlive))
+	c.nc.SetWriteDeadline(time.Now().Add(c.t.KeepAlive))
 	if err := c.fc.Write(t, flags, m); err != nil {
 		return err
 	}

@@ -66,6 +66,24 @@ type Config struct {
 	Peers []Peer
 	// Digest is the hash of the GSLB configuration this site serves.
 	Digest []byte
+	// KeepAlive and Learning override the Timers' when set
+	// (-MEPKeepAliveTimeout, -SvcStateLearningTime); a change applies to
+	// the next connection.
+	KeepAlive, Learning time.Duration
+}
+
+// timers are the Timers with cfg's overrides.
+func (n *Node) timers() Timers {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	t := n.t
+	if n.cfg.KeepAlive > 0 {
+		t.KeepAlive = n.cfg.KeepAlive
+	}
+	if n.cfg.Learning > 0 {
+		t.Learning = n.cfg.Learning
+	}
+	return t
 }
 
 // Options configure a Node.
@@ -413,13 +431,14 @@ func (n *Node) hello(peer string) (*wire.Hello, error) {
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
+	t := n.timers()
 	return &wire.Hello{Major: wire.Major, Minor: wire.Minor, Site: cfg.Site, Role: cfg.Role, Incarnation: n.incarnation,
-		ConfigDigest: cfg.Digest, HeartbeatMs: uint32(n.t.Heartbeat / time.Millisecond),
-		KeepaliveMs: uint32(n.t.KeepAlive / time.Millisecond), Nonce: nonce, Peer: peer}, nil
+		ConfigDigest: cfg.Digest, HeartbeatMs: uint32(t.Heartbeat / time.Millisecond),
+		KeepaliveMs: uint32(t.KeepAlive / time.Millisecond), Nonce: nonce, Peer: peer}, nil
 }
 
 // handshakeTimeout bounds a handshake, TLS included.
-func (n *Node) handshakeTimeout() time.Duration { return max(2*n.t.KeepAlive, 3*time.Second) }
+func (n *Node) handshakeTimeout() time.Duration { return max(2*n.timers().KeepAlive, 3*time.Second) }
 
 // acquire takes a handshake slot (false: the node stops).
 func (n *Node) acquire() bool {

@@ -1,0 +1,196 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gslbd/gslbd/internal/daemon"
+	"github.com/gslbd/gslbd/internal/health"
+	"github.com/gslbd/gslbd/internal/mep"
+)
+
+// mepConf is one file for both sites (each gslbd is told which it is
+// with -site): svc1 at dc1; svc2 and svc3 at dc2. svc2 has an explicit
+// monitor, which dc1 runs only while its link to dc2 is down
+// (-triggerMonitor MEPDOWN); svc3 has only the default monitor of its own
+// site, so dc1 knows of it only what dc2 says.
+func mepConf(b1, b2, b3 *backend) string {
+	return fmt.Sprintf(`#NS13.1 Build 37.38
+add gslb site dc1 127.0.50.1
+add gslb site dc2 127.0.50.2 -triggerMonitor MEPDOWN
+add lb monitor m HTTP -interval 1 -resptimeout 500 MSEC -downTime 1
+add gslb vserver gv HTTP -lbMethod ROUNDROBIN -MIR ENABLED
+add gslb service svc1 %s HTTP %s -siteName dc1
+add gslb service svc2 %s HTTP %s -siteName dc2
+add gslb service svc3 %s HTTP %s -siteName dc2
+bind gslb service svc2 -monitorName m
+bind gslb vserver gv -serviceName svc1
+bind gslb vserver gv -serviceName svc2
+bind gslb vserver gv -serviceName svc3
+bind gslb vserver gv -domainName mon.test -TTL 5
+`, b1.IP(), b1.Port(), b2.IP(), b2.Port(), b3.IP(), b3.Port())
+}
+
+// waitGone polls until addr is not in the answers and returns when it
+// last saw it and when it first did not.
+func waitGone(t *testing.T, d *daemon.Daemon, addr string, timeout time.Duration) (before, seen time.Time) {
+	t.Helper()
+	before = time.Now()
+	deadline := before.Add(timeout)
+	for time.Now().Before(deadline) {
+		asked := time.Now()
+		if !strings.Contains(answerSet(t, d, "mon.test"), addr) {
+			return before, time.Now()
+		}
+		before = asked
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("after %v %s is still answered", timeout, addr)
+	return
+}
+
+// site2 is dc2's gslbd, a separate process that the test kills and
+// stops.
+type site2 struct {
+	t    *testing.T
+	args []string
+	cmd  *exec.Cmd
+	out  *syncBuffer
+}
+
+func (s *site2) start() {
+	s.t.Helper()
+	s.cmd = exec.Command(binary(s.t), s.args...)
+	s.out = &syncBuffer{}
+	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+func (s *site2) kill() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		s.cmd.Process.Signal(syscall.SIGCONT)
+		s.cmd.Process.Kill()
+		s.cmd.Wait()
+	}
+}
+
+// TestTwoSitesOverMEP: two gslbd processes, one file, a CA and two site
+// certificates made with `gslbd cert`, a TLS link between them. dc1
+// answers dc2's services because dc2 says they are UP; dc2's monitor
+// finding svc2 DOWN takes it out of dc1's answers; dc2 killed with
+// SIGKILL takes svc3 out at once (the kernel closes the socket), far
+// sooner than the keep-alive, while dc1's own monitor now decides svc2;
+// dc2 frozen with SIGSTOP takes svc3 out after the keep-alive; SIGCONT
+// brings it back after learning.
+func TestTwoSitesOverMEP(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	certs := filepath.Join(dir, "mep")
+	for _, args := range [][]string{{"cert", "ca", "-dir", certs}, {"cert", "site", "-dir", certs, "-ip", "127.0.50.1", "dc1"},
+		{"cert", "site", "-dir", certs, "-ip", "127.0.50.2", "dc2"}} {
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			t.Fatalf("gslbd %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(certs, "ca.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("ca.key: %v %v, want mode 0600", fi.Mode(), err)
+	}
+	b1, b2, b3 := newBackend(t, "127.0.50.1"), newBackend(t, "127.0.50.2"), newBackend(t, "127.0.50.3")
+	conf := mepConf(b1, b2, b3)
+	path := filepath.Join(dir, "ns.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freePortOn(t, "127.0.50.1")
+	const keepAlive = 3 * time.Second
+	dns2 := "127.0.50.2:" + freePortOn(t, "127.0.50.2")
+	s2 := &site2{t: t, args: []string{"run", "-config", path, "-site", "dc2", "-listen", dns2, "-api", "", "-mep-port", port,
+		"-mep-keepalive", keepAlive.String(), "-log-level", "debug"}}
+	t.Cleanup(s2.kill)
+	s2.start()
+	d := startWith(t, conf, func(o *daemon.Options) {
+		o.ConfigPath = path
+		o.ConfigText = nil
+		o.Site = "dc1"
+		o.MEP = daemon.MEPOptions{Certs: certs, Ports: mep.Ports{TLS: uint16(atoi(t, port))}, Timers: mep.Timers{KeepAlive: keepAlive}}
+	})
+	defer func() {
+		if t.Failed() {
+			t.Logf("dc2's log:\n%s", s2.out)
+		}
+	}()
+	link := func() mep.LinkStatus {
+		for _, l := range d.Links() {
+			if l.Site == "dc2" {
+				return l
+			}
+		}
+		return mep.LinkStatus{}
+	}
+	all := b1.IP() + "," + b2.IP() + "," + b3.IP()
+	waitAnswer(t, d, all, 20*time.Second)
+	if l := link(); l.State != health.LinkUp || !l.Dialer {
+		t.Errorf("dc1's link to dc2: %+v, want UP and dialled by dc1 (the lower address)", l)
+	}
+	for _, svc := range []string{"svc2", "svc3"} {
+		if ss, _ := d.Health().Service(svc); ss.Peer != health.Up || ss.Monitor != health.Unknown {
+			t.Errorf("%s at dc1: %+v, want UP from dc2 and no probe of dc1's own", svc, ss)
+		}
+	}
+
+	// dc2's own monitor finds svc2 DOWN: dc1 hears it.
+	b2.Kill()
+	waitAnswer(t, d, b1.IP()+","+b3.IP(), 20*time.Second)
+	b2.Start()
+	waitAnswer(t, d, all, 20*time.Second)
+	if ss, _ := d.Health().Service("svc2"); ss.Monitor != health.Unknown {
+		t.Errorf("dc1 probed svc2 while the link was UP: %+v", ss)
+	}
+
+	// SIGKILL: the kernel closes dc2's socket; dc1 drops svc3 at once,
+	// and its own monitor now decides svc2 (UP).
+	killed := time.Now()
+	s2.cmd.Process.Kill()
+	s2.cmd.Wait()
+	_, seen := waitGone(t, d, b3.IP(), 10*time.Second)
+	t.Logf("SIGKILL: svc3 out of dc1's answers within %v of the kill", seen.Sub(killed))
+	if took := seen.Sub(killed); took > keepAlive/2 {
+		t.Errorf("SIGKILL: svc3 left dc1's answers after %v; the closed socket should beat the %v keep-alive", took, keepAlive)
+	}
+	if l := link(); l.State != health.LinkDown || !strings.Contains(l.Reason, "closed") {
+		t.Errorf("link after SIGKILL: %+v", l)
+	}
+	waitAnswer(t, d, b1.IP()+","+b2.IP(), 20*time.Second)
+	if ss, _ := d.Health().Service("svc2"); ss.Monitor != health.Up {
+		t.Errorf("svc2 after the link went down: %+v, want dc1's monitor deciding UP", ss)
+	}
+
+	// Restarted: dc1 reconnects (backoff), learns, answers svc3 again.
+	s2.start()
+	waitAnswer(t, d, all, 20*time.Second)
+
+	// SIGSTOP: nothing closes; dc1 waits out the keep-alive, then drops svc3.
+	if err := s2.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	_, seen = waitGone(t, d, b3.IP(), 4*keepAlive)
+	t.Logf("SIGSTOP: svc3 out of dc1's answers after %v (keep-alive %v)", seen.Sub(stopped), keepAlive)
+	if took := seen.Sub(stopped); took < keepAlive-time.Second {
+		t.Errorf("SIGSTOP: svc3 left after %v, before the keep-alive %v", took, keepAlive)
+	}
+	if l := link(); !strings.Contains(l.Reason, "no frame for") {
+		t.Errorf("link after SIGSTOP: %+v, want the silence as reason", l)
+	}
+	// SIGCONT: the frozen process comes back; the link learns again.
+	s2.cmd.Process.Signal(syscall.SIGCONT)
+	waitAnswer(t, d, all, 20*time.Second)
+}

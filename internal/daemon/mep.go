@@ -1,0 +1,97 @@
+package daemon
+
+import (
+	"errors"
+	"io/fs"
+	"sync"
+
+	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/mep"
+)
+
+// MEPOptions configure the metric exchange with the other sites.
+type MEPOptions struct {
+	// Certs is the directory of the deployment CA and this site's
+	// certificate (`gslbd cert`); "": no TLS port.
+	Certs string
+	// Ports; zero ports are NetScaler's (3009, 3011).
+	Ports mep.Ports
+	// Timers (zero: docs/mep.md's defaults).
+	Timers mep.Timers
+}
+
+// exchange runs the metric exchange for the daemon.
+type exchange struct {
+	mu     sync.Mutex
+	node   *mep.Node
+	warned string
+}
+
+// updateMEP starts, changes or stops the exchange for a configuration.
+// Without a certificate (and without the plain port) the exchange does
+// not run: remote sites keep the state their monitors give them, as
+// before, and a warning says why once.
+func (d *Daemon) updateMEP(s *config.Snapshot) error {
+	x := &d.mep
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	ports := d.opts.MEP.Ports
+	if ports.TLS == 0 {
+		ports.TLS = mep.DefaultPorts.TLS
+	}
+	if ports.Plain == 0 {
+		ports.Plain = mep.DefaultPorts.Plain
+	}
+	cfg, ok := mep.FromSnapshot(s, ports)
+	if !ok {
+		if x.node != nil {
+			x.node.Update(mep.Config{Site: s.LocalSite})
+		}
+		return nil
+	}
+	if x.node == nil {
+		var id *mep.Identity
+		if !ports.AllowPlain {
+			var err error
+			if d.opts.MEP.Certs != "" {
+				id, err = mep.LoadIdentity(d.opts.MEP.Certs, cfg.Site)
+			} else {
+				err = fs.ErrNotExist
+			}
+			if err != nil {
+				why := "no site certificate: " + err.Error()
+				if errors.Is(err, fs.ErrNotExist) {
+					why = "no site certificate in " + d.opts.MEP.Certs + " (create it with `gslbd cert ca` and `gslbd cert site " + cfg.Site + "`)"
+				}
+				if why != x.warned {
+					d.log.Warn("metric exchange not running: remote sites are judged by monitors only", "why", why)
+					x.warned = why
+				}
+				return nil
+			}
+		}
+		x.node = mep.New(mep.Options{Logger: d.opts.Logger, Store: d.health, Identity: id, Timers: d.opts.MEP.Timers})
+	}
+	return x.node.Update(cfg)
+}
+
+// Links returns the state of each site link (nil: no exchange runs).
+func (d *Daemon) Links() []mep.LinkStatus {
+	d.mep.mu.Lock()
+	n := d.mep.node
+	d.mep.mu.Unlock()
+	if n == nil {
+		return nil
+	}
+	return n.Links()
+}
+
+func (d *Daemon) closeMEP() {
+	d.mep.mu.Lock()
+	n := d.mep.node
+	d.mep.node = nil
+	d.mep.mu.Unlock()
+	if n != nil {
+		n.Close()
+	}
+}

@@ -1,0 +1,87 @@
+package mep
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gslbd/gslbd/internal/config"
+)
+
+// TestFromSnapshot: parents form a mesh where the lower address dials,
+// a parent dials its children, a child waits for its parent, another
+// parent's child is not linked, -metricExchange DISABLED leaves a site
+// out, and the plain port needs -sitePassword and AllowPlain.
+func TestFromSnapshot(t *testing.T) {
+	const text = `add gslb site p1 10.0.0.1 -sitePassword pw1
+add gslb site p2 10.0.0.2 -publicIP 192.0.2.2
+add gslb site p3 9.0.0.3
+add gslb site p4 10.0.0.4 -metricExchange DISABLED
+add gslb site c1 10.0.1.1 -parentSite p1
+add gslb site c2 10.0.1.2 -parentSite p2
+`
+	load := func(self string) *config.Snapshot {
+		t.Helper()
+		_, s, _, err := config.LoadAs("ns.conf", strings.NewReader(text), self)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	describe := func(cfg Config) string {
+		var b []string
+		for _, p := range cfg.Peers {
+			d := "waits"
+			if p.Dial {
+				d = "dials"
+			}
+			b = append(b, p.Name+":"+p.Role.String()+":"+d+":"+p.Addr.String())
+		}
+		return strings.Join(b, " ")
+	}
+	for _, tc := range []struct {
+		self string
+		want string
+	}{
+		// p1 (10.0.0.1) is below p2's public 192.0.2.2 but above p3's 9.0.0.3.
+		{"p1", "p2:PARENT:dials:192.0.2.2:3009 p3:PARENT:waits:9.0.0.3:3009 c1:CHILD:dials:10.0.1.1:3009"},
+		{"p3", "p1:PARENT:dials:10.0.0.1:3009 p2:PARENT:dials:192.0.2.2:3009"},
+		{"c1", "p1:PARENT:waits:10.0.0.1:3009"},
+		{"p2", "p1:PARENT:waits:10.0.0.1:3009 p3:PARENT:waits:9.0.0.3:3009 c2:CHILD:dials:10.0.1.2:3009"},
+	} {
+		cfg, ok := FromSnapshot(load(tc.self), DefaultPorts)
+		if !ok {
+			t.Fatalf("%s: no exchange", tc.self)
+		}
+		if got := describe(cfg); got != tc.want {
+			t.Errorf("%s: %s\nwant %s", tc.self, got, tc.want)
+		}
+		if cfg.PlainListen.IsValid() {
+			t.Errorf("%s: the plain port opens without AllowPlain", tc.self)
+		}
+	}
+	if cfg, _ := FromSnapshot(load("c1"), DefaultPorts); cfg.Role.String() != "CHILD" || cfg.Listen.String() != "10.0.1.1:3009" {
+		t.Errorf("c1: role %s, listen %s", cfg.Role, cfg.Listen)
+	}
+	if cfg, _ := FromSnapshot(load("p1"), DefaultPorts); cfg.KeepAlive != 0 || cfg.Learning != 0 {
+		t.Errorf("p1 without gslb parameters: keep-alive %v, learning %v, want the Timers' (0)", cfg.KeepAlive, cfg.Learning)
+	}
+	_, s, _, err := config.LoadAs("ns.conf", strings.NewReader(text+"set gslb parameter -MEPKeepAliveTimeout 4 -SvcStateLearningTime 3\n"), "p1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, _ := FromSnapshot(s, DefaultPorts); cfg.KeepAlive != 4*time.Second || cfg.Learning != 3*time.Second {
+		t.Errorf("with gslb parameters: keep-alive %v, learning %v, want 4s, 3s", cfg.KeepAlive, cfg.Learning)
+	}
+	if _, ok := FromSnapshot(load("p4"), DefaultPorts); ok {
+		t.Error("p4 (-metricExchange DISABLED) runs an exchange")
+	}
+	plain := Ports{TLS: 3009, Plain: 3011, AllowPlain: true}
+	cfg, _ := FromSnapshot(load("p1"), plain)
+	if cfg.PlainListen.String() != "10.0.0.1:3011" || string(cfg.PSK) != "pw1" || !cfg.Plain || cfg.Peers[0].Addr.Port() != 3011 {
+		t.Errorf("p1 with the plain port: %+v", cfg)
+	}
+	if cfg, _ := FromSnapshot(load("p2"), plain); cfg.PlainListen.IsValid() {
+		t.Error("p2 has no -sitePassword but listens on the plain port")
+	}
+}
