@@ -140,6 +140,9 @@ func TestTwoSitesOverMEP(t *testing.T) {
 	if l := link(); l.State != health.LinkUp || !l.Dialer {
 		t.Errorf("dc1's link to dc2: %+v, want UP and dialled by dc1 (the lower address)", l)
 	}
+	if st := d.Stat("gslbsite")["dc2"]; st["status"] != "ACTIVE" || st["mepstate"] != "UP" || st["mepdialer"] != "LOCAL" {
+		t.Errorf("stat gslbsite dc2: %v", st)
+	}
 	for _, svc := range []string{"svc2", "svc3"} {
 		if ss, _ := d.Health().Service(svc); ss.Peer != health.Up || ss.Monitor != health.Unknown {
 			t.Errorf("%s at dc1: %+v, want UP from dc2 and no probe of dc1's own", svc, ss)
@@ -167,6 +170,9 @@ func TestTwoSitesOverMEP(t *testing.T) {
 	}
 	if l := link(); l.State != health.LinkDown || !strings.Contains(l.Reason, "closed") {
 		t.Errorf("link after SIGKILL: %+v", l)
+	}
+	if st := d.Stat("gslbsite")["dc2"]; st["status"] != "DOWN" || !strings.Contains(st["mepreason"].(string), "closed") || st["mepflaps"] != "1" {
+		t.Errorf("stat gslbsite dc2 after SIGKILL: %v", st)
 	}
 	waitAnswer(t, d, b1.IP()+","+b2.IP(), 20*time.Second)
 	if ss, _ := d.Health().Service("svc2"); ss.Monitor != health.Up {

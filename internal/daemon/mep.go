@@ -70,9 +70,23 @@ func (d *Daemon) updateMEP(s *config.Snapshot) error {
 				return nil
 			}
 		}
+		x.warned = ""
 		x.node = mep.New(mep.Options{Logger: d.opts.Logger, Store: d.health, Identity: id, Timers: d.opts.MEP.Timers})
 	}
 	return x.node.Update(cfg)
+}
+
+// mepNotRunning says why a remote site has no link.
+func (d *Daemon) mepNotRunning(si *config.SiteInfo) string {
+	d.mep.mu.Lock()
+	defer d.mep.mu.Unlock()
+	switch {
+	case d.mep.warned != "":
+		return "metric exchange not running: " + d.mep.warned
+	case d.mep.node == nil:
+		return "metric exchange not running: no local site exchanges metrics"
+	}
+	return "no link with this site (another parent's child: its state comes through its parent)"
 }
 
 // Links returns the state of each site link (nil: no exchange runs).

@@ -3,8 +3,10 @@ package daemon
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gslbd/gslbd/internal/health"
+	"github.com/gslbd/gslbd/internal/mep"
 )
 
 // Stat returns live figures of a NITRO resource's objects, by lower-cased
@@ -60,12 +62,56 @@ func (d *Daemon) Stat(resource string) map[string]map[string]any {
 			}
 			out[strings.ToLower(s.Name)] = f
 		}
+	case "gslbsite":
+		d.siteStat(out)
 	case "gslbdomain":
 		for name, n := range d.engine.DomainHits() {
 			out[name] = map[string]any{"dnstotalqueries": digits(n)}
 		}
 	}
 	return out
+}
+
+// siteStat: each remote site's exchange as NetScaler shows it (status
+// and persistencemepstatus: ACTIVE, INACTIVE or DOWN) and, beyond it, the
+// link's state machine, why it is there, since when, who dials, the
+// peer's address and how often it flapped.
+func (d *Daemon) siteStat(out map[string]map[string]any) {
+	snap := d.Current().Snapshot
+	links := map[string]mep.LinkStatus{}
+	for _, l := range d.Links() {
+		links[strings.ToLower(l.Site)] = l
+	}
+	for _, si := range snap.Sites {
+		if si.Local {
+			out[strings.ToLower(si.Name)] = map[string]any{"status": "ACTIVE", "persistencemepstatus": "ACTIVE", "mepstate": "LOCAL"}
+			continue
+		}
+		f := map[string]any{}
+		l, ok := links[strings.ToLower(si.Name)]
+		switch {
+		case !si.MetricExchange:
+			f["status"], f["mepstate"], f["mepreason"] = "INACTIVE", health.LinkDisabled.String(), "-metricExchange DISABLED"
+		case !ok:
+			f["status"], f["mepstate"], f["mepreason"] = "INACTIVE", health.LinkNone.String(), d.mepNotRunning(si)
+		default:
+			f["status"] = "DOWN"
+			if l.State.Exchanging() {
+				f["status"] = "ACTIVE"
+			}
+			f["mepstate"], f["mepreason"], f["mepsince"] = l.State.String(), l.Reason, l.Since.UTC().Format(time.RFC3339Nano)
+			f["mepdialer"] = map[bool]string{true: "LOCAL", false: "REMOTE"}[l.Dialer]
+			f["mepflaps"] = digits(l.Flaps)
+			if l.Remote.IsValid() {
+				f["mepremote"] = l.Remote.String()
+			}
+		}
+		f["persistencemepstatus"] = f["status"]
+		if !si.NWMetricExchange && !si.SessionExchange {
+			f["persistencemepstatus"] = "INACTIVE"
+		}
+		out[strings.ToLower(si.Name)] = f
+	}
 }
 
 // digits renders a counter as the appliance does: a string of digits.

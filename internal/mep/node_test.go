@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/gslbd/gslbd/internal/health"
 	"github.com/gslbd/gslbd/internal/mep/wire"
 )
