@@ -12,8 +12,7 @@ import (
 // "Accepted, no effect yet"). A name ending in "*" covers every argument
 // starting with it; "*" alone covers the whole group.
 var noEffect = map[string][]string{
-	"gslb site": {"metricExchange", "nwMetricExchange", "sessionExchange", "triggerMonitor",
-		"backupParentlist", "clip", "naptrReplacementSuffix", "sitePassword"},
+	"gslb site": {"nwMetricExchange", "sessionExchange", "backupParentlist", "clip", "naptrReplacementSuffix"},
 	"gslb service": {"maxBandwidth", "cip", "sitePersistence", "cookieTimeout", "sitePrefix",
 		"cltTimeout", "svrTimeout", "downStateFlush", "maxAAAUsers", "appflowLog", "naptr*", "viewName"},
 	"lb monitor": {"deviation", "resptimeoutThresh", "alertRetries", "transparent", "ipTunnel",
@@ -21,7 +20,8 @@ var noEffect = map[string][]string{
 	"gslb vserver": {"ECS", "ecsAddrValidation", "tolerance", "dynamicWeight", "considerEffectiveState",
 		"so*", "backupSessionTimeout", "toggleOrder", "orderThreshold", "rule", "comment",
 		"order", "cookieDomain", "cookieTimeout", "sitedomainTTL"},
-	"gslb parameter": {"*"},
+	"gslb parameter": {"ldnsEntryTimeout", "RTTTolerance", "ldnsMask", "v6ldnsmasklen", "ldnsProbeOrder", "dropLdnsReq",
+		"AutomaticConfigSync", "GSLBSync*", "GslbConfigSyncMonitor", "undefAction"},
 	"dns zone":       {"dnssecOffload", "nsec"},
 }
 

@@ -45,7 +45,11 @@ func TestChangeWarnings(t *testing.T) {
 		{"add gslb service c 192.0.2.3 HTTP 80 -siteName s1 -maxBandwidth 10 -naptrOrder 5\n",
 			[]want{{nserr.NoEffect, "-maxBandwidth"}, {nserr.NoEffect, "-naptrOrder"}}},
 		{"set gslb parameter -ldnsentryTimeout 50\n", []want{{nserr.NoEffect, "-ldnsEntryTimeout"}}},
-		{"add gslb site s3 LOCAL 10.0.0.3 -triggerMonitor MEPDOWN\n", []want{{nserr.NoEffect, "-triggerMonitor"},
+		// The exchange's timers act.
+		{"set gslb parameter -MEPKeepAliveTimeout 3 -SvcStateLearningTime 2 -GSLBSvcStateDelayTime 1\n", nil},
+		// -triggerMonitor acts (on remote sites); on the local one it is
+		// meaningless, and said so.
+		{"add gslb site s3 LOCAL 10.0.0.3 -triggerMonitor MEPDOWN -nwMetricExchange DISABLED\n", []want{{nserr.NoEffect, "-nwMetricExchange"},
 			{nserr.TriggerMonitorLocal, `change:1:33: gslb site "s3": -triggerMonitor MEPDOWN has no meaning for the local site`}}},
 		// A checker warning the change brings (a LOAD monitor with no
 		// metric): its position is the change's own line.

@@ -24,6 +24,7 @@ const (
 // LB round-robin reasons (NetScaler lbrrreason, docs §3.4).
 const (
 	rrNone       = 0
+	rrMEPDown    = 1  // MEP is DOWN: a remote service's metrics are stale
 	rrNoDecision = 12 // no decision possible
 )
 
@@ -179,7 +180,7 @@ func plan(vs *config.VServerInfo, cands []cand, now time.Time) decision {
 		}
 		best := math.Inf(1)
 		var idx []int
-		missing := ""
+		var missing *config.ServiceInfo
 		// CUSTOMLOAD leaves out services whose LOAD monitor saw a metric
 		// reach its threshold, unless all of them did.
 		skipOver := false
@@ -195,7 +196,7 @@ func plan(vs *config.VServerInfo, cands []cand, now time.Time) decision {
 			st := c.st
 			s, ok := score(m, c, st, now)
 			if !ok {
-				missing = c.svc.Name
+				missing = c.svc
 				break
 			}
 			if skipOver && st.metrics.Overloaded {
@@ -208,10 +209,16 @@ func plan(vs *config.VServerInfo, cands []cand, now time.Time) decision {
 				idx = append(idx, j)
 			}
 		}
-		if missing != "" {
+		if missing != nil {
 			if i == 0 {
 				k, _ := metricOf(m)
-				d.reason, d.why = rrNoDecision, fmt.Sprintf("no fresh %s metric for service %q", k, missing)
+				d.reason, d.why = rrNoDecision, fmt.Sprintf("no fresh %s metric for service %q", k, missing.Name)
+				if !missing.Local && missing.Site != "" && missing.Load.Kind == "" {
+					// A remote service's figures come over MEP unless a
+					// load source polls it from here (NetScaler's
+					// lbrrreason 1).
+					d.reason, d.why = rrMEPDown, fmt.Sprintf("MEP DOWN: no fresh %s metric for service %q from site %q", k, missing.Name, missing.Site)
+				}
 			}
 			continue
 		}

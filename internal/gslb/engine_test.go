@@ -333,7 +333,7 @@ bind gslb vserver gc -domainName apps.example.test
 // a metric on its own clock.
 func TestMetricReportsAreCoalesced(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e := engine(t, `add gslb site s1 192.0.2.1
+		e := engine(t, `add gslb site s1 LOCAL 192.0.2.1
 add gslb service a 192.0.2.10 HTTP 80 -siteName s1
 add gslb service b 192.0.2.11 HTTP 80 -siteName s1
 add gslb vserver v HTTP -lbMethod LEASTCONNECTION
@@ -374,6 +374,44 @@ bind gslb vserver v -domainName v.test
 		synctest.Wait()
 		if s := decided(); s.LBRRReason != rrNoDecision {
 			t.Fatalf("metric with 1 s MaxAge still used after 1.1 s: %+v", s)
+		}
+	})
+}
+
+// TestStaleRemoteMetricsSayMEPDown: a metric method that cannot decide
+// because a remote service's figures (which come over MEP) are stale
+// falls back to round robin with NetScaler's lbrrreason 1, "MEP DOWN",
+// naming the site; a local service's missing figures give reason 12.
+func TestStaleRemoteMetricsSayMEPDown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := engine(t, `add gslb site s1 LOCAL 192.0.2.1
+add gslb site s2 192.0.2.2
+add gslb service a 192.0.2.10 HTTP 80 -siteName s1
+add gslb service b 192.0.2.11 HTTP 80 -siteName s2
+add gslb vserver v HTTP -lbMethod LEASTCONNECTION
+bind gslb vserver v -serviceName a
+bind gslb vserver v -serviceName b
+bind gslb vserver v -domainName v.test
+`)
+		conns := func(svc string, n uint64) {
+			m := health.Metrics{At: time.Now(), MaxAge: time.Second}.With(health.Connections, n)
+			e.Report(health.Report{Service: svc, Metrics: &m})
+		}
+		conns("a", 5)
+		e.Flush()
+		if s := e.Status()[0]; s.LBRRReason != rrMEPDown || s.Method != "ROUNDROBIN" || !strings.Contains(s.LBRRReasonText, `from site "s2"`) {
+			t.Fatalf("remote figures missing: %+v, want round robin, reason 1 naming s2", s)
+		}
+		conns("b", 1)
+		e.Flush()
+		if s := e.Status()[0]; s.LBRRReason != 0 || s.Method != "LEASTCONNECTION" {
+			t.Fatalf("both figures fresh: %+v", s)
+		}
+		time.Sleep(1100 * time.Millisecond)
+		conns("b", 1)
+		e.Flush()
+		if s := e.Status()[0]; s.LBRRReason != rrNoDecision || !strings.Contains(s.LBRRReasonText, `service "a"`) {
+			t.Fatalf("local figures stale: %+v, want reason 12", s)
 		}
 	})
 }
