@@ -35,6 +35,7 @@ var allowed = map[string][]string{
 	"bench/api":           {"internal/nitro"},
 	"bench/confgen":       {},
 	"bench/reload":        {},
+	"bench/mep":           {"internal/mep", "internal/mep/wire", "internal/health"},
 }
 
 // thirdParty lists which non-stdlib modules a package may import.

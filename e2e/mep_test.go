@@ -200,3 +200,23 @@ func TestTwoSitesOverMEP(t *testing.T) {
 	s2.cmd.Process.Signal(syscall.SIGCONT)
 	waitAnswer(t, d, all, 20*time.Second)
 }
+
+// TestNoCertificatesNoExchange: without site certificates the exchange
+// does not run, `stat gslb site` says why and how to fix it, and remote
+// services are judged as before MEP (one without a monitor is answered).
+func TestNoCertificatesNoExchange(t *testing.T) {
+	b1, b2, b3 := newBackend(t, "127.0.51.1"), newBackend(t, "127.0.51.2"), newBackend(t, "127.0.51.3")
+	conf := strings.NewReplacer("127.0.50.1", "127.0.51.1", "127.0.50.2", "127.0.51.2").Replace(mepConf(b1, b2, b3))
+	d := startWith(t, conf, func(o *daemon.Options) {
+		o.Site = "dc1"
+		o.MEP = daemon.MEPOptions{Certs: filepath.Join(t.TempDir(), "mep")}
+	})
+	st := d.Stat("gslbsite")["dc2"]
+	if st["status"] != "INACTIVE" || !strings.Contains(fmt.Sprint(st["mepreason"]), "gslbd cert site dc1") {
+		t.Errorf("stat gslbsite dc2 without certificates: %v", st)
+	}
+	if d.Links() != nil {
+		t.Errorf("links without certificates: %+v", d.Links())
+	}
+	waitAnswer(t, d, b1.IP()+","+b2.IP()+","+b3.IP(), 20*time.Second)
+}
