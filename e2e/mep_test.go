@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -219,4 +223,141 @@ func TestNoCertificatesNoExchange(t *testing.T) {
 		t.Errorf("links without certificates: %+v", d.Links())
 	}
 	waitAnswer(t, d, b1.IP()+","+b2.IP()+","+b3.IP(), 20*time.Second)
+}
+
+// procCPU is a process's user+system CPU time so far (from /proc).
+func procCPU(t *testing.T, pid int) time.Duration {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fields after the command name (which may hold spaces) in parentheses.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	ticks := atoi(t, f[11]) + atoi(t, f[12]) // utime, stime (fields 14 and 15)
+	return time.Duration(ticks) * time.Second / 100
+}
+
+// TestRoguePeers: garbage, a 4 GiB length prefix after a valid handshake,
+// a certificate of another CA, 300 silent connections and 10,000
+// connection attempts against a real gslbd's exchange port change no
+// state (the real link stays UP and never flaps) and cost that process
+// under a second of CPU.
+func TestRoguePeers(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	certs := filepath.Join(dir, "mep")
+	for _, args := range [][]string{{"cert", "ca", "-dir", certs}, {"cert", "site", "-dir", certs, "dc1"}, {"cert", "site", "-dir", certs, "dc2"}} {
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			t.Fatalf("gslbd %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	b1, b2, b3 := newBackend(t, "127.0.52.1"), newBackend(t, "127.0.52.2"), newBackend(t, "127.0.52.3")
+	conf := strings.NewReplacer("127.0.50.1", "127.0.52.1", "127.0.50.2", "127.0.52.2").Replace(mepConf(b1, b2, b3))
+	path := filepath.Join(dir, "ns.conf")
+	os.WriteFile(path, []byte(conf), 0o644)
+	port := freePortOn(t, "127.0.52.1")
+	s2 := &site2{t: t, args: []string{"run", "-config", path, "-site", "dc2", "-listen", "127.0.52.2:" + freePortOn(t, "127.0.52.2"),
+		"-api", "", "-mep-port", port}}
+	t.Cleanup(s2.kill)
+	s2.start()
+	d := startWith(t, conf, func(o *daemon.Options) {
+		o.ConfigPath, o.ConfigText, o.Site = path, nil, "dc1"
+		o.MEP = daemon.MEPOptions{Certs: certs, Ports: mep.Ports{TLS: uint16(atoi(t, port))}}
+	})
+	all := b1.IP() + "," + b2.IP() + "," + b3.IP()
+	waitAnswer(t, d, all, 20*time.Second)
+	target := "127.0.52.2:" + port
+	cpu0 := procCPU(t, s2.cmd.Process.Pid)
+
+	// Garbage.
+	junk := make([]byte, 4096)
+	for i := range junk {
+		junk[i] = byte(i*7 + 3)
+	}
+	for range 100 {
+		if c, err := net.DialTimeout("tcp", target, time.Second); err == nil {
+			c.Write(junk)
+			c.Close()
+		}
+	}
+	// A valid handshake as dc1, then a 4 GiB length prefix.
+	caPEM, _ := os.ReadFile(filepath.Join(certs, "ca.crt"))
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	dc1Cert, err := tls.LoadX509KeyPair(filepath.Join(certs, "dc1.crt"), filepath.Join(certs, "dc1.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := tls.Dial("tcp", target, &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: roots, ServerName: "dc2",
+		Certificates: []tls.Certificate{dc1Cert}, NextProtos: []string{mep.ALPN}})
+	if err != nil {
+		t.Fatalf("TLS as dc1: %v", err)
+	}
+	tc.Write([]byte{0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0})
+	tc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := tc.Read(make([]byte, 1)); err == nil {
+		t.Error("a 4 GiB length prefix was answered, not closed")
+	}
+	tc.Close()
+	// A certificate of another CA.
+	caC, caK, _ := mep.NewCA("rogue", 1)
+	rc, rk, _ := mep.NewSiteCert(caC, caK, "dc1", nil, 1)
+	rogue, _ := tls.X509KeyPair(rc, rk)
+	if c, err := tls.Dial("tcp", target, &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: roots, ServerName: "dc2",
+		Certificates: []tls.Certificate{rogue}, NextProtos: []string{mep.ALPN}}); err == nil {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Read(make([]byte, 1)); err == nil {
+			t.Error("a certificate of another CA was let in")
+		}
+		c.Close()
+	}
+	// 300 silent connections, held.
+	var silent []net.Conn
+	for range 300 {
+		if c, err := net.DialTimeout("tcp", target, time.Second); err == nil {
+			silent = append(silent, c)
+		}
+	}
+	// 10,000 connection attempts, 20 at a time.
+	var wg sync.WaitGroup
+	attempts := make(chan struct{}, 10000)
+	for range 10000 {
+		attempts <- struct{}{}
+	}
+	close(attempts)
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range attempts {
+				if c, err := net.DialTimeout("tcp", target, time.Second); err == nil {
+					c.Close()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, c := range silent {
+		c.Close()
+	}
+	cpu := procCPU(t, s2.cmd.Process.Pid) - cpu0
+	t.Logf("dc2 spent %v of CPU on the rogue peers", cpu)
+	if cpu > time.Second {
+		t.Errorf("the rogue peers cost dc2 %v of CPU, want under 1s", cpu)
+	}
+	for _, l := range d.Links() {
+		if l.State != health.LinkUp || l.Flaps != 0 {
+			t.Errorf("the real link after the rogue peers: %+v", l)
+		}
+	}
+	if got := answerSet(t, d, "mon.test"); got != all {
+		t.Errorf("answers after the rogue peers: %s, want %s", got, all)
+	}
+	if !strings.Contains(s2.out.String(), "link refused") {
+		t.Error("dc2 logged no refusal")
+	}
+	if n := strings.Count(s2.out.String(), "link refused"); n > 20 {
+		t.Errorf("dc2 logged %d refusals: the log is flooded", n)
+	}
 }

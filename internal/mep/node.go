@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	mrand "math/rand/v2"
 	"net"
@@ -113,6 +114,9 @@ type Node struct {
 	start       time.Time
 	sem         chan struct{}
 	lag         atomic.Int64 // this process's recent timer lag (ns)
+	pending     atomic.Int64 // accepted connections before their handshake ended
+	refusals    atomic.Int64 // refused connections not logged yet
+	refusedAt   atomic.Int64 // when a refusal was last logged (unix ns)
 	local       atomic.Pointer[localSnap]
 	ctx         context.Context
 	cancel      context.CancelFunc
@@ -465,23 +469,82 @@ func (n *Node) acceptLoop(ln net.Listener, plain bool) {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
-		if !n.acquire() {
+		if n.pending.Add(1) > maxPending {
+			// A flood: refuse at once rather than queue (a real site
+			// retries with backoff).
+			n.pending.Add(-1)
 			nc.Close()
-			return
+			n.refused(nc, errors.New("too many connections in handshake"))
+			continue
 		}
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
-			c, l, err := n.accept(nc, plain)
-			n.release()
+			c, l, err := n.acceptPending(nc, plain)
 			if err != nil {
-				n.log.Warn("link refused", "remote", nc.RemoteAddr().String(), "err", err)
+				n.refused(nc, err)
 				nc.Close()
 				return
 			}
 			l.serve(c)
 		}()
 	}
+}
+
+// maxPending bounds the accepted connections that have not finished their
+// handshake; more are closed at once.
+const maxPending = 256
+
+// acceptPending waits for a new connection's first byte without holding a
+// handshake slot (a silent client costs a goroutine until the handshake
+// timeout, not a slot), then runs the handshake in one.
+func (n *Node) acceptPending(nc net.Conn, plain bool) (*conn, *link, error) {
+	counted := true
+	defer func() {
+		if counted {
+			n.pending.Add(-1)
+		}
+	}()
+	nc.SetReadDeadline(time.Now().Add(n.handshakeTimeout()))
+	first := make([]byte, 1)
+	if _, err := io.ReadFull(nc, first); err != nil {
+		return nil, nil, fmt.Errorf("nothing received: %w", err)
+	}
+	if !n.acquire() {
+		return nil, nil, errors.New("stopping")
+	}
+	defer n.release()
+	c, l, err := n.accept(&peeked{Conn: nc, first: first}, plain)
+	n.pending.Add(-1)
+	counted = false
+	return c, l, err
+}
+
+// peeked is a connection whose first bytes were read already.
+type peeked struct {
+	net.Conn
+	first []byte
+}
+
+func (p *peeked) Read(b []byte) (int, error) {
+	if len(p.first) > 0 {
+		k := copy(b, p.first)
+		p.first = p.first[k:]
+		return k, nil
+	}
+	return p.Conn.Read(b)
+}
+
+// refused logs a refused connection, at most once a second with the
+// number left unsaid (a flood does not flood the log).
+func (n *Node) refused(nc net.Conn, err error) {
+	n.refusals.Add(1)
+	now := time.Now().UnixNano()
+	last := n.refusedAt.Load()
+	if now-last < int64(time.Second) || !n.refusedAt.CompareAndSwap(last, now) {
+		return
+	}
+	n.log.Warn("link refused", "remote", nc.RemoteAddr().String(), "err", err, "refused_since_last_log", n.refusals.Swap(0))
 }
 
 // handshakeError is a refusal sent to the peer as ERROR before closing.
