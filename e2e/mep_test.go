@@ -4,7 +4,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -116,7 +118,8 @@ func TestTwoSitesOverMEP(t *testing.T) {
 	port := freePortOn(t, "127.0.50.1")
 	const keepAlive = 3 * time.Second
 	dns2 := "127.0.50.2:" + freePortOn(t, "127.0.50.2")
-	s2 := &site2{t: t, args: []string{"run", "-config", path, "-site", "dc2", "-listen", dns2, "-api", "", "-mep-port", port,
+	metrics2 := "127.0.50.2:" + freePortOn(t, "127.0.50.2")
+	s2 := &site2{t: t, args: []string{"run", "-config", path, "-site", "dc2", "-listen", dns2, "-api", "", "-mep-port", port, "-metrics", metrics2,
 		"-mep-keepalive", keepAlive.String(), "-log-level", "debug"}}
 	t.Cleanup(s2.kill)
 	s2.start()
@@ -144,9 +147,24 @@ func TestTwoSitesOverMEP(t *testing.T) {
 	if l := link(); l.State != health.LinkUp || !l.Dialer {
 		t.Errorf("dc1's link to dc2: %+v, want UP and dialled by dc1 (the lower address)", l)
 	}
-	if st := d.Stat("gslbsite")["dc2"]; st["status"] != "ACTIVE" || st["mepstate"] != "UP" || st["mepdialer"] != "LOCAL" {
+	waitFor(t, "a round trip", 5*time.Second, func() bool { return d.Stat("gslbsite")["dc2"]["meprttusec"] != nil })
+	if st := d.Stat("gslbsite")["dc2"]; st["status"] != "ACTIVE" || st["mepstate"] != "UP" || st["mepdialer"] != "LOCAL" ||
+		st["meplastheard"] == nil || st["mepincarnation"] == nil {
 		t.Errorf("stat gslbsite dc2: %v", st)
 	}
+	// dc2's Prometheus metrics show the link from its side.
+	waitFor(t, "dc2's link metrics", 10*time.Second, func() bool {
+		resp, err := http.Get("http://" + metrics2 + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		text := string(b)
+		return strings.Contains(text, `gslbd_mep_link_state{site="dc1",state="UP"} 1`) &&
+			strings.Contains(text, `gslbd_mep_frames_total{dir="in",site="dc1"}`) && strings.Contains(text, `gslbd_mep_link_rtt_seconds{site="dc1"}`) &&
+			strings.Contains(text, "gslbd_mep_local_timer_lag_seconds")
+	})
 	for _, svc := range []string{"svc2", "svc3"} {
 		if ss, _ := d.Health().Service(svc); ss.Peer != health.Up || ss.Monitor != health.Unknown {
 			t.Errorf("%s at dc1: %+v, want UP from dc2 and no probe of dc1's own", svc, ss)

@@ -213,7 +213,8 @@ func serveMetrics(addr string, d *daemon.Daemon) (stop func(), bound net.Addr, e
 		return nil, nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", metrics.Handler(d.Monitors(), metrics.Changes{Bounds: daemon.ChangeBounds, Times: d.ChangeTimes}))
+	mux.Handle("GET /metrics", metrics.Handler(d.Monitors(), metrics.Changes{Bounds: daemon.ChangeBounds, Times: d.ChangeTimes},
+		metrics.MEP{Links: d.Links, Lag: d.MEPLag}))
 	// Profiles for the operator who opened this port (go tool pprof).
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)

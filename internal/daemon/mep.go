@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"sync"
+	"time"
 
 	"github.com/gslbd/gslbd/internal/config"
 	"github.com/gslbd/gslbd/internal/mep"
@@ -98,6 +99,18 @@ func (d *Daemon) Links() []mep.LinkStatus {
 		return nil
 	}
 	return n.Links()
+}
+
+// MEPLag is the exchange's measure of this process's timer lag (0: no
+// exchange runs).
+func (d *Daemon) MEPLag() time.Duration {
+	d.mep.mu.Lock()
+	n := d.mep.node
+	d.mep.mu.Unlock()
+	if n == nil {
+		return 0
+	}
+	return n.Lag()
 }
 
 func (d *Daemon) closeMEP() {

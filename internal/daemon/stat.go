@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -104,6 +105,15 @@ func (d *Daemon) siteStat(out map[string]map[string]any) {
 			f["mepflaps"] = digits(l.Flaps)
 			if l.Remote.IsValid() {
 				f["mepremote"] = l.Remote.String()
+			}
+			if !l.LastHeard.IsZero() {
+				f["meplastheard"] = l.LastHeard.UTC().Format(time.RFC3339Nano)
+			}
+			if l.RTT > 0 {
+				f["meprttusec"] = digits(l.RTT.Microseconds())
+			}
+			if l.Incarnation != 0 {
+				f["mepincarnation"] = fmt.Sprintf("%016x", l.Incarnation)
 			}
 		}
 		f["persistencemepstatus"] = f["status"]

@@ -34,6 +34,11 @@ type link struct {
 	flaps   uint64
 	wasDown bool   // went DOWN before: the next connection is damped
 	lastErr string // the last dial error logged
+	// Totals of the connections that ended (the current one's are in its
+	// wire.Conn).
+	framesIn, framesOut, bytesIn, bytesOut uint64
+	lastHeard                              time.Time
+	incarnation                            uint64
 }
 
 // newLink starts a link (n.mu held). Until its first connection its
@@ -81,9 +86,16 @@ func (l *link) wake() {
 func (l *link) status() LinkStatus {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	s := LinkStatus{Site: l.peer.Name, State: l.state, Since: l.since, Reason: l.why, Dialer: l.peer.Dial, Flaps: l.flaps}
-	if l.cur != nil {
-		s.Remote, _ = netip.ParseAddrPort(l.cur.nc.RemoteAddr().String())
+	s := LinkStatus{Site: l.peer.Name, State: l.state, Since: l.since, Reason: l.why, Dialer: l.peer.Dial, Flaps: l.flaps,
+		FramesIn: l.framesIn, FramesOut: l.framesOut, BytesIn: l.bytesIn, BytesOut: l.bytesOut, LastHeard: l.lastHeard, Incarnation: l.incarnation}
+	if c := l.cur; c != nil {
+		s.Remote, _ = netip.ParseAddrPort(c.nc.RemoteAddr().String())
+		s.FramesIn += c.fc.FramesIn.Load()
+		s.FramesOut += c.fc.FramesOut.Load()
+		s.BytesIn += c.fc.BytesIn.Load()
+		s.BytesOut += c.fc.BytesOut.Load()
+		s.LastHeard = l.n.start.Add(time.Duration(c.lastHeard.Load()))
+		s.RTT = time.Duration(c.rtt.Load())
 	}
 	return s
 }
@@ -175,6 +187,7 @@ func (l *link) serve(c *conn) {
 	if c.dialed {
 		how = "dialled"
 	}
+	l.incarnation = c.hello.Incarnation
 	l.setState(c, health.LinkLearning, fmt.Sprintf("connected (%s, %s, incarnation %016x)", how, c.nc.RemoteAddr(), c.hello.Incarnation))
 	c.view.state = health.LinkLearning
 	l.mu.Unlock()
@@ -186,7 +199,12 @@ func (l *link) serve(c *conn) {
 	c.runLoop()
 	<-c.done
 	l.mu.Lock()
+	l.framesIn += c.fc.FramesIn.Load()
+	l.framesOut += c.fc.FramesOut.Load()
+	l.bytesIn += c.fc.BytesIn.Load()
+	l.bytesOut += c.fc.BytesOut.Load()
 	if l.cur == c {
+		l.lastHeard = n.start.Add(time.Duration(c.lastHeard.Load()))
 		l.setState(c, health.LinkDown, c.reason)
 		l.cur = nil
 	}
@@ -205,6 +223,8 @@ type conn struct {
 	lastHeard atomic.Int64 // since Node.start
 	lastSent  atomic.Int64
 	peerSent  atomic.Int64 // the peer's last heartbeat time (echoed)
+	peerAt    atomic.Int64 // when it arrived (since Node.start)
+	rtt       atomic.Int64 // the last round trip measured (ns)
 	gotFull   atomic.Bool
 	wantFull  atomic.Bool
 	wakeCh    chan struct{}
@@ -245,7 +265,12 @@ func (c *conn) since() int64 { return int64(time.Since(c.l.n.start)) }
 func (c *conn) send(t wire.Type, m proto.Message) error { return c.sendFlags(t, 0, m) }
 
 func (c *conn) heartbeat() *wire.Heartbeat {
-	return &wire.Heartbeat{SentNs: c.since(), EchoNs: c.peerSent.Load(), LagUs: uint32(c.l.n.lag.Load() / int64(time.Microsecond))}
+	now := c.since()
+	h := &wire.Heartbeat{SentNs: now, LagUs: uint32(c.l.n.lag.Load() / int64(time.Microsecond))}
+	if echo := c.peerSent.Load(); echo != 0 {
+		h.EchoNs, h.EchoHeldNs = echo, now-c.peerAt.Load()
+	}
+	return h
 }
 
 // close ends the connection once, with why.
@@ -280,7 +305,16 @@ func (c *conn) readLoop() {
 				c.close(err.Error())
 				return
 			}
+			now := c.since()
 			c.peerSent.Store(h.SentNs)
+			c.peerAt.Store(now)
+			if h.EchoNs > 0 && h.EchoNs <= now {
+				// Our own clock's value came back: the round trip, less
+				// the time the peer held it.
+				if rtt := now - h.EchoNs - max(h.EchoHeldNs, 0); rtt >= 0 {
+					c.rtt.Store(rtt)
+				}
+			}
 		case wire.TypeSiteFull, wire.TypeSiteDelta:
 			var u wire.SiteUpdate
 			if err := wire.Decode(f, &u); err != nil {

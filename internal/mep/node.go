@@ -250,7 +250,18 @@ type LinkStatus struct {
 	Remote netip.AddrPort
 	// Flaps counts how often the link went DOWN after being UP.
 	Flaps uint64
+	// LastHeard is when the last frame arrived; RTT the last round trip
+	// measured by heartbeats; Incarnation the peer process's (a new one:
+	// it restarted).
+	LastHeard   time.Time
+	RTT         time.Duration
+	Incarnation uint64
+	// Frames and bytes on the link, over all its connections.
+	FramesIn, FramesOut, BytesIn, BytesOut uint64
 }
+
+// Lag is this process's recent timer lag (the local-health guard).
+func (n *Node) Lag() time.Duration { return time.Duration(n.lag.Load()) }
 
 // Links returns every link's status, by site name.
 func (n *Node) Links() []LinkStatus {

@@ -190,6 +190,11 @@ func TestLinkCarriesStateBothWays(t *testing.T) {
 	if st := dc1.out.get("svc2").State; st != health.Down {
 		t.Fatalf("dc1 answers svc2 as %s before dc2 reported it, want DOWN (nothing reported)", st)
 	}
+	waitFor(t, "a round trip measured", 5*time.Second, func() bool { return dc1.link("dc2").RTT > 0 })
+	if l := dc1.link("dc2"); l.RTT > time.Second || time.Since(l.LastHeard) > testTimers.KeepAlive || l.Incarnation != dc2.node.incarnation ||
+		l.FramesIn == 0 || l.BytesIn <= l.FramesIn*(4+wire.HeaderLen) || l.FramesOut == 0 {
+		t.Errorf("link statistics: %+v", l)
+	}
 	if st := dc1.out.get("svc3").State; st != health.Up {
 		t.Errorf("dc1 answers dc2's unmonitored svc3 as %s, want UP as dc2 answers it", st)
 	}

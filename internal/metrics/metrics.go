@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gslbd/gslbd/internal/health"
+	"github.com/gslbd/gslbd/internal/mep"
 	"github.com/gslbd/gslbd/internal/monitor"
 )
 
@@ -29,9 +30,16 @@ type Changes struct {
 	Times  func() (count uint64, sum time.Duration, cumulative []uint64)
 }
 
+// MEP is what the metric exchange shows: its links and this process's
+// timer lag (nil funcs: no exchange).
+type MEP struct {
+	Links func() []mep.LinkStatus
+	Lag   func() time.Duration
+}
+
 // Handler serves the metrics of a monitor manager, of configuration
-// changes and of the process.
-func Handler(mon *monitor.Manager, ch Changes) http.Handler {
+// changes, of the site links and of the process.
+func Handler(mon *monitor.Manager, ch Changes, x MEP) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		// The scheduler's latency histogram (go_sched_latencies_seconds)
@@ -40,6 +48,7 @@ func Handler(mon *monitor.Manager, ch Changes) http.Handler {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&monitorCollector{m: mon},
 		changeCollector(ch),
+		mepCollector(x),
 	)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
@@ -89,4 +98,53 @@ func (c changeCollector) Collect(ch chan<- prometheus.Metric) {
 		buckets[b.Seconds()] = counts[i]
 	}
 	ch <- prometheus.MustNewConstHistogram(changeDesc, n, sum.Seconds(), buckets)
+}
+
+var (
+	linkStateDesc = prometheus.NewDesc("gslbd_mep_link_state",
+		"The state of the link with each site: 1 for its current state (CONNECTING, LEARNING, UP, SUSPECT, DOWN).", []string{"site", "state"}, nil)
+	linkRTTDesc = prometheus.NewDesc("gslbd_mep_link_rtt_seconds",
+		"The last round trip measured on the link by heartbeats.", []string{"site"}, nil)
+	linkFlapsDesc = prometheus.NewDesc("gslbd_mep_link_flaps_total",
+		"How often the link went DOWN after being UP.", []string{"site"}, nil)
+	linkFramesDesc = prometheus.NewDesc("gslbd_mep_frames_total",
+		"Frames on the link, by direction.", []string{"site", "dir"}, nil)
+	linkBytesDesc = prometheus.NewDesc("gslbd_mep_bytes_total",
+		"Frame bytes on the link (HMAC trailers included, TLS records not), by direction.", []string{"site", "dir"}, nil)
+	linkHeardDesc = prometheus.NewDesc("gslbd_mep_link_last_heard_seconds",
+		"Seconds since the last frame from the site.", []string{"site"}, nil)
+	lagDesc = prometheus.NewDesc("gslbd_mep_local_timer_lag_seconds",
+		"How late this process's own timer ran recently (the guard added before a silent site is declared DOWN).", nil, nil)
+)
+
+type mepCollector MEP
+
+func (c mepCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{linkStateDesc, linkRTTDesc, linkFlapsDesc, linkFramesDesc, linkBytesDesc, linkHeardDesc, lagDesc} {
+		ch <- d
+	}
+}
+
+func (c mepCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.Lag != nil {
+		ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, c.Lag().Seconds())
+	}
+	if c.Links == nil {
+		return
+	}
+	now := time.Now()
+	for _, l := range c.Links() {
+		ch <- prometheus.MustNewConstMetric(linkStateDesc, prometheus.GaugeValue, 1, l.Site, l.State.String())
+		if l.RTT > 0 {
+			ch <- prometheus.MustNewConstMetric(linkRTTDesc, prometheus.GaugeValue, l.RTT.Seconds(), l.Site)
+		}
+		if !l.LastHeard.IsZero() {
+			ch <- prometheus.MustNewConstMetric(linkHeardDesc, prometheus.GaugeValue, now.Sub(l.LastHeard).Seconds(), l.Site)
+		}
+		ch <- prometheus.MustNewConstMetric(linkFlapsDesc, prometheus.CounterValue, float64(l.Flaps), l.Site)
+		ch <- prometheus.MustNewConstMetric(linkFramesDesc, prometheus.CounterValue, float64(l.FramesIn), l.Site, "in")
+		ch <- prometheus.MustNewConstMetric(linkFramesDesc, prometheus.CounterValue, float64(l.FramesOut), l.Site, "out")
+		ch <- prometheus.MustNewConstMetric(linkBytesDesc, prometheus.CounterValue, float64(l.BytesIn), l.Site, "in")
+		ch <- prometheus.MustNewConstMetric(linkBytesDesc, prometheus.CounterValue, float64(l.BytesOut), l.Site, "out")
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"sync/atomic"
 
 	"google.golang.org/protobuf/proto"
 )
@@ -102,6 +103,9 @@ type Conn struct {
 	rmac, wmac hash.Hash // nil: no trailer (TLS)
 	rbuf, wbuf []byte
 	sum        [MACLen]byte
+	// Frames and bytes read and written (HMAC trailers included), for
+	// the link's statistics; safe to read from any goroutine.
+	FramesIn, FramesOut, BytesIn, BytesOut atomic.Uint64
 }
 
 // NewConn frames rw.
@@ -154,6 +158,10 @@ func (c *Conn) write(t Type, flags uint8, m proto.Message, payload []byte) error
 		c.wbuf = nil // do not keep a snapshot's buffer for heartbeats
 	}
 	_, err = c.w.Write(b)
+	if err == nil {
+		c.FramesOut.Add(1)
+		c.BytesOut.Add(uint64(len(b)))
+	}
 	return err
 }
 
@@ -196,6 +204,8 @@ func (c *Conn) Read() (Frame, error) {
 		return Frame{}, fmt.Errorf("%w: %d after %d", ErrSequence, f.Seq, c.rseq)
 	}
 	c.rseq = f.Seq
+	c.FramesIn.Add(1)
+	c.BytesIn.Add(uint64(4 + total))
 	if cap(c.rbuf) > 64<<10 {
 		c.rbuf = nil
 	}

@@ -479,10 +479,11 @@ func (x *Error) GetText() string {
 
 type Heartbeat struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	SentNs        int64                  `protobuf:"varint,1,opt,name=sent_ns,json=sentNs,proto3" json:"sent_ns,omitempty"`    // the sender's monotonic clock
-	EchoNs        int64                  `protobuf:"varint,2,opt,name=echo_ns,json=echoNs,proto3" json:"echo_ns,omitempty"`    // the last sent_ns received from the peer (link RTT)
-	LagUs         uint32                 `protobuf:"varint,3,opt,name=lag_us,json=lagUs,proto3" json:"lag_us,omitempty"`       // the sender's own timer lag (local health)
-	LastSeq       uint64                 `protobuf:"varint,4,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"` // last sequence number received
+	SentNs        int64                  `protobuf:"varint,1,opt,name=sent_ns,json=sentNs,proto3" json:"sent_ns,omitempty"`               // the sender's monotonic clock
+	EchoNs        int64                  `protobuf:"varint,2,opt,name=echo_ns,json=echoNs,proto3" json:"echo_ns,omitempty"`               // the last sent_ns received from the peer (link RTT)
+	LagUs         uint32                 `protobuf:"varint,3,opt,name=lag_us,json=lagUs,proto3" json:"lag_us,omitempty"`                  // the sender's own timer lag (local health)
+	LastSeq       uint64                 `protobuf:"varint,4,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`            // last sequence number received
+	EchoHeldNs    int64                  `protobuf:"varint,5,opt,name=echo_held_ns,json=echoHeldNs,proto3" json:"echo_held_ns,omitempty"` // how long the sender held echo_ns before this heartbeat: RTT = now - echo_ns - echo_held_ns
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -541,6 +542,13 @@ func (x *Heartbeat) GetLagUs() uint32 {
 func (x *Heartbeat) GetLastSeq() uint64 {
 	if x != nil {
 		return x.LastSeq
+	}
+	return 0
+}
+
+func (x *Heartbeat) GetEchoHeldNs() int64 {
+	if x != nil {
+		return x.EchoHeldNs
 	}
 	return 0
 }
@@ -1123,12 +1131,14 @@ const file_mep_proto_rawDesc = "" +
 	"\x04peer\x18\v \x01(\tR\x04peer\"H\n" +
 	"\x05Error\x12+\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x17.gslbd.mep.v1.ErrorCodeR\x04code\x12\x12\n" +
-	"\x04text\x18\x02 \x01(\tR\x04text\"o\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\"\x91\x01\n" +
 	"\tHeartbeat\x12\x17\n" +
 	"\asent_ns\x18\x01 \x01(\x03R\x06sentNs\x12\x17\n" +
 	"\aecho_ns\x18\x02 \x01(\x03R\x06echoNs\x12\x15\n" +
 	"\x06lag_us\x18\x03 \x01(\rR\x05lagUs\x12\x19\n" +
-	"\blast_seq\x18\x04 \x01(\x04R\alastSeq\"\xea\x02\n" +
+	"\blast_seq\x18\x04 \x01(\x04R\alastSeq\x12 \n" +
+	"\fecho_held_ns\x18\x05 \x01(\x03R\n" +
+	"echoHeldNs\"\xea\x02\n" +
 	"\aService\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12)\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x13.gslbd.mep.v1.StateR\x05state\x121\n" +
