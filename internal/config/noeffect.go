@@ -22,7 +22,7 @@ var noEffect = map[string][]string{
 		"order", "cookieDomain", "cookieTimeout", "sitedomainTTL"},
 	"gslb parameter": {"ldnsEntryTimeout", "RTTTolerance", "ldnsMask", "v6ldnsmasklen", "ldnsProbeOrder", "dropLdnsReq",
 		"AutomaticConfigSync", "GSLBSync*", "GslbConfigSyncMonitor", "undefAction"},
-	"dns zone":       {"dnssecOffload", "nsec"},
+	"dns zone": {"dnssecOffload", "nsec"},
 }
 
 // NoEffectWarnings returns a warning for every argument of cmds that gslbd
