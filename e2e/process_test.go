@@ -191,7 +191,7 @@ func TestDemoCommand(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "add gslb vserver gv_gateway") {
 		t.Fatalf("demo -print-config: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "demo", "-listen", "127.0.0.1:0", "-backend-port", "0")
+	cmd := exec.Command(bin, "demo", "-listen", "127.0.0.1:0", "-listen-dc2", "127.0.0.2:0", "-backend-port", "0", "-mep-port", "0")
 	cmd.Stderr = t.Output()
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
@@ -199,33 +199,28 @@ func TestDemoCommand(t *testing.T) {
 	}
 	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
 	s := bufio.NewScanner(stdout)
-	var dnsAddr, breakURL, fixURL string
-	for s.Scan() && (breakURL == "" || fixURL == "") {
+	urls := map[string]string{}
+	var dns1, dns2 string
+	for s.Scan() && len(urls) < 4 {
 		line := s.Text()
 		t.Log(line)
 		if a, ok := strings.CutPrefix(line, "gslbd demo is serving DNS on "); ok {
-			dnsAddr, _, _ = strings.Cut(a, " ")
+			f := strings.Fields(a)
+			dns1, dns2 = f[0], f[4]
 		}
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "curl" && strings.HasSuffix(f[1], "/break") {
-			breakURL = f[1]
-		} else if len(f) >= 2 && f[0] == "curl" && strings.HasSuffix(f[1], "/fix") {
-			fixURL = f[1]
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "curl" {
+			urls[f[1][strings.LastIndexByte(f[1], '/')+1:]] = f[1]
 		}
 	}
-	if dnsAddr == "" || !strings.HasPrefix(breakURL, "http://127.0.0.11:") || fixURL != strings.TrimSuffix(breakURL, "break")+"fix" {
-		t.Fatalf("demo output: DNS %q, break %q, fix %q", dnsAddr, breakURL, fixURL)
+	if dns1 == "" || dns2 == "" || !strings.HasPrefix(urls["break"], "http://127.0.0.12:") || urls["stop"] == "" || urls["start"] == "" {
+		t.Fatalf("demo output: DNS %q %q, URLs %v", dns1, dns2, urls)
 	}
 	go func() {
 		for s.Scan() {
 		}
 	}()
-	r := dnstest.Exchange(t, dnstest.UDP, dnsAddr, dnstest.Msg("app.demo.example", dns.TypeA))
-	if len(r.Answer) != 1 {
-		t.Fatalf("demo answer: %v", r)
-	}
-	// The README's failover tour: break a backend, see it leave the
-	// answers, mend it, see it come back, all well within a minute.
-	seen := func(want string) func() bool {
+	// What a site answers for app.demo.example over a few queries.
+	seen := func(dnsAddr, want string) func() bool {
 		return func() bool {
 			got := map[string]bool{}
 			for range 4 {
@@ -236,7 +231,8 @@ func TestDemoCommand(t *testing.T) {
 			return len(got) == 1 && got[want] || want == "both" && len(got) == 2
 		}
 	}
-	waitFor(t, "both data centres answered", 10*time.Second, seen("both"))
+	waitFor(t, "dc1 answering both data centres", 20*time.Second, seen(dns1, "both"))
+	waitFor(t, "dc2 answering both data centres", 20*time.Second, seen(dns2, "both"))
 	get := func(url string) {
 		resp, err := http.Get(url)
 		if err != nil {
@@ -244,14 +240,26 @@ func TestDemoCommand(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
+	// The README's tour: dc2's gateway breaks; dc2's monitor sees it and
+	// dc1 learns it over MEP (dc1 does not probe dc2's services while the
+	// exchange is up).
 	start := time.Now()
-	get(breakURL)
-	waitFor(t, "only dc2 after /break", 20*time.Second, seen("127.0.0.12"))
-	t.Logf("break -> dc1 gone from the answers in %s", time.Since(start))
+	get(urls["break"])
+	waitFor(t, "only dc1 at dc1 after /break", 20*time.Second, seen(dns1, "127.0.0.11"))
+	t.Logf("break -> dc2 gone from dc1's answers in %s", time.Since(start))
 	start = time.Now()
-	get(fixURL)
-	waitFor(t, "dc1 back after /fix", 20*time.Second, seen("both"))
-	t.Logf("fix -> dc1 back in %s", time.Since(start))
+	get(urls["fix"])
+	waitFor(t, "dc2 back at dc1 after /fix", 20*time.Second, seen(dns1, "both"))
+	t.Logf("fix -> dc2 back in %s", time.Since(start))
+	// All of dc2 down, then back through LEARNING.
+	start = time.Now()
+	get(urls["stop"])
+	waitFor(t, "only dc1 after /stop", 5*time.Second, seen(dns1, "127.0.0.11"))
+	t.Logf("stop -> dc2 gone from dc1's answers in %s", time.Since(start))
+	start = time.Now()
+	get(urls["start"])
+	waitFor(t, "dc2 back after /start", 20*time.Second, seen(dns1, "both"))
+	t.Logf("start -> dc2 back in %s", time.Since(start))
 }
 
 // TestMetricsEndpoint runs gslbd with -metrics and scrapes it: the monitor

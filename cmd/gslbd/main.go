@@ -94,8 +94,9 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	printConfig := fs.Bool("print-config", false, "print the demo configuration and exit")
 	backendPort := fs.Int("backend-port", daemon.DemoBackendPort, "port of the demo backends on 127.0.0.11-14 (0: a free port each)")
-	var listen listFlag
-	fs.Var(&listen, "listen", "DNS address(es) instead of 127.0.0.1:5353")
+	listen := fs.String("listen", "", "dc1's DNS address instead of 127.0.0.1:5353")
+	listen2 := fs.String("listen-dc2", "", "dc2's DNS address instead of 127.0.0.2:5353")
+	mepPort := fs.Uint("mep-port", 3009, "the sites' metric exchange port (0: a free one)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -104,33 +105,49 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		stdout.Write(daemon.DemoConfig)
 		return 0
 	}
-	backends, err := daemon.StartDemoBackends(*backendPort)
+	if *mepPort > 65535 {
+		fmt.Fprintln(stderr, "gslbd: -mep-port must be at most 65535")
+		return 2
+	}
+	dm, err := daemon.StartDemo(daemon.DemoOptions{BackendPort: *backendPort, ListenDC1: *listen, ListenDC2: *listen2,
+		MEPPort: uint16(*mepPort), Logger: logger(stderr, *level)})
 	if err != nil {
-		fmt.Fprintf(stderr, "gslbd: %v (another port: -backend-port)\n", err)
+		fmt.Fprintf(stderr, "gslbd: %v (other ports: -backend-port, -mep-port, -listen)\n", err)
 		return 1
 	}
-	defer backends.Close()
-	d, err := daemon.Start(daemon.Options{ConfigText: daemon.DemoConfigFor(backends), Listen: listen, Logger: logger(stderr, *level)})
-	if err != nil {
-		fmt.Fprintf(stderr, "gslbd: %v\n", err)
-		return 1
+	defer dm.Close()
+	dig := func(d *daemon.Daemon) string {
+		host, port, _ := net.SplitHostPort(d.UDPAddr())
+		return fmt.Sprintf("dig @%s -p %s +short", host, port)
 	}
-	host, port, _ := net.SplitHostPort(d.UDPAddr())
-	dig := fmt.Sprintf("dig @%s -p %s +short", host, port)
-	fmt.Fprintf(stdout, `gslbd demo is serving DNS on %s (UDP and TCP), with four monitored demo backends.
+	dc1, dc2 := dm.Site("dc1"), dm.Site("dc2")
+	b := dm.Backends
+	fmt.Fprintf(stdout, `gslbd demo is serving DNS on %s (site dc1) and %s (site dc2), UDP and TCP.
+The two sites exchange their services' state over MEP (TLS, certificates made at start);
+each monitors only its own services (127.0.0.11-14 are the demo backends).
 Try, in another terminal:
-  %s app.demo.example          # GSLB answer: round robin over the two data centres
+  %s app.demo.example          # GSLB answer from dc1: round robin over both data centres
+  %s app.demo.example          # the same from dc2
   %s storefront.demo.example   # least connection (from the backends' /metrics), source-IP persistence
   %s www.demo.example          # static CNAME into the GSLB name
-  %s demo.example SOA          # static zone data
-See a failover (about 2 s to leave, 5 s downTime to come back):
-  curl http://%s/break                # gateway in dc1 now fails its health monitor
-  %s app.demo.example          # only 127.0.0.12 (dc2) from now on
+Break dc2's gateway: dc2's monitor sees it, dc1 learns it over MEP:
+  curl http://%s/break
+  %s app.demo.example          # only 127.0.0.11 from now on
   curl http://%s/fix
+Take all of dc2 down (its gslbd stops, its services fail), then back:
+  curl %s/stop
+  %s app.demo.example storefront.demo.example   # only dc1's services
+  curl %s/start                  # dc1 learns dc2 again (LEARNING, then UP)
   gslbd demo -print-config                         # the ns.conf behind it
 Press Ctrl-C to stop.
-`, d.UDPAddr(), dig, dig, dig, dig, backends.Addr(0), dig, backends.Addr(0))
-	return wait(d, sig)
+`, dc1.UDPAddr(), dc2.UDPAddr(), dig(dc1), dig(dc2), dig(dc1), dig(dc1), b.Addr(1), dig(dc1), b.Addr(1),
+		dm.ControlURL, dig(dc1), dm.ControlURL)
+	for s := range sig {
+		if s != syscall.SIGHUP {
+			break
+		}
+	}
+	return 0
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {

@@ -243,6 +243,21 @@ func (b *builder) listeners() map[netip.Addr]bool {
 			owned[ip] = true
 		}
 	}
+	// With -site, one file holds every site's ADNS services: those at
+	// another site's address are that site's to serve.
+	others := map[netip.Addr]bool{}
+	if b.c.Self != "" {
+		for _, s := range b.c.Sites.All() {
+			if strings.EqualFold(s.Name, b.c.Self) {
+				continue
+			}
+			for _, a := range []string{s.IP, s.Args.Get("publicIP")} {
+				if ip, err := netip.ParseAddr(a); err == nil {
+					others[ip] = true
+				}
+			}
+		}
+	}
 	idx := map[netip.AddrPort]int{}
 	for _, svc := range b.c.AppServices.All() {
 		if svc.Type != "ADNS" && svc.Type != "ADNS_TCP" {
@@ -253,7 +268,7 @@ func (b *builder) listeners() map[netip.Addr]bool {
 			continue
 		}
 		owned[ip] = true
-		if svc.Args.Get("state") == "DISABLED" {
+		if svc.Args.Get("state") == "DISABLED" || others[ip] {
 			continue
 		}
 		ap := netip.AddrPortFrom(ip, uint16(svc.Port))

@@ -263,6 +263,28 @@ add gslb service s2 10.2.0.1 HTTP 80 -siteName dc2
 	if s.LocalSite != "dc2" {
 		t.Errorf("-site dc2 over a LOCAL dc1: local %q", s.LocalSite)
 	}
+	// Each site serves the ADNS services at its own address, not those
+	// at the other's; -triggerMonitor on a site local by -site is no
+	// warning (the same file makes it remote elsewhere).
+	adns := text + "add service adns1 10.0.0.1 ADNS 53\nadd service adns2 10.0.0.2 ADNS 53\nadd service adns3 10.9.0.1 ADNS 53\nset gslb site dc2 -triggerMonitor MEPDOWN\n"
+	for self, want := range map[string]string{"dc1": "10.0.0.1:53 10.9.0.1:53", "dc2": "10.0.0.2:53 10.9.0.1:53"} {
+		_, s, warns, err := LoadAs("ns.conf", strings.NewReader(adns), self)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, l := range s.Listeners {
+			got = append(got, l.Addr.String())
+		}
+		if strings.Join(got, " ") != want {
+			t.Errorf("-site %s listens on %v, want %s", self, got, want)
+		}
+		for _, w := range warns {
+			if strings.Contains(w.Msg, "triggerMonitor") {
+				t.Errorf("-site %s: %v", self, w)
+			}
+		}
+	}
 	_, _, _, err = LoadAs("ns.conf", strings.NewReader(text), "dc9")
 	if err == nil || !strings.Contains(err.Error(), `-site "dc9"`) {
 		t.Errorf("-site of no site: %v", err)

@@ -149,7 +149,9 @@ func (b *builder) sites(owned map[netip.Addr]bool) {
 			} else {
 				b.s.LocalSite = s.Name
 			}
-			if t := s.Args.Get("triggerMonitor"); t != "" && t != "ALWAYS" {
+			if t := s.Args.Get("triggerMonitor"); t != "" && t != "ALWAYS" && b.c.Self == "" {
+				// (With -site, one file serves every site: the option is
+				// meant for where the site is remote.)
 				b.warnCode(s.Args.Pos("triggerMonitor"), nserr.TriggerMonitorLocal,
 					"gslb site %q: -triggerMonitor %s has no meaning for the local site: its monitors always probe", s.Name, t)
 			}
