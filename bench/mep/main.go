@@ -12,10 +12,13 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -29,10 +32,33 @@ import (
 	"github.com/gslbd/gslbd/internal/mep/wire"
 )
 
-// discard is the engine's place: the bench only counts.
-type discard struct{}
+// seen is the engine's place: when each service last changed state.
+type seen struct {
+	mu sync.Mutex
+	at map[string]seenState
+}
 
-func (discard) Report(...health.Report) {}
+type seenState struct {
+	state health.State
+	at    time.Time
+}
+
+func (s *seen) Report(rs ...health.Report) {
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range rs {
+		if r.State != health.Unknown && s.at[r.Service].state != r.State {
+			s.at[r.Service] = seenState{r.State, now}
+		}
+	}
+}
+
+func (s *seen) get(svc string) seenState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.at[svc]
+}
 
 // counting is a site's store, counting link transitions.
 type counting struct {
@@ -73,6 +99,7 @@ type site struct {
 	addr   netip.Addr
 	parent int // -1: a parent
 	store  *counting
+	out    *seen
 	node   *mep.Node
 	links  int
 	cfg    mep.Config
@@ -84,11 +111,125 @@ func main() {
 	services := flag.Int("services", 4, "services per site")
 	window := flag.Duration("window", 60*time.Second, "steady-state measurement")
 	port := flag.Int("port", 39009, "exchange port (on every site's address)")
+	flag.IntVar(&changes, "changes", 200, "state changes whose spread to every parent is timed")
+	serveSite := flag.String("serve-site", "", "(internal) run only this site, in this process")
+	caDir := flag.String("ca-dir", "", "(internal) the CA of -serve-site")
 	flag.Parse()
+	if *serveSite != "" {
+		if err := serveOne(*serveSite, *parents, *children, *services, uint16(*port), *caDir); err != nil {
+			fmt.Fprintln(os.Stderr, "mep bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*parents, *children, *services, *window, uint16(*port)); err != nil {
 		fmt.Fprintln(os.Stderr, "mep bench:", err)
 		os.Exit(1)
 	}
+}
+
+var changes int
+
+// topology is the sites: parents p00.. on 127.1.0.x, children c0000.. on
+// 127.2.x.y spread over the parents.
+func topology(np, nc int) []*site {
+	sites := make([]*site, 0, np+nc)
+	for i := range np {
+		sites = append(sites, &site{name: fmt.Sprintf("p%02d", i), addr: netip.AddrFrom4([4]byte{127, 1, 0, byte(i + 1)}), parent: -1})
+	}
+	for j := range nc {
+		sites = append(sites, &site{name: fmt.Sprintf("c%04d", j), addr: netip.AddrFrom4([4]byte{127, 2, byte(j / 250), byte(j%250 + 1)}), parent: j % np})
+	}
+	return sites
+}
+
+// build makes site idx's certificate, store and node (not started).
+func build(sites []*site, idx, nsvc int, port uint16, caCert, caKey []byte, downs *atomic.Int64) error {
+	s := sites[idx]
+	svcs := func(s *site) []string {
+		out := make([]string, nsvc)
+		for k := range out {
+			out[k] = fmt.Sprintf("%s-svc%d", s.name, k)
+		}
+		return out
+	}
+	c, k, err := mep.NewSiteCert(caCert, caKey, s.name, []netip.Addr{s.addr}, 1)
+	if err != nil {
+		return err
+	}
+	id, err := mep.NewIdentity(caCert, c, k)
+	if err != nil {
+		return err
+	}
+	// Who this site knows: a parent, every parent and its children; a
+	// child, itself and its parent.
+	var known []*site
+	if s.parent < 0 {
+		for _, o := range sites {
+			if o.parent < 0 || o.parent == idx {
+				known = append(known, o)
+			}
+		}
+	} else {
+		known = []*site{s, sites[s.parent]}
+	}
+	hc := health.Config{}
+	cfg := mep.Config{Site: s.name, Role: wire.Role_PARENT, Listen: netip.AddrPortFrom(s.addr, port)}
+	if s.parent >= 0 {
+		cfg.Role = wire.Role_CHILD
+	}
+	for _, o := range known {
+		hc.Sites = append(hc.Sites, health.SiteConfig{Name: o.name, Local: o == s, Exchange: true})
+		for _, sv := range svcs(o) {
+			hc.Services = append(hc.Services, health.ServiceConfig{Name: sv, Site: o.name, Local: o == s, Monitored: o == s})
+		}
+		if o == s {
+			continue
+		}
+		p := mep.Peer{Name: o.name, Role: wire.Role_PARENT, Addr: netip.AddrPortFrom(o.addr, port)}
+		switch {
+		case s.parent >= 0: // a child: its parent dials
+		case o.parent >= 0:
+			p.Role, p.Dial = wire.Role_CHILD, true
+		default:
+			p.Dial = s.addr.Less(o.addr)
+		}
+		cfg.Peers = append(cfg.Peers, p)
+	}
+	s.out = &seen{at: map[string]seenState{}}
+	st := &counting{Store: health.NewStore(health.Options{Out: s.out}), site: s.name, downs: downs,
+		state: map[string]health.Link{}, downAt: map[string]time.Time{}}
+	st.Update(hc)
+	for _, sv := range svcs(s) {
+		st.Report(health.Report{Service: sv, State: health.Up, Source: "bench"})
+	}
+	s.store, s.links, s.cfg = st, len(cfg.Peers), cfg
+	s.node = mep.New(mep.Options{Store: st, Identity: id})
+	return nil
+}
+
+// serveOne runs one site in this process until killed (the parent that
+// the main process freezes with SIGSTOP).
+func serveOne(name string, np, nc, nsvc int, port uint16, caDir string) error {
+	caCert, err1 := os.ReadFile(filepath.Join(caDir, "ca.crt"))
+	caKey, err2 := os.ReadFile(filepath.Join(caDir, "ca.key"))
+	if err := errors.Join(err1, err2); err != nil {
+		return err
+	}
+	sites := topology(np, nc)
+	idx := slices.IndexFunc(sites, func(s *site) bool { return s.name == name })
+	if idx < 0 {
+		return fmt.Errorf("no site %q", name)
+	}
+	var downs atomic.Int64
+	if err := build(sites, idx, nsvc, port, caCert, caKey, &downs); err != nil {
+		return err
+	}
+	if err := sites[idx].node.Update(sites[idx].cfg); err != nil {
+		return err
+	}
+	fmt.Println("serving", name)
+	select {}
 }
 
 func run(np, nc, nsvc int, window time.Duration, port uint16) error {
@@ -97,91 +238,53 @@ func run(np, nc, nsvc int, window time.Duration, port uint16) error {
 		return err
 	}
 	var downs atomic.Int64
-	sites := make([]*site, 0, np+nc)
-	for i := range np {
-		sites = append(sites, &site{name: fmt.Sprintf("p%02d", i), addr: netip.AddrFrom4([4]byte{127, 1, 0, byte(i + 1)}), parent: -1})
+	sites := topology(np, nc)
+	// The last parent runs in its own process, to be frozen.
+	frozen := sites[np-1]
+	caDir, err := os.MkdirTemp("", "mep-bench")
+	if err != nil {
+		return err
 	}
-	for j := range nc {
-		sites = append(sites, &site{name: fmt.Sprintf("c%04d", j), addr: netip.AddrFrom4([4]byte{127, 2, byte(j / 250), byte(j%250 + 1)}), parent: j % np})
+	defer os.RemoveAll(caDir)
+	if err := errors.Join(os.WriteFile(filepath.Join(caDir, "ca.crt"), caCert, 0o644), os.WriteFile(filepath.Join(caDir, "ca.key"), caKey, 0o600)); err != nil {
+		return err
 	}
-	svcs := func(s *site) []string {
-		out := make([]string, nsvc)
-		for k := range out {
-			out[k] = fmt.Sprintf("%s-svc%d", s.name, k)
-		}
-		return out
+	self, err := os.Executable()
+	if err != nil {
+		return err
 	}
+	child := exec.Command(self, "-serve-site", frozen.name, "-ca-dir", caDir, "-parents", fmt.Sprint(np), "-children", fmt.Sprint(nc),
+		"-services", fmt.Sprint(nsvc), "-port", fmt.Sprint(port))
+	child.Stderr = os.Stderr
+	if err := child.Start(); err != nil {
+		return err
+	}
+	defer func() { child.Process.Signal(syscall.SIGCONT); child.Process.Kill(); child.Wait() }()
 	t0 := time.Now()
-	for idx, s := range sites {
-		c, k, err := mep.NewSiteCert(caCert, caKey, s.name, []netip.Addr{s.addr}, 1)
-		if err != nil {
+	for idx := range sites {
+		if sites[idx] == frozen {
+			continue
+		}
+		if err := build(sites, idx, nsvc, port, caCert, caKey, &downs); err != nil {
 			return err
 		}
-		id, err := mep.NewIdentity(caCert, c, k)
-		if err != nil {
-			return err
-		}
-		// Who this site knows: a parent, every parent and its children; a
-		// child, itself and its parent.
-		var known []*site
-		if s.parent < 0 {
-			for _, o := range sites {
-				if o.parent < 0 || o.parent == idx {
-					known = append(known, o)
-				}
-			}
-		} else {
-			known = []*site{s, sites[s.parent]}
-		}
-		hc := health.Config{}
-		cfg := mep.Config{Site: s.name, Role: wire.Role_PARENT, Listen: netip.AddrPortFrom(s.addr, port)}
-		if s.parent >= 0 {
-			cfg.Role = wire.Role_CHILD
-		}
-		for _, o := range known {
-			hc.Sites = append(hc.Sites, health.SiteConfig{Name: o.name, Local: o == s, Exchange: true})
-			for _, sv := range svcs(o) {
-				hc.Services = append(hc.Services, health.ServiceConfig{Name: sv, Site: o.name, Local: o == s, Monitored: o == s})
-			}
-			if o == s {
-				continue
-			}
-			p := mep.Peer{Name: o.name, Role: wire.Role_PARENT, Addr: netip.AddrPortFrom(o.addr, port)}
-			switch {
-			case s.parent >= 0: // a child: its parent dials
-			case o.parent >= 0:
-				p.Role, p.Dial = wire.Role_CHILD, true
-			default:
-				p.Dial = s.addr.Less(o.addr)
-			}
-			cfg.Peers = append(cfg.Peers, p)
-		}
-		st := &counting{Store: health.NewStore(health.Options{Out: discard{}}), site: s.name, downs: &downs,
-			state: map[string]health.Link{}, downAt: map[string]time.Time{}}
-		st.Update(hc)
-		for _, sv := range svcs(s) {
-			st.Report(health.Report{Service: sv, State: health.Up, Source: "bench"})
-		}
-		s.store, s.links, s.cfg = st, len(cfg.Peers), cfg
-		s.node = mep.New(mep.Options{Store: st, Identity: id})
 	}
 	fmt.Printf("setup: %d sites, certificates and stores in %v\n", len(sites), time.Since(t0).Round(time.Millisecond))
 	start := time.Now()
 	for _, s := range sites {
+		if s == frozen {
+			continue
+		}
 		if err := s.node.Update(s.cfg); err != nil {
 			return err
 		}
 	}
-	links := 0
-	for _, s := range sites {
-		links += s.links
-	}
-	links /= 2
+	links := np*(np-1)/2 + nc
 	deadline := start.Add(60 * time.Second)
 	for {
 		up := true
 		for _, s := range sites {
-			if !s.store.allUp(s.links) {
+			if s != frozen && !s.store.allUp(s.links) {
 				up = false
 				break
 			}
@@ -207,6 +310,72 @@ func run(np, nc, nsvc int, window time.Duration, port uint16) error {
 	fmt.Printf("steady state over %v: CPU %.1f%% of one core, RSS %d MB, %d goroutines, false DOWNs %d\n",
 		el.Round(time.Second), 100*cpu.Seconds()/el.Seconds(), rssMB(), runtime.NumGoroutine(), downs.Load()-startDowns)
 
+	// State changes: a service of one parent goes DOWN (then UP again);
+	// how long until every other parent's engine is told.
+	var spread []time.Duration
+	for k := range changes {
+		p := sites[k%(np-1)]
+		svc := p.name + "-svc0"
+		want := health.Down
+		if k/(np-1)%2 == 1 {
+			want = health.Up
+		}
+		t0 := time.Now()
+		p.store.Report(health.Report{Service: svc, State: want, Source: "bench"})
+		var last time.Duration
+		for _, o := range sites[:np] {
+			if o == p || o == frozen {
+				continue
+			}
+			for {
+				if st := o.out.get(svc); st.state == want && !st.at.Before(t0) {
+					last = max(last, st.at.Sub(t0))
+					break
+				}
+				if time.Since(t0) > 10*time.Second {
+					ss, _ := o.store.Service(svc)
+					ps, _ := p.store.Service(svc)
+					return fmt.Errorf("%s never saw %s %s: %+v (there: %+v, seen %+v)", o.name, svc, want, ss, ps, o.out.get(svc))
+				}
+				time.Sleep(200 * time.Microsecond)
+			}
+		}
+		spread = append(spread, last)
+	}
+	slices.Sort(spread)
+	fmt.Printf("a state change at one parent reaches every other parent's engine: %d changes, median %v, p99 %v, max %v\n", len(spread),
+		spread[len(spread)/2].Round(time.Microsecond), spread[len(spread)*99/100].Round(time.Microsecond), spread[len(spread)-1].Round(time.Microsecond))
+
+	// A parent freezes (SIGSTOP: its sockets stay open, it sends nothing):
+	// every neighbour declares it DOWN after the keep-alive.
+	stopped := time.Now()
+	if err := child.Process.Signal(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	var frozenAfter []time.Duration
+	deadline = time.Now().Add(30 * time.Second)
+	for _, s := range sites {
+		if s == frozen || !slices.ContainsFunc(s.cfg.Peers, func(p mep.Peer) bool { return p.Name == frozen.name }) {
+			continue
+		}
+		for {
+			s.store.mu.Lock()
+			at, ok := s.store.downAt[frozen.name]
+			s.store.mu.Unlock()
+			if ok && at.After(stopped) {
+				frozenAfter = append(frozenAfter, at.Sub(stopped))
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s did not see the frozen %s DOWN", s.name, frozen.name)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	slices.Sort(frozenAfter)
+	fmt.Printf("a parent freezes (SIGSTOP, keep-alive %v): %d neighbours DOWN after median %v, max %v\n", mep.DefaultTimers().KeepAlive, len(frozenAfter),
+		frozenAfter[len(frozenAfter)/2].Round(time.Millisecond), frozenAfter[len(frozenAfter)-1].Round(time.Millisecond))
+
 	// A parent leaves: every neighbour sees its GOODBYE.
 	gone := sites[np/2]
 	left := time.Now()
@@ -214,7 +383,7 @@ func run(np, nc, nsvc int, window time.Duration, port uint16) error {
 	var took []time.Duration
 	deadline = time.Now().Add(30 * time.Second)
 	for _, s := range sites {
-		if s == gone || !slices.ContainsFunc(s.cfg.Peers, func(p mep.Peer) bool { return p.Name == gone.name }) {
+		if s == gone || s == frozen || !slices.ContainsFunc(s.cfg.Peers, func(p mep.Peer) bool { return p.Name == gone.name }) {
 			continue
 		}
 		for {
@@ -235,6 +404,9 @@ func run(np, nc, nsvc int, window time.Duration, port uint16) error {
 	fmt.Printf("a parent leaves (GOODBYE): %d neighbours DOWN within median %v, max %v\n", len(took),
 		took[len(took)/2].Round(time.Microsecond), took[len(took)-1].Round(time.Microsecond))
 	for _, s := range sites {
+		if s == frozen {
+			continue
+		}
 		if s != gone {
 			s.node.Close()
 		}
