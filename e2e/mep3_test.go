@@ -1,0 +1,147 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gslbd/gslbd/internal/dnstest"
+	"github.com/miekg/dns"
+)
+
+// answersAt is the sorted answer set of mon.test at a DNS address
+// ("error: ..." while nothing answers there).
+func answersAt(t *testing.T, addr string) string {
+	t.Helper()
+	c := dns.Client{Timeout: 500 * time.Millisecond}
+	r, _, err := c.Exchange(dnstest.Msg("mon.test", dns.TypeA), addr)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	a := dnstest.Addrs(r)
+	slices.Sort(a)
+	return strings.Join(a, ",")
+}
+
+// waitAnswersAt polls a DNS address until cond holds for its answer set;
+// it returns when cond first held.
+func waitAnswersAt(t *testing.T, addr, what string, timeout time.Duration, cond func(string) bool) time.Time {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var got string
+	for time.Now().Before(deadline) {
+		if got = answersAt(t, addr); cond(got) {
+			return time.Now()
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Fatalf("%s: not within %v (answer %q)", what, timeout, got)
+	return time.Time{}
+}
+
+// TestThreeSitesOverMEP: three gslbd processes, one file, each its own
+// site on its own loopback address with its own DNS listener, in a mesh
+// of TLS links (the lower address dials). Each monitors only its own
+// service (the default monitor) and answers the other two from what they
+// report. kill -9 of dc3: the others drop its service as soon as the
+// socket closes. kill -STOP of dc2: the others drop its service after the
+// keep-alive; kill -CONT: back through LEARNING.
+func TestThreeSitesOverMEP(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	certs := filepath.Join(dir, "mep")
+	if out, err := exec.Command(bin, "cert", "ca", "-dir", certs).CombinedOutput(); err != nil {
+		t.Fatalf("gslbd cert ca: %v\n%s", err, out)
+	}
+	names := []string{"dc1", "dc2", "dc3"}
+	var conf strings.Builder
+	conf.WriteString("#NS13.1 Build 37.38\n")
+	backends := map[string]*backend{}
+	for i, n := range names {
+		ip := fmt.Sprintf("127.0.53.%d", i+1)
+		if out, err := exec.Command(bin, "cert", "site", "-dir", certs, "-ip", ip, n).CombinedOutput(); err != nil {
+			t.Fatalf("gslbd cert site %s: %v\n%s", n, err, out)
+		}
+		fmt.Fprintf(&conf, "add gslb site %s %s\n", n, ip)
+		backends[n] = newBackend(t, fmt.Sprintf("127.0.53.%d", 11+i))
+	}
+	conf.WriteString("add gslb vserver gv HTTP -lbMethod ROUNDROBIN -MIR ENABLED\n")
+	for _, n := range names {
+		b := backends[n]
+		fmt.Fprintf(&conf, "add gslb service svc_%s %s HTTP %s -siteName %s\nbind gslb vserver gv -serviceName svc_%s\n", n, b.IP(), b.Port(), n, n)
+	}
+	conf.WriteString("bind gslb vserver gv -domainName mon.test -TTL 5\n")
+	path := filepath.Join(dir, "ns.conf")
+	if err := os.WriteFile(path, []byte(conf.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freePortOn(t, "127.0.53.1")
+	const keepAlive = 2 * time.Second
+	procs, dnsAddr := map[string]*site2{}, map[string]string{}
+	for i, n := range names {
+		ip := fmt.Sprintf("127.0.53.%d", i+1)
+		dnsAddr[n] = ip + ":" + freePortOn(t, ip)
+		p := &site2{t: t, args: []string{"run", "-config", path, "-site", n, "-listen", dnsAddr[n], "-api", "", "-mep-port", port,
+			"-mep-keepalive", keepAlive.String()}}
+		t.Cleanup(p.kill)
+		p.start()
+		procs[n] = p
+	}
+	defer func() {
+		if t.Failed() {
+			for _, n := range names {
+				t.Logf("%s's log:\n%s", n, procs[n].out)
+			}
+		}
+	}()
+	all := strings.Join([]string{backends["dc1"].IP(), backends["dc2"].IP(), backends["dc3"].IP()}, ",")
+	for _, n := range names {
+		waitAnswersAt(t, dnsAddr[n], n+" answering every site's service", 30*time.Second, func(s string) bool { return s == all })
+	}
+
+	// kill -9 dc3: the kernel closes its sockets; dc1 and dc2 drop svc_dc3.
+	gone := func(ip string) func(string) bool {
+		return func(s string) bool { return !strings.HasPrefix(s, "error") && !strings.Contains(s, ip) }
+	}
+	killed := time.Now()
+	procs["dc3"].cmd.Process.Kill()
+	procs["dc3"].cmd.Wait()
+	for _, n := range []string{"dc1", "dc2"} {
+		at := waitAnswersAt(t, dnsAddr[n], n+" dropping dc3's service", 10*time.Second, gone(backends["dc3"].IP()))
+		t.Logf("kill -9 dc3: %s dropped its service %v after the kill", n, at.Sub(killed))
+		if d := at.Sub(killed); d > time.Second {
+			t.Errorf("kill -9: %s took %v; the closed socket should tell it at once", n, d)
+		}
+	}
+	procs["dc3"].start()
+	for _, n := range names {
+		waitAnswersAt(t, dnsAddr[n], n+" answering dc3 again", 30*time.Second, func(s string) bool { return s == all })
+	}
+
+	// kill -STOP dc2: nothing closes; dc1 and dc3 wait out the keep-alive.
+	stopped := time.Now()
+	if err := procs["dc2"].cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"dc1", "dc3"} {
+		at := waitAnswersAt(t, dnsAddr[n], n+" dropping dc2's service", 4*keepAlive, gone(backends["dc2"].IP()))
+		d := at.Sub(stopped)
+		t.Logf("kill -STOP dc2: %s dropped its service %v after the stop (keep-alive %v)", n, d, keepAlive)
+		if d < keepAlive-time.Second || d > keepAlive+2*time.Second {
+			t.Errorf("kill -STOP: %s dropped dc2 after %v, want about the %v keep-alive", n, d, keepAlive)
+		}
+	}
+	procs["dc2"].cmd.Process.Signal(syscall.SIGCONT)
+	for _, n := range []string{"dc1", "dc3"} {
+		waitAnswersAt(t, dnsAddr[n], n+" answering dc2 again", 30*time.Second, func(s string) bool { return s == all })
+		if log := procs[n].out.String(); !strings.Contains(log, "site=dc2 from=DOWN to=LEARNING") || !strings.Contains(log, "site=dc2 from=LEARNING to=UP") {
+			t.Errorf("%s's log does not show dc2 coming back through LEARNING", n)
+		}
+	}
+}
