@@ -145,3 +145,79 @@ func TestThreeSitesOverMEP(t *testing.T) {
 		}
 	}
 }
+
+// TestChildThroughParent: parents p1 and p2 and c1, a child of p1, each a
+// gslbd process. p2 has no link to c1: it answers c1's service because p1
+// relays it (CHILD_RELAY), drops it as soon as c1 dies (p1's link to it
+// closes), and drops p1's and c1's services together when p1 dies.
+func TestChildThroughParent(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	certs := filepath.Join(dir, "mep")
+	if out, err := exec.Command(bin, "cert", "ca", "-dir", certs).CombinedOutput(); err != nil {
+		t.Fatalf("gslbd cert ca: %v\n%s", err, out)
+	}
+	names := []string{"p1", "p2", "c1"}
+	var conf strings.Builder
+	backends := map[string]*backend{}
+	for i, n := range names {
+		if out, err := exec.Command(bin, "cert", "site", "-dir", certs, n).CombinedOutput(); err != nil {
+			t.Fatalf("gslbd cert site %s: %v\n%s", n, err, out)
+		}
+		extra := ""
+		if n == "c1" {
+			extra = " -parentSite p1"
+		}
+		fmt.Fprintf(&conf, "add gslb site %s 127.0.54.%d%s\n", n, i+1, extra)
+		backends[n] = newBackend(t, fmt.Sprintf("127.0.54.%d", 11+i))
+	}
+	conf.WriteString("add gslb vserver gv HTTP -lbMethod ROUNDROBIN -MIR ENABLED\n")
+	for _, n := range names {
+		b := backends[n]
+		fmt.Fprintf(&conf, "add gslb service svc_%s %s HTTP %s -siteName %s\nbind gslb vserver gv -serviceName svc_%s\n", n, b.IP(), b.Port(), n, n)
+	}
+	conf.WriteString("bind gslb vserver gv -domainName mon.test -TTL 5\n")
+	path := filepath.Join(dir, "ns.conf")
+	os.WriteFile(path, []byte(conf.String()), 0o644)
+	port := freePortOn(t, "127.0.54.1")
+	procs, dnsAddr := map[string]*site2{}, map[string]string{}
+	for i, n := range names {
+		ip := fmt.Sprintf("127.0.54.%d", i+1)
+		dnsAddr[n] = ip + ":" + freePortOn(t, ip)
+		p := &site2{t: t, args: []string{"run", "-config", path, "-site", n, "-listen", dnsAddr[n], "-api", "", "-mep-port", port}}
+		t.Cleanup(p.kill)
+		p.start()
+		procs[n] = p
+	}
+	defer func() {
+		if t.Failed() {
+			for _, n := range names {
+				t.Logf("%s's log:\n%s", n, procs[n].out)
+			}
+		}
+	}()
+	ip := func(n string) string { return backends[n].IP() }
+	all := strings.Join([]string{ip("p1"), ip("p2"), ip("c1")}, ",")
+	waitAnswersAt(t, dnsAddr["p2"], "p2 answering c1's service through p1", 30*time.Second, func(s string) bool { return s == all })
+	waitAnswersAt(t, dnsAddr["p1"], "p1 answering every service", 30*time.Second, func(s string) bool { return s == all })
+
+	killed := time.Now()
+	procs["c1"].cmd.Process.Kill()
+	procs["c1"].cmd.Wait()
+	at := waitAnswersAt(t, dnsAddr["p2"], "p2 dropping the dead child's service", 10*time.Second, func(s string) bool { return s == ip("p1")+","+ip("p2") })
+	t.Logf("kill -9 c1: p2 dropped its service %v after the kill (told by p1)", at.Sub(killed))
+	if d := at.Sub(killed); d > time.Second {
+		t.Errorf("p2 learnt of c1's death after %v", d)
+	}
+	procs["c1"].start()
+	waitAnswersAt(t, dnsAddr["p2"], "p2 answering c1 again", 30*time.Second, func(s string) bool { return s == all })
+
+	killed = time.Now()
+	procs["p1"].cmd.Process.Kill()
+	procs["p1"].cmd.Wait()
+	at = waitAnswersAt(t, dnsAddr["p2"], "p2 dropping p1 and its child", 10*time.Second, func(s string) bool { return s == ip("p2") })
+	t.Logf("kill -9 p1: p2 dropped p1's and c1's services %v after the kill", at.Sub(killed))
+	if log := procs["p2"].out.String(); !strings.Contains(log, "its parent p1 is DOWN") {
+		t.Error("p2's log does not say c1 went with its parent")
+	}
+}

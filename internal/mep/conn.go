@@ -39,6 +39,8 @@ type link struct {
 	framesIn, framesOut, bytesIn, bytesOut uint64
 	lastHeard                              time.Time
 	incarnation                            uint64
+	// child is what a child peer last reported (relay.go).
+	child *childView
 }
 
 // newLink starts a link (n.mu held). Until its first connection its
@@ -114,6 +116,12 @@ func (l *link) setState(c *conn, st health.Link, why string) {
 	}
 	l.state, l.since, l.why = st, time.Now(), why
 	l.n.opts.Store.SetLink(l.peer.Name, st, why)
+	switch {
+	case l.peer.Role == wire.Role_CHILD:
+		go l.n.relayChanged(l.peer.Name) // takes n.mu: not under l.mu
+	case st == health.LinkDown:
+		go l.n.parentLost(l.peer.Name, why)
+	}
 }
 
 // dialLoop connects to the peer and reconnects with backoff.
@@ -225,12 +233,15 @@ type conn struct {
 	peerSent  atomic.Int64 // the peer's last heartbeat time (echoed)
 	peerAt    atomic.Int64 // when it arrived (since Node.start)
 	rtt       atomic.Int64 // the last round trip measured (ns)
-	gotFull   atomic.Bool
-	wantFull  atomic.Bool
-	wakeCh    chan struct{}
-	done      chan struct{}
-	once      sync.Once
-	reason    string // why it closed, set before done is closed
+	// relay: the children to relay on this (parent) connection.
+	relayMu  sync.Mutex
+	relay    map[string]bool
+	gotFull  atomic.Bool
+	wantFull atomic.Bool
+	wakeCh   chan struct{}
+	done     chan struct{}
+	once     sync.Once
+	reason   string // why it closed, set before done is closed
 
 	// t are the timers of this connection (set before it is shared).
 	t Timers
@@ -340,6 +351,16 @@ func (c *conn) readLoop() {
 			if full {
 				c.gotFull.Store(true)
 			}
+			c.l.childReported(full, svcs)
+		case wire.TypeChildRelay:
+			var m wire.ChildRelay
+			if err := wire.Decode(f, &m); err != nil {
+				c.close(err.Error())
+				return
+			}
+			if c.l.peer.Role == wire.Role_PARENT {
+				c.childRelayed(&m)
+			}
 		case wire.TypeForceUpdate:
 			c.wantFull.Store(true)
 		case wire.TypeGoodbye:
@@ -387,6 +408,11 @@ func (c *conn) runLoop() {
 		fail(err)
 		return
 	}
+	n.relayAll(c)
+	if err := c.sendRelays(); err != nil {
+		fail(err)
+		return
+	}
 	tick := time.NewTicker(t.Check)
 	defer tick.Stop()
 	for {
@@ -398,6 +424,10 @@ func (c *conn) runLoop() {
 			return
 		case <-c.wakeCh:
 			if err := c.sendDelta(); err != nil {
+				fail(err)
+				return
+			}
+			if err := c.sendRelays(); err != nil {
 				fail(err)
 				return
 			}
@@ -435,6 +465,11 @@ func (c *conn) runLoop() {
 // sendFull sends every local service, in chunks of fullChunk.
 func (c *conn) sendFull() error {
 	snap := c.l.n.local.Load()
+	if c.l.peer.Role == wire.Role_CHILD {
+		// A child holds its own services only: it is sent none (the
+		// empty snapshot ends its learning).
+		snap = &localSnap{}
+	}
 	c.epoch++
 	c.sent = make(map[string]sentKey, len(snap.services))
 	for _, s := range snap.services {
@@ -472,6 +507,9 @@ func (c *conn) sendFlags(t wire.Type, flags uint8, m proto.Message) error {
 // sendDelta sends the services changed since they were last sent (a full
 // snapshot when the set of services changed).
 func (c *conn) sendDelta() error {
+	if c.l.peer.Role == wire.Role_CHILD {
+		return nil
+	}
 	snap := c.l.n.local.Load()
 	if snap.names != c.sentNames {
 		return c.sendFull()

@@ -67,6 +67,9 @@ type Config struct {
 	Peers []Peer
 	// Digest is the hash of the GSLB configuration this site serves.
 	Digest []byte
+	// Relayed are the other parents' children, by lower-case name: the
+	// parent whose CHILD_RELAY this site learns them from.
+	Relayed map[string]string
 	// KeepAlive and Learning override the Timers' when set
 	// (-MEPKeepAliveTimeout, -SvcStateLearningTime); a change applies to
 	// the next connection.
@@ -196,6 +199,7 @@ func (n *Node) Update(cfg Config) error {
 			delete(n.listeners, k)
 		}
 	}
+	old := n.cfg.Relayed
 	n.cfg = cfg
 	// The first snapshot a new link sends is current (watchLocal may not
 	// have run since the store changed).
@@ -218,6 +222,11 @@ func (n *Node) Update(cfg Config) error {
 		if !seen[key] {
 			l.stop(wire.GoodbyeReason_CONFIG_REMOVED, "the site was removed from the configuration")
 			delete(n.links, key)
+		}
+	}
+	for child, parent := range cfg.Relayed {
+		if old == nil || old[child] != parent {
+			n.opts.Store.SetLink(child, health.LinkConnecting, "waiting for its parent "+parent+" to relay it")
 		}
 	}
 	return errors.Join(errs...)

@@ -77,7 +77,12 @@ func FromSnapshot(s *config.Snapshot, ports Ports) (cfg Config, ok bool) {
 		case strings.EqualFold(si.Parent, self.Name):
 			p.Role, p.Dial = wire.Role_CHILD, true
 		default:
-			continue // another parent's child: its state comes through that parent
+			// Another parent's child: its state comes through that parent.
+			if cfg.Relayed == nil {
+				cfg.Relayed = map[string]string{}
+			}
+			cfg.Relayed[strings.ToLower(si.Name)] = si.Parent
+			continue
 		}
 		cfg.Peers = append(cfg.Peers, p)
 	}

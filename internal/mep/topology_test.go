@@ -1,6 +1,7 @@
 package mep
 
 import (
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,11 @@ add gslb site c2 10.0.1.2 -parentSite p2
 		}
 		if cfg.PlainListen.IsValid() {
 			t.Errorf("%s: the plain port opens without AllowPlain", tc.self)
+		}
+		// Another parent's child is learnt through that parent.
+		want := map[string]map[string]string{"p1": {"c2": "p2"}, "p2": {"c1": "p1"}, "p3": {"c1": "p1", "c2": "p2"}}[tc.self]
+		if !maps.Equal(cfg.Relayed, want) {
+			t.Errorf("%s: relayed %v, want %v", tc.self, cfg.Relayed, want)
 		}
 	}
 	if cfg, _ := FromSnapshot(load("c1"), DefaultPorts); cfg.Role.String() != "CHILD" || cfg.Listen.String() != "10.0.1.1:3009" {
