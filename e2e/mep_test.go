@@ -72,7 +72,13 @@ type site2 struct {
 
 func (s *site2) start() {
 	s.t.Helper()
-	s.cmd = exec.Command(binary(s.t), s.args...)
+	s.start2(binary(s.t))
+}
+
+// start2 starts prog with the site's arguments (ip netns exec ...).
+func (s *site2) start2(prog string) {
+	s.t.Helper()
+	s.cmd = exec.Command(prog, s.args...)
 	s.out = &syncBuffer{}
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	if err := s.cmd.Start(); err != nil {
