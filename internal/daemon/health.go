@@ -1,6 +1,9 @@
 package daemon
 
 import (
+	"strings"
+	"time"
+
 	"github.com/gslbd/gslbd/internal/config"
 	"github.com/gslbd/gslbd/internal/health"
 )
@@ -9,9 +12,26 @@ import (
 func healthConfig(s *config.Snapshot) health.Config {
 	hc := health.Config{DelayTime: s.Param.SvcStateDelayTime,
 		Sites: make([]health.SiteConfig, 0, len(s.Sites)), Services: make([]health.ServiceConfig, 0, len(s.Services))}
+	// Another parent's child keeps its last state for the adoption grace
+	// (one keep-alive) when its parent is lost: a backup parent may adopt
+	// it meanwhile (docs/mep.md).
+	grace := 2 * time.Second
+	if s.Config != nil && s.Config.Parameter.Get("MEPKeepAliveTimeout") != "" {
+		grace = s.Param.MEPKeepAliveTimeout
+	}
+	var self *config.SiteInfo
+	for _, si := range s.Sites {
+		if si.Local {
+			self = si
+		}
+	}
 	for _, si := range s.Sites {
 		tr, _ := health.ParseTrigger(si.TriggerMonitor) // the schema allows only known values
-		hc.Sites = append(hc.Sites, health.SiteConfig{Name: si.Name, Local: si.Local, Trigger: tr, Exchange: si.MetricExchange})
+		sc := health.SiteConfig{Name: si.Name, Local: si.Local, Trigger: tr, Exchange: si.MetricExchange}
+		if self != nil && self.Parent == "" && si.Parent != "" && !strings.EqualFold(si.Parent, self.Name) {
+			sc.Grace = 2 * grace // the keep-alive to notice, one more to adopt
+		}
+		hc.Sites = append(hc.Sites, sc)
 	}
 	for _, si := range s.Services {
 		probed := si.Monitored && (len(si.Monitors) > 0 || si.Health == config.HealthVServer || si.Health == config.HealthAppliance)
@@ -24,7 +44,8 @@ func healthConfig(s *config.Snapshot) health.Config {
 // same configuration: an API change to a vserver does not walk 10,000
 // services (the incremental build keeps unchanged lists).
 func sameHealthInputs(a, b *config.Snapshot) bool {
-	return a != nil && sameList(a.Services, b.Services) && sameList(a.Sites, b.Sites) && a.Param.SvcStateDelayTime == b.Param.SvcStateDelayTime
+	return a != nil && sameList(a.Services, b.Services) && sameList(a.Sites, b.Sites) && a.Param.SvcStateDelayTime == b.Param.SvcStateDelayTime &&
+		a.Param.MEPKeepAliveTimeout == b.Param.MEPKeepAliveTimeout
 }
 
 func sameList[T any](a, b []T) bool {

@@ -26,6 +26,10 @@ type SiteConfig struct {
 	Trigger Trigger
 	// Exchange: -metricExchange ENABLED (the default).
 	Exchange bool
+	// Grace is how long the site's last reported state is kept once its
+	// exchange is lost, beyond DelayTime: the adoption grace of another
+	// parent's child (a backup parent may adopt it meanwhile).
+	Grace time.Duration
 }
 
 // Config is the Store's view of a configuration.
@@ -369,6 +373,7 @@ func (s *Store) inputs(c *cell, now time.Time) Inputs {
 	in := Inputs{Local: c.local(), Disabled: c.cfg.Disabled, Monitored: c.cfg.Monitored,
 		Monitor: c.mon, Peer: c.peer, PeerEffective: c.peerEff, Hold: s.delay, Now: now}
 	if c.site != nil {
+		in.Hold = max(in.Hold, c.site.cfg.Grace)
 		in.Trigger, in.Link, in.LinkSince = c.site.cfg.Trigger, c.site.link, c.site.since
 	}
 	return in

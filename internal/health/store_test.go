@@ -326,3 +326,31 @@ func TestChangesAndLocalMetrics(t *testing.T) {
 		t.Fatal("a configuration update did not close Changes")
 	}
 }
+
+// TestSiteGraceHolds: a site with an adoption grace keeps its last
+// reported state that long after its exchange is lost, then goes DOWN; a
+// new report within the grace (the adopter's) is taken.
+func TestSiteGraceHolds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := twoSites(TriggerAlways)
+		cfg.Sites[1].Grace = 2 * time.Second
+		s, rec := newTestStore(cfg)
+		defer s.Close()
+		s.SetLink("dc2", LinkUp, "relayed")
+		s.FromPeer("dc2", true, []PeerState{{Service: "svc2", State: Up}})
+		if rec.state("svc2") != Up {
+			t.Fatalf("svc2 %s, want UP", rec.state("svc2"))
+		}
+		s.SetLink("dc2", LinkDown, "its parent is DOWN")
+		time.Sleep(1900 * time.Millisecond)
+		synctest.Wait()
+		if rec.state("svc2") != Up {
+			t.Fatalf("svc2 %s within the grace, want UP (last reported)", rec.state("svc2"))
+		}
+		time.Sleep(200 * time.Millisecond)
+		synctest.Wait()
+		if rec.state("svc2") != Down {
+			t.Fatalf("svc2 %s after the grace, want DOWN", rec.state("svc2"))
+		}
+	})
+}

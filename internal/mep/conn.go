@@ -41,14 +41,22 @@ type link struct {
 	incarnation                            uint64
 	// child is what a child peer last reported (relay.go).
 	child *childView
+	// adopted: a child of another parent, adopted here (adopt.go).
+	adopted bool
 }
 
 // newLink starts a link (n.mu held). Until its first connection its
 // site's services are not answered on the exchange's word.
 func (n *Node) newLink(p Peer) *link {
+	l := n.newLinkQuiet(p)
+	n.opts.Store.SetLink(p.Name, l.state, l.why)
+	return l
+}
+
+// newLinkQuiet is newLink without telling the store (n.mu held).
+func (n *Node) newLinkQuiet(p Peer) *link {
 	ctx, cancel := context.WithCancel(n.ctx)
 	l := &link{n: n, peer: p, ctx: ctx, cancel: cancel, state: health.LinkConnecting, since: time.Now(), why: "waiting for the first connection"}
-	n.opts.Store.SetLink(p.Name, l.state, l.why)
 	if p.Dial {
 		n.wg.Add(1)
 		go l.dialLoop()
@@ -115,6 +123,9 @@ func (l *link) setState(c *conn, st health.Link, why string) {
 		l.wasDown = true
 	}
 	l.state, l.since, l.why = st, time.Now(), why
+	if l.adoptedLearning(st) {
+		return
+	}
 	l.n.opts.Store.SetLink(l.peer.Name, st, why)
 	switch {
 	case l.peer.Role == wire.Role_CHILD:

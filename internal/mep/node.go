@@ -68,12 +68,24 @@ type Config struct {
 	// Digest is the hash of the GSLB configuration this site serves.
 	Digest []byte
 	// Relayed are the other parents' children, by lower-case name: the
-	// parent whose CHILD_RELAY this site learns them from.
-	Relayed map[string]string
+	// parents whose CHILD_RELAY this site believes, in rank order (the
+	// child's parent, then its -backupParentlist).
+	Relayed map[string][]string
+	// Adoptable are the children this site is a backup parent of: it
+	// dials one when its parent and every backup ranked before this site
+	// are DOWN here, and lets it go once its parent is back.
+	Adoptable []Adoption
 	// KeepAlive and Learning override the Timers' when set
 	// (-MEPKeepAliveTimeout, -SvcStateLearningTime); a change applies to
 	// the next connection.
 	KeepAlive, Learning time.Duration
+}
+
+// Adoption is a child this site may adopt.
+type Adoption struct {
+	Child  Peer     // the child, as this site dials it
+	Parent string   // its parent
+	Before []string // its backup parents ranked before this site
 }
 
 // timers are the Timers with cfg's overrides.
@@ -218,15 +230,20 @@ func (n *Node) Update(cfg Config) error {
 		l = n.newLink(p)
 		n.links[key] = l
 	}
+	for _, a := range cfg.Adoptable {
+		if l := n.links[strings.ToLower(a.Child.Name)]; l != nil && l.adopted {
+			seen[strings.ToLower(a.Child.Name)] = true
+		}
+	}
 	for key, l := range n.links {
 		if !seen[key] {
 			l.stop(wire.GoodbyeReason_CONFIG_REMOVED, "the site was removed from the configuration")
 			delete(n.links, key)
 		}
 	}
-	for child, parent := range cfg.Relayed {
-		if old == nil || old[child] != parent {
-			n.opts.Store.SetLink(child, health.LinkConnecting, "waiting for its parent "+parent+" to relay it")
+	for child, parents := range cfg.Relayed {
+		if _, known := old[child]; !known {
+			n.opts.Store.SetLink(child, health.LinkConnecting, "waiting for its parent "+parents[0]+" to relay it")
 		}
 	}
 	return errors.Join(errs...)
@@ -322,6 +339,7 @@ func (n *Node) measureLag() {
 		case <-n.ctx.Done():
 			return
 		case now := <-tm.C:
+			n.adoptTick(now)
 			window[i%len(window)] = max(now.Sub(last)-tick, 0)
 			i++
 			n.lag.Store(int64(slices.Max(window[:])))

@@ -133,6 +133,12 @@ func (c *conn) sendRelays() error {
 			continue
 		}
 		cl.mu.Lock()
+		if cl.adoptedLearning(cl.state) {
+			// Adopting: the others keep the child's last state until this
+			// link has learnt it (its UP marks it again).
+			cl.mu.Unlock()
+			continue
+		}
 		m := &wire.ChildRelay{Child: cl.peer.Name, ChildLink: relayLink(cl.state), Full: true, Update: &wire.SiteUpdate{Site: cl.peer.Name}}
 		if v := cl.child; v != nil {
 			m.Epoch = v.epoch
@@ -148,39 +154,74 @@ func (c *conn) sendRelays() error {
 	return nil
 }
 
-// childRelayed takes a CHILD_RELAY from a parent peer: the child must be
-// one the configuration gives that parent.
+// childRelayed takes a CHILD_RELAY from a parent peer. It is believed
+// from the child's parent, or from a backup parent of it when every
+// relayer ranked before that one is DOWN here; never while this site has
+// adopted the child itself.
 func (c *conn) childRelayed(m *wire.ChildRelay) {
 	n := c.l.n
+	key := strings.ToLower(m.Child)
 	n.mu.Lock()
-	parent := n.cfg.Relayed[strings.ToLower(m.Child)]
+	relayers := n.cfg.Relayed[key]
+	own := n.links[key]
 	n.mu.Unlock()
-	if !strings.EqualFold(parent, c.l.peer.Name) {
+	rank := slices.IndexFunc(relayers, func(p string) bool { return strings.EqualFold(p, c.l.peer.Name) })
+	switch {
+	case rank < 0:
 		n.log.Debug("relay of a child that is not the site's", "site", c.l.peer.Name, "child", m.Child)
 		return
+	case own != nil:
+		return // adopted here: this site's own link decides
+	case slices.ContainsFunc(relayers[:rank], n.live):
+		return // a relayer ranked before it is alive: it decides
 	}
 	st := map[wire.LinkState]health.Link{wire.LinkState_LINK_UP: health.LinkUp, wire.LinkState_LINK_DOWN: health.LinkDown}[m.ChildLink]
 	if st == health.LinkNone {
 		st = health.LinkLearning
 	}
-	n.opts.Store.SetLink(m.Child, st, fmt.Sprintf("relayed by its parent %s: %s", c.l.peer.Name, st))
+	how := "its parent"
+	if rank > 0 {
+		how = "its backup parent"
+	}
+	n.opts.Store.SetLink(m.Child, st, fmt.Sprintf("relayed by %s %s: %s", how, c.l.peer.Name, st))
 	if m.Update != nil && st == health.LinkUp {
 		n.opts.Store.FromPeer(m.Child, m.Full, n.peerStates(m.Update.Services, time.Now()))
 	}
 }
 
-// parentLost: the link to parent p is DOWN; its children, which this site
-// learns only through p, are DOWN with it.
+// live reports whether the link to a site is UP here.
+func (n *Node) live(site string) bool {
+	n.mu.Lock()
+	l := n.links[strings.ToLower(site)]
+	n.mu.Unlock()
+	if l == nil {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.state.Exchanging()
+}
+
+// parentLost: the link to parent p is DOWN; the children this site learnt
+// through p are DOWN with it unless another of their relayers is alive
+// (the store keeps their last state for the adoption grace, in which a
+// backup parent may adopt them).
 func (n *Node) parentLost(p, why string) {
 	n.mu.Lock()
 	var children []string
-	for child, parent := range n.cfg.Relayed {
-		if strings.EqualFold(parent, p) {
+	for child, relayers := range n.cfg.Relayed {
+		if n.links[child] == nil && slices.ContainsFunc(relayers, func(r string) bool { return strings.EqualFold(r, p) }) {
 			children = append(children, child)
 		}
 	}
 	n.mu.Unlock()
 	for _, ch := range children {
+		n.mu.Lock()
+		relayers := n.cfg.Relayed[ch]
+		n.mu.Unlock()
+		if slices.ContainsFunc(relayers, func(r string) bool { return !strings.EqualFold(r, p) && n.live(r) }) {
+			continue
+		}
 		n.opts.Store.SetLink(ch, health.LinkDown, fmt.Sprintf("its parent %s is DOWN (%s)", p, why))
 	}
 }

@@ -27,7 +27,7 @@ func TestChildRelayed(t *testing.T) {
 	ca := newTestCA(t)
 	p2 := newSite(t, "p2", ca.identity(t, "p2"), parentChildHealth("p2"))
 	p2.node.Update(Config{Site: "p2", Role: wire.Role_PARENT, Listen: lo, Peers: []Peer{{Name: "p1", Role: wire.Role_PARENT}},
-		Relayed: map[string]string{"c1": "p1"}})
+		Relayed: map[string][]string{"c1": {"p1"}}})
 	c1 := newSite(t, "c1", ca.identity(t, "c1"), parentChildHealth("c1"))
 	c1.node.Update(Config{Site: "c1", Role: wire.Role_CHILD, Listen: lo, Peers: []Peer{{Name: "p1", Role: wire.Role_PARENT}}})
 	p2addr, _ := p2.node.Addrs()
@@ -79,7 +79,7 @@ func TestRelayOfAnotherParentsChildRefused(t *testing.T) {
 	hc.Services = append(hc.Services, health.ServiceConfig{Name: "svc_c9", Site: "c9"})
 	dc2.store.Update(hc)
 	dc2.node.mu.Lock()
-	dc2.node.cfg.Relayed = map[string]string{"c9": "dc3"}
+	dc2.node.cfg.Relayed = map[string][]string{"c9": {"dc3"}}
 	l := dc2.node.links["dc1"]
 	dc2.node.mu.Unlock()
 	l.mu.Lock()
@@ -92,10 +92,87 @@ func TestRelayOfAnotherParentsChildRefused(t *testing.T) {
 		t.Errorf("dc1's relay of dc3's child was believed: %+v", ss)
 	}
 	dc2.node.mu.Lock()
-	dc2.node.cfg.Relayed = map[string]string{"c9": "dc1"}
+	dc2.node.cfg.Relayed = map[string][]string{"c9": {"dc1"}}
 	dc2.node.mu.Unlock()
 	c.childRelayed(relay)
 	if ss, _ := dc2.store.Service("svc_c9"); ss.Peer != health.Up || ss.Result.State != health.Up {
 		t.Errorf("dc1's relay of its own child: %+v", ss)
+	}
+}
+
+// TestBackupParentAdopts: c1's parent p1 dies; p2, its backup parent,
+// adopts it after a keep-alive and relays it to p3, which keeps c1's
+// service answered throughout (the adoption grace) and follows its changes
+// through p2; when p1 is back for two keep-alives, p2 hands c1 back.
+func TestBackupParentAdopts(t *testing.T) {
+	ca := newTestCA(t)
+	health4 := func(self string) health.Config {
+		var hc health.Config
+		for _, s := range []string{"p1", "p2", "p3", "c1"} {
+			sc := health.SiteConfig{Name: s, Local: s == self, Exchange: true}
+			if s == "c1" && self != "p1" && self != "c1" {
+				sc.Grace = 3 * time.Second
+			}
+			hc.Sites = append(hc.Sites, sc)
+			hc.Services = append(hc.Services, health.ServiceConfig{Name: "svc_" + s, Site: s, Local: s == self, Monitored: s == self})
+		}
+		return hc
+	}
+	relayed := map[string][]string{"c1": {"p1", "p2"}}
+	p3 := newSite(t, "p3", ca.identity(t, "p3"), health4("p3"))
+	p3.node.Update(Config{Site: "p3", Role: wire.Role_PARENT, Listen: lo, Relayed: relayed,
+		Peers: []Peer{{Name: "p1", Role: wire.Role_PARENT}, {Name: "p2", Role: wire.Role_PARENT}}})
+	p3addr, _ := p3.node.Addrs()
+	c1 := newSite(t, "c1", ca.identity(t, "c1"), health4("c1"))
+	c1.node.Update(Config{Site: "c1", Role: wire.Role_CHILD, Listen: lo,
+		Peers: []Peer{{Name: "p1", Role: wire.Role_PARENT}, {Name: "p2", Role: wire.Role_PARENT}}})
+	c1addr, _ := c1.node.Addrs()
+	p2 := newSite(t, "p2", ca.identity(t, "p2"), health4("p2"))
+	p2.node.Update(Config{Site: "p2", Role: wire.Role_PARENT, Listen: lo, Relayed: relayed,
+		Peers:     []Peer{{Name: "p1", Role: wire.Role_PARENT}, {Name: "p3", Role: wire.Role_PARENT, Addr: p3addr, Dial: true}},
+		Adoptable: []Adoption{{Child: Peer{Name: "c1", Role: wire.Role_CHILD, Addr: c1addr, Dial: true}, Parent: "p1"}}})
+	p2addr, _ := p2.node.Addrs()
+	p1cfg := Config{Site: "p1", Role: wire.Role_PARENT, Peers: []Peer{{Name: "p2", Role: wire.Role_PARENT, Addr: p2addr, Dial: true},
+		{Name: "p3", Role: wire.Role_PARENT, Addr: p3addr, Dial: true}, {Name: "c1", Role: wire.Role_CHILD, Addr: c1addr, Dial: true}}}
+	p1 := newSite(t, "p1", ca.identity(t, "p1"), health4("p1"))
+	p1.node.Update(p1cfg)
+	c1.store.Report(health.Report{Service: "svc_c1", State: health.Up, Source: "test"})
+	waitFor(t, "p3 answering c1's service through p1", 10*time.Second, func() bool { return p3.out.get("svc_c1").State == health.Up })
+	if l := p2.link("c1"); l.Site != "" {
+		t.Fatalf("p2 adopted c1 while p1 is UP: %+v", l)
+	}
+
+	died := time.Now()
+	p1.node.Close()
+	var adopted time.Duration
+	for time.Since(died) < 4*time.Second {
+		if st := p3.out.get("svc_c1").State; st != health.Up {
+			t.Fatalf("p3 dropped c1's service %v after p1 died (%s): the grace should cover the adoption", time.Since(died), p3.out.get("svc_c1").Reason)
+		}
+		if adopted == 0 && p2.link("c1").State == health.LinkUp {
+			adopted = time.Since(died)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if adopted == 0 {
+		t.Fatalf("p2 did not adopt c1: %+v", p2.link("c1"))
+	}
+	t.Logf("p2 adopted c1 %v after p1 died (keep-alive %v)", adopted, testTimers.KeepAlive)
+	c1.store.Report(health.Report{Service: "svc_c1", State: health.Down, Source: "test"})
+	waitFor(t, "p3 follows c1 through p2", 5*time.Second, func() bool { return p3.out.get("svc_c1").State == health.Down })
+	if r := p3.out.get("svc_c1").Reason; !strings.Contains(r, "MEP") {
+		t.Logf("reason %q", r)
+	}
+	c1.store.Report(health.Report{Service: "svc_c1", State: health.Up, Source: "test"})
+	waitFor(t, "p3 sees c1 UP through p2", 5*time.Second, func() bool { return p3.out.get("svc_c1").State == health.Up })
+
+	// p1 returns: after two keep-alives p2 hands c1 back.
+	p1b := newSite(t, "p1", ca.identity(t, "p1"), health4("p1"))
+	p1b.node.Update(p1cfg)
+	waitFor(t, "p2 handing c1 back", 10*time.Second, func() bool { return p2.link("c1").Site == "" })
+	c1.store.Report(health.Report{Service: "svc_c1", State: health.Down, Source: "test"})
+	waitFor(t, "p3 follows c1 through p1 again", 5*time.Second, func() bool { return p3.out.get("svc_c1").State == health.Down })
+	if !strings.Contains(p2.logs.String(), "child site handed back to its parent") {
+		t.Error("p2 did not log the hand-back")
 	}
 }

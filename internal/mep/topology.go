@@ -2,6 +2,7 @@ package mep
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/gslbd/gslbd/internal/config"
@@ -68,8 +69,9 @@ func FromSnapshot(s *config.Snapshot, ports Ports) (cfg Config, ok bool) {
 		p := Peer{Name: si.Name, Role: wire.Role_PARENT, Addr: netip.AddrPortFrom(dialAddr(si), port), PSK: []byte(si.Password)}
 		switch {
 		case cfg.Role == wire.Role_CHILD:
-			// A child talks to its parent only, which dials it.
-			if !strings.EqualFold(si.Name, self.Parent) {
+			// A child talks to its parent and its backup parents only;
+			// they dial it.
+			if !strings.EqualFold(si.Name, self.Parent) && !slices.ContainsFunc(self.BackupParents, func(b string) bool { return strings.EqualFold(b, si.Name) }) {
 				continue
 			}
 		case si.Parent == "":
@@ -77,11 +79,16 @@ func FromSnapshot(s *config.Snapshot, ports Ports) (cfg Config, ok bool) {
 		case strings.EqualFold(si.Parent, self.Name):
 			p.Role, p.Dial = wire.Role_CHILD, true
 		default:
-			// Another parent's child: its state comes through that parent.
+			// Another parent's child: its state comes through that parent,
+			// or through the backup parent that adopted it.
 			if cfg.Relayed == nil {
-				cfg.Relayed = map[string]string{}
+				cfg.Relayed = map[string][]string{}
 			}
-			cfg.Relayed[strings.ToLower(si.Name)] = si.Parent
+			cfg.Relayed[strings.ToLower(si.Name)] = append([]string{si.Parent}, si.BackupParents...)
+			if k := slices.IndexFunc(si.BackupParents, func(b string) bool { return strings.EqualFold(b, self.Name) }); k >= 0 {
+				p.Role, p.Dial = wire.Role_CHILD, true
+				cfg.Adoptable = append(cfg.Adoptable, Adoption{Child: p, Parent: si.Parent, Before: si.BackupParents[:k]})
+			}
 			continue
 		}
 		cfg.Peers = append(cfg.Peers, p)

@@ -2,6 +2,7 @@ package mep
 
 import (
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,8 +62,8 @@ add gslb site c2 10.0.1.2 -parentSite p2
 			t.Errorf("%s: the plain port opens without AllowPlain", tc.self)
 		}
 		// Another parent's child is learnt through that parent.
-		want := map[string]map[string]string{"p1": {"c2": "p2"}, "p2": {"c1": "p1"}, "p3": {"c1": "p1", "c2": "p2"}}[tc.self]
-		if !maps.Equal(cfg.Relayed, want) {
+		want := map[string]map[string][]string{"p1": {"c2": {"p2"}}, "p2": {"c1": {"p1"}}, "p3": {"c1": {"p1"}, "c2": {"p2"}}}[tc.self]
+		if !maps.EqualFunc(cfg.Relayed, want, slices.Equal) {
 			t.Errorf("%s: relayed %v, want %v", tc.self, cfg.Relayed, want)
 		}
 	}
@@ -89,5 +90,50 @@ add gslb site c2 10.0.1.2 -parentSite p2
 	}
 	if cfg, _ := FromSnapshot(load("p2"), plain); cfg.PlainListen.IsValid() {
 		t.Error("p2 has no -sitePassword but listens on the plain port")
+	}
+}
+
+// TestFromSnapshotBackupParents: a child's backup parents may adopt it (in
+// rank order), every parent believes relays of it from its parent and then
+// its backups, and the child waits for all of them.
+func TestFromSnapshotBackupParents(t *testing.T) {
+	const text = `add gslb site p1 10.0.0.1
+add gslb site p2 10.0.0.2
+add gslb site p3 10.0.0.3
+add gslb site c1 10.0.1.1 -parentSite p1
+set gslb site c1 -backupParentlist p3 p2
+`
+	load := func(self string) Config {
+		t.Helper()
+		_, s, _, err := config.LoadAs("ns.conf", strings.NewReader(text), self)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, _ := FromSnapshot(s, DefaultPorts)
+		return cfg
+	}
+	p3, p2 := load("p3"), load("p2")
+	if len(p3.Adoptable) != 1 || p3.Adoptable[0].Child.Name != "c1" || p3.Adoptable[0].Parent != "p1" || len(p3.Adoptable[0].Before) != 0 ||
+		!p3.Adoptable[0].Child.Dial || p3.Adoptable[0].Child.Addr.String() != "10.0.1.1:3009" {
+		t.Errorf("p3 (first backup): %+v", p3.Adoptable)
+	}
+	if len(p2.Adoptable) != 1 || !slices.Equal(p2.Adoptable[0].Before, []string{"p3"}) {
+		t.Errorf("p2 (second backup): %+v", p2.Adoptable)
+	}
+	if got := p2.Relayed["c1"]; !slices.Equal(got, []string{"p1", "p3", "p2"}) {
+		t.Errorf("p2 believes relays of c1 from %v", got)
+	}
+	if p1 := load("p1"); len(p1.Adoptable) != 0 {
+		t.Errorf("the parent itself adopts: %+v", p1.Adoptable)
+	}
+	var names []string
+	for _, p := range load("c1").Peers {
+		names = append(names, p.Name)
+		if p.Dial {
+			t.Errorf("the child dials %s", p.Name)
+		}
+	}
+	if !slices.Equal(names, []string{"p1", "p2", "p3"}) {
+		t.Errorf("the child waits for %v, want its parent and both backups", names)
 	}
 }

@@ -1,0 +1,102 @@
+package mep
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gslbd/gslbd/internal/health"
+	"github.com/gslbd/gslbd/internal/mep/wire"
+)
+
+// This file holds adoption (docs/mep.md, "Parents and children"): a
+// backup parent dials a child whose parent is lost here, relays it to the
+// other parents, and lets it go once the parent is back.
+
+// notLiveFor is how long the link to a site has not been UP here (0: it
+// is UP; a site with no link: forever).
+func (n *Node) notLiveFor(site string, now time.Time) time.Duration {
+	n.mu.Lock()
+	l := n.links[strings.ToLower(site)]
+	n.mu.Unlock()
+	if l == nil {
+		return time.Duration(1<<63 - 1)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.state.Exchanging() {
+		return 0
+	}
+	return now.Sub(l.since)
+}
+
+// liveFor is how long the link to a site has been UP here (0: it is not).
+func (n *Node) liveFor(site string, now time.Time) time.Duration {
+	n.mu.Lock()
+	l := n.links[strings.ToLower(site)]
+	n.mu.Unlock()
+	if l == nil {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.state.Exchanging() {
+		return 0
+	}
+	return now.Sub(l.since)
+}
+
+// adoptTick adopts the children whose parent, and every backup parent
+// ranked before this site, have not been UP here for a keep-alive, and
+// lets an adopted child go once its parent has been UP for two keep-alives
+// (time to learn it again) or a backup ranked before this site is UP.
+func (n *Node) adoptTick(now time.Time) {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return
+	}
+	ads := n.cfg.Adoptable
+	n.mu.Unlock()
+	t := n.timers()
+	for _, a := range ads {
+		key := strings.ToLower(a.Child.Name)
+		n.mu.Lock()
+		l := n.links[key]
+		n.mu.Unlock()
+		earlier := slices.ContainsFunc(a.Before, func(b string) bool { return n.liveFor(b, now) > 0 })
+		switch {
+		case l == nil && !earlier && n.notLiveFor(a.Parent, now) >= t.KeepAlive:
+			n.mu.Lock()
+			if n.links[key] == nil && !n.closed {
+				l = n.newAdoptedLink(a.Child)
+				n.links[key] = l
+				n.log.Info("adopting child site: its parent is not UP here", "child", a.Child.Name, "parent", a.Parent)
+			}
+			n.mu.Unlock()
+		case l != nil && l.adopted && (earlier || n.liveFor(a.Parent, now) >= 2*t.KeepAlive):
+			n.mu.Lock()
+			if n.links[key] == l {
+				delete(n.links, key)
+			}
+			n.mu.Unlock()
+			l.stop(wire.GoodbyeReason_DRAIN, "the child's parent is back")
+			n.log.Info("child site handed back to its parent", "child", a.Child.Name, "parent", a.Parent)
+		}
+	}
+}
+
+// newAdoptedLink starts a link to an adopted child (n.mu held). The store
+// keeps the child's last relayed state (the adoption grace) until this
+// link has learnt it: LEARNING is not passed on.
+func (n *Node) newAdoptedLink(p Peer) *link {
+	l := n.newLinkQuiet(p)
+	l.adopted = true
+	return l
+}
+
+// adoptedLearning reports whether a state is one an adopted link keeps
+// from the store.
+func (l *link) adoptedLearning(st health.Link) bool {
+	return l.adopted && (st == health.LinkLearning || st == health.LinkConnecting)
+}
