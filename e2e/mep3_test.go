@@ -221,3 +221,90 @@ func TestChildThroughParent(t *testing.T) {
 		t.Error("p2's log does not say c1 went with its parent")
 	}
 }
+
+// TestBackupParentAdoptsChild: parents p1, p2, p3 and c1, a child of p1
+// with -backupParentlist p2, each a gslbd process. kill -9 p1: p2 adopts
+// c1 and relays it; p3 keeps answering c1's service throughout (the
+// adoption grace) and drops p1's own at once.
+func TestBackupParentAdoptsChild(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	certs := filepath.Join(dir, "mep")
+	if out, err := exec.Command(bin, "cert", "ca", "-dir", certs).CombinedOutput(); err != nil {
+		t.Fatalf("gslbd cert ca: %v\n%s", err, out)
+	}
+	names := []string{"p1", "p2", "p3", "c1"}
+	var conf strings.Builder
+	backends := map[string]*backend{}
+	for i, n := range names {
+		if out, err := exec.Command(bin, "cert", "site", "-dir", certs, n).CombinedOutput(); err != nil {
+			t.Fatalf("gslbd cert site %s: %v\n%s", n, err, out)
+		}
+		extra := ""
+		if n == "c1" {
+			extra = " -parentSite p1"
+		}
+		fmt.Fprintf(&conf, "add gslb site %s 127.0.55.%d%s\n", n, i+1, extra)
+		backends[n] = newBackend(t, fmt.Sprintf("127.0.55.%d", 11+i))
+	}
+	conf.WriteString("set gslb site c1 -backupParentlist p2\nadd gslb vserver gv HTTP -lbMethod ROUNDROBIN -MIR ENABLED\n")
+	for _, n := range names {
+		b := backends[n]
+		fmt.Fprintf(&conf, "add gslb service svc_%s %s HTTP %s -siteName %s\nbind gslb vserver gv -serviceName svc_%s\n", n, b.IP(), b.Port(), n, n)
+	}
+	conf.WriteString("bind gslb vserver gv -domainName mon.test -TTL 5\n")
+	path := filepath.Join(dir, "ns.conf")
+	os.WriteFile(path, []byte(conf.String()), 0o644)
+	port := freePortOn(t, "127.0.55.1")
+	procs, dnsAddr := map[string]*site2{}, map[string]string{}
+	for i, n := range names {
+		ip := fmt.Sprintf("127.0.55.%d", i+1)
+		dnsAddr[n] = ip + ":" + freePortOn(t, ip)
+		p := &site2{t: t, args: []string{"run", "-config", path, "-site", n, "-listen", dnsAddr[n], "-api", "", "-mep-port", port}}
+		t.Cleanup(p.kill)
+		p.start()
+		procs[n] = p
+	}
+	defer func() {
+		if t.Failed() {
+			for _, n := range names {
+				t.Logf("%s's log:\n%s", n, procs[n].out)
+			}
+		}
+	}()
+	ip := func(n string) string { return backends[n].IP() }
+	all := strings.Join([]string{ip("p1"), ip("p2"), ip("p3"), ip("c1")}, ",")
+	all = strings.Join(func() []string { s := strings.Split(all, ","); slices.Sort(s); return s }(), ",")
+	waitAnswersAt(t, dnsAddr["p3"], "p3 answering every service", 30*time.Second, func(s string) bool { return s == all })
+
+	killed := time.Now()
+	procs["p1"].cmd.Process.Kill()
+	procs["p1"].cmd.Wait()
+	without := strings.Join(func() []string { s := []string{ip("p2"), ip("p3"), ip("c1")}; slices.Sort(s); return s }(), ",")
+	waitAnswersAt(t, dnsAddr["p3"], "p3 dropping p1's own service", 10*time.Second, func(s string) bool { return s == without })
+	// For 8 s (four keep-alives) p3 answers c1's service all along.
+	for time.Since(killed) < 8*time.Second {
+		if got := answersAt(t, dnsAddr["p3"]); got != without {
+			t.Fatalf("%v after p1 died p3 answers %q, want %q (c1 adopted by p2)", time.Since(killed), got, without)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	adoptedAt := time.Time{}
+	for _, line := range strings.Split(procs["p3"].out.String(), "\n") {
+		if strings.Contains(line, "relayed by its backup parent p2: UP") {
+			ts, _, _ := strings.Cut(strings.TrimPrefix(line, "time="), " ")
+			adoptedAt, _ = time.Parse(time.RFC3339Nano, ts)
+			break
+		}
+	}
+	if adoptedAt.IsZero() {
+		t.Fatal("p3 did not learn c1 through p2")
+	}
+	t.Logf("kill -9 p1: p3 learnt c1 through its backup parent p2 %v after the kill", adoptedAt.Sub(killed))
+	if d := adoptedAt.Sub(killed); d > 5*time.Second {
+		t.Errorf("adoption took %v, target 5s", d)
+	}
+	if !strings.Contains(procs["p2"].out.String(), "adopting child site") {
+		t.Error("p2 did not adopt c1")
+	}
+}

@@ -12,9 +12,10 @@ import (
 func healthConfig(s *config.Snapshot) health.Config {
 	hc := health.Config{DelayTime: s.Param.SvcStateDelayTime,
 		Sites: make([]health.SiteConfig, 0, len(s.Sites)), Services: make([]health.ServiceConfig, 0, len(s.Services))}
-	// Another parent's child keeps its last state for the adoption grace
-	// (one keep-alive) when its parent is lost: a backup parent may adopt
-	// it meanwhile (docs/mep.md).
+	// Another parent's child with backup parents keeps its last state for
+	// the adoption grace (two keep-alives) when its parent is lost: a
+	// backup parent may adopt it meanwhile (docs/mep.md). Without backups
+	// nobody will, and it goes DOWN with its parent.
 	grace := 2 * time.Second
 	if s.Config != nil && s.Config.Parameter.Get("MEPKeepAliveTimeout") != "" {
 		grace = s.Param.MEPKeepAliveTimeout
@@ -28,7 +29,7 @@ func healthConfig(s *config.Snapshot) health.Config {
 	for _, si := range s.Sites {
 		tr, _ := health.ParseTrigger(si.TriggerMonitor) // the schema allows only known values
 		sc := health.SiteConfig{Name: si.Name, Local: si.Local, Trigger: tr, Exchange: si.MetricExchange}
-		if self != nil && self.Parent == "" && si.Parent != "" && !strings.EqualFold(si.Parent, self.Name) {
+		if self != nil && self.Parent == "" && si.Parent != "" && !strings.EqualFold(si.Parent, self.Name) && len(si.BackupParents) > 0 {
 			sc.Grace = 2 * grace // the keep-alive to notice, one more to adopt
 		}
 		hc.Sites = append(hc.Sites, sc)

@@ -140,6 +140,9 @@ type Node struct {
 	mu        sync.Mutex
 	cfg       Config
 	links     map[string]*link // lower-case site name
+	// relayedBy: the parent whose relay of each child (lower-case) was
+	// last believed.
+	relayedBy map[string]string
 	listeners map[listenKey]net.Listener
 	closed    bool
 }

@@ -183,8 +183,19 @@ func (c *conn) childRelayed(m *wire.ChildRelay) {
 	if rank > 0 {
 		how = "its backup parent"
 	}
+	n.mu.Lock()
+	if n.relayedBy == nil {
+		n.relayedBy = map[string]string{}
+	}
+	n.relayedBy[key] = c.l.peer.Name
+	n.mu.Unlock()
 	n.opts.Store.SetLink(m.Child, st, fmt.Sprintf("relayed by %s %s: %s", how, c.l.peer.Name, st))
-	if m.Update != nil && st == health.LinkUp {
+	switch {
+	case st == health.LinkDown:
+		// The parent lost the child itself (§7.11: nobody adopts it):
+		// what it said before is not kept for any grace.
+		n.opts.Store.FromPeer(m.Child, true, nil)
+	case m.Update != nil && st == health.LinkUp:
 		n.opts.Store.FromPeer(m.Child, m.Full, n.peerStates(m.Update.Services, time.Now()))
 	}
 }
@@ -202,26 +213,20 @@ func (n *Node) live(site string) bool {
 	return l.state.Exchanging()
 }
 
-// parentLost: the link to parent p is DOWN; the children this site learnt
-// through p are DOWN with it unless another of their relayers is alive
-// (the store keeps their last state for the adoption grace, in which a
-// backup parent may adopt them).
+// parentLost: the link to parent p is DOWN; the children this site last
+// learnt through p are DOWN with it (the store keeps their last state for
+// the adoption grace, in which a backup parent may adopt and relay them).
 func (n *Node) parentLost(p, why string) {
 	n.mu.Lock()
 	var children []string
-	for child, relayers := range n.cfg.Relayed {
-		if n.links[child] == nil && slices.ContainsFunc(relayers, func(r string) bool { return strings.EqualFold(r, p) }) {
+	for child, by := range n.relayedBy {
+		if strings.EqualFold(by, p) && n.links[child] == nil {
 			children = append(children, child)
+			delete(n.relayedBy, child)
 		}
 	}
 	n.mu.Unlock()
 	for _, ch := range children {
-		n.mu.Lock()
-		relayers := n.cfg.Relayed[ch]
-		n.mu.Unlock()
-		if slices.ContainsFunc(relayers, func(r string) bool { return !strings.EqualFold(r, p) && n.live(r) }) {
-			continue
-		}
 		n.opts.Store.SetLink(ch, health.LinkDown, fmt.Sprintf("its parent %s is DOWN (%s)", p, why))
 	}
 }
