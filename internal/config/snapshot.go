@@ -78,3 +78,13 @@ func (s *Snapshot) VServer(name string) *VServerInfo {
 // Service returns the GSLB service (or service group member) named name
 // (case-insensitive), or nil.
 func (s *Snapshot) Service(name string) *ServiceInfo { return s.svcIndex[key(name)] }
+
+// VServerByPersistID returns the vserver with a -persistenceId (nil: none),
+// which names a persistence session across sites.
+func (s *Snapshot) VServerByPersistID(id int) *VServerInfo {
+	name, ok := s.persistIDs[id]
+	if !ok {
+		return nil
+	}
+	return s.VServer(name)
+}

@@ -415,3 +415,57 @@ bind gslb vserver v -domainName v.test
 		}
 	})
 }
+
+// TestPersistSessionsShared: the sessions one site creates for a vserver
+// with a -persistenceId come out of PersistSessions; another site given
+// them answers each client with the same service, keeps a session of its
+// own over a shared one, and ignores sessions of an unknown id.
+func TestPersistSessionsShared(t *testing.T) {
+	const conf = `add gslb site s1 10.0.0.1
+add gslb service a1 192.0.2.1 HTTP 80 -siteName s1
+add gslb service a2 192.0.2.2 HTTP 80 -siteName s1
+add gslb vserver gv HTTP -lbMethod ROUNDROBIN -persistenceType SOURCEIP -persistenceId 7 -timeout 5
+bind gslb vserver gv -serviceName a1
+bind gslb vserver gv -serviceName a2
+bind gslb vserver gv -domainName p.test
+`
+	a, b := engine(t, conf), engine(t, conf)
+	q := pack(t, dnsMsg("p.test", dns.TypeA))
+	ask := func(e *Engine, client string) string {
+		m := new(dns.Msg)
+		if err := m.Unpack(e.ServeDNS(nil, q, netip.MustParseAddr(client), false, time.Now())); err != nil || len(m.Answer) != 1 {
+			t.Fatalf("bad reply %v %v", m, err)
+		}
+		return m.Answer[0].(*dns.A).A.String()
+	}
+	sessions := a.PersistSessions()
+	want := map[string]string{}
+	for i := range 20 {
+		c := fmt.Sprintf("10.1.%d.1", i)
+		want[c] = ask(a, c)
+	}
+	ask(b, "10.99.0.1") // b's rotation is one step from a's
+	var got []PersistSession
+	for len(got) < 20 {
+		select {
+		case s := <-sessions:
+			got = append(got, s)
+		case <-time.After(time.Second):
+			t.Fatalf("%d sessions out of 20", len(got))
+		}
+	}
+	if s := got[0]; s.ID != 7 || s.Service == "" || !s.Expires.After(time.Now()) {
+		t.Fatalf("session %+v", s)
+	}
+	// A session of b's own is kept over the shared one.
+	own := ask(b, "10.1.0.1")
+	b.AddPersistSessions(append(got, PersistSession{ID: 99, Client: netip.MustParseAddr("10.1.1.1"), Service: "a1", Expires: time.Now().Add(time.Minute)}))
+	for c, w := range want {
+		if c == "10.1.0.1" {
+			w = own
+		}
+		if g := ask(b, c); g != w {
+			t.Errorf("client %s at the other site: %s, want %s", c, g, w)
+		}
+	}
+}

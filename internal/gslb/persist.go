@@ -2,7 +2,9 @@ package gslb
 
 import (
 	"net/netip"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -11,6 +13,20 @@ import (
 // idle timeout. Sharded so that concurrent queries rarely share a lock.
 type persistTable struct {
 	shards [64]persistShard
+	// out receives new sessions of vservers with a -persistenceId for
+	// the other sites (PersistSessions), once someone asked for them;
+	// full: the newest are dropped, the answer path never waits.
+	on  atomic.Bool
+	out chan PersistSession
+}
+
+// PersistSession is a source-IP persistence session, as sites share them:
+// the vserver's -persistenceId, the masked client address, the service.
+type PersistSession struct {
+	ID      int
+	Client  netip.Addr
+	Service string
+	Expires time.Time
 }
 
 type persistShard struct {
@@ -31,7 +47,7 @@ type persistEntry struct {
 }
 
 func newPersistTable() *persistTable {
-	t := &persistTable{}
+	t := &persistTable{out: make(chan PersistSession, 4096)}
 	for i := range t.shards {
 		t.shards[i].m = map[persistKey]persistEntry{}
 	}
@@ -73,6 +89,18 @@ func (t *persistTable) put(k persistKey, svc string, now time.Time, ttl time.Dur
 	}
 }
 
+// putUntil records a session learnt from another site, unless this site
+// has one of its own for the client.
+func (t *persistTable) putUntil(k persistKey, svc string, expires time.Time, now time.Time) {
+	s := t.shard(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.m[k]; ok && e.expires >= now.UnixNano() {
+		return
+	}
+	s.m[k] = persistEntry{svc: svc, expires: expires.UnixNano()}
+}
+
 // Len returns the number of live entries (stat gslb vserver
 // curpersistencesessions).
 func (t *persistTable) Len(now time.Time) int {
@@ -88,4 +116,38 @@ func (t *persistTable) Len(now time.Time) int {
 		s.mu.Unlock()
 	}
 	return n
+}
+
+// PersistSessions returns the new source-IP persistence sessions of
+// vservers with a -persistenceId, for the other sites (MEP). Until it is
+// called, none are queued.
+func (e *Engine) PersistSessions() <-chan PersistSession {
+	e.persist.on.Store(true)
+	return e.persist.out
+}
+
+// AddPersistSessions takes sessions another site created: each goes to
+// the vserver with its -persistenceId, unless this site has a live
+// session of its own for the client. A service the vserver does not have
+// is never answered from it (the answer path checks).
+func (e *Engine) AddPersistSessions(ss []PersistSession) {
+	e.mu.Lock()
+	snap := e.snap
+	e.mu.Unlock()
+	if snap == nil {
+		return
+	}
+	now := time.Now()
+	for _, s := range ss {
+		vs := snap.VServerByPersistID(s.ID)
+		if vs == nil || !vs.PersistSourceIP || !s.Expires.After(now) || !s.Client.IsValid() {
+			continue
+		}
+		k := persistKey{vs: strings.ToLower(vs.Name), ip: maskAddr(s.Client, vs.PersistMaskBits, vs.V6PersistMaskBits)}
+		exp := s.Expires
+		if limit := now.Add(vs.PersistTimeout); exp.After(limit) {
+			exp = limit
+		}
+		e.persist.putUntil(k, strings.ToLower(s.Service), exp, now)
+	}
 }

@@ -197,6 +197,12 @@ func (t *table) selectBlock(d *domainEntry, client netip.Addr, now time.Time) *b
 		}
 		i := choose(dec, client, vs.NetmaskBits, vs.V6NetmaskBits)
 		t.persist.put(k, dec.cands[i].lname, now, vs.PersistTimeout)
+		if vs.PersistID >= 0 && t.persist.on.Load() {
+			select {
+			case t.persist.out <- PersistSession{ID: vs.PersistID, Client: k.ip, Service: dec.cands[i].lname, Expires: now.Add(vs.PersistTimeout)}:
+			default:
+			}
+		}
 		return &d.blocks[i]
 	}
 	return &d.blocks[choose(dec, client, vs.NetmaskBits, vs.V6NetmaskBits)]
