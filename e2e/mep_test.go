@@ -17,8 +17,10 @@ import (
 	"time"
 
 	"github.com/gslbd/gslbd/internal/daemon"
+	"github.com/gslbd/gslbd/internal/dnstest"
 	"github.com/gslbd/gslbd/internal/health"
 	"github.com/gslbd/gslbd/internal/mep"
+	"github.com/miekg/dns"
 )
 
 // mepConf is one file for both sites (each gslbd is told which it is
@@ -383,5 +385,60 @@ func TestRoguePeers(t *testing.T) {
 	}
 	if n := strings.Count(s2.out.String(), "link refused"); n > 20 {
 		t.Errorf("dc2 logged %d refusals: the log is flooded", n)
+	}
+}
+
+// TestPersistenceSharedOverMEP: a client that dc2 answered keeps dc2's
+// choice when it asks dc1: source-IP persistence sessions travel over the
+// exchange (PERSIST_SESSIONS, -sessionExchange ENABLED by default).
+func TestPersistenceSharedOverMEP(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	certs := filepath.Join(dir, "mep")
+	for _, args := range [][]string{{"cert", "ca", "-dir", certs}, {"cert", "site", "-dir", certs, "dc1"}, {"cert", "site", "-dir", certs, "dc2"}} {
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			t.Fatalf("gslbd %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	conf := `add gslb site dc1 127.0.56.1
+add gslb site dc2 127.0.56.2
+add gslb vserver gv HTTP -lbMethod ROUNDROBIN -persistenceType SOURCEIP -persistenceId 10 -timeout 10
+add gslb service s1 192.0.2.1 HTTP 80 -siteName dc1 -healthMonitor NO
+add gslb service s2 192.0.2.2 HTTP 80 -siteName dc2 -healthMonitor NO
+bind gslb vserver gv -serviceName s1
+bind gslb vserver gv -serviceName s2
+bind gslb vserver gv -domainName mon.test -TTL 5
+`
+	path := filepath.Join(dir, "ns.conf")
+	os.WriteFile(path, []byte(conf), 0o644)
+	port := freePortOn(t, "127.0.56.1")
+	dns2 := "127.0.56.2:" + freePortOn(t, "127.0.56.2")
+	s2 := &site2{t: t, args: []string{"run", "-config", path, "-site", "dc2", "-listen", dns2, "-api", "", "-mep-port", port}}
+	t.Cleanup(s2.kill)
+	s2.start()
+	d := startWith(t, conf, func(o *daemon.Options) {
+		o.ConfigPath, o.ConfigText, o.Site = path, nil, "dc1"
+		o.MEP = daemon.MEPOptions{Certs: certs, Ports: mep.Ports{TLS: uint16(atoi(t, port))}}
+	})
+	waitFor(t, "the link UP", 20*time.Second, func() bool { l := d.Links(); return len(l) == 1 && l[0].State == health.LinkUp })
+	ask := func(server, client string) string {
+		t.Helper()
+		c := dns.Client{Timeout: 2 * time.Second, Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(client)}}}
+		r, _, err := c.Exchange(dnstest.Msg("mon.test", dns.TypeA), server)
+		if err != nil || len(r.Answer) != 1 {
+			t.Fatalf("ask %s from %s: %v %v", server, client, r, err)
+		}
+		return r.Answer[0].(*dns.A).A.String()
+	}
+	want := map[string]string{}
+	for i := range 8 {
+		c := fmt.Sprintf("127.0.57.%d", i+1)
+		want[c] = ask(dns2, c)
+	}
+	waitFor(t, "dc2's sessions at dc1", 20*time.Second, func() bool { return d.Engine().PersistCount() >= 8 })
+	for c, w := range want {
+		if got := ask(d.UDPAddr(), c); got != w {
+			t.Errorf("client %s: dc1 answers %s, dc2 answered %s", c, got, w)
+		}
 	}
 }

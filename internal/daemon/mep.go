@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/gslb"
 	"github.com/gslbd/gslbd/internal/mep"
 )
 
@@ -26,6 +27,28 @@ type exchange struct {
 	mu     sync.Mutex
 	node   *mep.Node
 	warned string
+	stop   chan struct{} // closed with the node: ends shareSessions
+}
+
+// shareSessions passes the engine's new persistence sessions to the
+// exchange, in batches.
+func shareSessions(in <-chan gslb.PersistSession, n *mep.Node, stop <-chan struct{}) {
+	var batch []mep.Session
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case s := <-in:
+			batch = append(batch, mep.Session{ID: s.ID, Client: s.Client, Service: s.Service, Expires: s.Expires})
+		case <-tick.C:
+			if len(batch) > 0 {
+				n.ShareSessions(batch)
+				batch = nil
+			}
+		}
+	}
 }
 
 // updateMEP starts, changes or stops the exchange for a configuration.
@@ -51,6 +74,7 @@ func (d *Daemon) updateMEP(s *config.Snapshot) error {
 		return nil
 	}
 	if x.node == nil {
+		x.stop = make(chan struct{})
 		var id *mep.Identity
 		if !ports.AllowPlain {
 			var err error
@@ -72,7 +96,15 @@ func (d *Daemon) updateMEP(s *config.Snapshot) error {
 			}
 		}
 		x.warned = ""
-		x.node = mep.New(mep.Options{Logger: d.opts.Logger, Store: d.health, Identity: id, Timers: d.opts.MEP.Timers})
+		x.node = mep.New(mep.Options{Logger: d.opts.Logger, Store: d.health, Identity: id, Timers: d.opts.MEP.Timers,
+			OnSessions: func(ss []mep.Session) {
+				out := make([]gslb.PersistSession, len(ss))
+				for i, s := range ss {
+					out[i] = gslb.PersistSession{ID: s.ID, Client: s.Client, Service: s.Service, Expires: s.Expires}
+				}
+				d.engine.AddPersistSessions(out)
+			}})
+		go shareSessions(d.engine.PersistSessions(), x.node, x.stop)
 	}
 	return x.node.Update(cfg)
 }
@@ -117,6 +149,10 @@ func (d *Daemon) closeMEP() {
 	d.mep.mu.Lock()
 	n := d.mep.node
 	d.mep.node = nil
+	if d.mep.stop != nil {
+		close(d.mep.stop)
+		d.mep.stop = nil
+	}
 	d.mep.mu.Unlock()
 	if n != nil {
 		n.Close()

@@ -151,3 +151,7 @@ func (e *Engine) AddPersistSessions(ss []PersistSession) {
 		e.persist.putUntil(k, strings.ToLower(s.Service), exp, now)
 	}
 }
+
+// PersistCount is the number of live source-IP persistence sessions, of
+// every vserver (this site's and those shared by others).
+func (e *Engine) PersistCount() int { return e.persist.Len(time.Now()) }

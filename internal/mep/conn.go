@@ -372,6 +372,15 @@ func (c *conn) readLoop() {
 			if c.l.peer.Role == wire.Role_PARENT {
 				c.childRelayed(&m)
 			}
+		case wire.TypePersistSessions:
+			var m wire.PersistSessions
+			if err := wire.Decode(f, &m); err != nil {
+				c.close(err.Error())
+				return
+			}
+			if c.l.peer.Role == wire.Role_PARENT {
+				c.sessionsReceived(&m)
+			}
 		case wire.TypeForceUpdate:
 			c.wantFull.Store(true)
 		case wire.TypeGoodbye:

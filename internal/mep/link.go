@@ -30,6 +30,8 @@ type Timers struct {
 	Full time.Duration
 	// Check is how often links check their deadlines (default 100ms).
 	Check time.Duration
+	// Sessions is how often persistence sessions are sent (default 5s).
+	Sessions time.Duration
 	// BackoffMin and BackoffMax bound the dialler's exponential backoff
 	// (defaults 100ms and 5s; +-20% jitter).
 	BackoffMin, BackoffMax time.Duration
@@ -38,14 +40,14 @@ type Timers struct {
 // DefaultTimers are the defaults of docs/mep.md.
 func DefaultTimers() Timers {
 	return Timers{Heartbeat: 500 * time.Millisecond, KeepAlive: 2 * time.Second, Suspect: time.Second, Update: time.Second,
-		Full: 30 * time.Second, Check: 100 * time.Millisecond, BackoffMin: 100 * time.Millisecond, BackoffMax: 5 * time.Second}
+		Full: 30 * time.Second, Check: 100 * time.Millisecond, Sessions: 5 * time.Second, BackoffMin: 100 * time.Millisecond, BackoffMax: 5 * time.Second}
 }
 
 // withDefaults fills zero fields.
 func (t Timers) withDefaults() Timers {
 	d := DefaultTimers()
 	for _, f := range []struct{ v, def *time.Duration }{{&t.Heartbeat, &d.Heartbeat}, {&t.KeepAlive, &d.KeepAlive}, {&t.Suspect, &d.Suspect},
-		{&t.Update, &d.Update}, {&t.Full, &d.Full}, {&t.Check, &d.Check}, {&t.BackoffMin, &d.BackoffMin}, {&t.BackoffMax, &d.BackoffMax}} {
+		{&t.Update, &d.Update}, {&t.Full, &d.Full}, {&t.Sessions, &d.Sessions}, {&t.Check, &d.Check}, {&t.BackoffMin, &d.BackoffMin}, {&t.BackoffMax, &d.BackoffMax}} {
 		if *f.v <= 0 {
 			*f.v = *f.def
 		}

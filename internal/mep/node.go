@@ -49,6 +49,9 @@ type Peer struct {
 	// PSK is the peer's -sitePassword: the key of the plain port when
 	// this site dials it.
 	PSK []byte
+	// Sessions: persistence sessions are exchanged with it (both ends'
+	// -sessionExchange ENABLED, parents only).
+	Sessions bool
 }
 
 // Config is what a Node runs.
@@ -110,6 +113,9 @@ type Options struct {
 	// TLS dialling).
 	Identity *Identity
 	Timers   Timers
+	// OnSessions receives the persistence sessions other parents share
+	// (nil: they are dropped).
+	OnSessions func([]Session)
 }
 
 // maxHandshakes bounds concurrent handshakes (docs/mep.md).
@@ -143,6 +149,8 @@ type Node struct {
 	// relayedBy: the parent whose relay of each child (lower-case) was
 	// last believed.
 	relayedBy map[string]string
+	// sessions wait for the next PERSIST_SESSIONS batch.
+	sessions []Session
 	listeners map[listenKey]net.Listener
 	closed    bool
 }
@@ -224,7 +232,7 @@ func (n *Node) Update(cfg Config) error {
 		key := strings.ToLower(p.Name)
 		seen[key] = true
 		l := n.links[key]
-		if l != nil && l.peer.Addr == p.Addr && l.peer.Dial == p.Dial && l.peer.Role == p.Role && string(l.peer.PSK) == string(p.PSK) {
+		if l != nil && l.peer.Addr == p.Addr && l.peer.Dial == p.Dial && l.peer.Role == p.Role && string(l.peer.PSK) == string(p.PSK) && l.peer.Sessions == p.Sessions {
 			continue
 		}
 		if l != nil {
@@ -335,6 +343,7 @@ func (n *Node) measureLag() {
 	var window [20]time.Duration
 	i := 0
 	last := time.Now()
+	lastFlush := last
 	tm := time.NewTimer(tick)
 	defer tm.Stop()
 	for {
@@ -343,6 +352,10 @@ func (n *Node) measureLag() {
 			return
 		case now := <-tm.C:
 			n.adoptTick(now)
+			if now.Sub(lastFlush) >= n.t.Sessions {
+				n.flushSessions()
+				lastFlush = now
+			}
 			window[i%len(window)] = max(now.Sub(last)-tick, 0)
 			i++
 			n.lag.Store(int64(slices.Max(window[:])))

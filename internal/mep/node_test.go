@@ -20,7 +20,7 @@ import (
 // testTimers are short, with generous keep-alive for a shared 2-core box.
 var testTimers = Timers{Heartbeat: 50 * time.Millisecond, KeepAlive: time.Second, Suspect: 300 * time.Millisecond,
 	Update: 50 * time.Millisecond, Full: 2 * time.Second, Check: 20 * time.Millisecond,
-	BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond}
+	BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond, Sessions: 100 * time.Millisecond}
 
 // sink keeps the engine's view: the last state handed on per service.
 type sink struct {

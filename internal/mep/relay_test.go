@@ -1,6 +1,7 @@
 package mep
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -174,5 +175,42 @@ func TestBackupParentAdopts(t *testing.T) {
 	waitFor(t, "p3 follows c1 through p1 again", 5*time.Second, func() bool { return p3.out.get("svc_c1").State == health.Down })
 	if !strings.Contains(p2.logs.String(), "child site handed back to its parent") {
 		t.Error("p2 did not log the hand-back")
+	}
+}
+
+// TestSessionsShared: persistence sessions queued at one parent reach the
+// other's OnSessions within the batch interval, when both exchange
+// sessions; a peer without -sessionExchange gets none.
+func TestSessionsShared(t *testing.T) {
+	for _, share := range []bool{true, false} {
+		ca := newTestCA(t)
+		got := make(chan []Session, 10)
+		dc2 := &site{name: "dc2", out: &sink{last: map[string]health.Report{}, metrics: map[string]*health.Metrics{}}, logs: &logBuf{}}
+		dc2.store = health.NewStore(health.Options{Out: dc2.out})
+		dc2.store.Update(twoSiteHealth("dc2"))
+		tm := testTimers
+		tm.Sessions = 100 * time.Millisecond
+		dc2.node = New(Options{Store: dc2.store, Identity: ca.identity(t, "dc2"), Timers: tm, OnSessions: func(ss []Session) { got <- ss }})
+		t.Cleanup(func() { dc2.node.Close(); dc2.store.Close() })
+		dc2.node.Update(Config{Site: "dc2", Role: wire.Role_PARENT, Listen: lo, Peers: []Peer{{Name: "dc1", Role: wire.Role_PARENT, Sessions: share}}})
+		addr, _ := dc2.node.Addrs()
+		dc1 := newSite(t, "dc1", ca.identity(t, "dc1"), twoSiteHealth("dc1"))
+		dc1.node.Update(Config{Site: "dc1", Role: wire.Role_PARENT, Peers: []Peer{{Name: "dc2", Role: wire.Role_PARENT, Addr: addr, Dial: true, Sessions: share}}})
+		waitFor(t, "the link UP", 10*time.Second, func() bool { return dc1.link("dc2").State == health.LinkUp })
+		exp := time.Now().Add(time.Minute).Truncate(time.Millisecond)
+		dc1.node.ShareSessions([]Session{{ID: 10, Client: netip.MustParseAddr("10.1.2.0"), Service: "svc1", Expires: exp}})
+		select {
+		case ss := <-got:
+			if !share {
+				t.Fatalf("sessions sent without -sessionExchange: %+v", ss)
+			}
+			if len(ss) != 1 || ss[0].ID != 10 || ss[0].Client.String() != "10.1.2.0" || ss[0].Service != "svc1" || !ss[0].Expires.Equal(exp) {
+				t.Fatalf("sessions %+v", ss)
+			}
+		case <-time.After(3 * time.Second):
+			if share {
+				t.Fatal("no sessions within 3s (batch 100ms)")
+			}
+		}
 	}
 }
