@@ -143,14 +143,14 @@ type Node struct {
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
 
-	mu        sync.Mutex
-	cfg       Config
-	links     map[string]*link // lower-case site name
+	mu    sync.Mutex
+	cfg   Config
+	links map[string]*link // lower-case site name
 	// relayedBy: the parent whose relay of each child (lower-case) was
 	// last believed.
 	relayedBy map[string]string
 	// sessions wait for the next PERSIST_SESSIONS batch.
-	sessions []Session
+	sessions  []Session
 	listeners map[listenKey]net.Listener
 	closed    bool
 }
