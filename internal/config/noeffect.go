@@ -12,7 +12,7 @@ import (
 // "Accepted, no effect yet"). A name ending in "*" covers every argument
 // starting with it; "*" alone covers the whole group.
 var noEffect = map[string][]string{
-	"gslb site": {"nwMetricExchange", "sessionExchange", "clip", "naptrReplacementSuffix"},
+	"gslb site": {"nwMetricExchange", "clip", "naptrReplacementSuffix"},
 	"gslb service": {"maxBandwidth", "cip", "sitePersistence", "cookieTimeout", "sitePrefix",
 		"cltTimeout", "svrTimeout", "downStateFlush", "maxAAAUsers", "appflowLog", "naptr*", "viewName"},
 	"lb monitor": {"deviation", "resptimeoutThresh", "alertRetries", "transparent", "ipTunnel",
