@@ -45,6 +45,88 @@ func waitAnswersAt(t *testing.T, addr, what string, timeout time.Duration, cond 
 	return time.Time{}
 }
 
+// mesh is a deployment of gslbd processes, one per site, from one file:
+// site i on <net>.(i+1), its service svc_<site> on a backend at
+// <net>.(11+i), all bound to the MIR vserver of mon.test.
+type mesh struct {
+	procs    map[string]*site2
+	dns      map[string]string
+	backends map[string]*backend
+}
+
+// certs makes the deployment CA and the sites' certificates with `gslbd
+// cert` in dir/mep and returns that directory.
+func certs(t *testing.T, dir string, sites ...string) string {
+	t.Helper()
+	bin := binary(t)
+	d := filepath.Join(dir, "mep")
+	for _, args := range append([][]string{{"cert", "ca", "-dir", d}}, func() (out [][]string) {
+		for _, s := range sites {
+			out = append(out, []string{"cert", "site", "-dir", d, s})
+		}
+		return
+	}()...) {
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			t.Fatalf("gslbd %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	return d
+}
+
+// startMesh writes the file (siteArgs: extra arguments of a site's add
+// line; extra: lines after the sites) and starts every site's gslbd with
+// args added.
+func startMesh(t *testing.T, net string, names []string, siteArgs map[string]string, extra string, args ...string) *mesh {
+	t.Helper()
+	dir := t.TempDir()
+	certs(t, dir, names...)
+	m := &mesh{procs: map[string]*site2{}, dns: map[string]string{}, backends: map[string]*backend{}}
+	var conf strings.Builder
+	conf.WriteString("#NS13.1 Build 37.38\n")
+	for i, n := range names {
+		fmt.Fprintf(&conf, "add gslb site %s %s.%d%s\n", n, net, i+1, siteArgs[n])
+		m.backends[n] = newBackend(t, fmt.Sprintf("%s.%d", net, 11+i))
+	}
+	conf.WriteString(extra)
+	conf.WriteString("add gslb vserver gv HTTP -lbMethod ROUNDROBIN -MIR ENABLED\n")
+	for _, n := range names {
+		b := m.backends[n]
+		fmt.Fprintf(&conf, "add gslb service svc_%s %s HTTP %s -siteName %s\nbind gslb vserver gv -serviceName svc_%s\n", n, b.IP(), b.Port(), n, n)
+	}
+	conf.WriteString("bind gslb vserver gv -domainName mon.test -TTL 5\n")
+	path := filepath.Join(dir, "ns.conf")
+	if err := os.WriteFile(path, []byte(conf.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freePortOn(t, net+".1")
+	for i, n := range names {
+		ip := fmt.Sprintf("%s.%d", net, i+1)
+		m.dns[n] = ip + ":" + freePortOn(t, ip)
+		p := &site2{t: t, args: append([]string{"run", "-config", path, "-site", n, "-listen", m.dns[n], "-api", "", "-mep-port", port}, args...)}
+		t.Cleanup(p.kill)
+		p.start()
+		m.procs[n] = p
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, n := range names {
+				t.Logf("%s's log:\n%s", n, m.procs[n].out)
+			}
+		}
+	})
+	return m
+}
+
+// addrs is the sorted, comma-joined backend addresses of sites.
+func (m *mesh) addrs(sites ...string) string {
+	var out []string
+	for _, s := range sites {
+		out = append(out, m.backends[s].IP())
+	}
+	slices.Sort(out)
+	return strings.Join(out, ",")
+}
+
 // TestThreeSitesOverMEP: three gslbd processes, one file, each its own
 // site on its own loopback address with its own DNS listener, in a mesh
 // of TLS links (the lower address dials). Each monitors only its own
@@ -53,54 +135,11 @@ func waitAnswersAt(t *testing.T, addr, what string, timeout time.Duration, cond 
 // socket closes. kill -STOP of dc2: the others drop its service after the
 // keep-alive; kill -CONT: back through LEARNING.
 func TestThreeSitesOverMEP(t *testing.T) {
-	bin := binary(t)
-	dir := t.TempDir()
-	certs := filepath.Join(dir, "mep")
-	if out, err := exec.Command(bin, "cert", "ca", "-dir", certs).CombinedOutput(); err != nil {
-		t.Fatalf("gslbd cert ca: %v\n%s", err, out)
-	}
-	names := []string{"dc1", "dc2", "dc3"}
-	var conf strings.Builder
-	conf.WriteString("#NS13.1 Build 37.38\n")
-	backends := map[string]*backend{}
-	for i, n := range names {
-		ip := fmt.Sprintf("127.0.53.%d", i+1)
-		if out, err := exec.Command(bin, "cert", "site", "-dir", certs, "-ip", ip, n).CombinedOutput(); err != nil {
-			t.Fatalf("gslbd cert site %s: %v\n%s", n, err, out)
-		}
-		fmt.Fprintf(&conf, "add gslb site %s %s\n", n, ip)
-		backends[n] = newBackend(t, fmt.Sprintf("127.0.53.%d", 11+i))
-	}
-	conf.WriteString("add gslb vserver gv HTTP -lbMethod ROUNDROBIN -MIR ENABLED\n")
-	for _, n := range names {
-		b := backends[n]
-		fmt.Fprintf(&conf, "add gslb service svc_%s %s HTTP %s -siteName %s\nbind gslb vserver gv -serviceName svc_%s\n", n, b.IP(), b.Port(), n, n)
-	}
-	conf.WriteString("bind gslb vserver gv -domainName mon.test -TTL 5\n")
-	path := filepath.Join(dir, "ns.conf")
-	if err := os.WriteFile(path, []byte(conf.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	port := freePortOn(t, "127.0.53.1")
 	const keepAlive = 2 * time.Second
-	procs, dnsAddr := map[string]*site2{}, map[string]string{}
-	for i, n := range names {
-		ip := fmt.Sprintf("127.0.53.%d", i+1)
-		dnsAddr[n] = ip + ":" + freePortOn(t, ip)
-		p := &site2{t: t, args: []string{"run", "-config", path, "-site", n, "-listen", dnsAddr[n], "-api", "", "-mep-port", port,
-			"-mep-keepalive", keepAlive.String()}}
-		t.Cleanup(p.kill)
-		p.start()
-		procs[n] = p
-	}
-	defer func() {
-		if t.Failed() {
-			for _, n := range names {
-				t.Logf("%s's log:\n%s", n, procs[n].out)
-			}
-		}
-	}()
-	all := strings.Join([]string{backends["dc1"].IP(), backends["dc2"].IP(), backends["dc3"].IP()}, ",")
+	names := []string{"dc1", "dc2", "dc3"}
+	m := startMesh(t, "127.0.53", names, nil, "", "-mep-keepalive", keepAlive.String())
+	procs, dnsAddr, backends := m.procs, m.dns, m.backends
+	all := m.addrs(names...)
 	for _, n := range names {
 		waitAnswersAt(t, dnsAddr[n], n+" answering every site's service", 30*time.Second, func(s string) bool { return s == all })
 	}
@@ -151,60 +190,17 @@ func TestThreeSitesOverMEP(t *testing.T) {
 // relays it (CHILD_RELAY), drops it as soon as c1 dies (p1's link to it
 // closes), and drops p1's and c1's services together when p1 dies.
 func TestChildThroughParent(t *testing.T) {
-	bin := binary(t)
-	dir := t.TempDir()
-	certs := filepath.Join(dir, "mep")
-	if out, err := exec.Command(bin, "cert", "ca", "-dir", certs).CombinedOutput(); err != nil {
-		t.Fatalf("gslbd cert ca: %v\n%s", err, out)
-	}
-	names := []string{"p1", "p2", "c1"}
-	var conf strings.Builder
-	backends := map[string]*backend{}
-	for i, n := range names {
-		if out, err := exec.Command(bin, "cert", "site", "-dir", certs, n).CombinedOutput(); err != nil {
-			t.Fatalf("gslbd cert site %s: %v\n%s", n, err, out)
-		}
-		extra := ""
-		if n == "c1" {
-			extra = " -parentSite p1"
-		}
-		fmt.Fprintf(&conf, "add gslb site %s 127.0.54.%d%s\n", n, i+1, extra)
-		backends[n] = newBackend(t, fmt.Sprintf("127.0.54.%d", 11+i))
-	}
-	conf.WriteString("add gslb vserver gv HTTP -lbMethod ROUNDROBIN -MIR ENABLED\n")
-	for _, n := range names {
-		b := backends[n]
-		fmt.Fprintf(&conf, "add gslb service svc_%s %s HTTP %s -siteName %s\nbind gslb vserver gv -serviceName svc_%s\n", n, b.IP(), b.Port(), n, n)
-	}
-	conf.WriteString("bind gslb vserver gv -domainName mon.test -TTL 5\n")
-	path := filepath.Join(dir, "ns.conf")
-	os.WriteFile(path, []byte(conf.String()), 0o644)
-	port := freePortOn(t, "127.0.54.1")
-	procs, dnsAddr := map[string]*site2{}, map[string]string{}
-	for i, n := range names {
-		ip := fmt.Sprintf("127.0.54.%d", i+1)
-		dnsAddr[n] = ip + ":" + freePortOn(t, ip)
-		p := &site2{t: t, args: []string{"run", "-config", path, "-site", n, "-listen", dnsAddr[n], "-api", "", "-mep-port", port}}
-		t.Cleanup(p.kill)
-		p.start()
-		procs[n] = p
-	}
-	defer func() {
-		if t.Failed() {
-			for _, n := range names {
-				t.Logf("%s's log:\n%s", n, procs[n].out)
-			}
-		}
-	}()
-	ip := func(n string) string { return backends[n].IP() }
-	all := strings.Join([]string{ip("p1"), ip("p2"), ip("c1")}, ",")
+	m := startMesh(t, "127.0.54", []string{"p1", "p2", "c1"}, map[string]string{"c1": " -parentSite p1"}, "")
+	procs, dnsAddr := m.procs, m.dns
+	ip := func(n string) string { return m.backends[n].IP() }
+	all := m.addrs("p1", "p2", "c1")
 	waitAnswersAt(t, dnsAddr["p2"], "p2 answering c1's service through p1", 30*time.Second, func(s string) bool { return s == all })
 	waitAnswersAt(t, dnsAddr["p1"], "p1 answering every service", 30*time.Second, func(s string) bool { return s == all })
 
 	killed := time.Now()
 	procs["c1"].cmd.Process.Kill()
 	procs["c1"].cmd.Wait()
-	at := waitAnswersAt(t, dnsAddr["p2"], "p2 dropping the dead child's service", 10*time.Second, func(s string) bool { return s == ip("p1")+","+ip("p2") })
+	at := waitAnswersAt(t, dnsAddr["p2"], "p2 dropping the dead child's service", 10*time.Second, func(s string) bool { return s == m.addrs("p1", "p2") })
 	t.Logf("kill -9 c1: p2 dropped its service %v after the kill (told by p1)", at.Sub(killed))
 	if d := at.Sub(killed); d > time.Second {
 		t.Errorf("p2 learnt of c1's death after %v", d)
@@ -227,60 +223,16 @@ func TestChildThroughParent(t *testing.T) {
 // c1 and relays it; p3 keeps answering c1's service throughout (the
 // adoption grace) and drops p1's own at once.
 func TestBackupParentAdoptsChild(t *testing.T) {
-	bin := binary(t)
-	dir := t.TempDir()
-	certs := filepath.Join(dir, "mep")
-	if out, err := exec.Command(bin, "cert", "ca", "-dir", certs).CombinedOutput(); err != nil {
-		t.Fatalf("gslbd cert ca: %v\n%s", err, out)
-	}
-	names := []string{"p1", "p2", "p3", "c1"}
-	var conf strings.Builder
-	backends := map[string]*backend{}
-	for i, n := range names {
-		if out, err := exec.Command(bin, "cert", "site", "-dir", certs, n).CombinedOutput(); err != nil {
-			t.Fatalf("gslbd cert site %s: %v\n%s", n, err, out)
-		}
-		extra := ""
-		if n == "c1" {
-			extra = " -parentSite p1"
-		}
-		fmt.Fprintf(&conf, "add gslb site %s 127.0.55.%d%s\n", n, i+1, extra)
-		backends[n] = newBackend(t, fmt.Sprintf("127.0.55.%d", 11+i))
-	}
-	conf.WriteString("set gslb site c1 -backupParentlist p2\nadd gslb vserver gv HTTP -lbMethod ROUNDROBIN -MIR ENABLED\n")
-	for _, n := range names {
-		b := backends[n]
-		fmt.Fprintf(&conf, "add gslb service svc_%s %s HTTP %s -siteName %s\nbind gslb vserver gv -serviceName svc_%s\n", n, b.IP(), b.Port(), n, n)
-	}
-	conf.WriteString("bind gslb vserver gv -domainName mon.test -TTL 5\n")
-	path := filepath.Join(dir, "ns.conf")
-	os.WriteFile(path, []byte(conf.String()), 0o644)
-	port := freePortOn(t, "127.0.55.1")
-	procs, dnsAddr := map[string]*site2{}, map[string]string{}
-	for i, n := range names {
-		ip := fmt.Sprintf("127.0.55.%d", i+1)
-		dnsAddr[n] = ip + ":" + freePortOn(t, ip)
-		p := &site2{t: t, args: []string{"run", "-config", path, "-site", n, "-listen", dnsAddr[n], "-api", "", "-mep-port", port}}
-		t.Cleanup(p.kill)
-		p.start()
-		procs[n] = p
-	}
-	defer func() {
-		if t.Failed() {
-			for _, n := range names {
-				t.Logf("%s's log:\n%s", n, procs[n].out)
-			}
-		}
-	}()
-	ip := func(n string) string { return backends[n].IP() }
-	all := strings.Join([]string{ip("p1"), ip("p2"), ip("p3"), ip("c1")}, ",")
-	all = strings.Join(func() []string { s := strings.Split(all, ","); slices.Sort(s); return s }(), ",")
+	m := startMesh(t, "127.0.55", []string{"p1", "p2", "p3", "c1"}, map[string]string{"c1": " -parentSite p1"},
+		"set gslb site c1 -backupParentlist p2\n")
+	procs, dnsAddr := m.procs, m.dns
+	all := m.addrs("p1", "p2", "p3", "c1")
 	waitAnswersAt(t, dnsAddr["p3"], "p3 answering every service", 30*time.Second, func(s string) bool { return s == all })
 
 	killed := time.Now()
 	procs["p1"].cmd.Process.Kill()
 	procs["p1"].cmd.Wait()
-	without := strings.Join(func() []string { s := []string{ip("p2"), ip("p3"), ip("c1")}; slices.Sort(s); return s }(), ",")
+	without := m.addrs("p2", "p3", "c1")
 	waitAnswersAt(t, dnsAddr["p3"], "p3 dropping p1's own service", 10*time.Second, func(s string) bool { return s == without })
 	// For 8 s (four keep-alives) p3 answers c1's service all along.
 	for time.Since(killed) < 8*time.Second {

@@ -105,15 +105,8 @@ func (s *site2) kill() {
 // dc2 frozen with SIGSTOP takes svc3 out after the keep-alive; SIGCONT
 // brings it back after learning.
 func TestTwoSitesOverMEP(t *testing.T) {
-	bin := binary(t)
 	dir := t.TempDir()
-	certs := filepath.Join(dir, "mep")
-	for _, args := range [][]string{{"cert", "ca", "-dir", certs}, {"cert", "site", "-dir", certs, "-ip", "127.0.50.1", "dc1"},
-		{"cert", "site", "-dir", certs, "-ip", "127.0.50.2", "dc2"}} {
-		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
-			t.Fatalf("gslbd %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
+	certs := certs(t, dir, "dc1", "dc2")
 	if fi, err := os.Stat(filepath.Join(certs, "ca.key")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("ca.key: %v %v, want mode 0600", fi.Mode(), err)
 	}
@@ -270,14 +263,8 @@ func procCPU(t *testing.T, pid int) time.Duration {
 // state (the real link stays UP and never flaps) and cost that process
 // under a second of CPU.
 func TestRoguePeers(t *testing.T) {
-	bin := binary(t)
 	dir := t.TempDir()
-	certs := filepath.Join(dir, "mep")
-	for _, args := range [][]string{{"cert", "ca", "-dir", certs}, {"cert", "site", "-dir", certs, "dc1"}, {"cert", "site", "-dir", certs, "dc2"}} {
-		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
-			t.Fatalf("gslbd %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
+	certs := certs(t, dir, "dc1", "dc2")
 	b1, b2, b3 := newBackend(t, "127.0.52.1"), newBackend(t, "127.0.52.2"), newBackend(t, "127.0.52.3")
 	conf := strings.NewReplacer("127.0.50.1", "127.0.52.1", "127.0.50.2", "127.0.52.2").Replace(mepConf(b1, b2, b3))
 	path := filepath.Join(dir, "ns.conf")
@@ -392,14 +379,8 @@ func TestRoguePeers(t *testing.T) {
 // choice when it asks dc1: source-IP persistence sessions travel over the
 // exchange (PERSIST_SESSIONS, -sessionExchange ENABLED by default).
 func TestPersistenceSharedOverMEP(t *testing.T) {
-	bin := binary(t)
 	dir := t.TempDir()
-	certs := filepath.Join(dir, "mep")
-	for _, args := range [][]string{{"cert", "ca", "-dir", certs}, {"cert", "site", "-dir", certs, "dc1"}, {"cert", "site", "-dir", certs, "dc2"}} {
-		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
-			t.Fatalf("gslbd %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
+	certs := certs(t, dir, "dc1", "dc2")
 	conf := `add gslb site dc1 127.0.56.1
 add gslb site dc2 127.0.56.2
 add gslb vserver gv HTTP -lbMethod ROUNDROBIN -persistenceType SOURCEIP -persistenceId 10 -timeout 10
