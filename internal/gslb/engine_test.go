@@ -469,3 +469,33 @@ bind gslb vserver gv -domainName p.test
 		}
 	}
 }
+
+// TestChildSiteRefusesGSLBNames: a child site answers no GSLB name
+// (REFUSED, not authoritative): its parents do; its zone data is still
+// served.
+func TestChildSiteRefusesGSLBNames(t *testing.T) {
+	e := engine(t, `add gslb site p1 10.0.0.1
+add gslb site c1 LOCAL 10.0.0.2 -parentSite p1
+add gslb service s1 192.0.2.1 HTTP 80 -siteName c1
+add gslb vserver gv HTTP
+bind gslb vserver gv -serviceName s1
+bind gslb vserver gv -domainName www.gslb.test
+add dns zone gslb.test -proxyMode NO
+add dns soaRec gslb.test -originServer ns1.gslb.test -contact hostmaster.gslb.test
+add dns nsRec gslb.test ns1.gslb.test
+add dns addRec ns1.gslb.test 10.0.0.2
+`)
+	for _, name := range []string{"www.gslb.test", "WWW.gslb.test"} {
+		m := new(dns.Msg)
+		if err := m.Unpack(e.ServeDNS(nil, pack(t, dnsMsg(name, dns.TypeA)), netip.MustParseAddr("10.9.0.1"), false, time.Now())); err != nil {
+			t.Fatal(err)
+		}
+		if m.Rcode != dns.RcodeRefused || m.Authoritative || len(m.Answer) != 0 {
+			t.Errorf("%s at a child site: rcode %s aa %v answers %v, want REFUSED", name, dns.RcodeToString[m.Rcode], m.Authoritative, m.Answer)
+		}
+	}
+	m := new(dns.Msg)
+	if err := m.Unpack(e.ServeDNS(nil, pack(t, dnsMsg("ns1.gslb.test", dns.TypeA)), netip.MustParseAddr("10.9.0.1"), false, time.Now())); err != nil || len(m.Answer) != 1 {
+		t.Errorf("zone data at a child site: %v %v", m, err)
+	}
+}

@@ -135,7 +135,7 @@ func (e *Engine) ServeDNS(dst, q []byte, client netip.Addr, tcp bool, now time.T
 		if !changed {
 			d = base[string(kb[:f.keyLen])]
 		}
-		if d != nil {
+		if d != nil && !t.child {
 			if resp, ok := t.answerFast(dst, q, &f, d, client, tcp, now); ok {
 				return resp
 			}

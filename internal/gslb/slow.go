@@ -84,6 +84,14 @@ func (t *table) lookup(q dns.Question, resp *dns.Msg, client netip.Addr, now tim
 		return
 	}
 	name := dns.CanonicalName(q.Name)
+	if t.child {
+		// A child site answers no GSLB name: its parents do (NetScaler's
+		// child sites have no GSLB ADNS).
+		if d, _ := t.domains.Get(strings.TrimSuffix(name, ".")); d != nil {
+			resp.Rcode = dns.RcodeRefused
+			return
+		}
+	}
 	dyn := func(n string, qtype uint16) []dns.RR {
 		d, _ := t.domains.Get(strings.TrimSuffix(n, "."))
 		if d == nil {

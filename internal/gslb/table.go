@@ -22,6 +22,9 @@ type table struct {
 	maxUDP     int
 	nextExpiry time.Time
 	persist    *persistTable
+	// child: this site is a child site, which answers no GSLB name
+	// (REFUSED): its parents do.
+	child bool
 }
 
 type vsEntry struct {
@@ -115,6 +118,11 @@ func (e *Engine) valid(m *vsMemo, vs *config.VServerInfo, now time.Time) bool {
 func (e *Engine) buildTable(now time.Time) *table {
 	s := e.snap
 	t := &table{zones: e.zones, maxUDP: e.opts.MaxUDPSize, persist: e.persist}
+	if s != nil {
+		for _, si := range s.Sites {
+			t.child = t.child || si.Local && si.Parent != ""
+		}
+	}
 	for _, st := range e.metricCells {
 		for m := range health.Metric(health.NumMetrics) {
 			if !st.metrics.Present(m) {
