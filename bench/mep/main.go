@@ -352,27 +352,10 @@ func run(np, nc, nsvc int, window time.Duration, port uint16) error {
 	if err := child.Process.Signal(syscall.SIGSTOP); err != nil {
 		return err
 	}
-	var frozenAfter []time.Duration
-	deadline = time.Now().Add(30 * time.Second)
-	for _, s := range sites {
-		if s == frozen || !slices.ContainsFunc(s.cfg.Peers, func(p mep.Peer) bool { return p.Name == frozen.name }) {
-			continue
-		}
-		for {
-			s.store.mu.Lock()
-			at, ok := s.store.downAt[frozen.name]
-			s.store.mu.Unlock()
-			if ok && at.After(stopped) {
-				frozenAfter = append(frozenAfter, at.Sub(stopped))
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("%s did not see the frozen %s DOWN", s.name, frozen.name)
-			}
-			time.Sleep(time.Millisecond)
-		}
+	frozenAfter, err := downSeen(sites, frozen, stopped, frozen)
+	if err != nil {
+		return err
 	}
-	slices.Sort(frozenAfter)
 	fmt.Printf("a parent freezes (SIGSTOP, keep-alive %v): %d neighbours DOWN after median %v, max %v\n", mep.DefaultTimers().KeepAlive, len(frozenAfter),
 		frozenAfter[len(frozenAfter)/2].Round(time.Millisecond), frozenAfter[len(frozenAfter)-1].Round(time.Millisecond))
 
@@ -380,27 +363,10 @@ func run(np, nc, nsvc int, window time.Duration, port uint16) error {
 	gone := sites[np/2]
 	left := time.Now()
 	gone.node.Close()
-	var took []time.Duration
-	deadline = time.Now().Add(30 * time.Second)
-	for _, s := range sites {
-		if s == gone || s == frozen || !slices.ContainsFunc(s.cfg.Peers, func(p mep.Peer) bool { return p.Name == gone.name }) {
-			continue
-		}
-		for {
-			s.store.mu.Lock()
-			at, ok := s.store.downAt[gone.name]
-			s.store.mu.Unlock()
-			if ok && at.After(left) {
-				took = append(took, at.Sub(left))
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("%s did not see %s leave", s.name, gone.name)
-			}
-			time.Sleep(time.Millisecond)
-		}
+	took, err := downSeen(sites, gone, left, frozen)
+	if err != nil {
+		return err
 	}
-	slices.Sort(took)
 	fmt.Printf("a parent leaves (GOODBYE): %d neighbours DOWN within median %v, max %v\n", len(took),
 		took[len(took)/2].Round(time.Microsecond), took[len(took)-1].Round(time.Microsecond))
 	for _, s := range sites {
@@ -413,6 +379,36 @@ func run(np, nc, nsvc int, window time.Duration, port uint16) error {
 		s.store.Close()
 	}
 	return nil
+}
+
+// downSeen waits until every in-process neighbour of site (but skip) has
+// marked it DOWN after since, and returns how long each took, sorted.
+func downSeen(sites []*site, of *site, since time.Time, skip *site) ([]time.Duration, error) {
+	var took []time.Duration
+	deadline := time.Now().Add(30 * time.Second)
+	for _, s := range sites {
+		if s == of || s == skip || !slices.ContainsFunc(s.cfg.Peers, func(p mep.Peer) bool { return p.Name == of.name }) {
+			continue
+		}
+		for {
+			s.store.mu.Lock()
+			at, ok := s.store.downAt[of.name]
+			s.store.mu.Unlock()
+			if ok && at.After(since) {
+				took = append(took, at.Sub(since))
+				break
+			}
+			if time.Now().After(deadline) {
+				return nil, fmt.Errorf("%s did not see %s DOWN", s.name, of.name)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if len(took) == 0 {
+		return nil, fmt.Errorf("%s has no neighbours", of.name)
+	}
+	slices.Sort(took)
+	return took, nil
 }
 
 func rssMB() int {
