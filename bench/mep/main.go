@@ -3,8 +3,9 @@
 // real mep.Node with its own TLS 1.3 listener on its own loopback address
 // and its own health store, in one process. It reports the time from start
 // to every link UP, the steady-state CPU, RSS, goroutines and frames, the
-// false DOWNs over the window, and how long the other parents and its
-// children take to see a parent leave (GOODBYE).
+// false DOWNs over the window, how long the other parents and its
+// children take to see a parent leave (GOODBYE), and how long its backup
+// parent takes to adopt its children (and relay them to the others).
 //
 //	go run ./bench/mep [-parents 32] [-children 1024] [-window 60s]
 //
@@ -68,6 +69,7 @@ type counting struct {
 	mu     sync.Mutex
 	state  map[string]health.Link
 	downAt map[string]time.Time
+	upAt   map[string]time.Time
 }
 
 func (c *counting) SetLink(site string, l health.Link, why string) {
@@ -75,33 +77,46 @@ func (c *counting) SetLink(site string, l health.Link, why string) {
 	prev := c.state[site]
 	c.state[site] = l
 	if l == health.LinkDown && (prev == health.LinkUp || prev == health.LinkSuspect) {
-		c.downs.Add(1)
+		if c.downs.Add(1) <= 40 && os.Getenv("MEP_BENCH_DEBUG") != "" {
+			fmt.Fprintf(os.Stderr, "%s %s: %s DOWN: %s\n", time.Now().Format("15:04:05.000"), c.site, site, why)
+		}
 		c.downAt[site] = time.Now()
+	}
+	if l == health.LinkUp && prev != health.LinkUp {
+		c.upAt[site] = time.Now()
 	}
 	c.mu.Unlock()
 	c.Store.SetLink(site, l, why)
 }
 
-func (c *counting) allUp(n int) bool {
+// allUp reports whether the link to every site named is UP.
+func (c *counting) allUp(names []string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	up := 0
-	for _, l := range c.state {
-		if l == health.LinkUp {
-			up++
+	for _, n := range names {
+		if c.state[n] != health.LinkUp {
+			return false
 		}
 	}
-	return up == n
+	return true
+}
+
+// upSince is when the link to a site last came UP, if it is UP.
+func (c *counting) upSince(name string) (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.upAt[name], c.state[name] == health.LinkUp
 }
 
 type site struct {
 	name   string
 	addr   netip.Addr
-	parent int // -1: a parent
+	parent int   // -1: a parent
+	backup []int    // a child's -backupParentlist
+	need   []string // the links that are UP once started (a child's backup parents dial it only to adopt it)
 	store  *counting
 	out    *seen
 	node   *mep.Node
-	links  int
 	cfg    mep.Config
 }
 
@@ -131,17 +146,24 @@ func main() {
 var changes int
 
 // topology is the sites: parents p00.. on 127.1.0.x, children c0000.. on
-// 127.2.x.y spread over the parents.
+// 127.2.x.y spread over the parents, each with the next two parents as
+// its -backupParentlist.
 func topology(np, nc int) []*site {
 	sites := make([]*site, 0, np+nc)
 	for i := range np {
 		sites = append(sites, &site{name: fmt.Sprintf("p%02d", i), addr: netip.AddrFrom4([4]byte{127, 1, 0, byte(i + 1)}), parent: -1})
 	}
 	for j := range nc {
-		sites = append(sites, &site{name: fmt.Sprintf("c%04d", j), addr: netip.AddrFrom4([4]byte{127, 2, byte(j / 250), byte(j%250 + 1)}), parent: j % np})
+		p := j % np
+		sites = append(sites, &site{name: fmt.Sprintf("c%04d", j), addr: netip.AddrFrom4([4]byte{127, 2, byte(j / 250), byte(j%250 + 1)}),
+			parent: p, backup: []int{(p + 1) % np, (p + 2) % np}})
 	}
 	return sites
 }
+
+// leaving is the parent that leaves (GOODBYE) and whose children its
+// backup parent adopts: every parent knows its children (relayed).
+func leaving(np int) int { return np / 2 }
 
 // build makes site idx's certificate, store and node (not started).
 func build(sites []*site, idx, nsvc int, port uint16, caCert, caKey []byte, downs *atomic.Int64) error {
@@ -161,17 +183,22 @@ func build(sites []*site, idx, nsvc int, port uint16, caCert, caKey []byte, down
 	if err != nil {
 		return err
 	}
-	// Who this site knows: a parent, every parent and its children; a
-	// child, itself and its parent.
+	// Who this site knows: a parent, every parent, its children, the
+	// children it is a backup parent of (adoptable) and the leaving
+	// parent's (relayed to it); a child, itself, its parent and backups.
 	var known []*site
+	np := slices.IndexFunc(sites, func(o *site) bool { return o.parent >= 0 })
 	if s.parent < 0 {
 		for _, o := range sites {
-			if o.parent < 0 || o.parent == idx {
+			if o.parent < 0 || o.parent == idx || slices.Contains(o.backup, idx) || o.parent == leaving(np) {
 				known = append(known, o)
 			}
 		}
 	} else {
 		known = []*site{s, sites[s.parent]}
+		for _, b := range s.backup {
+			known = append(known, sites[b])
+		}
 	}
 	hc := health.Config{}
 	cfg := mep.Config{Site: s.name, Role: wire.Role_PARENT, Listen: netip.AddrPortFrom(s.addr, port)}
@@ -179,7 +206,11 @@ func build(sites []*site, idx, nsvc int, port uint16, caCert, caKey []byte, down
 		cfg.Role = wire.Role_CHILD
 	}
 	for _, o := range known {
-		hc.Sites = append(hc.Sites, health.SiteConfig{Name: o.name, Local: o == s, Exchange: true})
+		sc := health.SiteConfig{Name: o.name, Local: o == s, Exchange: true}
+		if s.parent < 0 && o.parent >= 0 && o.parent != idx {
+			sc.Grace = 2 * mep.DefaultTimers().KeepAlive // as the daemon: the keep-alive to notice, one more to adopt
+		}
+		hc.Sites = append(hc.Sites, sc)
 		for _, sv := range svcs(o) {
 			hc.Services = append(hc.Services, health.ServiceConfig{Name: sv, Site: o.name, Local: o == s, Monitored: o == s})
 		}
@@ -188,22 +219,39 @@ func build(sites []*site, idx, nsvc int, port uint16, caCert, caKey []byte, down
 		}
 		p := mep.Peer{Name: o.name, Role: wire.Role_PARENT, Addr: netip.AddrPortFrom(o.addr, port)}
 		switch {
-		case s.parent >= 0: // a child: its parent dials
-		case o.parent >= 0:
+		case s.parent >= 0: // a child: its parent and backups dial
+		case o.parent == idx:
 			p.Role, p.Dial = wire.Role_CHILD, true
+		case o.parent >= 0: // another parent's child
+			if cfg.Relayed == nil {
+				cfg.Relayed = map[string][]string{}
+			}
+			rank := []string{sites[o.parent].name}
+			for _, b := range o.backup {
+				rank = append(rank, sites[b].name)
+			}
+			cfg.Relayed[o.name] = rank
+			if k := slices.Index(o.backup, idx); k >= 0 {
+				p.Role, p.Dial = wire.Role_CHILD, true
+				cfg.Adoptable = append(cfg.Adoptable, mep.Adoption{Child: p, Parent: rank[0], Before: rank[1 : k+1]})
+			}
+			continue
 		default:
 			p.Dial = s.addr.Less(o.addr)
 		}
 		cfg.Peers = append(cfg.Peers, p)
+		if s.parent < 0 || o == sites[s.parent] {
+			s.need = append(s.need, p.Name)
+		}
 	}
 	s.out = &seen{at: map[string]seenState{}}
 	st := &counting{Store: health.NewStore(health.Options{Out: s.out}), site: s.name, downs: downs,
-		state: map[string]health.Link{}, downAt: map[string]time.Time{}}
+		state: map[string]health.Link{}, downAt: map[string]time.Time{}, upAt: map[string]time.Time{}}
 	st.Update(hc)
 	for _, sv := range svcs(s) {
 		st.Report(health.Report{Service: sv, State: health.Up, Source: "bench"})
 	}
-	s.store, s.links, s.cfg = st, len(cfg.Peers), cfg
+	s.store, s.cfg = st, cfg
 	s.node = mep.New(mep.Options{Store: st, Identity: id})
 	return nil
 }
@@ -284,7 +332,7 @@ func run(np, nc, nsvc int, window time.Duration, port uint16) error {
 	for {
 		up := true
 		for _, s := range sites {
-			if s != frozen && !s.store.allUp(s.links) {
+			if s != frozen && !s.store.allUp(s.need) {
 				up = false
 				break
 			}
@@ -360,7 +408,7 @@ func run(np, nc, nsvc int, window time.Duration, port uint16) error {
 		frozenAfter[len(frozenAfter)/2].Round(time.Millisecond), frozenAfter[len(frozenAfter)-1].Round(time.Millisecond))
 
 	// A parent leaves: every neighbour sees its GOODBYE.
-	gone := sites[np/2]
+	gone := sites[leaving(np)]
 	left := time.Now()
 	gone.node.Close()
 	took, err := downSeen(sites, gone, left, frozen)
@@ -369,6 +417,9 @@ func run(np, nc, nsvc int, window time.Duration, port uint16) error {
 	}
 	fmt.Printf("a parent leaves (GOODBYE): %d neighbours DOWN within median %v, max %v\n", len(took),
 		took[len(took)/2].Round(time.Microsecond), took[len(took)-1].Round(time.Microsecond))
+	if err := adoption(sites, np, gone, frozen, left); err != nil {
+		return err
+	}
 	for _, s := range sites {
 		if s == frozen {
 			continue
@@ -387,7 +438,7 @@ func downSeen(sites []*site, of *site, since time.Time, skip *site) ([]time.Dura
 	var took []time.Duration
 	deadline := time.Now().Add(30 * time.Second)
 	for _, s := range sites {
-		if s == of || s == skip || !slices.ContainsFunc(s.cfg.Peers, func(p mep.Peer) bool { return p.Name == of.name }) {
+		if s == of || s == skip || !slices.Contains(s.need, of.name) {
 			continue
 		}
 		for {
@@ -424,4 +475,68 @@ func rssMB() int {
 		}
 	}
 	return -1
+}
+
+// adoption waits until the first backup parent of each of gone's children
+// has adopted it (its link to the child UP), then changes a service of
+// each adopted child and waits until every other parent's engine has it:
+// the adopter relays the child.
+func adoption(sites []*site, np int, gone, frozen *site, left time.Time) error {
+	var took []time.Duration
+	var kids []*site
+	deadline := time.Now().Add(30 * time.Second)
+	for _, c := range sites[np:] {
+		if sites[c.parent] != gone {
+			continue
+		}
+		kids = append(kids, c)
+		adopter := sites[c.backup[0]]
+		if adopter == frozen {
+			adopter = sites[c.backup[1]]
+		}
+		for {
+			if at, up := adopter.store.upSince(c.name); up && at.After(left) {
+				took = append(took, at.Sub(left))
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s did not adopt %s", adopter.name, c.name)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if len(took) == 0 {
+		return fmt.Errorf("%s has no children", gone.name)
+	}
+	slices.Sort(took)
+	fmt.Printf("its children adopted by their backup parent (keep-alive %v): %d children after median %v, max %v\n", mep.DefaultTimers().KeepAlive, len(took),
+		took[len(took)/2].Round(time.Millisecond), took[len(took)-1].Round(time.Millisecond))
+	var spread []time.Duration
+	for _, c := range kids {
+		svc := c.name + "-svc0"
+		t0 := time.Now()
+		c.store.Report(health.Report{Service: svc, State: health.Down, Source: "bench"})
+		var last time.Duration
+		for _, o := range sites[:np] {
+			if o == gone || o == frozen {
+				continue
+			}
+			for {
+				if st := o.out.get(svc); st.state == health.Down && !st.at.Before(t0) {
+					last = max(last, st.at.Sub(t0))
+					break
+				}
+				if time.Since(t0) > 10*time.Second {
+					ss, _ := o.store.Service(svc)
+					return fmt.Errorf("%s never saw adopted %s DOWN: %+v", o.name, svc, ss)
+				}
+				time.Sleep(200 * time.Microsecond)
+			}
+		}
+		spread = append(spread, last)
+	}
+	slices.Sort(spread)
+	fmt.Printf("a state change at an adopted child reaches every other parent's engine (relayed by the adopter): %d changes, median %v, max %v\n", len(spread),
+		spread[len(spread)/2].Round(time.Microsecond), spread[len(spread)-1].Round(time.Microsecond))
+	return nil
 }

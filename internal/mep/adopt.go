@@ -14,20 +14,33 @@ import (
 // other parents, and lets it go once the parent is back.
 
 // notLiveFor is how long the link to a site has not been UP here (0: it
-// is UP; a site with no link: forever).
-func (n *Node) notLiveFor(site string, now time.Time) time.Duration {
+// is UP; a site with no link: forever), and whether it was ever UP.
+func (n *Node) notLiveFor(site string, now time.Time) (time.Duration, bool) {
 	n.mu.Lock()
 	l := n.links[strings.ToLower(site)]
 	n.mu.Unlock()
 	if l == nil {
-		return time.Duration(1<<63 - 1)
+		return time.Duration(1<<63 - 1), false
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.state.Exchanging() {
-		return 0
+		return 0, true
 	}
-	return now.Sub(l.since)
+	return now.Sub(l.since), l.wasUp
+}
+
+// adoptAfter is how long a child's parent must not have been UP here
+// before this backup parent adopts the child: the keep-alive once the
+// parent was UP and was lost; three keep-alives for a parent never seen UP
+// since this site started (or since the link was configured), so that a
+// mesh still coming up does not adopt every child whose parent it has not
+// reached yet.
+func adoptAfter(t Timers, wasUp bool) time.Duration {
+	if wasUp {
+		return t.KeepAlive
+	}
+	return 3 * t.KeepAlive
 }
 
 // liveFor is how long the link to a site has been UP here (0: it is not).
@@ -65,8 +78,12 @@ func (n *Node) adoptTick(now time.Time) {
 		l := n.links[key]
 		n.mu.Unlock()
 		earlier := slices.ContainsFunc(a.Before, func(b string) bool { return n.liveFor(b, now) > 0 })
+		lost := func(site string) bool {
+			d, wasUp := n.notLiveFor(site, now)
+			return d >= adoptAfter(t, wasUp)
+		}
 		switch {
-		case l == nil && !earlier && n.notLiveFor(a.Parent, now) >= t.KeepAlive:
+		case l == nil && !earlier && lost(a.Parent):
 			n.mu.Lock()
 			if n.links[key] == nil && !n.closed {
 				l = n.newAdoptedLink(a.Child)
@@ -75,13 +92,28 @@ func (n *Node) adoptTick(now time.Time) {
 			}
 			n.mu.Unlock()
 		case l != nil && l.adopted && (earlier || n.liveFor(a.Parent, now) >= 2*t.KeepAlive):
+			// Handing back is not losing the child: what this link learnt
+			// stays current, and the site it goes back to relays it from
+			// now on (its relays are believed again once the link is gone).
+			to := a.Parent
+			if i := slices.IndexFunc(a.Before, func(b string) bool { return n.liveFor(b, now) > 0 }); i >= 0 && n.liveFor(a.Parent, now) < 2*t.KeepAlive {
+				to = a.Before[i]
+			}
+			l.mu.Lock()
+			l.handedBack = true
+			l.mu.Unlock()
 			n.mu.Lock()
 			if n.links[key] == l {
 				delete(n.links, key)
 			}
+			if n.relayedBy == nil {
+				n.relayedBy = map[string]string{}
+			}
+			n.relayedBy[key] = to
 			n.mu.Unlock()
 			l.stop(wire.GoodbyeReason_DRAIN, "the child's parent is back")
-			n.log.Info("child site handed back to its parent", "child", a.Child.Name, "parent", a.Parent)
+			n.opts.Store.SetLink(a.Child.Name, health.LinkUp, "handed back: relayed by "+to)
+			n.log.Info("child site handed back to its parent", "child", a.Child.Name, "parent", a.Parent, "relayed_by", to)
 		}
 	}
 }

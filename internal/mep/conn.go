@@ -33,6 +33,7 @@ type link struct {
 	why     string
 	flaps   uint64
 	wasDown bool   // went DOWN before: the next connection is damped
+	wasUp   bool   // was UP at least once
 	lastErr string // the last dial error logged
 	// Totals of the connections that ended (the current one's are in its
 	// wire.Conn).
@@ -43,6 +44,8 @@ type link struct {
 	child *childView
 	// adopted: a child of another parent, adopted here (adopt.go).
 	adopted bool
+	// handedBack: an adopted child given back; its end is not a loss.
+	handedBack bool
 }
 
 // newLink starts a link (n.mu held). Until its first connection its
@@ -123,7 +126,8 @@ func (l *link) setState(c *conn, st health.Link, why string) {
 		l.wasDown = true
 	}
 	l.state, l.since, l.why = st, time.Now(), why
-	if l.adoptedLearning(st) {
+	l.wasUp = l.wasUp || st == health.LinkUp
+	if l.adoptedLearning(st) || l.handedBack {
 		return
 	}
 	l.n.opts.Store.SetLink(l.peer.Name, st, why)

@@ -143,6 +143,7 @@ func TestBackupParentAdopts(t *testing.T) {
 		t.Fatalf("p2 adopted c1 while p1 is UP: %+v", l)
 	}
 
+	waitFor(t, "p2 linked to p1", 10*time.Second, func() bool { return p2.link("p1").State == health.LinkUp })
 	died := time.Now()
 	p1.node.Close()
 	var adopted time.Duration
@@ -171,11 +172,28 @@ func TestBackupParentAdopts(t *testing.T) {
 	p1b := newSite(t, "p1", ca.identity(t, "p1"), health4("p1"))
 	p1b.node.Update(p1cfg)
 	waitFor(t, "p2 handing c1 back", 10*time.Second, func() bool { return p2.link("c1").Site == "" })
+	// Handing back is not losing: p2 keeps answering c1's service, now
+	// through p1's relay.
+	for end := time.Now().Add(2*testTimers.KeepAlive + 3*time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) { // past the grace
+		if r := p2.out.get("svc_c1"); r.State != health.Up || strings.Contains(r.Reason, "kept until") {
+			t.Fatalf("p2 lost c1 when it handed c1 back: %s (%s)", r.State, r.Reason)
+		}
+	}
 	c1.store.Report(health.Report{Service: "svc_c1", State: health.Down, Source: "test"})
 	waitFor(t, "p3 follows c1 through p1 again", 5*time.Second, func() bool { return p3.out.get("svc_c1").State == health.Down })
 	if !strings.Contains(p2.logs.String(), "child site handed back to its parent") {
 		t.Error("p2 did not log the hand-back")
 	}
+	// p2 itself follows c1 through p1 after the hand-back.
+	waitFor(t, "p2 follows c1 through p1 after the hand-back", 5*time.Second, func() bool { return p2.out.get("svc_c1").State == health.Down })
+	c1.store.Report(health.Report{Service: "svc_c1", State: health.Up, Source: "test"})
+	waitFor(t, "p2 sees c1 UP through p1", 5*time.Second, func() bool { return p2.out.get("svc_c1").State == health.Up })
+
+	// p1 dies a second time: p2 adopts c1 again.
+	p1b.node.Close()
+	waitFor(t, "p2 adopting c1 a second time", 10*time.Second, func() bool { return p2.link("c1").State == health.LinkUp })
+	c1.store.Report(health.Report{Service: "svc_c1", State: health.Down, Source: "test"})
+	waitFor(t, "p3 follows c1 through p2 again", 5*time.Second, func() bool { return p3.out.get("svc_c1").State == health.Down })
 }
 
 // TestSessionsShared: persistence sessions queued at one parent reach the
