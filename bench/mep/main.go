@@ -111,7 +111,7 @@ func (c *counting) upSince(name string) (time.Time, bool) {
 type site struct {
 	name   string
 	addr   netip.Addr
-	parent int   // -1: a parent
+	parent int      // -1: a parent
 	backup []int    // a child's -backupParentlist
 	need   []string // the links that are UP once started (a child's backup parents dial it only to adopt it)
 	store  *counting
