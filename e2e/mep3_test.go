@@ -78,6 +78,12 @@ func certs(t *testing.T, dir string, sites ...string) string {
 // args added.
 func startMesh(t *testing.T, net string, names []string, siteArgs map[string]string, extra string, args ...string) *mesh {
 	t.Helper()
+	return startMeshTail(t, net, names, siteArgs, extra, "", args...)
+}
+
+// startMeshTail is startMesh with tail written at the end of the file.
+func startMeshTail(t *testing.T, net string, names []string, siteArgs map[string]string, extra, tail string, args ...string) *mesh {
+	t.Helper()
 	dir := t.TempDir()
 	certs(t, dir, names...)
 	m := &mesh{procs: map[string]*site2{}, dns: map[string]string{}, backends: map[string]*backend{}}
@@ -94,6 +100,7 @@ func startMesh(t *testing.T, net string, names []string, siteArgs map[string]str
 		fmt.Fprintf(&conf, "add gslb service svc_%s %s HTTP %s -siteName %s\nbind gslb vserver gv -serviceName svc_%s\n", n, b.IP(), b.Port(), n, n)
 	}
 	conf.WriteString("bind gslb vserver gv -domainName mon.test -TTL 5\n")
+	conf.WriteString(tail)
 	path := filepath.Join(dir, "ns.conf")
 	if err := os.WriteFile(path, []byte(conf.String()), 0o644); err != nil {
 		t.Fatal(err)
@@ -228,6 +235,9 @@ func TestBackupParentAdoptsChild(t *testing.T) {
 	procs, dnsAddr := m.procs, m.dns
 	all := m.addrs("p1", "p2", "p3", "c1")
 	waitAnswersAt(t, dnsAddr["p3"], "p3 answering every service", 30*time.Second, func(s string) bool { return s == all })
+	// p2 has p1 UP too (it answers p1's service): a backup parent that
+	// never saw the parent UP waits longer before adopting.
+	waitAnswersAt(t, dnsAddr["p2"], "p2 answering every service", 30*time.Second, func(s string) bool { return s == all })
 
 	killed := time.Now()
 	procs["p1"].cmd.Process.Kill()
@@ -258,5 +268,57 @@ func TestBackupParentAdoptsChild(t *testing.T) {
 	}
 	if !strings.Contains(procs["p2"].out.String(), "adopting child site") {
 		t.Error("p2 did not adopt c1")
+	}
+}
+
+// TestAllDownOverMEP (docs/mep-design.md §7.11, last row): nothing is
+// answerable anywhere. dc2 is killed (its service goes DOWN at dc1 with
+// the link) and dc1's own backend dies (its monitor takes it DOWN): dc1
+// answers with every configured service (fail open), with the backup IP
+// where one is bound, and with an empty NOERROR under -EDR ENABLED.
+func TestAllDownOverMEP(t *testing.T) {
+	const keepAlive = 2 * time.Second
+	tail := `add gslb vserver gve HTTP -lbMethod ROUNDROBIN -MIR ENABLED -EDR ENABLED
+bind gslb vserver gve -serviceName svc_dc1
+bind gslb vserver gve -serviceName svc_dc2
+bind gslb vserver gve -domainName edr.test -TTL 5
+add gslb vserver gvb HTTP -lbMethod ROUNDROBIN -MIR ENABLED
+bind gslb vserver gvb -serviceName svc_dc1
+bind gslb vserver gvb -serviceName svc_dc2
+bind gslb vserver gvb -domainName bip.test -TTL 5 -backupIP 192.0.2.99
+`
+	m := startMeshTail(t, "127.0.58", []string{"dc1", "dc2"}, nil, "", tail, "-mep-keepalive", keepAlive.String())
+	both := m.addrs("dc1", "dc2")
+	dc1 := m.dns["dc1"]
+	waitAnswersAt(t, dc1, "dc1 answering both sites", 30*time.Second, func(s string) bool { return s == both })
+	ask := func(name string) (int, string) {
+		t.Helper()
+		c := dns.Client{Timeout: time.Second}
+		r, _, err := c.Exchange(dnstest.Msg(name, dns.TypeA), dc1)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		a := dnstest.Addrs(r)
+		slices.Sort(a)
+		return r.Rcode, strings.Join(a, ",")
+	}
+
+	m.procs["dc2"].cmd.Process.Kill()
+	m.procs["dc2"].cmd.Wait()
+	waitAnswersAt(t, dc1, "dc1 dropping dc2", 10*time.Second, func(s string) bool { return s == m.addrs("dc1") })
+	m.backends["dc1"].Kill()
+	// Both DOWN now: the MIR vserver fails open with both.
+	at := waitAnswersAt(t, dc1, "dc1 failing open once its own service is DOWN too", 30*time.Second, func(s string) bool { return s == both })
+	if rc, a := ask("edr.test"); rc != dns.RcodeSuccess || a != "" {
+		t.Errorf("edr.test with every service DOWN: rcode %s, answers %q; want an empty NOERROR (-EDR ENABLED)", dns.RcodeToString[rc], a)
+	}
+	if rc, a := ask("bip.test"); rc != dns.RcodeSuccess || a != "192.0.2.99" {
+		t.Errorf("bip.test with every service DOWN: rcode %s, answers %q; want the backup IP 192.0.2.99", dns.RcodeToString[rc], a)
+	}
+	// It stays that way: fail open is the answer, not a blip.
+	for end := time.Now().Add(keepAlive); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if got := answersAt(t, dc1); got != both {
+			t.Fatalf("%v after failing open dc1 answers %q", time.Since(at), got)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -421,5 +422,96 @@ bind gslb vserver gv -domainName mon.test -TTL 5
 		if got := ask(d.UDPAddr(), c); got != w {
 			t.Errorf("client %s: dc1 answers %s, dc2 answered %s", c, got, w)
 		}
+	}
+}
+
+// TestConsiderEffectiveStateOverMEP: dc2's GSLB service gs2 is the VIP of
+// an LB vserver with a -backupVServer (both kept as written, as the
+// appliance saved them); dc1's gs1 follows its own backend. dc1's backend
+// and lb2's own service die: every service is DOWN. dc2's effective state
+// is UP (its LB vserver serves through the backup) and travels over MEP:
+// dc1 and dc2 answer gs2 for the vserver with -considerEffectiveState
+// STATE_ONLY, and fail open with both for the one without.
+func TestConsiderEffectiveStateOverMEP(t *testing.T) {
+	web1, web2, web2b := newBackend(t, "127.0.59.11"), newBackend(t, "127.0.59.12"), newBackend(t, "127.0.59.13")
+	dir := t.TempDir()
+	certs := certs(t, dir, "dc1", "dc2")
+	conf := fmt.Sprintf(`#NS13.1 Build 37.38
+add server web2 %s
+add server web2b %s
+add service svc_web2 web2 HTTP %s -gslb NONE -maxClient 0 -maxReq 0 -cip DISABLED -usip NO -useproxyport YES -sp OFF -cltTimeout 180 -svrTimeout 360 -CKA NO -TCPB NO -CMP NO
+add service svc_web2b web2b HTTP %s -gslb NONE -maxClient 0 -maxReq 0 -cip DISABLED -usip NO -useproxyport YES -sp OFF -cltTimeout 180 -svrTimeout 360 -CKA NO -TCPB NO -CMP NO
+add lb vserver lb2 HTTP 127.0.59.100 80 -persistenceType NONE -cltTimeout 180
+add lb vserver lb2_backup HTTP 0.0.0.0 0 -persistenceType NONE -cltTimeout 180
+add gslb vserver gv_eff HTTP -lbMethod ROUNDROBIN -backupLBMethod ROUNDROBIN -tolerance 0 -MIR ENABLED -considerEffectiveState STATE_ONLY
+add gslb vserver gv_none HTTP -lbMethod ROUNDROBIN -backupLBMethod ROUNDROBIN -tolerance 0 -MIR ENABLED
+add gslb site dc1 127.0.59.1
+add gslb site dc2 127.0.59.2
+bind lb vserver lb2 svc_web2
+bind lb vserver lb2_backup svc_web2b
+set lb vserver lb2 -backupVServer lb2_backup
+add gslb service gs1 %s HTTP %s -maxClient 0 -siteName dc1 -cltTimeout 180 -svrTimeout 360 -downStateFlush DISABLED
+add gslb service gs2 127.0.59.100 HTTP 80 -maxClient 0 -siteName dc2 -cltTimeout 180 -svrTimeout 360 -downStateFlush DISABLED
+bind gslb vserver gv_eff -serviceName gs1
+bind gslb vserver gv_eff -serviceName gs2
+bind gslb vserver gv_none -serviceName gs1
+bind gslb vserver gv_none -serviceName gs2
+bind gslb vserver gv_eff -domainName eff.test -TTL 5
+bind gslb vserver gv_none -domainName none.test -TTL 5
+set lb monitor tcp-default TCP -interval 200 MSEC -resptimeout 100 MSEC -retries 1 -downTime 200 MSEC
+`, web2.IP(), web2b.IP(), web2.Port(), web2b.Port(), web1.IP(), web1.Port())
+	path := filepath.Join(dir, "ns.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freePortOn(t, "127.0.59.1")
+	dnsAt := map[string]string{}
+	for i, site := range []string{"dc1", "dc2"} {
+		ip := fmt.Sprintf("127.0.59.%d", i+1)
+		dnsAt[site] = ip + ":" + freePortOn(t, ip)
+		p := &site2{t: t, args: []string{"run", "-config", path, "-site", site, "-listen", dnsAt[site], "-api", "", "-mep-certs", certs, "-mep-port", port}}
+		t.Cleanup(p.kill)
+		p.start()
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("%s's log:\n%s", site, p.out)
+			}
+		})
+	}
+	ask := func(site, name string) string {
+		t.Helper()
+		c := dns.Client{Timeout: time.Second}
+		r, _, err := c.Exchange(dnstest.Msg(name, dns.TypeA), dnsAt[site])
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		a := dnstest.Addrs(r)
+		slices.Sort(a)
+		return strings.Join(a, ",")
+	}
+	wait := func(site, name, want, what string) {
+		t.Helper()
+		var got string
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if got = ask(site, name); got == want {
+				return
+			}
+		}
+		t.Fatalf("%s: %s answers %s with %q, want %q", what, site, name, got, want)
+	}
+	both := strings.Join(slices.Sorted(slices.Values([]string{web1.IP(), "127.0.59.100"})), ",")
+	for _, site := range []string{"dc1", "dc2"} {
+		wait(site, "eff.test", both, "both UP")
+	}
+	web1.Kill()
+	web2.Kill()
+	for _, site := range []string{"dc1", "dc2"} {
+		wait(site, "eff.test", "127.0.59.100", "every service DOWN, gs2's effective state UP (STATE_ONLY)")
+		wait(site, "none.test", both, "every service DOWN, no considerEffectiveState: fail open")
+	}
+	// The backup vserver's service dies too: nothing is effectively UP.
+	web2b.Kill()
+	for _, site := range []string{"dc1", "dc2"} {
+		wait(site, "eff.test", both, "every service and backup DOWN: fail open")
 	}
 }

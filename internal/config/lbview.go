@@ -60,6 +60,11 @@ type Backend struct {
 	MonThreshold int
 	Disabled     bool // the service or member is disabled: never UP
 	Unmonitored  bool // -healthMonitor NO: always UP
+	// Backup: a service of the vserver's -backupVServer chain. It does not
+	// make the GSLB service UP; it makes its effective state UP (the
+	// backing vserver can still serve through its backup), which
+	// considerEffectiveState STATE_ONLY uses when every service is DOWN.
+	Backup bool
 }
 
 // DefaultMonitor is the built-in monitor the appliance binds to a service
@@ -75,7 +80,7 @@ func DefaultMonitor(serviceType string) string {
 }
 
 // lbKinds are the kinds of kept lines that readLBView reads.
-var lbKinds = []string{"add lb vserver", "add cs vserver", "add vpn vserver", "enable lb vserver",
+var lbKinds = []string{"add lb vserver", "add cs vserver", "add vpn vserver", "set lb vserver", "set cs vserver", "enable lb vserver",
 	"disable lb vserver", "disable cs vserver", "disable vpn vserver", "bind lb vserver", "bind cs vserver",
 	"add cs action", "add cs policy", "add servicegroup", "bind servicegroup", "enable servicegroup",
 	"disable servicegroup", "bind service"}
@@ -102,6 +107,7 @@ type lbVServer struct {
 	kind, name string // "lb vserver", "cs vserver", "vpn vserver"
 	disabled   bool
 	bound      []string // lb: services and groups; cs: lb vservers and policies ("policy p")
+	backup     string   // -backupVServer
 	pos        nsconf.Pos
 }
 
@@ -130,7 +136,7 @@ type lbMonitor struct {
 // of changes) that could describe load balancing.
 func (c *Config) keptLines(f func(text string, pos nsconf.Pos)) {
 	relevant := func(t string) bool {
-		for _, p := range []string{"add lb vserver ", "add cs vserver ", "add vpn vserver ", "bind lb vserver ",
+		for _, p := range []string{"add lb vserver ", "add cs vserver ", "add vpn vserver ", "set lb vserver ", "set cs vserver ", "bind lb vserver ",
 			"bind cs vserver ", "add cs action ", "add cs policy ", "add serviceGroup ", "bind serviceGroup ",
 			"bind service ", "bind lb monitor ", "disable lb vserver ", "enable lb vserver ", "disable serviceGroup ",
 			"enable serviceGroup ", "disable cs vserver ", "disable vpn vserver "} {
@@ -175,7 +181,7 @@ func (c *Config) readLBView() *lbView {
 		opts := lbOpts(toks)
 		switch verb + " " + group {
 		case "add lb vserver", "add cs vserver", "add vpn vserver":
-			x := &lbVServer{kind: group, name: name, disabled: strings.EqualFold(opts["state"], "DISABLED"), pos: pos}
+			x := &lbVServer{kind: group, name: name, disabled: strings.EqualFold(opts["state"], "DISABLED"), backup: opts["backupVServer"], pos: pos}
 			v.byName[group+" "+strings.ToLower(name)] = x
 			if len(w) > 6 && !toks[5].IsOption() && !toks[6].IsOption() {
 				ip, err1 := netip.ParseAddr(w[5])
@@ -183,6 +189,10 @@ func (c *Config) readLBView() *lbView {
 				if err1 == nil && err2 == nil && !ip.IsUnspecified() && port > 0 && port < 65536 {
 					v.vservers[netip.AddrPortFrom(ip.Unmap(), uint16(port))] = x
 				}
+			}
+		case "set lb vserver", "set cs vserver":
+			if x := v.byName[strings.Replace(group, "set", "add", 1)+" "+strings.ToLower(name)]; x != nil && opts["backupVServer"] != "" {
+				x.backup = opts["backupVServer"]
 			}
 		case "disable lb vserver", "enable lb vserver", "disable cs vserver", "disable vpn vserver":
 			if x := v.byName[group+" "+strings.ToLower(name)]; x != nil {
@@ -274,7 +284,7 @@ func lbOpts(toks []nsconf.Token) map[string]string {
 		}
 		name := t.Text[1:]
 		for _, canon := range []string{"state", "lbvserver", "targetLBVserver", "policyName", "action", "monitorName",
-			"monState", "weight", "healthMonitor"} {
+			"monState", "weight", "healthMonitor", "backupVServer"} {
 			if strings.EqualFold(name, canon) {
 				name = canon
 			}
@@ -336,6 +346,7 @@ func (b *builder) health(info *ServiceInfo) {
 				info.Backends = nil
 				info.HealthNote = fmt.Sprintf("%s %s is disabled", vs.kind, vs.name)
 			}
+			info.Backends = append(info.Backends, b.backupChain(vs)...)
 			return
 		case "vpn vserver":
 			m := DefaultMonitor(info.Type)
@@ -347,6 +358,25 @@ func (b *builder) health(info *ServiceInfo) {
 	m := DefaultMonitor(info.Type)
 	info.Health, info.Monitors = HealthDefault, []MonitorRef{{Monitor: b.s.Monitors[m], Weight: 1}}
 	info.HealthNote = "no monitor bound: the default monitor " + m
+}
+
+// backupChain lists the services of a vserver's -backupVServer chain,
+// marked Backup.
+func (b *builder) backupChain(vs *lbVServer) []Backend {
+	v := b.lb()
+	seen := map[string]bool{vs.kind + vs.name: true}
+	var out []Backend
+	for x := v.byName[vs.kind+" "+strings.ToLower(vs.backup)]; x != nil && !seen[x.kind+x.name]; x = v.byName[x.kind+" "+strings.ToLower(x.backup)] {
+		seen[x.kind+x.name] = true
+		if x.disabled {
+			continue
+		}
+		for _, bk := range b.backends(x, map[string]bool{}) {
+			bk.Backup = true
+			out = append(out, bk)
+		}
+	}
+	return out
 }
 
 // backends lists the services behind an LB vserver (a CS vserver's are

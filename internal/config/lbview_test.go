@@ -136,3 +136,37 @@ func TestHealthOfMigratedServices(t *testing.T) {
 		}
 	}
 }
+
+// TestBackupVServerChain: the services of an LB vserver's -backupVServer
+// chain (written on the add line or on a later set line, as appliances
+// save it) are the GSLB service's backends too, marked Backup; a loop in
+// the chain ends.
+func TestBackupVServerChain(t *testing.T) {
+	conf := `add service s1 10.0.9.1 HTTP 80 -gslb NONE
+add service s2 10.0.9.2 HTTP 80 -gslb NONE
+add service s3 10.0.9.3 HTTP 80 -gslb NONE
+add lb vserver lb_b2 HTTP 0.0.0.0 0 -persistenceType NONE -backupVServer lb_main
+add lb vserver lb_b1 HTTP 0.0.0.0 0 -persistenceType NONE -backupVServer lb_b2
+add lb vserver lb_main HTTP 10.0.9.100 80 -persistenceType NONE
+bind lb vserver lb_main s1
+bind lb vserver lb_b1 s2
+bind lb vserver lb_b2 s3
+set lb vserver lb_main -backupVServer lb_b1
+add gslb site dc1 LOCAL 10.0.0.1
+add gslb service gs 10.0.9.100 HTTP 80 -siteName dc1
+`
+	_, s, _, err := Load("ns.conf", strings.NewReader(conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range s.Service("gs").Backends {
+		got = append(got, fmt.Sprintf("%s backup=%v", b.Name, b.Backup))
+	}
+	if want := "s1 backup=false, s2 backup=true, s3 backup=true"; strings.Join(got, ", ") != want {
+		t.Errorf("backends %q, want %q", strings.Join(got, ", "), want)
+	}
+	if n := s.Service("gs").HealthNote; !strings.Contains(n, "one of its 1 services") {
+		t.Errorf("note %q counts the backups", n)
+	}
+}

@@ -17,7 +17,7 @@ var noEffect = map[string][]string{
 		"cltTimeout", "svrTimeout", "downStateFlush", "maxAAAUsers", "appflowLog", "naptr*", "viewName"},
 	"lb monitor": {"deviation", "resptimeoutThresh", "alertRetries", "transparent", "ipTunnel",
 		"tos", "tosId", "sslProfile", "netProfile", "action", "storefrontcheckbackendservices"},
-	"gslb vserver": {"ECS", "ecsAddrValidation", "tolerance", "dynamicWeight", "considerEffectiveState",
+	"gslb vserver": {"ECS", "ecsAddrValidation", "tolerance", "dynamicWeight",
 		"so*", "backupSessionTimeout", "toggleOrder", "orderThreshold", "rule", "comment",
 		"order", "cookieDomain", "cookieTimeout", "sitedomainTTL"},
 	"gslb parameter": {"ldnsEntryTimeout", "RTTTolerance", "ldnsMask", "v6ldnsmasklen", "ldnsProbeOrder", "dropLdnsReq",

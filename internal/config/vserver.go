@@ -316,13 +316,17 @@ type VServerInfo struct {
 	PersistTimeout       time.Duration
 	EDR, MIR, ECS        bool
 	DisablePrimaryOnDown bool
-	Disabled             bool
-	Backup               string // backup vserver name
-	Tolerance            int
-	Bindings             []Binding
-	Domains              []*DomainInfo
-	EnableSeq            uint64          // VServer.EnableSeq
-	warnings             []*nsconf.Error // found while typing it
+	// ConsiderEffective: -considerEffectiveState STATE_ONLY: when every
+	// bound service is DOWN, the services whose effective state is UP
+	// (their LB vserver serves through a backup vserver) are answered.
+	ConsiderEffective bool
+	Disabled          bool
+	Backup            string // backup vserver name
+	Tolerance         int
+	Bindings          []Binding
+	Domains           []*DomainInfo
+	EnableSeq         uint64          // VServer.EnableSeq
+	warnings          []*nsconf.Error // found while typing it
 }
 
 // Binding is a service bound to a vserver.
@@ -509,6 +513,7 @@ func (b *builder) vserver(v *VServer, svcs map[string]*ServiceInfo) *VServerInfo
 		PersistTimeout: time.Duration(getInt(a, g, "timeout")) * time.Minute,
 		EDR:            enabled(a, g, "EDR"), MIR: enabled(a, g, "MIR"), ECS: enabled(a, g, "ECS"),
 		DisablePrimaryOnDown: enabled(a, g, "disablePrimaryOnDown"),
+		ConsiderEffective:    get(a, g, "considerEffectiveState") == "STATE_ONLY",
 		Disabled:             a.Get("state") == "DISABLED",
 		Tolerance:            getInt(a, g, "tolerance"),
 		EnableSeq:            v.EnableSeq,

@@ -64,10 +64,13 @@ type counter struct {
 // svcState is what the engine knows of one service at run time. Each
 // metric keeps its own time, as different sources report different ones.
 type svcState struct {
-	state   health.State
-	reason  string
-	metrics health.Metrics
-	exp     [health.NumMetrics]time.Time // when each metric goes stale
+	state health.State
+	// effective is the effective state a source reported (Unknown: the
+	// same as state): considerEffectiveState reads it.
+	effective health.State
+	reason    string
+	metrics   health.Metrics
+	exp       [health.NumMetrics]time.Time // when each metric goes stale
 	// users are the vservers (lower-case) whose computed answers read
 	// this state; dirty: changed since the last rebuild (in Engine.dirty).
 	users    []string

@@ -174,6 +174,11 @@ func (e *Engine) Report(rs ...health.Report) {
 	for _, r := range rs {
 		k := key(r.Service)
 		st := e.cell(k)
+		if r.State != health.Unknown && r.Effective != st.effective {
+			st.effective = r.Effective
+			stateChanged = true
+			e.touch(st)
+		}
 		if r.State != health.Unknown && r.State != st.state {
 			e.log.Info("service state changed", "service", r.Service, "from", st.state.String(), "to", r.State.String(),
 				"reason", r.Reason, "source", r.Source)

@@ -226,6 +226,17 @@ func (e *Engine) compute(vs *config.VServerInfo, now, validUntil time.Time) *vsM
 				cs = append(cs, cand{svc: b.Service, weight: b.Weight, lname: lname, st: st})
 			}
 		}
+		if len(cs) == 0 && x.ConsiderEffective {
+			// -considerEffectiveState STATE_ONLY: every service is DOWN;
+			// those whose vserver still serves through its backup are
+			// answered.
+			for _, b := range x.Bindings {
+				st := e.cell(key(b.Service.Name))
+				if st.state == health.Down && st.effective == health.Up && !b.Service.Disabled {
+					cs = append(cs, cand{svc: b.Service, weight: b.Weight, lname: key(b.Service.Name), st: st})
+				}
+			}
+		}
 		return cs
 	}
 	ent := &vsEntry{info: vs, lname: key(vs.Name), hits: e.counter(vs.Name)}

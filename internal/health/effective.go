@@ -78,8 +78,10 @@ type Inputs struct {
 	// bound, and -healthMonitor is YES.
 	Monitored bool
 	// Monitor is the monitors' last verdict (Unknown: none yet, or not
-	// probed since they became active).
-	Monitor State
+	// probed since they became active); MonitorEffective their effective
+	// state (a local service following an LB vserver with backup
+	// vservers; Unknown: the same as Monitor).
+	Monitor, MonitorEffective State
 	// Trigger is the service's site's -triggerMonitor.
 	Trigger Trigger
 	// Link is the exchange with the service's site; LinkSince is when it
@@ -133,7 +135,7 @@ func Effective(in Inputs) Result {
 		return Result{State: OutOfService, Reason: "disabled"}
 	}
 	if in.Local {
-		return Result{State: in.Monitor, Probe: in.Monitored}
+		return Result{State: in.Monitor, Effective: in.MonitorEffective, Probe: in.Monitored}
 	}
 	probe := in.Monitored && monitorsRun(in)
 	if probe && in.Monitor != Unknown {

@@ -113,6 +113,12 @@ func TestEffectiveCarriesEffectiveState(t *testing.T) {
 	if got := Effective(in); got.Effective != Unknown {
 		t.Errorf("MEP down: effective %s, want UNKNOWN (nothing current)", got.Effective)
 	}
+	// A local service: its monitors' effective state (the LB vserver's
+	// backup chain), which is what MEP sends the other sites.
+	local := Inputs{Local: true, Monitored: true, Monitor: Down, MonitorEffective: Up}
+	if got := Effective(local); got.State != Down || got.Effective != Up {
+		t.Errorf("local: %s / effective %s, want DOWN / UP", got.State, got.Effective)
+	}
 }
 
 func TestParseTrigger(t *testing.T) {

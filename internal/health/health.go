@@ -106,9 +106,14 @@ func (m *Metrics) Value(k Metric) uint64 {
 type Report struct {
 	Service string
 	State   State
-	Metrics *Metrics
-	Reason  string // why the state is what it is: "probe timed out after 2s"
-	Source  string // who reports: "monitor tcp", "mep dc2", "test"
+	// Effective is the service's effective state where it differs in
+	// meaning from State: UP while the LB vserver behind a local service
+	// can still serve through its -backupVServer chain (Unknown: the same
+	// as State). considerEffectiveState STATE_ONLY reads it.
+	Effective State
+	Metrics   *Metrics
+	Reason    string // why the state is what it is: "probe timed out after 2s"
+	Source    string // who reports: "monitor tcp", "mep dc2", "test"
 }
 
 func (r Report) String() string {

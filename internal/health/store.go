@@ -95,6 +95,7 @@ type cell struct {
 	site *site
 	// From this site's monitors and load sources.
 	mon       State
+	monEff    State // the monitors' effective state (Report.Effective)
 	monReason string
 	monSource string
 	// From the service's site over MEP.
@@ -212,7 +213,7 @@ func (s *Store) Report(rs ...Report) {
 			if !c.local() && !c.res.Probe {
 				continue
 			}
-			c.mon, c.monReason, c.monSource = r.State, r.Reason, r.Source
+			c.mon, c.monEff, c.monReason, c.monSource = r.State, r.Effective, r.Reason, r.Source
 		}
 		o, changed, _ := s.eval(c, now)
 		if r.Metrics != nil {
@@ -371,7 +372,7 @@ func (s *Store) Close() {
 // inputs gathers a service's sources (s.mu held).
 func (s *Store) inputs(c *cell, now time.Time) Inputs {
 	in := Inputs{Local: c.local(), Disabled: c.cfg.Disabled, Monitored: c.cfg.Monitored,
-		Monitor: c.mon, Peer: c.peer, PeerEffective: c.peerEff, Hold: s.delay, Now: now}
+		Monitor: c.mon, MonitorEffective: c.monEff, Peer: c.peer, PeerEffective: c.peerEff, Hold: s.delay, Now: now}
 	if c.site != nil {
 		in.Hold = max(in.Hold, c.site.cfg.Grace)
 		in.Trigger, in.Link, in.LinkSince = c.site.cfg.Trigger, c.site.link, c.site.since
@@ -388,14 +389,14 @@ func (s *Store) eval(c *cell, now time.Time) (Report, bool, bool) {
 	if !r.Probe && old.Probe {
 		// Monitors stop: their last verdict is not current when they
 		// start again.
-		c.mon, c.monReason, c.monSource = Unknown, "", ""
+		c.mon, c.monEff, c.monReason, c.monSource = Unknown, Unknown, "", ""
 	}
 	c.res = r
-	o := Report{Service: c.cfg.Name, State: r.State, Reason: r.Reason, Source: "health"}
+	o := Report{Service: c.cfg.Name, State: r.State, Effective: r.Effective, Reason: r.Reason, Source: "health"}
 	if r.State != Unknown && r.State == c.mon && (c.cfg.Local || r.Probe) {
 		o.Reason, o.Source = c.monReason, c.monSource
 	}
-	changed := !c.sent || r.State != old.State || o.Reason != old.Reason
+	changed := !c.sent || r.State != old.State || r.Effective != old.Effective || o.Reason != old.Reason
 	if r.State == Unknown && !c.sent {
 		changed = false // nothing to say yet
 	}

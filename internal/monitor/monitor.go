@@ -74,10 +74,10 @@ type svcEntry struct {
 	// units are what is probed: the service itself (one unit), or the
 	// services of the LB vserver it points at (config.HealthVServer: one
 	// unit each, and the service is UP while one of them is).
-	units    []*unit
-	vserver  bool // the units are an LB vserver's services
-	note     string
-	reported health.State
+	units                 []*unit
+	vserver               bool // the units are an LB vserver's services
+	note                  string
+	reported, reportedEff health.State
 	// reportedReason is the reason last reported with it.
 	reportedReason string
 	info           *config.ServiceInfo // what it was made from
@@ -92,6 +92,7 @@ type unit struct {
 	threshold   int
 	disabled    bool // never UP
 	unmonitored bool // always UP
+	backup      bool // of the vserver's -backupVServer chain: counts for the effective state only
 }
 
 // jobKey names a binding: service, backend (or "") and monitor, lower-cased.
@@ -213,12 +214,12 @@ func (m *Manager) Update(s *config.Snapshot) {
 		}
 		se := &svcEntry{name: si.Name, info: si, gen: gen, vserver: si.Health == config.HealthVServer, note: si.HealthNote}
 		if old != nil {
-			se.reported, se.reportedReason = old.reported, old.reportedReason
+			se.reported, se.reportedEff, se.reportedReason = old.reported, old.reportedEff, old.reportedReason
 		}
 		if se.vserver {
 			for _, b := range si.Backends {
 				se.units = append(se.units, &unit{name: b.Name, refs: b.Monitors, threshold: b.MonThreshold,
-					disabled: b.Disabled, unmonitored: b.Unmonitored})
+					disabled: b.Disabled, unmonitored: b.Unmonitored, backup: b.Backup})
 			}
 		} else {
 			se.units = []*unit{{refs: si.Monitors, threshold: si.MonThreshold}}
@@ -481,28 +482,36 @@ func (m *Manager) finish(j *job, due, start time.Time, r Result) {
 // changes (a vserver's second service coming UP changes "1 of 2 services
 // UP" to "2 of 2", not the state).
 func (m *Manager) evaluate(se *svcEntry) {
-	st, reason := se.state()
-	if st == health.Unknown || st == se.reported && reason == se.reportedReason {
+	st, eff, reason := se.state()
+	if st == health.Unknown || st == se.reported && eff == se.reportedEff && reason == se.reportedReason {
 		return
 	}
-	se.reported, se.reportedReason = st, reason
-	m.queueReport(health.Report{Service: se.name, State: st, Reason: reason, Source: "monitor"})
+	se.reported, se.reportedEff, se.reportedReason = st, eff, reason
+	m.queueReport(health.Report{Service: se.name, State: st, Effective: eff, Reason: reason, Source: "monitor"})
 }
 
 // state combines the service's units: its own monitors, or its LB
 // vserver's services, of which one UP makes it UP (a vserver with no
-// service UP is DOWN, as on the appliance).
-func (se *svcEntry) state() (health.State, string) {
+// service UP is DOWN, as on the appliance). The effective state is UP
+// while a service of the vserver or of its -backupVServer chain is UP
+// (Unknown: the vserver has no backup, it is the state).
+func (se *svcEntry) state() (st, eff health.State, reason string) {
 	if !se.vserver {
-		return se.units[0].state()
+		st, reason = se.units[0].state()
+		return st, health.Unknown, reason
 	}
-	if len(se.units) == 0 {
-		return health.Down, se.note + " (no service to follow)"
-	}
-	up, unknown := 0, false
+	up, unknown, n, backups, backupUp, backupUnknown := 0, false, 0, 0, 0, false
 	var downs []string
 	for _, u := range se.units {
-		switch st, why := u.state(); st {
+		st, why := u.state()
+		if u.backup {
+			backups++
+			backupUp += b2i(st == health.Up)
+			backupUnknown = backupUnknown || st == health.Unknown
+			continue
+		}
+		n++
+		switch st {
 		case health.Up:
 			up++
 		case health.Unknown:
@@ -513,11 +522,35 @@ func (se *svcEntry) state() (health.State, string) {
 	}
 	switch {
 	case up > 0:
-		return health.Up, fmt.Sprintf("%s: %d of %d services UP", se.note, up, len(se.units))
+		st, reason = health.Up, fmt.Sprintf("%s: %d of %d services UP", se.note, up, n)
 	case unknown:
-		return health.Unknown, ""
+		return health.Unknown, health.Unknown, ""
+	case n == 0:
+		st, reason = health.Down, se.note+" (no service to follow)"
+	default:
+		st, reason = health.Down, fmt.Sprintf("%s: no service UP (%s)", se.note, strings.Join(downs, "; "))
 	}
-	return health.Down, fmt.Sprintf("%s: no service UP (%s)", se.note, strings.Join(downs, "; "))
+	switch {
+	case backups == 0:
+		eff = health.Unknown
+	case st == health.Up || backupUp > 0:
+		eff = health.Up
+		if st != health.Up {
+			reason += fmt.Sprintf("; effective state UP: %d of %d services of its backup vservers UP", backupUp, backups)
+		}
+	case backupUnknown:
+		eff = health.Unknown
+	default:
+		eff = health.Down
+	}
+	return st, eff, reason
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // state combines one unit's monitor bindings.
