@@ -115,6 +115,7 @@ func (d *Daemon) siteStat(out map[string]map[string]any) {
 			if l.Incarnation != 0 {
 				f["mepincarnation"] = fmt.Sprintf("%016x", l.Incarnation)
 			}
+			f["mepconfigmatch"] = map[bool]string{true: "NO", false: "YES"}[l.ConfigMismatch]
 		}
 		f["persistencemepstatus"] = f["status"]
 		if !si.NWMetricExchange && !si.SessionExchange {

@@ -1,6 +1,7 @@
 package mep
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -40,6 +41,7 @@ type link struct {
 	framesIn, framesOut, bytesIn, bytesOut uint64
 	lastHeard                              time.Time
 	incarnation                            uint64
+	mismatch                               bool // the peer's configuration digest differs
 	// child is what a child peer last reported (relay.go).
 	child *childView
 	// adopted: a child of another parent, adopted here (adopt.go).
@@ -100,7 +102,7 @@ func (l *link) status() LinkStatus {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := LinkStatus{Site: l.peer.Name, State: l.state, Since: l.since, Reason: l.why, Dialer: l.peer.Dial, Flaps: l.flaps,
-		FramesIn: l.framesIn, FramesOut: l.framesOut, BytesIn: l.bytesIn, BytesOut: l.bytesOut, LastHeard: l.lastHeard, Incarnation: l.incarnation}
+		FramesIn: l.framesIn, FramesOut: l.framesOut, BytesIn: l.bytesIn, BytesOut: l.bytesOut, LastHeard: l.lastHeard, Incarnation: l.incarnation, ConfigMismatch: l.mismatch}
 	if c := l.cur; c != nil {
 		s.Remote, _ = netip.ParseAddrPort(c.nc.RemoteAddr().String())
 		s.FramesIn += c.fc.FramesIn.Load()
@@ -211,6 +213,15 @@ func (l *link) serve(c *conn) {
 		how = "dialled"
 	}
 	l.incarnation = c.hello.Incarnation
+	n.mu.Lock()
+	own := n.cfg.digest()
+	n.mu.Unlock()
+	mismatch := len(own) > 0 && len(c.hello.ConfigDigest) > 0 && !bytes.Equal(own, c.hello.ConfigDigest)
+	if mismatch && !l.mismatch {
+		n.log.Warn("the site's GSLB configuration differs from this site's: the exchange goes on; services it reports that are not configured here are dropped",
+			"site", l.peer.Name, "digest", fmt.Sprintf("%x", own[:8]), "peer_digest", fmt.Sprintf("%x", c.hello.ConfigDigest[:min(8, len(c.hello.ConfigDigest))]))
+	}
+	l.mismatch = mismatch
 	l.setState(c, health.LinkLearning, fmt.Sprintf("connected (%s, %s, incarnation %016x)", how, c.nc.RemoteAddr(), c.hello.Incarnation))
 	c.view.state = health.LinkLearning
 	l.mu.Unlock()

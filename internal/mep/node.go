@@ -68,8 +68,10 @@ type Config struct {
 	// Plain: dial the peers' plain port (HMAC, no encryption).
 	Plain bool
 	Peers []Peer
-	// Digest is the hash of the GSLB configuration this site serves.
-	Digest []byte
+	// Digest returns the hash of the GSLB configuration this site serves
+	// (nil: none), computed when a connection needs it, not on every
+	// configuration change.
+	Digest func() []byte
 	// Relayed are the other parents' children, by lower-case name: the
 	// parents whose CHILD_RELAY this site believes, in rank order (the
 	// child's parent, then its -backupParentlist).
@@ -82,6 +84,13 @@ type Config struct {
 	// (-MEPKeepAliveTimeout, -SvcStateLearningTime); a change applies to
 	// the next connection.
 	KeepAlive, Learning time.Duration
+}
+
+func (c Config) digest() []byte {
+	if c.Digest == nil {
+		return nil
+	}
+	return c.Digest()
 }
 
 // Adoption is a child this site may adopt.
@@ -295,6 +304,9 @@ type LinkStatus struct {
 	Incarnation uint64
 	// Frames and bytes on the link, over all its connections.
 	FramesIn, FramesOut, BytesIn, BytesOut uint64
+	// ConfigMismatch: the connected peer's HELLO carried a configuration
+	// digest other than this site's (docs/mep.md, "Frames").
+	ConfigMismatch bool
 }
 
 // Lag is this process's recent timer lag (the local-health guard).
@@ -491,7 +503,7 @@ func (n *Node) hello(peer string) (*wire.Hello, error) {
 	}
 	t := n.timers()
 	return &wire.Hello{Major: wire.Major, Minor: wire.Minor, Site: cfg.Site, Role: cfg.Role, Incarnation: n.incarnation,
-		ConfigDigest: cfg.Digest, HeartbeatMs: uint32(t.Heartbeat / time.Millisecond),
+		ConfigDigest: cfg.digest(), HeartbeatMs: uint32(t.Heartbeat / time.Millisecond),
 		KeepaliveMs: uint32(t.KeepAlive / time.Millisecond), Nonce: nonce, Peer: peer}, nil
 }
 

@@ -2,6 +2,7 @@ package mep
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"crypto/tls"
 	"fmt"
 	"log/slog"
@@ -492,4 +493,34 @@ func rawDial(addr netip.AddrPort, cfg *tls.Config, h *wire.Hello) (*wire.Error, 
 		return nil, err
 	}
 	return &e, nil
+}
+
+// TestConfigMismatch: sites whose HELLOs carry different configuration
+// digests still exchange; each end's link says so, with one log line.
+func TestConfigMismatch(t *testing.T) {
+	for _, same := range []bool{true, false} {
+		ca := newTestCA(t)
+		digest := func(s string) func() []byte { return func() []byte { b := sha256.Sum256([]byte(s)); return b[:] } }
+		other := "dc2's"
+		if same {
+			other = "dc1's"
+		}
+		dc2 := newSite(t, "dc2", ca.identity(t, "dc2"), twoSiteHealth("dc2"))
+		dc2.node.Update(Config{Site: "dc2", Role: wire.Role_PARENT, Listen: lo, Digest: digest(other),
+			Peers: []Peer{{Name: "dc1", Role: wire.Role_PARENT}}})
+		addr, _ := dc2.node.Addrs()
+		dc1 := newSite(t, "dc1", ca.identity(t, "dc1"), twoSiteHealth("dc1"))
+		dc1.node.Update(Config{Site: "dc1", Role: wire.Role_PARENT, Listen: lo, Digest: digest("dc1's"),
+			Peers: []Peer{{Name: "dc2", Role: wire.Role_PARENT, Addr: addr, Dial: true}}})
+		waitFor(t, "the link UP on both ends", 10*time.Second, func() bool {
+			return dc1.link("dc2").State == health.LinkUp && dc2.link("dc1").State == health.LinkUp
+		})
+		if a, b := dc1.link("dc2").ConfigMismatch, dc2.link("dc1").ConfigMismatch; a == same || b == same {
+			t.Errorf("same configuration %v: mismatch seen by dc1 %v, by dc2 %v", same, a, b)
+		}
+		logged := strings.Count(dc1.logs.String(), "configuration differs")
+		if want := map[bool]int{true: 0, false: 1}[same]; logged != want {
+			t.Errorf("same configuration %v: %d log lines at dc1, want %d", same, logged, want)
+		}
+	}
 }

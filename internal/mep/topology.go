@@ -1,9 +1,12 @@
 package mep
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/gslbd/gslbd/internal/config"
 	"github.com/gslbd/gslbd/internal/mep/wire"
@@ -41,7 +44,7 @@ func FromSnapshot(s *config.Snapshot, ports Ports) (cfg Config, ok bool) {
 		return Config{}, false
 	}
 	cfg = Config{Site: self.Name, Role: wire.Role_PARENT, Listen: netip.AddrPortFrom(self.IP, ports.TLS),
-		Learning: s.Param.SvcStateLearningTime}
+		Learning: s.Param.SvcStateLearningTime, Digest: sync.OnceValue(func() []byte { return Digest(s) })}
 	// -MEPKeepAliveTimeout when written; else gslbd's shorter default
 	// (NetScaler's 10 s default would keep a dead site in answers 5x
 	// longer).
@@ -113,4 +116,43 @@ func orderKey(si *config.SiteInfo) netip.Addr {
 		return netip.AddrFrom16(a.As16())
 	}
 	return a
+}
+
+// Digest is the hash of the GSLB configuration a site believes in, sent
+// in HELLO: the sites (names, addresses, parents), the GSLB services
+// (name, site, type, address) and the vservers (method, backup, bound
+// services with weights, domains). It leaves out what may differ between
+// the sites' files without meaning a different deployment: which site is
+// LOCAL, site passwords, timers, kept lb/cs/ssl lines. Two sites with
+// different digests still exchange (NetScaler tolerates drift too); the
+// link says so (LinkStatus.ConfigMismatch, a log line).
+func Digest(s *config.Snapshot) []byte {
+	var lines []string
+	for _, si := range s.Sites {
+		lines = append(lines, fmt.Sprintf("site %s %s %s %s %s", strings.ToLower(si.Name), si.IP, si.PublicIP,
+			strings.ToLower(si.Parent), strings.ToLower(strings.Join(si.BackupParents, ","))))
+	}
+	for _, sv := range s.Services {
+		lines = append(lines, fmt.Sprintf("service %s %s %s %s %d", strings.ToLower(sv.Name), strings.ToLower(sv.Site), sv.Type, sv.IP, sv.Port))
+	}
+	for _, vs := range s.VServers {
+		var bound, domains []string
+		for _, b := range vs.Bindings {
+			bound = append(bound, fmt.Sprintf("%s/%d", strings.ToLower(b.Service.Name), b.Weight))
+		}
+		for _, d := range vs.Domains {
+			domains = append(domains, d.Name)
+		}
+		slices.Sort(bound)
+		slices.Sort(domains)
+		lines = append(lines, fmt.Sprintf("vserver %s %s %s %s %s %s", strings.ToLower(vs.Name), vs.Method, vs.BackupMethod,
+			strings.ToLower(vs.Backup), strings.Join(bound, ","), strings.Join(domains, ",")))
+	}
+	slices.Sort(lines)
+	h := sha256.New()
+	for _, l := range lines {
+		h.Write([]byte(l))
+		h.Write([]byte{'\n'})
+	}
+	return h.Sum(nil)
 }

@@ -137,3 +137,47 @@ set gslb site c1 -backupParentlist p3 p2
 		t.Errorf("the child waits for %v, want its parent and both backups", names)
 	}
 }
+
+// TestDigest: one file read as each of its sites gives one digest (which
+// site is LOCAL, passwords and kept lines do not count); a service more,
+// a binding's weight or a site's parent makes another.
+func TestDigest(t *testing.T) {
+	const base = `add gslb site dc1 10.0.0.1 -sitePassword one
+add gslb site dc2 10.0.0.2 -sitePassword two
+add gslb vserver gv HTTP -lbMethod ROUNDROBIN
+add gslb service s1 192.0.2.1 HTTP 80 -siteName dc1
+add gslb service s2 192.0.2.2 HTTP 80 -siteName dc2
+bind gslb vserver gv -serviceName s1
+bind gslb vserver gv -serviceName s2 -weight 2
+bind gslb vserver gv -domainName www.example.test
+`
+	digest := func(self, text string) string {
+		t.Helper()
+		_, s, _, err := config.LoadAs("ns.conf", strings.NewReader(text), self)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, ok := FromSnapshot(s, DefaultPorts)
+		if !ok || cfg.Digest == nil {
+			t.Fatalf("%s: no exchange configuration or no digest", self)
+		}
+		return string(cfg.Digest())
+	}
+	d1 := digest("dc1", base)
+	if d2 := digest("dc2", base); d1 != d2 {
+		t.Error("dc1 and dc2 reading one file have different digests")
+	}
+	if d := digest("dc1", "add lb vserver lb1 HTTP 10.0.0.9 80\n"+strings.Replace(base, "-sitePassword one", "-sitePassword other", 1)); d != d1 {
+		t.Error("a kept lb line or another password changed the digest")
+	}
+	for what, text := range map[string]string{
+		"a service more": base + "add gslb service s3 192.0.2.3 HTTP 80 -siteName dc2\n",
+		"a weight":       strings.Replace(base, "-weight 2", "-weight 3", 1),
+		"a parent":       base + "add gslb site c1 10.0.1.1 -parentSite dc2\n",
+		"another domain": strings.Replace(base, "www.example.test", "web.example.test", 1),
+	} {
+		if digest("dc1", text) == d1 {
+			t.Errorf("%s: same digest", what)
+		}
+	}
+}

@@ -113,6 +113,8 @@ var (
 		"Frame bytes on the link (HMAC trailers included, TLS records not), by direction.", []string{"site", "dir"}, nil)
 	linkHeardDesc = prometheus.NewDesc("gslbd_mep_link_last_heard_seconds",
 		"Seconds since the last frame from the site.", []string{"site"}, nil)
+	linkMismatchDesc = prometheus.NewDesc("gslbd_mep_config_mismatch",
+		"1 while the connected site's GSLB configuration digest differs from this site's.", []string{"site"}, nil)
 	lagDesc = prometheus.NewDesc("gslbd_mep_local_timer_lag_seconds",
 		"How late this process's own timer ran recently (the guard added before a silent site is declared DOWN).", nil, nil)
 )
@@ -120,7 +122,7 @@ var (
 type mepCollector MEP
 
 func (c mepCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{linkStateDesc, linkRTTDesc, linkFlapsDesc, linkFramesDesc, linkBytesDesc, linkHeardDesc, lagDesc} {
+	for _, d := range []*prometheus.Desc{linkStateDesc, linkRTTDesc, linkFlapsDesc, linkFramesDesc, linkBytesDesc, linkHeardDesc, linkMismatchDesc, lagDesc} {
 		ch <- d
 	}
 }
@@ -142,6 +144,7 @@ func (c mepCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(linkHeardDesc, prometheus.GaugeValue, now.Sub(l.LastHeard).Seconds(), l.Site)
 		}
 		ch <- prometheus.MustNewConstMetric(linkFlapsDesc, prometheus.CounterValue, float64(l.Flaps), l.Site)
+		ch <- prometheus.MustNewConstMetric(linkMismatchDesc, prometheus.GaugeValue, map[bool]float64{true: 1}[l.ConfigMismatch], l.Site)
 		ch <- prometheus.MustNewConstMetric(linkFramesDesc, prometheus.CounterValue, float64(l.FramesIn), l.Site, "in")
 		ch <- prometheus.MustNewConstMetric(linkFramesDesc, prometheus.CounterValue, float64(l.FramesOut), l.Site, "out")
 		ch <- prometheus.MustNewConstMetric(linkBytesDesc, prometheus.CounterValue, float64(l.BytesIn), l.Site, "in")
