@@ -49,6 +49,7 @@ func waitAnswersAt(t *testing.T, addr, what string, timeout time.Duration, cond 
 // site i on <net>.(i+1), its service svc_<site> on a backend at
 // <net>.(11+i), all bound to the MIR vserver of mon.test.
 type mesh struct {
+	certs    string // the CA's and sites' certificates
 	procs    map[string]*site2
 	dns      map[string]string
 	backends map[string]*backend
@@ -85,8 +86,7 @@ func startMesh(t *testing.T, net string, names []string, siteArgs map[string]str
 func startMeshTail(t *testing.T, net string, names []string, siteArgs map[string]string, extra, tail string, args ...string) *mesh {
 	t.Helper()
 	dir := t.TempDir()
-	certs(t, dir, names...)
-	m := &mesh{procs: map[string]*site2{}, dns: map[string]string{}, backends: map[string]*backend{}}
+	m := &mesh{certs: certs(t, dir, names...), procs: map[string]*site2{}, dns: map[string]string{}, backends: map[string]*backend{}}
 	var conf strings.Builder
 	conf.WriteString("#NS13.1 Build 37.38\n")
 	for i, n := range names {
@@ -321,4 +321,39 @@ bind gslb vserver gvb -domainName bip.test -TTL 5 -backupIP 192.0.2.99
 			t.Fatalf("%v after failing open dc1 answers %q", time.Since(at), got)
 		}
 	}
+}
+
+// TestCertificatesReloadOnSIGHUP: the deployment's CA and both sites'
+// certificates are replaced and both gslbd get SIGHUP: each logs the
+// reload and the link stays up. dc2 then restarts with its new
+// certificate: dc1 links with it again, which it could not with the old CA
+// bundle.
+func TestCertificatesReloadOnSIGHUP(t *testing.T) {
+	names := []string{"dc1", "dc2"}
+	m := startMesh(t, "127.0.60", names, nil, "", "-mep-keepalive", "2s")
+	both := m.addrs(names...)
+	for _, n := range names {
+		waitAnswersAt(t, m.dns[n], n+" answering both", 30*time.Second, func(s string) bool { return s == both })
+	}
+	bin := binary(t)
+	for _, args := range [][]string{{"cert", "ca", "-dir", m.certs, "-force"}, {"cert", "site", "-dir", m.certs, "dc1"}, {"cert", "site", "-dir", m.certs, "dc2"}} {
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			t.Fatalf("gslbd %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	for _, n := range names {
+		m.procs[n].cmd.Process.Signal(syscall.SIGHUP)
+	}
+	for _, n := range names {
+		waitFor(t, n+" reloading its certificates", 10*time.Second, func() bool { return strings.Contains(m.procs[n].out.String(), "site certificates reloaded") })
+	}
+	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if got := answersAt(t, m.dns["dc1"]); got != both {
+			t.Fatalf("after the reload dc1 answers %q: the link went down", got)
+		}
+	}
+	m.procs["dc2"].kill()
+	waitAnswersAt(t, m.dns["dc1"], "dc1 dropping dc2", 10*time.Second, func(s string) bool { return s == m.addrs("dc1") })
+	m.procs["dc2"].start()
+	waitAnswersAt(t, m.dns["dc1"], "dc1 linking with dc2's new certificate", 30*time.Second, func(s string) bool { return s == both })
 }

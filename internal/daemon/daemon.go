@@ -325,6 +325,7 @@ func localAddr(c io.Closer) net.Addr {
 func (d *Daemon) Reload() error {
 	d.change.Lock()
 	defer d.change.Unlock()
+	d.reloadIdentity()
 	ld, err := d.read()
 	var creds *load.Credentials
 	if err == nil {

@@ -158,3 +158,25 @@ func (d *Daemon) closeMEP() {
 		n.Close()
 	}
 }
+
+// reloadIdentity re-reads this site's certificate, key and the CA bundle
+// (SIGHUP): new connections use them, links already up keep their
+// session. When they cannot be read the previous ones stay, with an error
+// that names the file, never a key.
+func (d *Daemon) reloadIdentity() {
+	x := &d.mep
+	x.mu.Lock()
+	n := x.node
+	x.mu.Unlock()
+	s := d.healthSnap // d.change held
+	if n == nil || d.opts.MEP.Certs == "" || d.opts.MEP.Ports.AllowPlain || s == nil || s.LocalSite == "" {
+		return
+	}
+	id, err := mep.LoadIdentity(d.opts.MEP.Certs, s.LocalSite)
+	if err != nil {
+		d.log.Error("site certificates not reloaded; the previous ones stay in use", "err", err)
+		return
+	}
+	n.SetIdentity(id)
+	d.log.Info("site certificates reloaded", "site", id.Site, "serial", id.Cert.Leaf.SerialNumber.Text(16), "expires", id.Cert.Leaf.NotAfter.UTC().Format(time.RFC3339))
+}

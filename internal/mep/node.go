@@ -143,10 +143,11 @@ type Node struct {
 	incarnation uint64
 	start       time.Time
 	sem         chan struct{}
-	lag         atomic.Int64 // this process's recent timer lag (ns)
-	pending     atomic.Int64 // accepted connections before their handshake ended
-	refusals    atomic.Int64 // refused connections not logged yet
-	refusedAt   atomic.Int64 // when a refusal was last logged (unix ns)
+	lag         atomic.Int64             // this process's recent timer lag (ns)
+	id          atomic.Pointer[Identity] // the TLS identity (SetIdentity replaces it)
+	pending     atomic.Int64             // accepted connections before their handshake ended
+	refusals    atomic.Int64             // refused connections not logged yet
+	refusedAt   atomic.Int64             // when a refusal was last logged (unix ns)
 	local       atomic.Pointer[localSnap]
 	ctx         context.Context
 	cancel      context.CancelFunc
@@ -188,6 +189,9 @@ func New(opts Options) *Node {
 		incarnation: binary.BigEndian.Uint64(inc[:]), start: time.Now(), sem: make(chan struct{}, maxHandshakes),
 		ctx: ctx, cancel: cancel, links: map[string]*link{}, listeners: map[listenKey]net.Listener{}}
 	n.local.Store(&localSnap{})
+	if opts.Identity != nil {
+		n.id.Store(opts.Identity)
+	}
 	n.wg.Add(2)
 	go n.watchLocal()
 	go n.measureLag()
@@ -204,7 +208,7 @@ func (n *Node) Update(cfg Config) error {
 		return errors.New("mep: closed")
 	}
 	want := map[listenKey]bool{}
-	if cfg.Listen.IsValid() && n.opts.Identity != nil {
+	if cfg.Listen.IsValid() && n.id.Load() != nil {
 		want[listenKey{cfg.Listen, false}] = true
 	}
 	if cfg.PlainListen.IsValid() && len(cfg.PSK) > 0 {
@@ -307,6 +311,14 @@ type LinkStatus struct {
 	// ConfigMismatch: the connected peer's HELLO carried a configuration
 	// digest other than this site's (docs/mep.md, "Frames").
 	ConfigMismatch bool
+}
+
+// SetIdentity replaces the site's certificate and CA bundle (a reload):
+// new connections use them; links already up keep their session.
+func (n *Node) SetIdentity(id *Identity) {
+	if id != nil {
+		n.id.Store(id)
+	}
 }
 
 // Lag is this process's recent timer lag (the local-health guard).
@@ -634,7 +646,7 @@ func (n *Node) accept(nc net.Conn, plain bool) (*conn, *link, error) {
 	rw := net.Conn(nc)
 	certSite := ""
 	if !plain {
-		tc := tls.Server(nc, n.opts.Identity.serverTLS())
+		tc := tls.Server(nc, n.id.Load().serverTLS())
 		if err := tc.HandshakeContext(n.ctx); err != nil {
 			return nil, nil, fmt.Errorf("TLS handshake: %w", err)
 		}
@@ -742,11 +754,12 @@ func (n *Node) dial(l *link) (*conn, error) {
 	plain := n.cfg.Plain
 	n.mu.Unlock()
 	if !plain {
-		if n.opts.Identity == nil {
+		id := n.id.Load()
+		if id == nil {
 			nc.Close()
 			return nil, errors.New("no site certificate for the TLS port")
 		}
-		tc := tls.Client(nc, n.opts.Identity.clientTLS(l.peer.Name))
+		tc := tls.Client(nc, id.clientTLS(l.peer.Name))
 		if err := tc.HandshakeContext(ctx); err != nil {
 			nc.Close()
 			return nil, fmt.Errorf("TLS handshake: %w", err)
