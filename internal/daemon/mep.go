@@ -41,7 +41,7 @@ func shareSessions(in <-chan gslb.PersistSession, n *mep.Node, stop <-chan struc
 		case <-stop:
 			return
 		case s := <-in:
-			batch = append(batch, mep.Session{ID: s.ID, Client: s.Client, Service: s.Service, Expires: s.Expires})
+			batch = append(batch, mep.Session{ID: s.ID, Client: s.Client, Service: s.Service, Created: s.Created, Expires: s.Expires})
 		case <-tick.C:
 			if len(batch) > 0 {
 				n.ShareSessions(batch)
@@ -100,7 +100,7 @@ func (d *Daemon) updateMEP(s *config.Snapshot) error {
 			OnSessions: func(ss []mep.Session) {
 				out := make([]gslb.PersistSession, len(ss))
 				for i, s := range ss {
-					out[i] = gslb.PersistSession{ID: s.ID, Client: s.Client, Service: s.Service, Expires: s.Expires}
+					out[i] = gslb.PersistSession{ID: s.ID, Client: s.Client, Service: s.Service, Created: s.Created, Expires: s.Expires}
 				}
 				d.engine.AddPersistSessions(out)
 			}})

@@ -457,7 +457,9 @@ bind gslb vserver gv -domainName p.test
 	if s := got[0]; s.ID != 7 || s.Service == "" || !s.Expires.After(time.Now()) {
 		t.Fatalf("session %+v", s)
 	}
-	// A session of b's own is kept over the shared one.
+	// A session of b's own, chosen after a's, is kept over the shared
+	// one (creation times are whole milliseconds: b's is a later one).
+	time.Sleep(2 * time.Millisecond)
 	own := ask(b, "10.1.0.1")
 	b.AddPersistSessions(append(got, PersistSession{ID: 99, Client: netip.MustParseAddr("10.1.1.1"), Service: "a1", Expires: time.Now().Add(time.Minute)}))
 	for c, w := range want {

@@ -362,10 +362,62 @@ func TestPersistenceSweep(t *testing.T) {
 	if n := pt.Len(sweep); n != 3 {
 		t.Fatalf("Len at the edge's expiry: %d, want 3", n)
 	}
-	if svc, ok := pt.get(key(1), sweep, 10*time.Second); !ok || svc != "edge" {
+	if svc, _, ok := pt.get(key(1), sweep, 10*time.Second); !ok || svc != "edge" {
 		t.Fatalf("at its expiry instant: %q %v, want edge", svc, ok)
 	}
-	if _, ok := pt.get(key(1), sweep.Add(10*time.Second+time.Nanosecond), 10*time.Second); ok {
+	if _, _, ok := pt.get(key(1), sweep.Add(10*time.Second+time.Nanosecond), 10*time.Second); ok {
 		t.Fatal("past its (refreshed) expiry: still alive")
+	}
+}
+
+// TestPersistSharedNewerWins: a session learnt from another site replaces
+// a live one here only when it is a newer choice (the client was re-chosen
+// there); the same choice extends the expiry (a refresh); an older one is
+// ignored. A session used here is told to the other sites again once the
+// expiry they know is half a timeout behind.
+func TestPersistSharedNewerWins(t *testing.T) {
+	pt := newPersistTable()
+	k := persistKey{vs: "v", ip: netip.MustParseAddr("192.0.2.1")}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const ttl = 10 * time.Minute
+	pt.put(k, "a", t0, ttl)
+	created := time.Unix(0, createdAt(t0))
+	get := func(now time.Time) string {
+		t.Helper()
+		svc, _, ok := pt.get(k, now, ttl)
+		if !ok {
+			return ""
+		}
+		return svc
+	}
+	pt.putUntil(k, "b", created.Add(-time.Second), t0.Add(ttl), t0)
+	if got := get(t0); got != "a" {
+		t.Errorf("an older choice from another site replaced ours: %q", got)
+	}
+	pt.putUntil(k, "a", created, t0.Add(3*ttl), t0) // its refresh of our session
+	if _, _, ok := pt.get(k, t0.Add(2*ttl), ttl); !ok {
+		t.Error("a refresh from another site did not extend the session")
+	}
+	pt.putUntil(k, "c", created.Add(time.Minute), t0.Add(3*ttl), t0.Add(2*ttl))
+	if got := get(t0.Add(2 * ttl)); got != "c" {
+		t.Errorf("a newer choice from another site (re-chosen there) did not replace ours: %q", got)
+	}
+
+	// Refreshes to tell: none right after the choice, one past half the
+	// timeout, then none until the next half.
+	k2 := persistKey{vs: "v", ip: netip.MustParseAddr("192.0.2.2")}
+	pt.put(k2, "a", t0, ttl)
+	tell := func(now time.Time) bool {
+		_, tl, _ := pt.get(k2, now, ttl)
+		return tl != 0
+	}
+	if tell(t0.Add(time.Minute)) {
+		t.Error("told a refresh one minute after the choice")
+	}
+	if !tell(t0.Add(6 * time.Minute)) {
+		t.Error("no refresh told past half the timeout")
+	}
+	if tell(t0.Add(7 * time.Minute)) {
+		t.Error("a refresh told again a minute later")
 	}
 }

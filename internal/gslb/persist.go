@@ -2,6 +2,8 @@ package gslb
 
 import (
 	"net/netip"
+
+	"github.com/gslbd/gslbd/internal/config"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,12 +23,15 @@ type persistTable struct {
 }
 
 // PersistSession is a source-IP persistence session, as sites share them:
-// the vserver's -persistenceId, the masked client address, the service.
+// the vserver's -persistenceId, the masked client address, the service,
+// when the service was chosen for the client (the newer choice wins at
+// every site: a client re-chosen because its service went DOWN moves
+// everywhere) and when the session ends unless used again.
 type PersistSession struct {
-	ID      int
-	Client  netip.Addr
-	Service string
-	Expires time.Time
+	ID               int
+	Client           netip.Addr
+	Service          string
+	Created, Expires time.Time
 }
 
 type persistShard struct {
@@ -43,7 +48,9 @@ type persistKey struct {
 
 type persistEntry struct {
 	svc     string
+	created int64 // unix nanoseconds, whole milliseconds (as shared)
 	expires int64 // unix nanoseconds
+	told    int64 // the expiry the other sites last heard of
 }
 
 func newPersistTable() *persistTable {
@@ -59,25 +66,33 @@ func (t *persistTable) shard(k persistKey) *persistShard {
 	return &t.shards[(b[15]^b[14]^b[13]^b[11]^byte(len(k.vs)))&63]
 }
 
-// get returns the persisted service and refreshes its idle timeout.
-func (t *persistTable) get(k persistKey, now time.Time, ttl time.Duration) (string, bool) {
+// get returns the persisted service and refreshes its idle timeout. tell
+// is the session's creation time when the other sites should hear of the
+// refresh: the expiry they know is more than half a timeout behind (so a
+// busy client is told at most twice per timeout), else zero.
+func (t *persistTable) get(k persistKey, now time.Time, ttl time.Duration) (svc string, tell int64, ok bool) {
 	s := t.shard(k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.m[k]
 	if !ok || e.expires < now.UnixNano() {
-		return "", false
+		return "", 0, false
 	}
 	e.expires = now.Add(ttl).UnixNano()
+	if e.expires-e.told > int64(ttl/2) {
+		e.told, tell = e.expires, e.created
+	}
 	s.m[k] = e
-	return e.svc, true
+	return e.svc, tell, true
 }
 
+// put records a choice made here (now: its creation).
 func (t *persistTable) put(k persistKey, svc string, now time.Time, ttl time.Duration) {
 	s := t.shard(k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.m[k] = persistEntry{svc: svc, expires: now.Add(ttl).UnixNano()}
+	exp := now.Add(ttl).UnixNano()
+	s.m[k] = persistEntry{svc: svc, created: createdAt(now), expires: exp, told: exp}
 	s.puts++
 	if s.puts%1024 == 0 {
 		n := now.UnixNano()
@@ -89,16 +104,34 @@ func (t *persistTable) put(k persistKey, svc string, now time.Time, ttl time.Dur
 	}
 }
 
-// putUntil records a session learnt from another site, unless this site
-// has one of its own for the client.
-func (t *persistTable) putUntil(k persistKey, svc string, expires time.Time, now time.Time) {
+// createdAt is a creation time as sites share it (whole milliseconds), so
+// that a site recognises its own session when another refreshes it.
+func createdAt(t time.Time) int64 { return t.UnixMilli() * int64(time.Millisecond) }
+
+// putUntil records a session learnt from another site. Against a live
+// session here, the newer choice wins (a client re-chosen elsewhere moves
+// here too; one re-chosen here stays); the same choice takes the later
+// expiry (a refresh). Equal creation times with different services: the
+// lower service name, so that every site ends with the same.
+func (t *persistTable) putUntil(k persistKey, svc string, created, expires time.Time, now time.Time) {
 	s := t.shard(k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e, ok := s.m[k]; ok && e.expires >= now.UnixNano() {
-		return
+	c, x := created.UnixNano(), expires.UnixNano()
+	if created.IsZero() {
+		c = 0
 	}
-	s.m[k] = persistEntry{svc: svc, expires: expires.UnixNano()}
+	if e, ok := s.m[k]; ok && e.expires >= now.UnixNano() {
+		switch {
+		case e.created > c, e.created == c && e.svc < svc:
+			return
+		case e.created == c && e.svc == svc:
+			e.expires, e.told = max(e.expires, x), max(e.told, x)
+			s.m[k] = e
+			return
+		}
+	}
+	s.m[k] = persistEntry{svc: svc, created: c, expires: x, told: x}
 }
 
 // Len returns the number of live entries (stat gslb vserver
@@ -118,17 +151,17 @@ func (t *persistTable) Len(now time.Time) int {
 	return n
 }
 
-// PersistSessions returns the new source-IP persistence sessions of
-// vservers with a -persistenceId, for the other sites (MEP). Until it is
-// called, none are queued.
+// PersistSessions returns the new and refreshed source-IP persistence
+// sessions of vservers with a -persistenceId, for the other sites (MEP).
+// Until it is called, none are queued.
 func (e *Engine) PersistSessions() <-chan PersistSession {
 	e.persist.on.Store(true)
 	return e.persist.out
 }
 
-// AddPersistSessions takes sessions another site created: each goes to
-// the vserver with its -persistenceId, unless this site has a live
-// session of its own for the client. A service the vserver does not have
+// AddPersistSessions takes sessions another site created or refreshed:
+// each goes to the vserver with its -persistenceId, unless this site has
+// a newer live choice for the client (putUntil). A service the vserver does not have
 // is never answered from it (the answer path checks).
 func (e *Engine) AddPersistSessions(ss []PersistSession) {
 	e.mu.Lock()
@@ -148,7 +181,19 @@ func (e *Engine) AddPersistSessions(ss []PersistSession) {
 		if limit := now.Add(vs.PersistTimeout); exp.After(limit) {
 			exp = limit
 		}
-		e.persist.putUntil(k, strings.ToLower(s.Service), exp, now)
+		e.persist.putUntil(k, strings.ToLower(s.Service), s.Created, exp, now)
+	}
+}
+
+// share queues a session for the other sites (a vserver with a
+// -persistenceId, once someone asked for them); a full queue drops it.
+func (t *persistTable) share(vs *config.VServerInfo, client netip.Addr, svc string, created, now time.Time) {
+	if vs.PersistID < 0 || !t.on.Load() {
+		return
+	}
+	select {
+	case t.out <- PersistSession{ID: vs.PersistID, Client: client, Service: svc, Created: created, Expires: now.Add(vs.PersistTimeout)}:
+	default:
 	}
 }
 

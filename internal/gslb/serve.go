@@ -190,19 +190,17 @@ func (t *table) selectBlock(d *domainEntry, client netip.Addr, now time.Time) *b
 	vs := d.vs.info
 	if vs.PersistSourceIP && client.IsValid() {
 		k := persistKey{vs: d.vs.lname, ip: maskAddr(client, vs.PersistMaskBits, vs.V6PersistMaskBits)}
-		if svc, ok := t.persist.get(k, now, vs.PersistTimeout); ok {
+		if svc, tell, ok := t.persist.get(k, now, vs.PersistTimeout); ok {
 			if i, ok := dec.index[svc]; ok {
+				if tell != 0 {
+					t.persist.share(vs, k.ip, svc, time.Unix(0, tell), now)
+				}
 				return &d.blocks[i]
 			}
 		}
 		i := choose(dec, client, vs.NetmaskBits, vs.V6NetmaskBits)
 		t.persist.put(k, dec.cands[i].lname, now, vs.PersistTimeout)
-		if vs.PersistID >= 0 && t.persist.on.Load() {
-			select {
-			case t.persist.out <- PersistSession{ID: vs.PersistID, Client: k.ip, Service: dec.cands[i].lname, Expires: now.Add(vs.PersistTimeout)}:
-			default:
-			}
-		}
+		t.persist.share(vs, k.ip, dec.cands[i].lname, time.Unix(0, createdAt(now)), now)
 		return &d.blocks[i]
 	}
 	return &d.blocks[choose(dec, client, vs.NetmaskBits, vs.V6NetmaskBits)]

@@ -18,7 +18,9 @@ type Session struct {
 	ID      int        // the vserver's -persistenceId
 	Client  netip.Addr // masked
 	Service string
-	Expires time.Time
+	// Created is when the service was chosen for the client (the newer
+	// choice wins); Expires when the session ends unless used again.
+	Created, Expires time.Time
 }
 
 // maxPendingSessions bounds the sessions waiting for the next batch; more
@@ -60,7 +62,7 @@ func (n *Node) flushSessions() {
 		m := &wire.PersistSessions{Sessions: make([]*wire.PersistSession, 0, len(chunk))}
 		for _, s := range chunk {
 			m.Sessions = append(m.Sessions, &wire.PersistSession{PersistenceId: uint32(s.ID), Client: s.Client.AsSlice(),
-				ClientBits: uint32(s.Client.BitLen()), Service: s.Service, ExpiresUnixMs: s.Expires.UnixMilli(), Site: self})
+				ClientBits: uint32(s.Client.BitLen()), Service: s.Service, CreatedUnixMs: unixMilli(s.Created), ExpiresUnixMs: s.Expires.UnixMilli(), Site: self})
 		}
 		for _, l := range to {
 			l.mu.Lock()
@@ -71,6 +73,13 @@ func (n *Node) flushSessions() {
 			}
 		}
 	}
+}
+
+func unixMilli(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
 }
 
 // sessionsReceived takes a parent peer's sessions.
@@ -85,7 +94,11 @@ func (c *conn) sessionsReceived(m *wire.PersistSessions) {
 		if !ok || s.Removed || s.Service == "" || !strings.EqualFold(s.Site, c.l.peer.Name) && s.Site != "" {
 			continue
 		}
-		out = append(out, Session{ID: int(s.PersistenceId), Client: ip.Unmap(), Service: s.Service, Expires: time.UnixMilli(s.ExpiresUnixMs)})
+		ss := Session{ID: int(s.PersistenceId), Client: ip.Unmap(), Service: s.Service, Expires: time.UnixMilli(s.ExpiresUnixMs)}
+		if s.CreatedUnixMs != 0 {
+			ss.Created = time.UnixMilli(s.CreatedUnixMs)
+		}
+		out = append(out, ss)
 	}
 	if len(out) > 0 {
 		n.opts.OnSessions(out)
