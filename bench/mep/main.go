@@ -127,6 +127,7 @@ func main() {
 	window := flag.Duration("window", 60*time.Second, "steady-state measurement")
 	port := flag.Int("port", 39009, "exchange port (on every site's address)")
 	flag.IntVar(&changes, "changes", 200, "state changes whose spread to every parent is timed")
+	flag.IntVar(&backups, "backups", 2, "backup parents per child (0-2; 0: no adoption measured)")
 	serveSite := flag.String("serve-site", "", "(internal) run only this site, in this process")
 	caDir := flag.String("ca-dir", "", "(internal) the CA of -serve-site")
 	flag.Parse()
@@ -143,7 +144,7 @@ func main() {
 	}
 }
 
-var changes int
+var changes, backups int
 
 // topology is the sites: parents p00.. on 127.1.0.x, children c0000.. on
 // 127.2.x.y spread over the parents, each with the next two parents as
@@ -156,7 +157,7 @@ func topology(np, nc int) []*site {
 	for j := range nc {
 		p := j % np
 		sites = append(sites, &site{name: fmt.Sprintf("c%04d", j), addr: netip.AddrFrom4([4]byte{127, 2, byte(j / 250), byte(j%250 + 1)}),
-			parent: p, backup: []int{(p + 1) % np, (p + 2) % np}})
+			parent: p, backup: []int{(p + 1) % np, (p + 2) % np}[:backups]})
 	}
 	return sites
 }
@@ -301,7 +302,7 @@ func run(np, nc, nsvc int, window time.Duration, port uint16) error {
 	if err != nil {
 		return err
 	}
-	child := exec.Command(self, "-serve-site", frozen.name, "-ca-dir", caDir, "-parents", fmt.Sprint(np), "-children", fmt.Sprint(nc),
+	child := exec.Command(self, "-serve-site", frozen.name, "-ca-dir", caDir, "-parents", fmt.Sprint(np), "-children", fmt.Sprint(nc), "-backups", fmt.Sprint(backups),
 		"-services", fmt.Sprint(nsvc), "-port", fmt.Sprint(port))
 	child.Stderr = os.Stderr
 	if err := child.Start(); err != nil {
@@ -417,8 +418,10 @@ func run(np, nc, nsvc int, window time.Duration, port uint16) error {
 	}
 	fmt.Printf("a parent leaves (GOODBYE): %d neighbours DOWN within median %v, max %v\n", len(took),
 		took[len(took)/2].Round(time.Microsecond), took[len(took)-1].Round(time.Microsecond))
-	if err := adoption(sites, np, gone, frozen, left); err != nil {
-		return err
+	if backups > 0 {
+		if err := adoption(sites, np, gone, frozen, left); err != nil {
+			return err
+		}
 	}
 	for _, s := range sites {
 		if s == frozen {

@@ -32,15 +32,20 @@ func (n *Node) notLiveFor(site string, now time.Time) (time.Duration, bool) {
 
 // adoptAfter is how long a child's parent must not have been UP here
 // before this backup parent adopts the child: the keep-alive once the
-// parent was UP and was lost; three keep-alives for a parent never seen UP
-// since this site started (or since the link was configured), so that a
-// mesh still coming up does not adopt every child whose parent it has not
-// reached yet.
+// parent was UP and was lost; fifteen keep-alives (30 s by default) for a
+// parent never seen UP since this site started or the link was
+// configured. A mesh still coming up, or starved, must not adopt every
+// child whose parent it has not reached yet: the extra handshakes kept a
+// 1,056-site start-up on a loaded machine from ever converging (it does
+// in 14 s with this wait, bench/mep).
+// neverUpWait is adoptAfter's factor for a parent never seen UP.
+const neverUpWait = 15
+
 func adoptAfter(t Timers, wasUp bool) time.Duration {
 	if wasUp {
 		return t.KeepAlive
 	}
-	return 3 * t.KeepAlive
+	return neverUpWait * t.KeepAlive
 }
 
 // liveFor is how long the link to a site has been UP here (0: it is not).
@@ -72,6 +77,10 @@ func (n *Node) adoptTick(now time.Time) {
 	ads := n.cfg.Adoptable
 	n.mu.Unlock()
 	t := n.timers()
+	// A starved process does not adopt: the parent it sees as silent may
+	// be well (the local-lag guard), and the handshakes would starve it
+	// more. It adopts once its timers run on time again.
+	starved := n.Lag() > t.Heartbeat/2
 	for _, a := range ads {
 		key := strings.ToLower(a.Child.Name)
 		n.mu.Lock()
@@ -83,7 +92,7 @@ func (n *Node) adoptTick(now time.Time) {
 			return d >= adoptAfter(t, wasUp)
 		}
 		switch {
-		case l == nil && !earlier && lost(a.Parent):
+		case l == nil && !earlier && !starved && lost(a.Parent):
 			n.mu.Lock()
 			if n.links[key] == nil && !n.closed {
 				l = n.newAdoptedLink(a.Child)
