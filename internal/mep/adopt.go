@@ -80,7 +80,7 @@ func (n *Node) adoptTick(now time.Time) {
 	// A starved process does not adopt: the parent it sees as silent may
 	// be well (the local-lag guard), and the handshakes would starve it
 	// more. It adopts once its timers run on time again.
-	starved := n.Lag() > t.Heartbeat/2
+	starved := n.Lag() > max(t.Heartbeat/2, 100*time.Millisecond)
 	for _, a := range ads {
 		key := strings.ToLower(a.Child.Name)
 		n.mu.Lock()
