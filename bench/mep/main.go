@@ -342,7 +342,18 @@ func run(np, nc, nsvc int, window time.Duration, port uint16) error {
 			break
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("not every link UP after 60s")
+			var missing []string
+			for _, s := range sites {
+				if s == frozen {
+					continue
+				}
+				for _, l := range s.node.Links() {
+					if slices.Contains(s.need, l.Site) && l.State != health.LinkUp && len(missing) < 10 {
+						missing = append(missing, fmt.Sprintf("%s->%s %s (%s)", s.name, l.Site, l.State, l.Reason))
+					}
+				}
+			}
+			return fmt.Errorf("not every link UP after 60s: %s", strings.Join(missing, "; "))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -67,7 +68,11 @@ type Config struct {
 	PSK         []byte
 	// Plain: dial the peers' plain port (HMAC, no encryption).
 	Plain bool
-	Peers []Peer
+	// Source is the address links are dialled from: the site IP, as the
+	// appliance dials from its GSLB site IP (invalid, or not an address
+	// of this host: the kernel chooses).
+	Source netip.Addr
+	Peers  []Peer
 	// Digest returns the hash of the GSLB configuration this site serves
 	// (nil: none), computed when a connection needs it, not on every
 	// configuration change.
@@ -743,16 +748,25 @@ func (n *Node) checkHello(h *wire.Hello, certSite string, plain bool) (*link, er
 func (n *Node) dial(l *link) (*conn, error) {
 	ctx, cancel := context.WithTimeout(l.ctx, n.handshakeTimeout())
 	defer cancel()
+	n.mu.Lock()
+	plain, src := n.cfg.Plain, n.cfg.Source
+	n.mu.Unlock()
 	var d net.Dialer
+	if src.IsValid() && src.Is4() == l.peer.Addr.Addr().Unmap().Is4() {
+		d.LocalAddr = &net.TCPAddr{IP: src.AsSlice()}
+	}
 	nc, err := d.DialContext(ctx, "tcp", l.peer.Addr.String())
+	if err != nil && d.LocalAddr != nil && errors.Is(err, syscall.EADDRNOTAVAIL) {
+		// The site IP is not an address of this host (NAT, a public
+		// IP): the kernel chooses; identity comes from the certificate.
+		d.LocalAddr = nil
+		nc, err = d.DialContext(ctx, "tcp", l.peer.Addr.String())
+	}
 	if err != nil {
 		return nil, err
 	}
 	nc.SetDeadline(time.Now().Add(n.handshakeTimeout()))
 	rw := net.Conn(nc)
-	n.mu.Lock()
-	plain := n.cfg.Plain
-	n.mu.Unlock()
 	if !plain {
 		id := n.id.Load()
 		if id == nil {

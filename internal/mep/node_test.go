@@ -524,3 +524,27 @@ func TestConfigMismatch(t *testing.T) {
 		}
 	}
 }
+
+// TestDialsFromTheSiteIP: the dialler's connections leave from its site IP
+// (Config.Source), as the appliance dials from its GSLB site IP; an
+// address that is not this host's falls back to the kernel's choice.
+func TestDialsFromTheSiteIP(t *testing.T) {
+	for _, src := range []string{"127.0.0.77", "192.0.2.77"} {
+		ca := newTestCA(t)
+		dc2 := newSite(t, "dc2", ca.identity(t, "dc2"), twoSiteHealth("dc2"))
+		dc2.node.Update(Config{Site: "dc2", Role: wire.Role_PARENT, Listen: lo, Peers: []Peer{{Name: "dc1", Role: wire.Role_PARENT}}})
+		addr, _ := dc2.node.Addrs()
+		dc1 := newSite(t, "dc1", ca.identity(t, "dc1"), twoSiteHealth("dc1"))
+		dc1.node.Update(Config{Site: "dc1", Role: wire.Role_PARENT, Listen: lo, Source: netip.MustParseAddr(src),
+			Peers: []Peer{{Name: "dc2", Role: wire.Role_PARENT, Addr: addr, Dial: true}}})
+		waitFor(t, "the link UP", 10*time.Second, func() bool { return dc2.link("dc1").State == health.LinkUp })
+		got := dc2.link("dc1").Remote.Addr().String()
+		want := src
+		if src == "192.0.2.77" {
+			want = "127.0.0.1"
+		}
+		if got != want {
+			t.Errorf("source %s: dc2 sees dc1 from %s, want %s", src, got, want)
+		}
+	}
+}

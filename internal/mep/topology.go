@@ -44,7 +44,7 @@ func FromSnapshot(s *config.Snapshot, ports Ports) (cfg Config, ok bool) {
 		return Config{}, false
 	}
 	cfg = Config{Site: self.Name, Role: wire.Role_PARENT, Listen: netip.AddrPortFrom(self.IP, ports.TLS),
-		Learning: s.Param.SvcStateLearningTime, Digest: sync.OnceValue(func() []byte { return Digest(s) })}
+		Source: self.IP, Learning: s.Param.SvcStateLearningTime, Digest: sync.OnceValue(func() []byte { return Digest(s) })}
 	// -MEPKeepAliveTimeout when written; else gslbd's shorter default
 	// (NetScaler's 10 s default would keep a dead site in answers 5x
 	// longer).
