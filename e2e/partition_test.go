@@ -136,6 +136,18 @@ func (l *lab) wait(ns, addr, name, want, what string, timeout time.Duration) tim
 	return time.Time{}
 }
 
+// healAndWait heals the link between a and b and waits until the DNS
+// server at addr in each of the namespaces answers mon.test with want.
+func (l *lab) healAndWait(a, b, addr, want string, spaces ...string) {
+	l.t.Helper()
+	healed := time.Now()
+	l.heal(a, b)
+	for _, ns := range spaces {
+		at := l.wait(ns, addr, "mon.test", want, ns+" answering every service after the heal", 30*time.Second)
+		l.t.Logf("heal: %s answers every service %v after the link came back", ns, at.Sub(healed))
+	}
+}
+
 // steady checks that answers stays want for d.
 func (l *lab) steady(ns, addr, name, want, what string, d time.Duration) {
 	l.t.Helper()
@@ -243,12 +255,7 @@ bind gslb vserver gvp -domainName pers.test -TTL 5
 	}
 	t.Logf("partition: the client pinned to %s before the cut is re-chosen on the side that cannot reach it", pinned)
 
-	healed := time.Now()
-	l.heal("a", "b")
-	for _, ns := range []string{"a", "b"} {
-		at := l.wait(ns, dns, "mon.test", all, ns+" answering every service after the heal", 30*time.Second)
-		t.Logf("heal: %s answers every service %v after the link came back", ns, at.Sub(healed))
-	}
+	l.healAndWait("a", "b", dns, all, "a", "b")
 }
 
 // TestPartitionChildFromParent (§7.11, fourth row): parents p1 and p2 and
@@ -299,12 +306,7 @@ bind gslb vserver gv -domainName mon.test -TTL 5
 		t.Error("p2 adopted c although its parent p1 is UP")
 	}
 
-	healed := time.Now()
-	l.heal("p1", "c")
-	for _, ns := range []string{"p1", "p2"} {
-		at := l.wait(ns, dns, "mon.test", all, ns+" answering svcC again after the heal", 30*time.Second)
-		t.Logf("heal: %s answers every service %v after the link came back", ns, at.Sub(healed))
-	}
+	l.healAndWait("p1", "c", dns, all, "p1", "p2")
 }
 
 // TestPartitionHalves (§7.11, fifth row): four parents, two in each of
