@@ -259,7 +259,9 @@ func procCPU(t *testing.T, pid int) time.Duration {
 }
 
 // TestRoguePeers: garbage, a 4 GiB length prefix after a valid handshake,
-// a certificate of another CA, 300 silent connections and 10,000
+// a certificate of another CA, a site's certificate with another key, a
+// sender that trickles one byte every 100 ms, 300 silent connections and
+// 10,000
 // connection attempts against a real gslbd's exchange port change no
 // state (the real link stays UP and never flaps) and cost that process
 // under a second of CPU.
@@ -325,6 +327,35 @@ func TestRoguePeers(t *testing.T) {
 			t.Error("a certificate of another CA was let in")
 		}
 		c.Close()
+	}
+	// dc1's certificate with another key: the handshake's signature
+	// does not verify.
+	wrongKey := tls.Certificate{Certificate: dc1Cert.Certificate, PrivateKey: rogue.PrivateKey}
+	if c, err := tls.Dial("tcp", target, &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: roots, ServerName: "dc2",
+		Certificates: []tls.Certificate{wrongKey}, NextProtos: []string{mep.ALPN}}); err == nil {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Read(make([]byte, 1)); err == nil {
+			t.Error("dc1's certificate with another key was let in")
+		}
+		c.Close()
+	}
+	// A slow sender: a valid handshake as dc1, then a HELLO frame one
+	// byte every 100 ms; the handshake deadline closes it.
+	if sc, err := tls.Dial("tcp", target, &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: roots, ServerName: "dc2",
+		Certificates: []tls.Certificate{dc1Cert}, NextProtos: []string{mep.ALPN}}); err == nil {
+		closed := false
+		for i := range 200 {
+			sc.SetWriteDeadline(time.Now().Add(time.Second))
+			if _, err := sc.Write([]byte{byte(i)}); err != nil {
+				closed = true
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if !closed {
+			t.Error("a peer sending one byte every 100 ms for 20 s was kept")
+		}
+		sc.Close()
 	}
 	// 300 silent connections, held.
 	var silent []net.Conn
