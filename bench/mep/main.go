@@ -131,6 +131,10 @@ func main() {
 	serveSite := flag.String("serve-site", "", "(internal) run only this site, in this process")
 	caDir := flag.String("ca-dir", "", "(internal) the CA of -serve-site")
 	flag.Parse()
+	if backups < 0 || backups > 2 || backups > 0 && *parents < backups+1 {
+		fmt.Fprintln(os.Stderr, "mep bench: -backups is 0, 1 or 2, and needs more parents than that")
+		os.Exit(2)
+	}
 	if *serveSite != "" {
 		if err := serveOne(*serveSite, *parents, *children, *services, uint16(*port), *caDir); err != nil {
 			fmt.Fprintln(os.Stderr, "mep bench:", err)
@@ -503,11 +507,17 @@ func adoption(sites []*site, np int, gone, frozen *site, left time.Time) error {
 		if sites[c.parent] != gone {
 			continue
 		}
-		kids = append(kids, c)
-		adopter := sites[c.backup[0]]
-		if adopter == frozen {
-			adopter = sites[c.backup[1]]
+		var adopter *site
+		for _, b := range c.backup {
+			if sites[b] != frozen {
+				adopter = sites[b]
+				break
+			}
 		}
+		if adopter == nil {
+			continue // its only backup is the frozen parent
+		}
+		kids = append(kids, c)
 		for {
 			if at, up := adopter.store.upSince(c.name); up && at.After(left) {
 				took = append(took, at.Sub(left))

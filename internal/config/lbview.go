@@ -191,7 +191,7 @@ func (c *Config) readLBView() *lbView {
 				}
 			}
 		case "set lb vserver", "set cs vserver":
-			if x := v.byName[strings.Replace(group, "set", "add", 1)+" "+strings.ToLower(name)]; x != nil && opts["backupVServer"] != "" {
+			if x := v.byName[group+" "+strings.ToLower(name)]; x != nil && opts["backupVServer"] != "" {
 				x.backup = opts["backupVServer"]
 			}
 		case "disable lb vserver", "enable lb vserver", "disable cs vserver", "disable vpn vserver":
@@ -365,6 +365,10 @@ func (b *builder) health(info *ServiceInfo) {
 func (b *builder) backupChain(vs *lbVServer) []Backend {
 	v := b.lb()
 	seen := map[string]bool{vs.kind + vs.name: true}
+	have := map[string]bool{} // services already behind the vserver or an earlier backup
+	for _, bk := range b.backends(vs, map[string]bool{}) {
+		have[strings.ToLower(bk.Name)] = true
+	}
 	var out []Backend
 	for x := v.byName[vs.kind+" "+strings.ToLower(vs.backup)]; x != nil && !seen[x.kind+x.name]; x = v.byName[x.kind+" "+strings.ToLower(x.backup)] {
 		seen[x.kind+x.name] = true
@@ -372,6 +376,10 @@ func (b *builder) backupChain(vs *lbVServer) []Backend {
 			continue
 		}
 		for _, bk := range b.backends(x, map[string]bool{}) {
+			if have[strings.ToLower(bk.Name)] {
+				continue
+			}
+			have[strings.ToLower(bk.Name)] = true
 			bk.Backup = true
 			out = append(out, bk)
 		}

@@ -139,8 +139,9 @@ func TestHealthOfMigratedServices(t *testing.T) {
 
 // TestBackupVServerChain: the services of an LB vserver's -backupVServer
 // chain (written on the add line or on a later set line, as appliances
-// save it) are the GSLB service's backends too, marked Backup; a loop in
-// the chain ends.
+// save it) are the GSLB service's backends too, marked Backup, each once
+// (a service bound to the vserver and its backup counts as the vserver's);
+// a loop in the chain ends.
 func TestBackupVServerChain(t *testing.T) {
 	conf := `add service s1 10.0.9.1 HTTP 80 -gslb NONE
 add service s2 10.0.9.2 HTTP 80 -gslb NONE
@@ -150,7 +151,9 @@ add lb vserver lb_b1 HTTP 0.0.0.0 0 -persistenceType NONE -backupVServer lb_b2
 add lb vserver lb_main HTTP 10.0.9.100 80 -persistenceType NONE
 bind lb vserver lb_main s1
 bind lb vserver lb_b1 s2
+bind lb vserver lb_b1 s1
 bind lb vserver lb_b2 s3
+bind lb vserver lb_b2 s2
 set lb vserver lb_main -backupVServer lb_b1
 add gslb site dc1 LOCAL 10.0.0.1
 add gslb service gs 10.0.9.100 HTTP 80 -siteName dc1

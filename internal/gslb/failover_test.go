@@ -362,10 +362,10 @@ func TestPersistenceSweep(t *testing.T) {
 	if n := pt.Len(sweep); n != 3 {
 		t.Fatalf("Len at the edge's expiry: %d, want 3", n)
 	}
-	if svc, _, ok := pt.get(key(1), sweep, 10*time.Second); !ok || svc != "edge" {
+	if svc, _, _, ok := pt.get(key(1), sweep, 10*time.Second); !ok || svc != "edge" {
 		t.Fatalf("at its expiry instant: %q %v, want edge", svc, ok)
 	}
-	if _, _, ok := pt.get(key(1), sweep.Add(10*time.Second+time.Nanosecond), 10*time.Second); ok {
+	if _, _, _, ok := pt.get(key(1), sweep.Add(10*time.Second+time.Nanosecond), 10*time.Second); ok {
 		t.Fatal("past its (refreshed) expiry: still alive")
 	}
 }
@@ -384,7 +384,7 @@ func TestPersistSharedNewerWins(t *testing.T) {
 	created := time.Unix(0, createdAt(t0))
 	get := func(now time.Time) string {
 		t.Helper()
-		svc, _, ok := pt.get(k, now, ttl)
+		svc, _, _, ok := pt.get(k, now, ttl)
 		if !ok {
 			return ""
 		}
@@ -395,7 +395,7 @@ func TestPersistSharedNewerWins(t *testing.T) {
 		t.Errorf("an older choice from another site replaced ours: %q", got)
 	}
 	pt.putUntil(k, "a", created, t0.Add(3*ttl), t0) // its refresh of our session
-	if _, _, ok := pt.get(k, t0.Add(2*ttl), ttl); !ok {
+	if _, _, _, ok := pt.get(k, t0.Add(2*ttl), ttl); !ok {
 		t.Error("a refresh from another site did not extend the session")
 	}
 	pt.putUntil(k, "c", created.Add(time.Minute), t0.Add(3*ttl), t0.Add(2*ttl))
@@ -403,21 +403,21 @@ func TestPersistSharedNewerWins(t *testing.T) {
 		t.Errorf("a newer choice from another site (re-chosen there) did not replace ours: %q", got)
 	}
 
-	// Refreshes to tell: none right after the choice, one past half the
-	// timeout, then none until the next half.
+	// Refreshes to tell: none right after the choice, one past a third of
+	// the timeout, then none until the next third.
 	k2 := persistKey{vs: "v", ip: netip.MustParseAddr("192.0.2.2")}
 	pt.put(k2, "a", t0, ttl)
 	tell := func(now time.Time) bool {
-		_, tl, _ := pt.get(k2, now, ttl)
-		return tl != 0
+		_, _, tl, _ := pt.get(k2, now, ttl)
+		return tl
 	}
 	if tell(t0.Add(time.Minute)) {
 		t.Error("told a refresh one minute after the choice")
 	}
-	if !tell(t0.Add(6 * time.Minute)) {
-		t.Error("no refresh told past half the timeout")
+	if !tell(t0.Add(4 * time.Minute)) {
+		t.Error("no refresh told past a third of the timeout")
 	}
-	if tell(t0.Add(7 * time.Minute)) {
+	if tell(t0.Add(5 * time.Minute)) {
 		t.Error("a refresh told again a minute later")
 	}
 }

@@ -66,24 +66,25 @@ func (t *persistTable) shard(k persistKey) *persistShard {
 	return &t.shards[(b[15]^b[14]^b[13]^b[11]^byte(len(k.vs)))&63]
 }
 
-// get returns the persisted service and refreshes its idle timeout. tell
-// is the session's creation time when the other sites should hear of the
-// refresh: the expiry they know is more than half a timeout behind (so a
-// busy client is told at most twice per timeout), else zero.
-func (t *persistTable) get(k persistKey, now time.Time, ttl time.Duration) (svc string, tell int64, ok bool) {
+// get returns the persisted service and its creation time, and refreshes
+// its idle timeout. tell: the other sites should hear of the refresh, the
+// expiry they know being more than a third of a timeout behind (a busy
+// client is told at most three times per timeout, and one tell lost in a
+// full queue still leaves the others a third of a timeout).
+func (t *persistTable) get(k persistKey, now time.Time, ttl time.Duration) (svc string, created int64, tell, ok bool) {
 	s := t.shard(k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.m[k]
 	if !ok || e.expires < now.UnixNano() {
-		return "", 0, false
+		return "", 0, false, false
 	}
 	e.expires = now.Add(ttl).UnixNano()
-	if e.expires-e.told > int64(ttl/2) {
-		e.told, tell = e.expires, e.created
+	if e.expires-e.told > int64(ttl/3) {
+		e.told, tell = e.expires, true
 	}
 	s.m[k] = e
-	return e.svc, tell, true
+	return e.svc, e.created, tell, true
 }
 
 // put records a choice made here (now: its creation).
@@ -102,6 +103,15 @@ func (t *persistTable) put(k persistKey, svc string, now time.Time, ttl time.Dur
 			}
 		}
 	}
+}
+
+// unixOrZero is a creation time as a time (0: unknown, from a site that
+// did not say).
+func unixOrZero(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
 }
 
 // createdAt is a creation time as sites share it (whole milliseconds), so

@@ -190,10 +190,10 @@ func (t *table) selectBlock(d *domainEntry, client netip.Addr, now time.Time) *b
 	vs := d.vs.info
 	if vs.PersistSourceIP && client.IsValid() {
 		k := persistKey{vs: d.vs.lname, ip: maskAddr(client, vs.PersistMaskBits, vs.V6PersistMaskBits)}
-		if svc, tell, ok := t.persist.get(k, now, vs.PersistTimeout); ok {
+		if svc, created, tell, ok := t.persist.get(k, now, vs.PersistTimeout); ok {
 			if i, ok := dec.index[svc]; ok {
-				if tell != 0 {
-					t.persist.share(vs, k.ip, svc, time.Unix(0, tell), now)
+				if tell {
+					t.persist.share(vs, k.ip, svc, unixOrZero(created), now)
 				}
 				return &d.blocks[i]
 			}

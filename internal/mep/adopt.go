@@ -108,20 +108,31 @@ func (n *Node) adoptTick(now time.Time) {
 			if i := slices.IndexFunc(a.Before, func(b string) bool { return n.liveFor(b, now) > 0 }); i >= 0 && n.liveFor(a.Parent, now) < 2*t.KeepAlive {
 				to = a.Before[i]
 			}
+			// Only a link that is exchanging knows the child's current
+			// state; one still connecting or learning ends as a loss.
 			l.mu.Lock()
-			l.handedBack = true
+			l.handedBack = l.state.Exchanging()
+			kept := l.handedBack
 			l.mu.Unlock()
 			n.mu.Lock()
 			if n.links[key] == l {
 				delete(n.links, key)
 			}
-			if n.relayedBy == nil {
-				n.relayedBy = map[string]string{}
+			if kept {
+				if n.relayedBy == nil {
+					n.relayedBy = map[string]string{}
+				}
+				n.relayedBy[key] = to
 			}
-			n.relayedBy[key] = to
 			n.mu.Unlock()
 			l.stop(wire.GoodbyeReason_DRAIN, "the child's parent is back")
-			n.opts.Store.SetLink(a.Child.Name, health.LinkUp, "handed back: relayed by "+to)
+			if kept {
+				n.opts.Store.SetLink(a.Child.Name, health.LinkUp, "handed back: relayed by "+to)
+				if !n.live(to) {
+					// Lost meanwhile: the child goes with it, as any relayed child.
+					n.parentLost(to, "lost while the child was handed back")
+				}
+			}
 			n.log.Info("child site handed back to its parent", "child", a.Child.Name, "parent", a.Parent, "relayed_by", to)
 		}
 	}

@@ -126,6 +126,7 @@ func (l *link) setState(c *conn, st health.Link, why string) {
 			l.flaps++
 		}
 		l.wasDown = true
+		l.mismatch = false // known per connection
 	}
 	l.state, l.since, l.why = st, time.Now(), why
 	l.wasUp = l.wasUp || st == health.LinkUp
@@ -197,6 +198,14 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 func (l *link) serve(c *conn) {
 	n := l.n
 	now := time.Now()
+	// The digest before l.mu: the lock order is n.mu, then l.mu.
+	n.mu.Lock()
+	digest := n.cfg.Digest
+	n.mu.Unlock()
+	var own []byte
+	if digest != nil {
+		own = digest()
+	}
 	l.mu.Lock()
 	if l.ctx.Err() != nil {
 		l.mu.Unlock()
@@ -213,13 +222,10 @@ func (l *link) serve(c *conn) {
 		how = "dialled"
 	}
 	l.incarnation = c.hello.Incarnation
-	n.mu.Lock()
-	own := n.cfg.digest()
-	n.mu.Unlock()
 	mismatch := len(own) > 0 && len(c.hello.ConfigDigest) > 0 && !bytes.Equal(own, c.hello.ConfigDigest)
 	if mismatch && !l.mismatch {
 		n.log.Warn("the site's GSLB configuration differs from this site's: the exchange goes on; services it reports that are not configured here are dropped",
-			"site", l.peer.Name, "digest", fmt.Sprintf("%x", own[:8]), "peer_digest", fmt.Sprintf("%x", c.hello.ConfigDigest[:min(8, len(c.hello.ConfigDigest))]))
+			"site", l.peer.Name, "digest", fmt.Sprintf("%x", own[:min(8, len(own))]), "peer_digest", fmt.Sprintf("%x", c.hello.ConfigDigest[:min(8, len(c.hello.ConfigDigest))]))
 	}
 	l.mismatch = mismatch
 	l.setState(c, health.LinkLearning, fmt.Sprintf("connected (%s, %s, incarnation %016x)", how, c.nc.RemoteAddr(), c.hello.Incarnation))

@@ -744,6 +744,23 @@ func (n *Node) checkHello(h *wire.Hello, certSite string, plain bool) (*link, er
 	return l, nil
 }
 
+// localAddr reports whether a is an address of this host's interfaces
+// (binding to another would succeed under net.ipv4.ip_nonlocal_bind and
+// then never connect).
+func localAddr(a netip.Addr) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, x := range addrs {
+		// A loopback prefix is local as a whole (127.0.0.0/8 on lo).
+		if p, err := netip.ParsePrefix(x.String()); err == nil && (p.Addr().Unmap() == a || a.IsLoopback() && p.Masked().Contains(a)) {
+			return true
+		}
+	}
+	return false
+}
+
 // dial runs the dialler's handshake.
 func (n *Node) dial(l *link) (*conn, error) {
 	ctx, cancel := context.WithTimeout(l.ctx, n.handshakeTimeout())
@@ -752,7 +769,7 @@ func (n *Node) dial(l *link) (*conn, error) {
 	plain, src := n.cfg.Plain, n.cfg.Source
 	n.mu.Unlock()
 	var d net.Dialer
-	if src.IsValid() && src.Is4() == l.peer.Addr.Addr().Unmap().Is4() {
+	if src = src.Unmap(); src.IsValid() && src.Is4() == l.peer.Addr.Addr().Unmap().Is4() && localAddr(src) {
 		d.LocalAddr = &net.TCPAddr{IP: src.AsSlice()}
 	}
 	nc, err := d.DialContext(ctx, "tcp", l.peer.Addr.String())

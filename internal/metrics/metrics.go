@@ -114,7 +114,7 @@ var (
 	linkHeardDesc = prometheus.NewDesc("gslbd_mep_link_last_heard_seconds",
 		"Seconds since the last frame from the site.", []string{"site"}, nil)
 	linkMismatchDesc = prometheus.NewDesc("gslbd_mep_config_mismatch",
-		"1 while the connected site's GSLB configuration digest differs from this site's.", []string{"site"}, nil)
+		"1 while the site's GSLB configuration digest, as its HELLO on the current connection gave it, differs from this site's.", []string{"site"}, nil)
 	lagDesc = prometheus.NewDesc("gslbd_mep_local_timer_lag_seconds",
 		"How late this process's own timer ran recently (the guard added before a silent site is declared DOWN).", nil, nil)
 )
