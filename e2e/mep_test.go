@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -544,5 +545,57 @@ set lb monitor tcp-default TCP -interval 200 MSEC -resptimeout 100 MSEC -retries
 	web2b.Kill()
 	for _, site := range []string{"dc1", "dc2"} {
 		wait(site, "eff.test", both, "every service and backup DOWN: fail open")
+	}
+}
+
+// TestCertificatesReloadOnFileChange: the CA and both sites' certificates
+// are replaced on disk, with no signal: dc1 (in this process, checking its
+// files every 100 ms) reloads them; dc2, restarted with its new
+// certificate, is linked again, which the old CA bundle would refuse.
+func TestCertificatesReloadOnFileChange(t *testing.T) {
+	dir := t.TempDir()
+	certDir := certs(t, dir, "dc1", "dc2")
+	conf := `add gslb site dc1 127.0.61.1
+add gslb site dc2 127.0.61.2
+add gslb vserver gv HTTP -lbMethod ROUNDROBIN -MIR ENABLED
+add gslb service s1 192.0.2.1 HTTP 80 -siteName dc1 -healthMonitor NO
+add gslb service s2 192.0.2.2 HTTP 80 -siteName dc2 -healthMonitor NO
+bind gslb vserver gv -serviceName s1
+bind gslb vserver gv -serviceName s2
+bind gslb vserver gv -domainName mon.test -TTL 5
+`
+	path := filepath.Join(dir, "ns.conf")
+	os.WriteFile(path, []byte(conf), 0o644)
+	port := freePortOn(t, "127.0.61.1")
+	s2 := &site2{t: t, args: []string{"run", "-config", path, "-site", "dc2", "-listen", "127.0.61.2:" + freePortOn(t, "127.0.61.2"),
+		"-api", "", "-mep-port", port}}
+	t.Cleanup(s2.kill)
+	s2.start()
+	logs := &syncBuffer{}
+	d := startWith(t, conf, func(o *daemon.Options) {
+		o.ConfigPath, o.ConfigText, o.Site = path, nil, "dc1"
+		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		o.MEP = daemon.MEPOptions{Certs: certDir, Ports: mep.Ports{TLS: uint16(atoi(t, port))}, CertPoll: 100 * time.Millisecond}
+	})
+	up := func() bool { l := d.Links(); return len(l) == 1 && l[0].State == health.LinkUp }
+	waitFor(t, "the link UP", 20*time.Second, up)
+	bin := binary(t)
+	for _, args := range [][]string{{"cert", "ca", "-dir", certDir, "-force"}, {"cert", "site", "-dir", certDir, "dc1"}, {"cert", "site", "-dir", certDir, "dc2"}} {
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			t.Fatalf("gslbd %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	waitFor(t, "dc1 reloading its changed certificate files", 10*time.Second, func() bool {
+		return strings.Contains(logs.String(), "site certificates reloaded")
+	})
+	if !up() {
+		t.Error("the link went down with the reload")
+	}
+	s2.kill()
+	waitFor(t, "the link DOWN with dc2 killed", 10*time.Second, func() bool { return !up() })
+	s2.start()
+	waitFor(t, "the link UP with dc2's new certificate", 30*time.Second, up)
+	if t.Failed() {
+		t.Logf("dc1's log:\n%s\ndc2's log:\n%s", logs, s2.out)
 	}
 }

@@ -2,7 +2,10 @@ package daemon
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +23,9 @@ type MEPOptions struct {
 	Ports mep.Ports
 	// Timers (zero: docs/mep.md's defaults).
 	Timers mep.Timers
+	// CertPoll is how often the certificate files are checked for a
+	// change, which reloads them as SIGHUP does (0: every 10 s; <0: never).
+	CertPoll time.Duration
 }
 
 // exchange runs the metric exchange for the daemon.
@@ -105,6 +111,9 @@ func (d *Daemon) updateMEP(s *config.Snapshot) error {
 				d.engine.AddPersistSessions(out)
 			}})
 		go shareSessions(d.engine.PersistSessions(), x.node, x.stop)
+		if id != nil && d.opts.MEP.CertPoll >= 0 {
+			go d.watchCerts(cfg.Site, x.stop)
+		}
 	}
 	return x.node.Update(cfg)
 }
@@ -179,4 +188,39 @@ func (d *Daemon) reloadIdentity() {
 	}
 	n.SetIdentity(id)
 	d.log.Info("site certificates reloaded", "site", id.Site, "serial", id.Cert.Leaf.SerialNumber.Text(16), "expires", id.Cert.Leaf.NotAfter.UTC().Format(time.RFC3339))
+}
+
+// watchCerts reloads the site's certificates when their files change
+// (size or modification time), as SIGHUP does, until stop is closed.
+func (d *Daemon) watchCerts(site string, stop <-chan struct{}) {
+	every := d.opts.MEP.CertPoll
+	if every == 0 {
+		every = 10 * time.Second
+	}
+	ca, cert, key := mep.CertFiles(d.opts.MEP.Certs, site)
+	sig := func() string {
+		var b strings.Builder
+		for _, f := range []string{ca, cert, key} {
+			if fi, err := os.Stat(f); err == nil {
+				fmt.Fprintf(&b, "%d/%d;", fi.Size(), fi.ModTime().UnixNano())
+			}
+		}
+		return b.String()
+	}
+	last := sig()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+			if now := sig(); now != last {
+				last = now
+				d.change.Lock()
+				d.reloadIdentity()
+				d.change.Unlock()
+			}
+		}
+	}
 }
