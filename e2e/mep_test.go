@@ -412,8 +412,6 @@ func TestRoguePeers(t *testing.T) {
 // choice when it asks dc1: source-IP persistence sessions travel over the
 // exchange (PERSIST_SESSIONS, -sessionExchange ENABLED by default).
 func TestPersistenceSharedOverMEP(t *testing.T) {
-	dir := t.TempDir()
-	certs := certs(t, dir, "dc1", "dc2")
 	conf := `add gslb site dc1 127.0.56.1
 add gslb site dc2 127.0.56.2
 add gslb vserver gv HTTP -lbMethod ROUNDROBIN -persistenceType SOURCEIP -persistenceId 10 -timeout 10
@@ -423,17 +421,8 @@ bind gslb vserver gv -serviceName s1
 bind gslb vserver gv -serviceName s2
 bind gslb vserver gv -domainName mon.test -TTL 5
 `
-	path := filepath.Join(dir, "ns.conf")
-	os.WriteFile(path, []byte(conf), 0o644)
-	port := freePortOn(t, "127.0.56.1")
-	dns2 := "127.0.56.2:" + freePortOn(t, "127.0.56.2")
-	s2 := &site2{t: t, args: []string{"run", "-config", path, "-site", "dc2", "-listen", dns2, "-api", "", "-mep-port", port}}
-	t.Cleanup(s2.kill)
-	s2.start()
-	d := startWith(t, conf, func(o *daemon.Options) {
-		o.ConfigPath, o.ConfigText, o.Site = path, nil, "dc1"
-		o.MEP = daemon.MEPOptions{Certs: certs, Ports: mep.Ports{TLS: uint16(atoi(t, port))}}
-	})
+	d, s2, _ := dc1InProcess(t, "127.0.56", conf, nil)
+	dns2 := s2.dns
 	waitFor(t, "the link UP", 20*time.Second, func() bool { l := d.Links(); return len(l) == 1 && l[0].State == health.LinkUp })
 	ask := func(server, client string) string {
 		t.Helper()
@@ -553,8 +542,6 @@ set lb monitor tcp-default TCP -interval 200 MSEC -resptimeout 100 MSEC -retries
 // files every 100 ms) reloads them; dc2, restarted with its new
 // certificate, is linked again, which the old CA bundle would refuse.
 func TestCertificatesReloadOnFileChange(t *testing.T) {
-	dir := t.TempDir()
-	certDir := certs(t, dir, "dc1", "dc2")
 	conf := `add gslb site dc1 127.0.61.1
 add gslb site dc2 127.0.61.2
 add gslb vserver gv HTTP -lbMethod ROUNDROBIN -MIR ENABLED
@@ -564,18 +551,10 @@ bind gslb vserver gv -serviceName s1
 bind gslb vserver gv -serviceName s2
 bind gslb vserver gv -domainName mon.test -TTL 5
 `
-	path := filepath.Join(dir, "ns.conf")
-	os.WriteFile(path, []byte(conf), 0o644)
-	port := freePortOn(t, "127.0.61.1")
-	s2 := &site2{t: t, args: []string{"run", "-config", path, "-site", "dc2", "-listen", "127.0.61.2:" + freePortOn(t, "127.0.61.2"),
-		"-api", "", "-mep-port", port}}
-	t.Cleanup(s2.kill)
-	s2.start()
 	logs := &syncBuffer{}
-	d := startWith(t, conf, func(o *daemon.Options) {
-		o.ConfigPath, o.ConfigText, o.Site = path, nil, "dc1"
+	d, s2, certDir := dc1InProcess(t, "127.0.61", conf, func(o *daemon.Options) {
 		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-		o.MEP = daemon.MEPOptions{Certs: certDir, Ports: mep.Ports{TLS: uint16(atoi(t, port))}, CertPoll: 100 * time.Millisecond}
+		o.MEP.CertPoll = 100 * time.Millisecond
 	})
 	up := func() bool { l := d.Links(); return len(l) == 1 && l[0].State == health.LinkUp }
 	waitFor(t, "the link UP", 20*time.Second, up)
@@ -598,4 +577,36 @@ bind gslb vserver gv -domainName mon.test -TTL 5
 	if t.Failed() {
 		t.Logf("dc1's log:\n%s\ndc2's log:\n%s", logs, s2.out)
 	}
+}
+
+// dcProcess is dc2 of dc1InProcess: a gslbd process and its DNS address.
+type dcProcess struct {
+	*site2
+	dns string
+}
+
+// dc1InProcess writes conf (sites dc1 at <net>.1 and dc2 at <net>.2) with
+// the sites' certificates beside it, starts dc2 as a gslbd process and dc1
+// in this process (opt may change its options), linked over MEP/TLS.
+func dc1InProcess(t *testing.T, net, conf string, opt func(*daemon.Options)) (*daemon.Daemon, dcProcess, string) {
+	t.Helper()
+	dir := t.TempDir()
+	certDir := certs(t, dir, "dc1", "dc2")
+	path := filepath.Join(dir, "ns.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freePortOn(t, net+".1")
+	s2 := dcProcess{dns: net + ".2:" + freePortOn(t, net+".2")}
+	s2.site2 = &site2{t: t, args: []string{"run", "-config", path, "-site", "dc2", "-listen", s2.dns, "-api", "", "-mep-port", port}}
+	t.Cleanup(s2.kill)
+	s2.start()
+	d := startWith(t, conf, func(o *daemon.Options) {
+		o.ConfigPath, o.ConfigText, o.Site = path, nil, "dc1"
+		o.MEP = daemon.MEPOptions{Certs: certDir, Ports: mep.Ports{TLS: uint16(atoi(t, port))}}
+		if opt != nil {
+			opt(o)
+		}
+	})
+	return d, s2, certDir
 }
