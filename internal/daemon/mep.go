@@ -32,6 +32,7 @@ type MEPOptions struct {
 type exchange struct {
 	mu     sync.Mutex
 	node   *mep.Node
+	site   string // the site the node runs as
 	warned string
 	stop   chan struct{} // closed with the node: ends shareSessions
 }
@@ -110,6 +111,7 @@ func (d *Daemon) updateMEP(s *config.Snapshot) error {
 				}
 				d.engine.AddPersistSessions(out)
 			}})
+		x.site = cfg.Site
 		go shareSessions(d.engine.PersistSessions(), x.node, x.stop)
 		if id != nil && d.opts.MEP.CertPoll >= 0 {
 			go d.watchCerts(cfg.Site, x.stop)
@@ -175,13 +177,12 @@ func (d *Daemon) closeMEP() {
 func (d *Daemon) reloadIdentity() {
 	x := &d.mep
 	x.mu.Lock()
-	n := x.node
+	n, site := x.node, x.site
 	x.mu.Unlock()
-	s := d.healthSnap // d.change held
-	if n == nil || d.opts.MEP.Certs == "" || d.opts.MEP.Ports.AllowPlain || s == nil || s.LocalSite == "" {
+	if n == nil || d.opts.MEP.Certs == "" || d.opts.MEP.Ports.AllowPlain {
 		return
 	}
-	id, err := mep.LoadIdentity(d.opts.MEP.Certs, s.LocalSite)
+	id, err := mep.LoadIdentity(d.opts.MEP.Certs, site)
 	if err != nil {
 		d.log.Error("site certificates not reloaded; the previous ones stay in use", "err", err)
 		return
@@ -217,9 +218,7 @@ func (d *Daemon) watchCerts(site string, stop <-chan struct{}) {
 		case <-tick.C:
 			if now := sig(); now != last {
 				last = now
-				d.change.Lock()
 				d.reloadIdentity()
-				d.change.Unlock()
 			}
 		}
 	}

@@ -2,12 +2,12 @@ package gslb
 
 import (
 	"net/netip"
-
-	"github.com/gslbd/gslbd/internal/config"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gslbd/gslbd/internal/config"
 )
 
 // persistTable is the source-IP persistence table (NetScaler
@@ -87,13 +87,15 @@ func (t *persistTable) get(k persistKey, now time.Time, ttl time.Duration) (svc 
 	return e.svc, e.created, tell, true
 }
 
-// put records a choice made here (now: its creation).
-func (t *persistTable) put(k persistKey, svc string, now time.Time, ttl time.Duration) {
+// put records a choice made here (now: its creation, returned as
+// shared).
+func (t *persistTable) put(k persistKey, svc string, now time.Time, ttl time.Duration) (created int64) {
 	s := t.shard(k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	exp := now.Add(ttl).UnixNano()
-	s.m[k] = persistEntry{svc: svc, created: createdAt(now), expires: exp, told: exp}
+	created = createdAt(now)
+	s.m[k] = persistEntry{svc: svc, created: created, expires: exp, told: exp}
 	s.puts++
 	if s.puts%1024 == 0 {
 		n := now.UnixNano()
@@ -103,6 +105,7 @@ func (t *persistTable) put(k persistKey, svc string, now time.Time, ttl time.Dur
 			}
 		}
 	}
+	return created
 }
 
 // unixOrZero is a creation time as a time (0: unknown, from a site that

@@ -199,8 +199,8 @@ func (t *table) selectBlock(d *domainEntry, client netip.Addr, now time.Time) *b
 			}
 		}
 		i := choose(dec, client, vs.NetmaskBits, vs.V6NetmaskBits)
-		t.persist.put(k, dec.cands[i].lname, now, vs.PersistTimeout)
-		t.persist.share(vs, k.ip, dec.cands[i].lname, time.Unix(0, createdAt(now)), now)
+		created := t.persist.put(k, dec.cands[i].lname, now, vs.PersistTimeout)
+		t.persist.share(vs, k.ip, dec.cands[i].lname, time.Unix(0, created), now)
 		return &d.blocks[i]
 	}
 	return &d.blocks[choose(dec, client, vs.NetmaskBits, vs.V6NetmaskBits)]

@@ -30,6 +30,9 @@ func (n *Node) notLiveFor(site string, now time.Time) (time.Duration, bool) {
 	return now.Sub(l.since), l.wasUp
 }
 
+// neverUpWait is adoptAfter's factor for a parent never seen UP.
+const neverUpWait = 15
+
 // adoptAfter is how long a child's parent must not have been UP here
 // before this backup parent adopts the child: the keep-alive once the
 // parent was UP and was lost; fifteen keep-alives (30 s by default) for a
@@ -38,9 +41,6 @@ func (n *Node) notLiveFor(site string, now time.Time) (time.Duration, bool) {
 // child whose parent it has not reached yet: the extra handshakes kept a
 // 1,056-site start-up on a loaded machine from ever converging (it does
 // in 14 s with this wait, bench/mep).
-// neverUpWait is adoptAfter's factor for a parent never seen UP.
-const neverUpWait = 15
-
 func adoptAfter(t Timers, wasUp bool) time.Duration {
 	if wasUp {
 		return t.KeepAlive

@@ -200,12 +200,9 @@ func (l *link) serve(c *conn) {
 	now := time.Now()
 	// The digest before l.mu: the lock order is n.mu, then l.mu.
 	n.mu.Lock()
-	digest := n.cfg.Digest
+	cfg := n.cfg
 	n.mu.Unlock()
-	var own []byte
-	if digest != nil {
-		own = digest()
-	}
+	own := cfg.digest()
 	l.mu.Lock()
 	if l.ctx.Err() != nil {
 		l.mu.Unlock()

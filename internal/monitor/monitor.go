@@ -500,45 +500,33 @@ func (se *svcEntry) state() (st, eff health.State, reason string) {
 		st, reason = se.units[0].state()
 		return st, health.Unknown, reason
 	}
-	up, unknown, n, backups, backupUp, backupUnknown := 0, false, 0, 0, 0, false
-	var downs []string
+	var prim, back tally // the vserver's services, its backup chain's
 	for _, u := range se.units {
-		st, why := u.state()
+		t := &prim
 		if u.backup {
-			backups++
-			backupUp += b2i(st == health.Up)
-			backupUnknown = backupUnknown || st == health.Unknown
-			continue
+			t = &back
 		}
-		n++
-		switch st {
-		case health.Up:
-			up++
-		case health.Unknown:
-			unknown = true
-		default:
-			downs = append(downs, u.name+" "+st.String()+": "+why)
-		}
+		t.add(u)
 	}
 	switch {
-	case up > 0:
-		st, reason = health.Up, fmt.Sprintf("%s: %d of %d services UP", se.note, up, n)
-	case unknown:
+	case prim.up > 0:
+		st, reason = health.Up, fmt.Sprintf("%s: %d of %d services UP", se.note, prim.up, prim.n)
+	case prim.unknown:
 		return health.Unknown, health.Unknown, ""
-	case n == 0:
+	case prim.n == 0:
 		st, reason = health.Down, se.note+" (no service to follow)"
 	default:
-		st, reason = health.Down, fmt.Sprintf("%s: no service UP (%s)", se.note, strings.Join(downs, "; "))
+		st, reason = health.Down, fmt.Sprintf("%s: no service UP (%s)", se.note, strings.Join(prim.downs, "; "))
 	}
 	switch {
-	case backups == 0:
+	case back.n == 0:
 		eff = health.Unknown
-	case st == health.Up || backupUp > 0:
+	case st == health.Up:
 		eff = health.Up
-		if st != health.Up {
-			reason += fmt.Sprintf("; effective state UP: %d of %d services of its backup vservers UP", backupUp, backups)
-		}
-	case backupUnknown:
+	case back.up > 0:
+		eff = health.Up
+		reason += fmt.Sprintf("; effective state UP: %d of %d services of its backup vservers UP", back.up, back.n)
+	case back.unknown:
 		eff = health.Unknown
 	default:
 		eff = health.Down
@@ -546,11 +534,23 @@ func (se *svcEntry) state() (st, eff health.State, reason string) {
 	return st, eff, reason
 }
 
-func b2i(b bool) int {
-	if b {
-		return 1
+// tally counts units by state.
+type tally struct {
+	n, up   int
+	unknown bool
+	downs   []string // "name STATE: why"
+}
+
+func (t *tally) add(u *unit) {
+	t.n++
+	switch st, why := u.state(); st {
+	case health.Up:
+		t.up++
+	case health.Unknown:
+		t.unknown = true
+	default:
+		t.downs = append(t.downs, u.name+" "+st.String()+": "+why)
 	}
-	return 0
 }
 
 // state combines one unit's monitor bindings.
