@@ -67,3 +67,13 @@ func FuzzConfig(f *testing.F) {
 		}
 	})
 }
+
+// TestMetricTableNotThereInAFile: binding a metric to a metric table that
+// the file never adds is an error on that line; it crashed the loader of
+// a whole file (found by FuzzConfig, corpus entry ec9cdf49078a4468).
+func TestMetricTableNotThereInAFile(t *testing.T) {
+	_, _, _, err := Load("ns.conf", strings.NewReader("add gslb site dc1 LOCAL 10.0.0.1\nbind lb metricTable nope cpu 1.3.6.1.4.1.2021.11.9.0\n"))
+	if err == nil || !strings.Contains(err.Error(), "ns.conf:2") || !strings.Contains(err.Error(), "no such metric table") {
+		t.Fatalf("err = %v, want line 2: no such metric table", err)
+	}
+}

@@ -269,7 +269,9 @@ func (a *applier) metricTableCmd() *nsconf.Error {
 	if ok && cmd.Spec.Verb != "rm" {
 		t, _ = c.MetricTables.Edit(name)
 	}
-	a.owner = t
+	if ok {
+		a.owner = t // never a nil *MetricTable: the document would take it for an entity
+	}
 	if cmd.Spec.Verb == "add" {
 		if ok {
 			return a.errf(nserr.Exist, "lb metricTable %q: already exists", name)
