@@ -372,7 +372,11 @@ func (w *writer) features(c *Config) {
 			break
 		}
 	}
-	w.add("enable ns feature "+strings.Join(c.Features, " "), k)
+	quoted := make([]string, len(c.Features))
+	for i, f := range c.Features {
+		quoted[i] = nsconf.Quote(f) // as read: a name the lexer took from quotes goes back in them
+	}
+	w.add("enable ns feature "+strings.Join(quoted, " "), k)
 }
 
 // String renders the configuration as ns.conf text (Write).
