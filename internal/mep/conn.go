@@ -399,6 +399,11 @@ func (c *conn) readLoop() {
 			if c.l.peer.Role == wire.Role_PARENT {
 				c.sessionsReceived(&m)
 			}
+		case wire.TypeNWLDNSNew, wire.TypeNWMetrics:
+			if err := c.nwReceived(f); err != nil {
+				c.close(err.Error())
+				return
+			}
 		case wire.TypeForceUpdate:
 			c.wantFull.Store(true)
 		case wire.TypeGoodbye:

@@ -3,6 +3,7 @@ package mep
 import (
 	"encoding/binary"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -17,8 +18,9 @@ import (
 func fuzzNode(t testing.TB) (*Node, *health.Store) {
 	store := health.NewStore(health.Options{Out: &sink{last: map[string]health.Report{}, metrics: map[string]*health.Metrics{}}})
 	store.Update(twoSiteHealth("dc2"))
-	n := New(Options{Store: store, Timers: testTimers})
-	n.Update(Config{Site: "dc2", Role: wire.Role_PARENT, PSK: []byte("k"), Peers: []Peer{{Name: "dc1", Role: wire.Role_PARENT}}})
+	// Network metrics go through the checks and are dropped.
+	n := New(Options{Store: store, Timers: testTimers, OnLDNSNew: func(string, []netip.Prefix) {}, OnRTT: func(string, []RTT) {}})
+	n.Update(Config{Site: "dc2", Role: wire.Role_PARENT, PSK: []byte("k"), Peers: []Peer{{Name: "dc1", Role: wire.Role_PARENT, NWMetrics: true}}})
 	t.Cleanup(func() { n.Close(); store.Close() })
 	return n, store
 }
@@ -89,6 +91,8 @@ func FuzzPeerFrames(f *testing.F) {
 	more[1] = wire.FlagMore
 	f.Add(append(more, frame(wire.TypeGoodbye, &wire.Goodbye{Reason: wire.GoodbyeReason_SHUTDOWN})...))
 	f.Add([]byte{200, wire.FlagIgnorable, 0, 1, 7, 200, 0, 0, 0})
+	f.Add(append(frame(wire.TypeNWLDNSNew, &wire.NWLDNSNew{Ldns: []*wire.LDNS{{Addr: []byte{10, 0, 0, 0}, Bits: 24}}}),
+		frame(wire.TypeNWMetrics, &wire.NWMetrics{Site: "dc1", Rtts: []*wire.RTT{{Ldns: &wire.LDNS{Addr: []byte{10, 0, 0, 0}, Bits: 24}, RttUs: 900, Method: wire.ProbeMethod_PROBE_DNS}}})...))
 	n, store := fuzzNode(f)
 	n.mu.Lock()
 	l := n.links["dc1"]

@@ -30,7 +30,8 @@ type Timers struct {
 	Full time.Duration
 	// Check is how often links check their deadlines (default 100ms).
 	Check time.Duration
-	// Sessions is how often persistence sessions are sent (default 5s).
+	// Sessions is how often persistence sessions and network metrics
+	// (resolvers' RTTs) are sent (default 5s).
 	Sessions time.Duration
 	// BackoffMin and BackoffMax bound the dialler's exponential backoff
 	// (defaults 100ms and 5s; +-20% jitter).

@@ -53,6 +53,9 @@ type Peer struct {
 	// Sessions: persistence sessions are exchanged with it (both ends'
 	// -sessionExchange ENABLED, parents only).
 	Sessions bool
+	// NWMetrics: resolvers' RTTs are exchanged with it (both ends'
+	// -nwMetricExchange ENABLED, parents only).
+	NWMetrics bool
 }
 
 // Config is what a Node runs.
@@ -130,6 +133,11 @@ type Options struct {
 	// OnSessions receives the persistence sessions other parents share
 	// (nil: they are dropped).
 	OnSessions func([]Session)
+	// OnLDNSNew receives the resolvers a parent peer asks this site to
+	// measure (NW_LDNS_NEW), OnRTT the RTTs a parent peer measured
+	// (NW_METRICS); nil: they are dropped.
+	OnLDNSNew func(site string, ldns []netip.Prefix)
+	OnRTT     func(site string, rtts []RTT)
 }
 
 // maxHandshakes bounds concurrent handshakes (docs/mep.md).
@@ -164,8 +172,10 @@ type Node struct {
 	// relayedBy: the parent whose relay of each child (lower-case) was
 	// last believed.
 	relayedBy map[string]string
-	// sessions wait for the next PERSIST_SESSIONS batch.
+	// sessions wait for the next PERSIST_SESSIONS batch, rtts for the
+	// next NW_METRICS one.
 	sessions  []Session
+	rtts      []RTT
 	listeners map[listenKey]net.Listener
 	closed    bool
 }
@@ -250,7 +260,7 @@ func (n *Node) Update(cfg Config) error {
 		key := strings.ToLower(p.Name)
 		seen[key] = true
 		l := n.links[key]
-		if l != nil && l.peer.Addr == p.Addr && l.peer.Dial == p.Dial && l.peer.Role == p.Role && string(l.peer.PSK) == string(p.PSK) && l.peer.Sessions == p.Sessions {
+		if l != nil && l.peer.Addr == p.Addr && l.peer.Dial == p.Dial && l.peer.Role == p.Role && string(l.peer.PSK) == string(p.PSK) && l.peer.Sessions == p.Sessions && l.peer.NWMetrics == p.NWMetrics {
 			continue
 		}
 		if l != nil {
@@ -383,6 +393,7 @@ func (n *Node) measureLag() {
 			n.adoptTick(now)
 			if now.Sub(lastFlush) >= n.t.Sessions {
 				n.flushSessions()
+				n.flushRTTs()
 				lastFlush = now
 			}
 			window[i%len(window)] = max(now.Sub(last)-tick, 0)

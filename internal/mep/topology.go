@@ -80,6 +80,7 @@ func FromSnapshot(s *config.Snapshot, ports Ports) (cfg Config, ok bool) {
 		case si.Parent == "":
 			p.Dial = orderKey(self).Less(orderKey(si))
 			p.Sessions = self.SessionExchange && si.SessionExchange
+			p.NWMetrics = self.NWMetricExchange && si.NWMetricExchange
 		case strings.EqualFold(si.Parent, self.Name):
 			p.Role, p.Dial = wire.Role_CHILD, true
 		default:

@@ -298,6 +298,58 @@ func (GoodbyeReason) EnumDescriptor() ([]byte, []int) {
 	return file_mep_proto_rawDescGZIP(), []int{4}
 }
 
+type ProbeMethod int32
+
+const (
+	ProbeMethod_PROBE_UNSPECIFIED ProbeMethod = 0
+	ProbeMethod_PROBE_PING        ProbeMethod = 1
+	ProbeMethod_PROBE_DNS         ProbeMethod = 2
+	ProbeMethod_PROBE_TCP         ProbeMethod = 3
+)
+
+// Enum value maps for ProbeMethod.
+var (
+	ProbeMethod_name = map[int32]string{
+		0: "PROBE_UNSPECIFIED",
+		1: "PROBE_PING",
+		2: "PROBE_DNS",
+		3: "PROBE_TCP",
+	}
+	ProbeMethod_value = map[string]int32{
+		"PROBE_UNSPECIFIED": 0,
+		"PROBE_PING":        1,
+		"PROBE_DNS":         2,
+		"PROBE_TCP":         3,
+	}
+)
+
+func (x ProbeMethod) Enum() *ProbeMethod {
+	p := new(ProbeMethod)
+	*p = x
+	return p
+}
+
+func (x ProbeMethod) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ProbeMethod) Descriptor() protoreflect.EnumDescriptor {
+	return file_mep_proto_enumTypes[5].Descriptor()
+}
+
+func (ProbeMethod) Type() protoreflect.EnumType {
+	return &file_mep_proto_enumTypes[5]
+}
+
+func (x ProbeMethod) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ProbeMethod.Descriptor instead.
+func (ProbeMethod) EnumDescriptor() ([]byte, []int) {
+	return file_mep_proto_rawDescGZIP(), []int{5}
+}
+
 // Hello opens a link (dialer to acceptor); HelloAck answers it with the
 // same message.
 type Hello struct {
@@ -1111,6 +1163,238 @@ func (x *PersistSessions) GetSessions() []*PersistSession {
 	return nil
 }
 
+// LDNS is a masked resolver (LDNS) address: 4 or 16 bytes and the mask
+// length it was masked with (-ldnsMask / -v6ldnsmasklen).
+type LDNS struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Addr          []byte                 `protobuf:"bytes,1,opt,name=addr,proto3" json:"addr,omitempty"`
+	Bits          uint32                 `protobuf:"varint,2,opt,name=bits,proto3" json:"bits,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LDNS) Reset() {
+	*x = LDNS{}
+	mi := &file_mep_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LDNS) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LDNS) ProtoMessage() {}
+
+func (x *LDNS) ProtoReflect() protoreflect.Message {
+	mi := &file_mep_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LDNS.ProtoReflect.Descriptor instead.
+func (*LDNS) Descriptor() ([]byte, []int) {
+	return file_mep_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *LDNS) GetAddr() []byte {
+	if x != nil {
+		return x.Addr
+	}
+	return nil
+}
+
+func (x *LDNS) GetBits() uint32 {
+	if x != nil {
+		return x.Bits
+	}
+	return 0
+}
+
+// NWLDNSNew names resolvers first seen by the sender (or still in use
+// there): the receiver starts measuring its RTT to them, and sends back
+// what it already measured.
+type NWLDNSNew struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ldns          []*LDNS                `protobuf:"bytes,1,rep,name=ldns,proto3" json:"ldns,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NWLDNSNew) Reset() {
+	*x = NWLDNSNew{}
+	mi := &file_mep_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NWLDNSNew) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NWLDNSNew) ProtoMessage() {}
+
+func (x *NWLDNSNew) ProtoReflect() protoreflect.Message {
+	mi := &file_mep_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NWLDNSNew.ProtoReflect.Descriptor instead.
+func (*NWLDNSNew) Descriptor() ([]byte, []int) {
+	return file_mep_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *NWLDNSNew) GetLdns() []*LDNS {
+	if x != nil {
+		return x.Ldns
+	}
+	return nil
+}
+
+// RTT is the sender's round trip to one resolver.
+type RTT struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ldns          *LDNS                  `protobuf:"bytes,1,opt,name=ldns,proto3" json:"ldns,omitempty"`
+	RttUs         uint32                 `protobuf:"varint,2,opt,name=rtt_us,json=rttUs,proto3" json:"rtt_us,omitempty"` // 0 with unreachable
+	Method        ProbeMethod            `protobuf:"varint,3,opt,name=method,proto3,enum=gslbd.mep.v1.ProbeMethod" json:"method,omitempty"`
+	AgeMs         uint32                 `protobuf:"varint,4,opt,name=age_ms,json=ageMs,proto3" json:"age_ms,omitempty"` // how old the measurement is
+	Unreachable   bool                   `protobuf:"varint,5,opt,name=unreachable,proto3" json:"unreachable,omitempty"`  // no probe method got a reply
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RTT) Reset() {
+	*x = RTT{}
+	mi := &file_mep_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RTT) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RTT) ProtoMessage() {}
+
+func (x *RTT) ProtoReflect() protoreflect.Message {
+	mi := &file_mep_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RTT.ProtoReflect.Descriptor instead.
+func (*RTT) Descriptor() ([]byte, []int) {
+	return file_mep_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *RTT) GetLdns() *LDNS {
+	if x != nil {
+		return x.Ldns
+	}
+	return nil
+}
+
+func (x *RTT) GetRttUs() uint32 {
+	if x != nil {
+		return x.RttUs
+	}
+	return 0
+}
+
+func (x *RTT) GetMethod() ProbeMethod {
+	if x != nil {
+		return x.Method
+	}
+	return ProbeMethod_PROBE_UNSPECIFIED
+}
+
+func (x *RTT) GetAgeMs() uint32 {
+	if x != nil {
+		return x.AgeMs
+	}
+	return 0
+}
+
+func (x *RTT) GetUnreachable() bool {
+	if x != nil {
+		return x.Unreachable
+	}
+	return false
+}
+
+// NWMetrics carries the sender's changed RTTs (those that moved by more
+// than -RTTTolerance), batched.
+type NWMetrics struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Rtts          []*RTT                 `protobuf:"bytes,1,rep,name=rtts,proto3" json:"rtts,omitempty"`
+	Site          string                 `protobuf:"bytes,2,opt,name=site,proto3" json:"site,omitempty"` // the site that measured them ("": the sender)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NWMetrics) Reset() {
+	*x = NWMetrics{}
+	mi := &file_mep_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NWMetrics) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NWMetrics) ProtoMessage() {}
+
+func (x *NWMetrics) ProtoReflect() protoreflect.Message {
+	mi := &file_mep_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NWMetrics.ProtoReflect.Descriptor instead.
+func (*NWMetrics) Descriptor() ([]byte, []int) {
+	return file_mep_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *NWMetrics) GetRtts() []*RTT {
+	if x != nil {
+		return x.Rtts
+	}
+	return nil
+}
+
+func (x *NWMetrics) GetSite() string {
+	if x != nil {
+		return x.Site
+	}
+	return ""
+}
+
 var File_mep_proto protoreflect.FileDescriptor
 
 const file_mep_proto_rawDesc = "" +
@@ -1186,7 +1470,21 @@ const file_mep_proto_rawDesc = "" +
 	"\aremoved\x18\a \x01(\bR\aremoved\x12\x12\n" +
 	"\x04site\x18\b \x01(\tR\x04site\"K\n" +
 	"\x0fPersistSessions\x128\n" +
-	"\bsessions\x18\x01 \x03(\v2\x1c.gslbd.mep.v1.PersistSessionR\bsessions*3\n" +
+	"\bsessions\x18\x01 \x03(\v2\x1c.gslbd.mep.v1.PersistSessionR\bsessions\".\n" +
+	"\x04LDNS\x12\x12\n" +
+	"\x04addr\x18\x01 \x01(\fR\x04addr\x12\x12\n" +
+	"\x04bits\x18\x02 \x01(\rR\x04bits\"3\n" +
+	"\tNWLDNSNew\x12&\n" +
+	"\x04ldns\x18\x01 \x03(\v2\x12.gslbd.mep.v1.LDNSR\x04ldns\"\xb0\x01\n" +
+	"\x03RTT\x12&\n" +
+	"\x04ldns\x18\x01 \x01(\v2\x12.gslbd.mep.v1.LDNSR\x04ldns\x12\x15\n" +
+	"\x06rtt_us\x18\x02 \x01(\rR\x05rttUs\x121\n" +
+	"\x06method\x18\x03 \x01(\x0e2\x19.gslbd.mep.v1.ProbeMethodR\x06method\x12\x15\n" +
+	"\x06age_ms\x18\x04 \x01(\rR\x05ageMs\x12 \n" +
+	"\vunreachable\x18\x05 \x01(\bR\vunreachable\"F\n" +
+	"\tNWMetrics\x12%\n" +
+	"\x04rtts\x18\x01 \x03(\v2\x11.gslbd.mep.v1.RTTR\x04rtts\x12\x12\n" +
+	"\x04site\x18\x02 \x01(\tR\x04site*3\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\n" +
 	"\n" +
@@ -1216,7 +1514,13 @@ const file_mep_proto_rawDesc = "" +
 	"\bSHUTDOWN\x10\x01\x12\t\n" +
 	"\x05DRAIN\x10\x02\x12\x12\n" +
 	"\x0eCONFIG_REMOVED\x10\x03\x12\x12\n" +
-	"\x0eDUPLICATE_LINK\x10\x04B*Z(github.com/gslbd/gslbd/internal/mep/wireb\x06proto3"
+	"\x0eDUPLICATE_LINK\x10\x04*R\n" +
+	"\vProbeMethod\x12\x15\n" +
+	"\x11PROBE_UNSPECIFIED\x10\x00\x12\x0e\n" +
+	"\n" +
+	"PROBE_PING\x10\x01\x12\r\n" +
+	"\tPROBE_DNS\x10\x02\x12\r\n" +
+	"\tPROBE_TCP\x10\x03B*Z(github.com/gslbd/gslbd/internal/mep/wireb\x06proto3"
 
 var (
 	file_mep_proto_rawDescOnce sync.Once
@@ -1230,41 +1534,50 @@ func file_mep_proto_rawDescGZIP() []byte {
 	return file_mep_proto_rawDescData
 }
 
-var file_mep_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_mep_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_mep_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_mep_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_mep_proto_goTypes = []any{
 	(Role)(0),               // 0: gslbd.mep.v1.Role
 	(ErrorCode)(0),          // 1: gslbd.mep.v1.ErrorCode
 	(State)(0),              // 2: gslbd.mep.v1.State
 	(LinkState)(0),          // 3: gslbd.mep.v1.LinkState
 	(GoodbyeReason)(0),      // 4: gslbd.mep.v1.GoodbyeReason
-	(*Hello)(nil),           // 5: gslbd.mep.v1.Hello
-	(*Error)(nil),           // 6: gslbd.mep.v1.Error
-	(*Heartbeat)(nil),       // 7: gslbd.mep.v1.Heartbeat
-	(*Service)(nil),         // 8: gslbd.mep.v1.Service
-	(*SiteUpdate)(nil),      // 9: gslbd.mep.v1.SiteUpdate
-	(*ForceUpdate)(nil),     // 10: gslbd.mep.v1.ForceUpdate
-	(*ChildRelay)(nil),      // 11: gslbd.mep.v1.ChildRelay
-	(*Adopt)(nil),           // 12: gslbd.mep.v1.Adopt
-	(*Goodbye)(nil),         // 13: gslbd.mep.v1.Goodbye
-	(*PersistSession)(nil),  // 14: gslbd.mep.v1.PersistSession
-	(*PersistSessions)(nil), // 15: gslbd.mep.v1.PersistSessions
+	(ProbeMethod)(0),        // 5: gslbd.mep.v1.ProbeMethod
+	(*Hello)(nil),           // 6: gslbd.mep.v1.Hello
+	(*Error)(nil),           // 7: gslbd.mep.v1.Error
+	(*Heartbeat)(nil),       // 8: gslbd.mep.v1.Heartbeat
+	(*Service)(nil),         // 9: gslbd.mep.v1.Service
+	(*SiteUpdate)(nil),      // 10: gslbd.mep.v1.SiteUpdate
+	(*ForceUpdate)(nil),     // 11: gslbd.mep.v1.ForceUpdate
+	(*ChildRelay)(nil),      // 12: gslbd.mep.v1.ChildRelay
+	(*Adopt)(nil),           // 13: gslbd.mep.v1.Adopt
+	(*Goodbye)(nil),         // 14: gslbd.mep.v1.Goodbye
+	(*PersistSession)(nil),  // 15: gslbd.mep.v1.PersistSession
+	(*PersistSessions)(nil), // 16: gslbd.mep.v1.PersistSessions
+	(*LDNS)(nil),            // 17: gslbd.mep.v1.LDNS
+	(*NWLDNSNew)(nil),       // 18: gslbd.mep.v1.NWLDNSNew
+	(*RTT)(nil),             // 19: gslbd.mep.v1.RTT
+	(*NWMetrics)(nil),       // 20: gslbd.mep.v1.NWMetrics
 }
 var file_mep_proto_depIdxs = []int32{
 	0,  // 0: gslbd.mep.v1.Hello.role:type_name -> gslbd.mep.v1.Role
 	1,  // 1: gslbd.mep.v1.Error.code:type_name -> gslbd.mep.v1.ErrorCode
 	2,  // 2: gslbd.mep.v1.Service.state:type_name -> gslbd.mep.v1.State
 	2,  // 3: gslbd.mep.v1.Service.effective:type_name -> gslbd.mep.v1.State
-	8,  // 4: gslbd.mep.v1.SiteUpdate.services:type_name -> gslbd.mep.v1.Service
+	9,  // 4: gslbd.mep.v1.SiteUpdate.services:type_name -> gslbd.mep.v1.Service
 	3,  // 5: gslbd.mep.v1.ChildRelay.child_link:type_name -> gslbd.mep.v1.LinkState
-	9,  // 6: gslbd.mep.v1.ChildRelay.update:type_name -> gslbd.mep.v1.SiteUpdate
+	10, // 6: gslbd.mep.v1.ChildRelay.update:type_name -> gslbd.mep.v1.SiteUpdate
 	4,  // 7: gslbd.mep.v1.Goodbye.reason:type_name -> gslbd.mep.v1.GoodbyeReason
-	14, // 8: gslbd.mep.v1.PersistSessions.sessions:type_name -> gslbd.mep.v1.PersistSession
-	9,  // [9:9] is the sub-list for method output_type
-	9,  // [9:9] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	15, // 8: gslbd.mep.v1.PersistSessions.sessions:type_name -> gslbd.mep.v1.PersistSession
+	17, // 9: gslbd.mep.v1.NWLDNSNew.ldns:type_name -> gslbd.mep.v1.LDNS
+	17, // 10: gslbd.mep.v1.RTT.ldns:type_name -> gslbd.mep.v1.LDNS
+	5,  // 11: gslbd.mep.v1.RTT.method:type_name -> gslbd.mep.v1.ProbeMethod
+	19, // 12: gslbd.mep.v1.NWMetrics.rtts:type_name -> gslbd.mep.v1.RTT
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_mep_proto_init() }
@@ -1277,8 +1590,8 @@ func file_mep_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mep_proto_rawDesc), len(file_mep_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   11,
+			NumEnums:      6,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
