@@ -48,6 +48,16 @@ type decision struct {
 	reason  int    // lbrrreason
 	why     string // human text for the reason
 	counter *counter
+	// rtt: the RTT method chooses per query from the LDNS table, by the
+	// site each candidate's RTT is measured from (rttSite), within
+	// tolerance of the lowest; when no site has measured the client's
+	// resolver, seq or hash (the backup method) decide, or the query is
+	// dropped (dropLDNS). ldnsV4 and ldnsV6 mask the resolver address.
+	rtt            bool
+	rttSite        []string
+	tolerance      time.Duration
+	ldnsV4, ldnsV6 int
+	dropLDNS       bool
 }
 
 // counter is a per-vserver round-robin position and the vserver's hit
@@ -175,7 +185,12 @@ func plan(vs *config.VServerInfo, cands []cand, now time.Time) decision {
 			d.method = m
 			d.hash = hashTable(cands)
 			return d
-		case config.StaticProximity, config.RTT, config.API:
+		case config.RTT:
+			// Decided per query (rttChoice); the methods after it
+			// decide when the client's resolver has no figure yet.
+			d.rtt = true
+			continue
+		case config.StaticProximity, config.API:
 			if i == 0 {
 				d.reason, d.why = rrNoDecision, fmt.Sprintf("%s has no data source yet", m)
 			}

@@ -31,6 +31,8 @@ type Options struct {
 	// every second cost one rebuild per period, not one per report. State
 	// changes rebuild at once.
 	MetricRefresh time.Duration
+	// MaxLDNS bounds the RTT method's LDNS table (0: DefaultMaxLDNS).
+	MaxLDNS int
 }
 
 // Engine answers DNS queries for a configuration. It is safe for
@@ -65,6 +67,7 @@ type Engine struct {
 	primaryOff map[string]uint64
 	hashCache  map[string]hashCacheEntry
 	persist    *persistTable
+	ldns       *ldnsTable
 	timer      *time.Timer
 	gen        uint64
 	// metricCells are the states whose metrics can change a decision
@@ -98,9 +101,9 @@ func New(opts Options) *Engine {
 	e := &Engine{
 		opts: opts, log: log.With("component", "gslb"),
 		states: map[string]*svcState{}, memo: map[string]*vsMemo{}, counters: map[string]*counter{}, serviceHits: map[string]*counter{}, domainHits: map[string]*counter{}, primaryOff: map[string]uint64{},
-		hashCache: map[string]hashCacheEntry{}, persist: newPersistTable(),
+		hashCache: map[string]hashCacheEntry{}, persist: newPersistTable(), ldns: newLDNSTable(opts.MaxLDNS),
 	}
-	e.table.Store(&table{zones: zone.NewSet(), maxUDP: opts.MaxUDPSize})
+	e.table.Store(&table{zones: zone.NewSet(), maxUDP: opts.MaxUDPSize, ldns: e.ldns, persist: e.persist})
 	return e
 }
 

@@ -192,6 +192,25 @@ func BenchmarkServeDNS(b *testing.B) {
 			}
 		})
 	}
+	// RTT: the client's resolver measured by every site (the LDNS table
+	// read on each query).
+	b.Run("gslb-rtt", func(b *testing.B) {
+		re := engine(b, rttConf)
+		for i, site := range []string{"s1", "s2", "s3"} {
+			re.SetRTT(netip.PrefixFrom(client, 32), SiteRTT{Site: site, RTT: time.Duration(10*i+5) * time.Millisecond}, 0)
+		}
+		q := dnsMsg("v.test", dns.TypeA)
+		q.SetEdns0(1232, false)
+		qb := pack(b, q)
+		buf := make([]byte, 0, 1232)
+		now := time.Now()
+		b.ReportAllocs()
+		for b.Loop() {
+			if r := re.ServeDNS(buf, qb, client, false, now); len(r) == 0 {
+				b.Fatal("no reply")
+			}
+		}
+	})
 	b.Run("gslb-rr-parallel", func(b *testing.B) {
 		q := pack(b, cases[0].q)
 		b.ReportAllocs()

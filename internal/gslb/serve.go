@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gslbd/gslbd/internal/config"
 	"github.com/miekg/dns"
 )
 
@@ -198,12 +199,38 @@ func (t *table) selectBlock(d *domainEntry, client netip.Addr, now time.Time) *b
 				return &d.blocks[i]
 			}
 		}
-		i := choose(dec, client, vs.NetmaskBits, vs.V6NetmaskBits)
+		i, ok := t.choose(dec, client, now, vs)
+		if !ok {
+			return dropBlock
+		}
 		created := t.persist.put(k, dec.cands[i].lname, now, vs.PersistTimeout)
 		t.persist.share(vs, k.ip, dec.cands[i].lname, time.Unix(0, created), now)
 		return &d.blocks[i]
 	}
-	return &d.blocks[choose(dec, client, vs.NetmaskBits, vs.V6NetmaskBits)]
+	i, ok := t.choose(dec, client, now, vs)
+	if !ok {
+		return dropBlock
+	}
+	return &d.blocks[i]
+}
+
+// dropBlock is the answer to a query that gets none: an RTT vserver with
+// -dropLdnsReq ENABLED asked by a resolver no site has measured yet.
+var dropBlock = &block{}
+
+// choose picks a candidate for a new choice: by RTT when the vserver's
+// method is RTT and a site measured the client's resolver, else by the
+// (backup) method decided at rebuild. ok false: drop the query.
+func (t *table) choose(dec *decision, client netip.Addr, now time.Time, vs *config.VServerInfo) (int, bool) {
+	if dec.rtt && client.IsValid() {
+		if i, ok := t.ldns.rttChoice(dec, client, now); ok {
+			return i, true
+		}
+		if dec.dropLDNS {
+			return 0, false
+		}
+	}
+	return choose(dec, client, vs.NetmaskBits, vs.V6NetmaskBits), true
 }
 
 func choose(dec *decision, client netip.Addr, v4bits, v6bits int) int {
@@ -221,6 +248,9 @@ func (t *table) answerFast(dst, q []byte, f *fastQuery, d *domainEntry, client n
 	switch {
 	case f.qtype == d.rtype || f.qtype == dns.TypeANY || d.rtype == dns.TypeCNAME:
 		blk = t.pick(d, client, now)
+		if blk == dropBlock {
+			return nil, true // no reply (-dropLdnsReq)
+		}
 	case f.qtype == dns.TypeA || f.qtype == dns.TypeAAAA || f.qtype == dns.TypeCNAME:
 		// NODATA: a GSLB domain has no static address or CNAME data.
 	default:

@@ -57,7 +57,9 @@ func (t *table) slow(dst, q []byte, client netip.Addr, tcp bool, now time.Time) 
 	case len(req.Question) != 1 || len(req.Answer) > 0 || len(req.Ns) > 0:
 		resp.Rcode = dns.RcodeFormatError
 	default:
-		t.lookup(req.Question[0], resp, client, now)
+		if t.lookup(req.Question[0], resp, client, now) {
+			return nil
+		}
 	}
 	resp.Truncate(size)
 	out, err := resp.PackBuffer(dst[:cap(dst)])
@@ -74,7 +76,8 @@ func (t *table) slow(dst, q []byte, client netip.Addr, tcp bool, now time.Time) 
 	return out
 }
 
-func (t *table) lookup(q dns.Question, resp *dns.Msg, client netip.Addr, now time.Time) {
+// lookup answers q into resp; drop: no reply at all (-dropLdnsReq).
+func (t *table) lookup(q dns.Question, resp *dns.Msg, client netip.Addr, now time.Time) (drop bool) {
 	switch {
 	case q.Qclass != dns.ClassINET && q.Qclass != dns.ClassANY:
 		resp.Rcode = dns.RcodeRefused
@@ -101,6 +104,10 @@ func (t *table) lookup(q dns.Question, resp *dns.Msg, client netip.Addr, now tim
 			return nil
 		}
 		blk := t.pick(d, client, now)
+		if blk == dropBlock {
+			drop = true
+			return nil
+		}
 		if blk == nil {
 			return nil
 		}
@@ -134,6 +141,7 @@ func (t *table) lookup(q dns.Question, resp *dns.Msg, client netip.Addr, now tim
 			resp.Answer = out
 		}
 	}
+	return drop
 }
 
 // formErr replies FORMERR to an unparsable query: the header only, with

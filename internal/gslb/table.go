@@ -22,6 +22,7 @@ type table struct {
 	maxUDP     int
 	nextExpiry time.Time
 	persist    *persistTable
+	ldns       *ldnsTable
 	// child: this site is a child site, which answers no GSLB name
 	// (REFUSED): its parents do.
 	child bool
@@ -93,6 +94,14 @@ func (e *Engine) valid(m *vsMemo, vs *config.VServerInfo, now time.Time) bool {
 	if m.chain[0] != vs || m.zones != e.zones {
 		return false
 	}
+	if d := &m.ent.dec; d.rtt {
+		// The sites measuring for each candidate, and the resolver masks,
+		// come from the sites and the gslb parameter.
+		p := e.snap.Param
+		if !slices.Equal(d.rttSite, rttSites(e.snap, d.cands)) || d.ldnsV4 != p.LDNSMaskBits || d.ldnsV6 != p.V6Bits || d.dropLDNS != p.DropLDNSReq {
+			return false
+		}
+	}
 	if m.timed && !m.validUntil.IsZero() && !now.Before(m.validUntil) {
 		return false
 	}
@@ -117,7 +126,7 @@ func (e *Engine) valid(m *vsMemo, vs *config.VServerInfo, now time.Time) bool {
 // API change the vservers it touched): 1,000 vservers cost what changed.
 func (e *Engine) buildTable(now time.Time) *table {
 	s := e.snap
-	t := &table{zones: e.zones, maxUDP: e.opts.MaxUDPSize, persist: e.persist}
+	t := &table{zones: e.zones, maxUDP: e.opts.MaxUDPSize, persist: e.persist, ldns: e.ldns}
 	if s != nil {
 		for _, si := range s.Sites {
 			t.child = t.child || si.Local && si.Parent != ""
@@ -292,6 +301,13 @@ func (e *Engine) compute(vs *config.VServerInfo, now, validUntil time.Time) *vsM
 func (e *Engine) plan(vs *config.VServerInfo, cs []cand, now time.Time) decision {
 	d := plan(vs, cs, now)
 	d.counter = e.counter(vs.Name)
+	if d.rtt {
+		d.method = config.RTT
+		d.rttSite = rttSites(e.snap, cs)
+		d.tolerance = time.Duration(vs.Tolerance) * time.Millisecond
+		p := e.snap.Param
+		d.ldnsV4, d.ldnsV6, d.dropLDNS = p.LDNSMaskBits, p.V6Bits, p.DropLDNSReq
+	}
 	if d.hash != nil {
 		// Reuse the hash table while the candidate set is unchanged.
 		var sig strings.Builder
