@@ -12,16 +12,15 @@ import (
 // "Accepted, no effect yet"). A name ending in "*" covers every argument
 // starting with it; "*" alone covers the whole group.
 var noEffect = map[string][]string{
-	"gslb site": {"nwMetricExchange", "clip", "naptrReplacementSuffix"},
+	"gslb site": {"clip", "naptrReplacementSuffix"},
 	"gslb service": {"maxBandwidth", "cip", "sitePersistence", "cookieTimeout", "sitePrefix",
 		"cltTimeout", "svrTimeout", "downStateFlush", "maxAAAUsers", "appflowLog", "naptr*", "viewName"},
 	"lb monitor": {"deviation", "resptimeoutThresh", "alertRetries", "transparent", "ipTunnel",
 		"tos", "tosId", "sslProfile", "netProfile", "action", "storefrontcheckbackendservices"},
-	"gslb vserver": {"ECS", "ecsAddrValidation", "tolerance", "dynamicWeight",
+	"gslb vserver": {"ECS", "ecsAddrValidation", "dynamicWeight",
 		"so*", "backupSessionTimeout", "toggleOrder", "orderThreshold", "rule", "comment",
 		"order", "cookieDomain", "cookieTimeout", "sitedomainTTL"},
-	"gslb parameter": {"ldnsEntryTimeout", "RTTTolerance", "ldnsMask", "v6ldnsmasklen", "ldnsProbeOrder", "dropLdnsReq",
-		"AutomaticConfigSync", "GSLBSync*", "GslbConfigSyncMonitor", "undefAction"},
+	"gslb parameter": {"AutomaticConfigSync", "GSLBSync*", "GslbConfigSyncMonitor", "undefAction"},
 	"dns zone": {"dnssecOffload", "nsec"},
 }
 

@@ -44,12 +44,14 @@ func TestChangeWarnings(t *testing.T) {
 		{"set gslb vserver gv -comment x -lbMethod ROUNDROBIN\n", []want{{nserr.NoEffect, "-comment is accepted and saved"}}},
 		{"add gslb service c 192.0.2.3 HTTP 80 -siteName s1 -maxBandwidth 10 -naptrOrder 5\n",
 			[]want{{nserr.NoEffect, "-maxBandwidth"}, {nserr.NoEffect, "-naptrOrder"}}},
-		{"set gslb parameter -ldnsentryTimeout 50\n", []want{{nserr.NoEffect, "-ldnsEntryTimeout"}}},
+		{"set gslb parameter -ldnsentryTimeout 50 -GSLBSyncInterval 20\n", []want{{nserr.NoEffect, "-GSLBSyncInterval"}}},
+		// The RTT method's knobs act.
+		{"set gslb parameter -ldnsMask 255.255.255.0 -RTTTolerance 10 -ldnsProbeOrder DNS PING -dropLdnsReq ENABLED\n", nil},
 		// The exchange's timers act.
 		{"set gslb parameter -MEPKeepAliveTimeout 3 -SvcStateLearningTime 2 -GSLBSvcStateDelayTime 1\n", nil},
 		// -triggerMonitor acts (on remote sites); on the local one it is
 		// meaningless, and said so.
-		{"add gslb site s3 LOCAL 10.0.0.3 -triggerMonitor MEPDOWN -nwMetricExchange DISABLED\n", []want{{nserr.NoEffect, "-nwMetricExchange"},
+		{"add gslb site s3 LOCAL 10.0.0.3 -triggerMonitor MEPDOWN -nwMetricExchange DISABLED -clip 10.0.0.1\n", []want{{nserr.NoEffect, "-clip"},
 			{nserr.TriggerMonitorLocal, `change:1:33: gslb site "s3": -triggerMonitor MEPDOWN has no meaning for the local site`}}},
 		// A checker warning the change brings (a LOAD monitor with no
 		// metric): its position is the change's own line.

@@ -4,6 +4,7 @@ package config
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gslbd/gslbd/internal/nsconf"
@@ -22,7 +23,10 @@ type Parameter struct {
 	MEPKeepAliveTimeout  time.Duration
 	DropLDNSReq          bool
 	LDNSMaskBits, V6Bits int
-	AutomaticConfigSync  bool
+	// LDNSProbeOrder is -ldnsProbeOrder: the probes of a resolver's RTT,
+	// each tried when the one before got no reply (default PING DNS TCP).
+	LDNSProbeOrder      []string
+	AutomaticConfigSync bool
 }
 
 // gslbParameter applies set/unset gslb parameter.
@@ -50,6 +54,16 @@ func (b *builder) parameter() {
 		V6Bits:               getInt(p, g, "v6ldnsmasklen"),
 		AutomaticConfigSync:  enabled(p, g, "AutomaticConfigSync"),
 		DefaultMonitors:      enabled(p, g, "defaultMonitors"),
+		LDNSProbeOrder:       []string{"PING", "DNS", "TCP"},
+	}
+	if v, ok := p.Val("ldnsProbeOrder"); ok && len(v.Values) > 0 {
+		b.s.Param.LDNSProbeOrder = nil
+		for _, m := range v.Values {
+			m = strings.ToUpper(m)
+			if !slices.Contains(b.s.Param.LDNSProbeOrder, m) {
+				b.s.Param.LDNSProbeOrder = append(b.s.Param.LDNSProbeOrder, m)
+			}
+		}
 	}
 }
 
