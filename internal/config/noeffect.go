@@ -21,7 +21,7 @@ var noEffect = map[string][]string{
 		"so*", "backupSessionTimeout", "toggleOrder", "orderThreshold", "rule", "comment",
 		"order", "cookieDomain", "cookieTimeout", "sitedomainTTL"},
 	"gslb parameter": {"AutomaticConfigSync", "GSLBSync*", "GslbConfigSyncMonitor", "undefAction"},
-	"dns zone": {"dnssecOffload", "nsec"},
+	"dns zone":       {"dnssecOffload", "nsec"},
 }
 
 // NoEffectWarnings returns a warning for every argument of cmds that gslbd
