@@ -53,6 +53,15 @@ func TestGSLBCtl(t *testing.T) {
 	if out, err := ctl("-c", "stat gslb vserver gv2"); err != nil || !strings.Contains(out, "\tVserver hits: 1") || !strings.Contains(out, "\tVserver Health: 100") {
 		t.Fatalf("stat gslb vserver gv2: %v\n%s", err, out)
 	}
+	// The RTT method's table: empty here, cleared, an unknown entry refused.
+	for _, c := range []string{"show gslb ldnsentries", "clear gslb ldnsentries"} {
+		if out, err := ctl("-c", c); err != nil || !strings.Contains(out, "Done") {
+			t.Fatalf("%s: %v\n%s", c, err, out)
+		}
+	}
+	if out, err := ctl("-c", "rm gslb ldnsentry 192.0.2.99"); err == nil || !strings.Contains(out, "No such resource") {
+		t.Fatalf("rm gslb ldnsentry of an unknown resolver: %v\n%s", err, out)
+	}
 	if out, err := ctl("-c", "stat gslb domain www2.save.test"); err != nil || !strings.Contains(out, "\tDNS queries: 1") {
 		t.Fatalf("stat gslb domain: %v\n%s", err, out)
 	}

@@ -104,6 +104,8 @@ type Daemon struct {
 	healthSnap *config.Snapshot
 	// mep is the exchange with the other sites.
 	mep exchange
+	// rtt measures resolvers for the RTT method.
+	rtt rtt
 
 	change sync.Mutex // serialises Change and Save
 	// changeTimes counts how long each Change took, lock wait included.
@@ -145,6 +147,7 @@ func Start(opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.load = load.New(load.Options{Logger: log, Sink: d.health, Credentials: creds})
+	d.startRTT()
 	if err := d.apply(ld); err != nil {
 		d.Close()
 		return nil, err
@@ -256,6 +259,7 @@ func (d *Daemon) apply(ld *Loaded) error {
 	}
 	d.monitor.Update(ld.Snapshot)
 	d.load.Update(ld.Snapshot)
+	d.updateRTT(ld.Snapshot)
 	for k, c := range opened {
 		if c == nil {
 			continue
@@ -428,6 +432,7 @@ func (d *Daemon) Monitors() *monitor.Manager { return d.monitor }
 
 // Close stops probing and serving.
 func (d *Daemon) Close() error {
+	d.closeRTT()
 	d.closeMEP()
 	d.monitor.Close()
 	d.load.Close()

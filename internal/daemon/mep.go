@@ -110,7 +110,8 @@ func (d *Daemon) updateMEP(s *config.Snapshot) error {
 					out[i] = gslb.PersistSession{ID: s.ID, Client: s.Client, Service: s.Service, Created: s.Created, Expires: s.Expires}
 				}
 				d.engine.AddPersistSessions(out)
-			}})
+			},
+			OnLDNSNew: d.ldnsNamed, OnRTT: d.rttsReceived})
 		x.site = cfg.Site
 		go shareSessions(d.engine.PersistSessions(), x.node, x.stop)
 		if id != nil && d.opts.MEP.CertPoll >= 0 {

@@ -85,8 +85,8 @@ func (t *ldnsTable) shard(p netip.Prefix) *ldnsShard {
 	return &t.shards[(b[15]^b[14]^b[13]^b[11]^b[7])&63]
 }
 
-// ldnsKey masks a resolver address as the table keys it.
-func ldnsKey(ip netip.Addr, v4bits, v6bits int) netip.Prefix {
+// LDNSKey masks a resolver address as the LDNS table keys it.
+func LDNSKey(ip netip.Addr, v4bits, v6bits int) netip.Prefix {
 	ip = ip.Unmap()
 	bits := v6bits
 	if ip.Is4() {
@@ -114,7 +114,8 @@ func (t *ldnsTable) entry(s *ldnsShard, p netip.Prefix, now int64) (e *ldnsEntry
 	return e, true
 }
 
-// queue hands a first sighting to the prober (non-blocking).
+// queue hands a first sighting to the prober (non-blocking): p is the
+// resolver as seen (its address unmasked) with the mask length.
 func (t *ldnsTable) queue(e *ldnsEntry, p netip.Prefix) {
 	if e.queued || !t.on.Load() {
 		return
@@ -132,7 +133,7 @@ func (t *ldnsTable) queue(e *ldnsEntry, p netip.Prefix) {
 // figure for the resolver (a first sighting is queued for measuring);
 // the caller uses the backup method.
 func (t *ldnsTable) rttChoice(dec *decision, client netip.Addr, now time.Time) (int, bool) {
-	p := ldnsKey(client, dec.ldnsV4, dec.ldnsV6)
+	p := LDNSKey(client, dec.ldnsV4, dec.ldnsV6)
 	s := t.shard(p)
 	n := now.UnixNano()
 	s.mu.Lock()
@@ -142,7 +143,9 @@ func (t *ldnsTable) rttChoice(dec *decision, client netip.Addr, now time.Time) (
 		return 0, false
 	}
 	e.seen = n
-	t.queue(e, p)
+	if !e.queued {
+		t.queue(e, netip.PrefixFrom(client.Unmap(), p.Bits()))
+	}
 	best := time.Duration(math.MaxInt64)
 	var rtt [maxRTTCands]time.Duration
 	k := min(len(dec.rttSite), maxRTTCands)
@@ -311,7 +314,9 @@ func rttSites(s *config.Snapshot, cands []cand) []string {
 }
 
 // NewLDNS returns the resolvers first seen by the RTT method, to measure
-// and to name to the other parents. Until it is called, none are queued.
+// and to name to the other parents: Addr() is the resolver as seen (the
+// address to probe), Masked() its entry. Until it is called, none are
+// queued.
 func (e *Engine) NewLDNS() <-chan netip.Prefix {
 	e.ldns.on.Store(true)
 	return e.ldns.out
@@ -319,7 +324,29 @@ func (e *Engine) NewLDNS() <-chan netip.Prefix {
 
 // AddLDNS takes resolvers another parent first saw: it returns those
 // this site did not know, to measure.
-func (e *Engine) AddLDNS(ps []netip.Prefix) []netip.Prefix { return e.ldns.add(ps, time.Now()) }
+func (e *Engine) AddLDNS(ps []netip.Prefix) []netip.Prefix {
+	ks := make([]netip.Prefix, len(ps))
+	for i, p := range ps {
+		ks[i] = p.Masked()
+	}
+	return e.ldns.add(ks, time.Now())
+}
+
+// RTTOf returns what site measured to a resolver (ok false: nothing).
+func (e *Engine) RTTOf(p netip.Prefix, site string) (SiteRTT, bool) {
+	p, site = p.Masked(), key(site)
+	s := e.ldns.shard(p)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if en := s.m[p]; en != nil {
+		for _, r := range en.rtt {
+			if r.Site == site {
+				return r, true
+			}
+		}
+	}
+	return SiteRTT{}, false
+}
 
 // SetRTT stores a site's round trip to a resolver. With tolerance > 0
 // (this site's own probes, -RTTTolerance) a change within it is not

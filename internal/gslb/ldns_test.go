@@ -78,7 +78,7 @@ func TestRTTMethod(t *testing.T) {
 	}
 	select {
 	case p := <-sightings:
-		if p.String() != "198.51.100.7/32" {
+		if p.String() != "198.51.100.7/32" { // as seen, with the mask length
 			t.Fatalf("sighting %v", p)
 		}
 	default:

@@ -758,6 +758,10 @@ func (n *Node) checkHello(h *wire.Hello, certSite string, plain bool) (*link, er
 // localAddr reports whether a is an address of this host's interfaces
 // (binding to another would succeed under net.ipv4.ip_nonlocal_bind and
 // then never connect).
+// HostAddr reports whether a is an address of this host (any of
+// 127.0.0.0/8 when a loopback prefix is configured).
+func HostAddr(a netip.Addr) bool { return localAddr(a) }
+
 func localAddr(a netip.Addr) bool {
 	addrs, err := net.InterfaceAddrs()
 	if err != nil {

@@ -168,6 +168,14 @@ func (p *LDNSProber) Remove(ps ...netip.Prefix) {
 	}
 }
 
+// RemoveAll stops measuring every resolver.
+func (p *LDNSProber) RemoveAll() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	clear(p.entries)
+	p.due = p.due[:0]
+}
+
 // Len is the number of resolvers measured.
 func (p *LDNSProber) Len() int {
 	p.mu.Lock()

@@ -158,6 +158,8 @@ func (s *Server) dispatch(req *request) (*reply, error) {
 		return s.userPolicy(req)
 	case "gslbdomain":
 		return s.get(req, domainResource)
+	case "gslbldnsentries", "gslbldnsentry":
+		return s.ldnsEntries(req)
 	}
 	if agg, ok := strings.CutSuffix(req.resource, "_binding"); ok && !strings.Contains(agg, "_") && req.r.Method == http.MethodGet {
 		return s.aggregate(req, agg)

@@ -70,6 +70,7 @@ var readResources = map[string]string{
 	"ns version":         "nsversion",
 	"ns feature":         "nsfeature",
 	"system user":        "systemuser",
+	"gslb ldnsentries":   "gslbldnsentries",
 }
 
 // Run executes one command line.
@@ -97,6 +98,10 @@ func (s *Shell) Run(ctx context.Context, line string) error {
 		_, err := s.Client.Do(ctx, "POST", "config/nsconfig?action=save", map[string]any{"nsconfig": map[string]any{}})
 		return s.done(err)
 	case "clear":
+		if group == "gslb ldnsentries" {
+			_, err := s.Client.Do(ctx, "POST", "config/gslbldnsentries?action=clear", map[string]any{"gslbldnsentries": map[string]any{}})
+			return s.done(err)
+		}
 		if group != "ns config" || len(rest) < 3 || !strings.EqualFold(rest[2], "basic") {
 			return fmt.Errorf("ERROR: usage: clear ns config basic")
 		}
@@ -114,6 +119,14 @@ func (s *Shell) Run(ctx context.Context, line string) error {
 			fmt.Fprint(s.Out, o["response"])
 		}
 		return s.done(nil)
+	case "rm":
+		if group == "gslb ldnsentry" {
+			if len(rest) != 3 {
+				return fmt.Errorf("ERROR: usage: rm gslb ldnsentry <IPAddress>")
+			}
+			_, err := s.Client.Do(ctx, "DELETE", nitro.Path("config", "gslbldnsentry", rest[2], nil), nil)
+			return s.done(err)
+		}
 	}
 	c, err := nsconf.ParseLine(line)
 	if err != nil {
@@ -220,7 +233,7 @@ func groupNamed(g string) string {
 func title(group string, o map[string]any) (string, []string) {
 	used := []string{}
 	name := ""
-	for _, k := range []string{schema.KeyNITRO(group), "name", "username"} {
+	for _, k := range []string{schema.KeyNITRO(group), "name", "username", "ipaddress"} {
 		if n, ok := o[k]; ok {
 			name = fmt.Sprint(n)
 			used = append(used, k)
