@@ -186,12 +186,12 @@ func TestWarnings(t *testing.T) {
 	s, _ := testServer(t)
 	s.backend.Change("seed", seedText)
 	creds := map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": testPassword}
-	w := do(t, s, "PUT", "/nitro/v1/config/gslbvserver/gv?warning=yes", `{"gslbvserver":{"comment":"dc 1","tolerance":5}}`, creds)
+	w := do(t, s, "PUT", "/nitro/v1/config/gslbvserver/gv?warning=yes", `{"gslbvserver":{"comment":"dc 1","dynamicweight":"SERVICECOUNT"}}`, creds)
 	if w.Code != 209 {
 		t.Fatalf("PUT with warning=yes: %d %s", w.Code, w.Body)
 	}
 	got := w.Header().Values("X-NITRO-WARNING")
-	if len(got) != 2 || !strings.HasPrefix(got[0], "9001 - ") || !strings.Contains(strings.Join(got, "|"), "-tolerance is accepted") {
+	if len(got) != 2 || !strings.HasPrefix(got[0], "9001 - ") || !strings.Contains(strings.Join(got, "|"), "-dynamicWeight is accepted") {
 		t.Fatalf("X-NITRO-WARNING: %q", got)
 	}
 	var body map[string]any
