@@ -23,6 +23,7 @@ import (
 type rtt struct {
 	prober *monitor.LDNSProber
 	stop   chan struct{}
+	closed sync.Once
 	wg     sync.WaitGroup
 
 	mu        sync.Mutex
@@ -171,14 +172,17 @@ func (d *Daemon) sweepLDNS() {
 	}
 }
 
+// closeRTT stops the measurements (once: Close may be called again).
 func (d *Daemon) closeRTT() {
 	r := &d.rtt
 	if r.stop == nil {
 		return
 	}
-	close(r.stop)
-	r.wg.Wait()
-	r.prober.Close()
+	r.closed.Do(func() {
+		close(r.stop)
+		r.wg.Wait()
+		r.prober.Close()
+	})
 }
 
 // LDNSEntries lists the RTT method's resolvers as NITRO gslbldnsentries
