@@ -212,3 +212,13 @@ set lb monitor ldns-dns LDNS-DNS -interval 1 -resptimeout 500 MSEC -destPort %d
 		t.Fatalf("after clear: %v", out)
 	}
 }
+
+// TestCloseTwice: a daemon closed twice (a caller's Close, then the
+// test's cleanup) stops once and does not panic.
+func TestCloseTwice(t *testing.T) {
+	d := start(t, "add gslb site s1 LOCAL 127.0.0.1\n")
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+}
