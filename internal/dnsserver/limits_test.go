@@ -12,11 +12,9 @@ import (
 )
 
 // handlerFunc makes a function a Handler.
-type handlerFunc func(dst, q []byte, client netip.Addr, tcp bool, now time.Time) []byte
+type handlerFunc func(dst, q []byte, r Request) []byte
 
-func (f handlerFunc) ServeDNS(dst, q []byte, client netip.Addr, tcp bool, now time.Time) []byte {
-	return f(dst, q, client, tcp, now)
-}
+func (f handlerFunc) ServeDNS(dst, q []byte, r Request) []byte { return f(dst, q, r) }
 
 // serveWith is serve with another handler.
 func serveWith(t *testing.T, h Handler, opts Options) (*Server, string, string) {
@@ -66,9 +64,9 @@ func TestHandlerSeesClient(t *testing.T) {
 	}
 	for _, plain := range []bool{false, true} {
 		got := make(chan seen, 4)
-		h := handlerFunc(func(dst, q []byte, client netip.Addr, tcp bool, _ time.Time) []byte {
-			got <- seen{client, tcp}
-			return echoHandler{}.ServeDNS(dst, q, client, tcp, time.Time{})
+		h := handlerFunc(func(dst, q []byte, r Request) []byte {
+			got <- seen{r.Src, r.TCP}
+			return echoHandler{}.ServeDNS(dst, q, r)
 		})
 		_, u, a := serveWith(t, h, Options{PlainUDP: plain})
 		dnstest.RawUDP(t, u, query(1), 3*time.Second)
@@ -92,11 +90,11 @@ func TestHandlerSeesClient(t *testing.T) {
 // buffer and of the largest size (65535) are answered; a response that
 // cannot be framed (over 65535 bytes) closes the connection.
 func TestTCPMessageSizes(t *testing.T) {
-	h := handlerFunc(func(dst, q []byte, client netip.Addr, tcp bool, _ time.Time) []byte {
+	h := handlerFunc(func(dst, q []byte, r Request) []byte {
 		if binary.BigEndian.Uint16(q) == 0xbeef {
 			return append(dst[:0], make([]byte, 65536)...)
 		}
-		return echoHandler{}.ServeDNS(dst, q, client, tcp, time.Time{})
+		return echoHandler{}.ServeDNS(dst, q, r)
 	})
 	_, _, a := serveWith(t, h, Options{})
 	c, err := net.Dial("tcp", a)

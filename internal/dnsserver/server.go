@@ -17,7 +17,23 @@ import (
 // Handler answers one query: it appends the response to dst[:0] and
 // returns it, or returns nil to send nothing.
 type Handler interface {
-	ServeDNS(dst, query []byte, client netip.Addr, tcp bool, now time.Time) []byte
+	ServeDNS(dst, query []byte, r Request) []byte
+}
+
+// Request is how a query arrived: what a handler may decide on besides
+// the query's own bytes. One value, so that a new input is a field, not
+// a parameter of every function on the answer path.
+type Request struct {
+	// Src is the client's (source) address.
+	Src netip.Addr
+	// Local is the address the query arrived on: the listener's, or for a
+	// wildcard UDP listener the datagram's destination (IP_PKTINFO);
+	// invalid when unknown.
+	Local netip.Addr
+	// TCP: the query came over TCP (no size limit on the answer).
+	TCP bool
+	// Now is when the query was read.
+	Now time.Time
 }
 
 // Options tune a Server. The zero value gives the defaults below.
@@ -139,7 +155,7 @@ func (s *Server) udpWorker(c *net.UDPConn) {
 			s.Stats.Dropped.Add(1)
 			continue
 		}
-		resp := s.h.ServeDNS(out, buf[:n], from.Addr().Unmap(), false, time.Now())
+		resp := s.h.ServeDNS(out, buf[:n], Request{Src: from.Addr().Unmap(), Now: time.Now()})
 		if resp == nil {
 			s.Stats.Dropped.Add(1)
 			continue
@@ -250,7 +266,7 @@ func (s *Server) serveConn(c net.Conn) {
 			return
 		}
 		s.Stats.TCPQueries.Add(1)
-		resp := s.h.ServeDNS(out, q, client, true, time.Now())
+		resp := s.h.ServeDNS(out, q, Request{Src: client, TCP: true, Now: time.Now()})
 		if resp == nil {
 			s.Stats.Dropped.Add(1)
 			continue

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
-	"net/netip"
 	"testing"
 	"time"
 
@@ -18,7 +17,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // test transport behaviour without the engine.
 type echoHandler struct{}
 
-func (echoHandler) ServeDNS(dst, q []byte, _ netip.Addr, _ bool, _ time.Time) []byte {
+func (echoHandler) ServeDNS(dst, q []byte, _ Request) []byte {
 	if len(q) < 12 || q[2]&0x80 != 0 {
 		return nil
 	}

@@ -116,7 +116,7 @@ func (w *batchWorker) answer(fd uintptr, n int) {
 		}
 		q := w.in[i*querySlot : i*querySlot+int(m.len)]
 		dst := w.out[k*answerSlot : k*answerSlot : (k+1)*answerSlot]
-		resp := w.s.h.ServeDNS(dst, q, sockaddrAddr(&w.rsa[i]), false, now)
+		resp := w.s.h.ServeDNS(dst, q, Request{Src: sockaddrAddr(&w.rsa[i]), Now: now})
 		if len(resp) == 0 {
 			w.s.Stats.Dropped.Add(1)
 			continue

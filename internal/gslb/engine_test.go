@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/dnsserver"
 	"github.com/gslbd/gslbd/internal/health"
 	"github.com/miekg/dns"
 )
@@ -130,7 +131,7 @@ func FuzzServeDNS(f *testing.F) {
 	e.Load(s)
 	defer e.Close()
 	f.Fuzz(func(t *testing.T, q []byte, tcp bool) {
-		r := e.ServeDNS(make([]byte, 0, 512), q, netip.MustParseAddr("192.0.2.77"), tcp, time.Now())
+		r := e.ServeDNS(make([]byte, 0, 512), q, dnsserver.Request{Src: netip.MustParseAddr("192.0.2.77"), TCP: tcp, Now: time.Now()})
 		if r == nil {
 			return
 		}
@@ -186,7 +187,7 @@ func BenchmarkServeDNS(b *testing.B) {
 			now := time.Now()
 			b.ReportAllocs()
 			for b.Loop() {
-				if r := e.ServeDNS(buf, q, client, false, now); len(r) == 0 {
+				if r := e.ServeDNS(buf, q, dnsserver.Request{Src: client, Now: now}); len(r) == 0 {
 					b.Fatal("no reply")
 				}
 			}
@@ -206,7 +207,7 @@ func BenchmarkServeDNS(b *testing.B) {
 		now := time.Now()
 		b.ReportAllocs()
 		for b.Loop() {
-			if r := re.ServeDNS(buf, qb, client, false, now); len(r) == 0 {
+			if r := re.ServeDNS(buf, qb, dnsserver.Request{Src: client, Now: now}); len(r) == 0 {
 				b.Fatal("no reply")
 			}
 		}
@@ -217,7 +218,7 @@ func BenchmarkServeDNS(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			buf := make([]byte, 0, 1232)
 			for pb.Next() {
-				e.ServeDNS(buf, q, client, false, time.Now())
+				e.ServeDNS(buf, q, dnsserver.Request{Src: client, Now: time.Now()})
 			}
 		})
 	})
@@ -229,7 +230,7 @@ func TestGSLBQueryDoesNotAllocate(t *testing.T) {
 	buf := make([]byte, 0, 512)
 	client := netip.MustParseAddr("198.51.100.7")
 	now := time.Now()
-	if n := testing.AllocsPerRun(1000, func() { e.ServeDNS(buf, q, client, false, now) }); n != 0 {
+	if n := testing.AllocsPerRun(1000, func() { e.ServeDNS(buf, q, dnsserver.Request{Src: client, Now: now}) }); n != 0 {
 		t.Fatalf("GSLB query: %v allocations, want 0", n)
 	}
 }
@@ -247,7 +248,7 @@ add service adns 127.0.0.1 ADNS 53
 	q := pack(t, dnsMsg("p.test", dns.TypeA))
 	ask := func(client string, now time.Time) string {
 		m := new(dns.Msg)
-		if err := m.Unpack(e.ServeDNS(nil, q, netip.MustParseAddr(client), false, now)); err != nil || len(m.Answer) != 1 {
+		if err := m.Unpack(e.ServeDNS(nil, q, dnsserver.Request{Src: netip.MustParseAddr(client), Now: now})); err != nil || len(m.Answer) != 1 {
 			t.Fatalf("bad reply %v %v", m, err)
 		}
 		return m.Answer[0].(*dns.A).A.String()
@@ -335,7 +336,7 @@ bind gslb vserver gc -domainName apps.example.test
 				q.Extra = append(q.Extra, &dns.TXT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeTXT, Class: dns.ClassINET}, Txt: []string{"x"}})
 			}
 			m := new(dns.Msg)
-			if err := m.Unpack(e.ServeDNS(nil, pack(t, q), client, false, time.Now())); err != nil {
+			if err := m.Unpack(e.ServeDNS(nil, pack(t, q), dnsserver.Request{Src: client, Now: time.Now()})); err != nil {
 				t.Fatal(err)
 			}
 			return fmt.Sprint(m.Rcode, m.Authoritative, m.Answer, len(m.Ns))
@@ -452,7 +453,7 @@ bind gslb vserver gv -domainName p.test
 	q := pack(t, dnsMsg("p.test", dns.TypeA))
 	ask := func(e *Engine, client string) string {
 		m := new(dns.Msg)
-		if err := m.Unpack(e.ServeDNS(nil, q, netip.MustParseAddr(client), false, time.Now())); err != nil || len(m.Answer) != 1 {
+		if err := m.Unpack(e.ServeDNS(nil, q, dnsserver.Request{Src: netip.MustParseAddr(client), Now: time.Now()})); err != nil || len(m.Answer) != 1 {
 			t.Fatalf("bad reply %v %v", m, err)
 		}
 		return m.Answer[0].(*dns.A).A.String()
@@ -508,7 +509,7 @@ add dns addRec ns1.gslb.test 10.0.0.2
 `)
 	for _, name := range []string{"www.gslb.test", "WWW.gslb.test"} {
 		m := new(dns.Msg)
-		if err := m.Unpack(e.ServeDNS(nil, pack(t, dnsMsg(name, dns.TypeA)), netip.MustParseAddr("10.9.0.1"), false, time.Now())); err != nil {
+		if err := m.Unpack(e.ServeDNS(nil, pack(t, dnsMsg(name, dns.TypeA)), dnsserver.Request{Src: netip.MustParseAddr("10.9.0.1"), Now: time.Now()})); err != nil {
 			t.Fatal(err)
 		}
 		if m.Rcode != dns.RcodeRefused || m.Authoritative || len(m.Answer) != 0 {
@@ -516,7 +517,7 @@ add dns addRec ns1.gslb.test 10.0.0.2
 		}
 	}
 	m := new(dns.Msg)
-	if err := m.Unpack(e.ServeDNS(nil, pack(t, dnsMsg("ns1.gslb.test", dns.TypeA)), netip.MustParseAddr("10.9.0.1"), false, time.Now())); err != nil || len(m.Answer) != 1 {
+	if err := m.Unpack(e.ServeDNS(nil, pack(t, dnsMsg("ns1.gslb.test", dns.TypeA)), dnsserver.Request{Src: netip.MustParseAddr("10.9.0.1"), Now: time.Now()})); err != nil || len(m.Answer) != 1 {
 		t.Errorf("zone data at a child site: %v %v", m, err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/dnsserver"
 	"github.com/gslbd/gslbd/internal/dnstest"
 	"github.com/gslbd/gslbd/internal/health"
 	"github.com/miekg/dns"
@@ -201,7 +202,7 @@ bind gslb vserver v -domainName v.test
 		for i := range 64 {
 			client := netip.AddrFrom4([4]byte{198, 51, 100, byte(i)})
 			m := new(dns.Msg)
-			if err := m.Unpack(e.ServeDNS(nil, q, client, false, time.Now())); err != nil || len(m.Answer) != 1 {
+			if err := m.Unpack(e.ServeDNS(nil, q, dnsserver.Request{Src: client, Now: time.Now()})); err != nil || len(m.Answer) != 1 {
 				t.Fatalf("client %s: %v %v", client, m, err)
 			}
 			out[client.String()] = m.Answer[0].(*dns.A).A.String()

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gslbd/gslbd/internal/dnsserver"
 	"github.com/gslbd/gslbd/internal/dnstest"
 	"github.com/gslbd/gslbd/internal/health"
 	"github.com/miekg/dns"
@@ -35,7 +36,7 @@ add dns soaRec test -originServer ns1.test -contact h.test
 func askFrom(t *testing.T, e *Engine, name, client string) []string {
 	t.Helper()
 	q := pack(t, dnsMsg(name, dns.TypeA))
-	r := e.ServeDNS(make([]byte, 0, 512), q, netip.MustParseAddr(client), false, time.Now())
+	r := e.ServeDNS(make([]byte, 0, 512), q, dnsserver.Request{Src: netip.MustParseAddr(client), Now: time.Now()})
 	if r == nil {
 		return nil
 	}
@@ -148,7 +149,7 @@ func TestRTTMaskAndDrop(t *testing.T) {
 	slow := dnsMsg("V.test", dns.TypeA) // upper case: the slow path
 	slow.SetEdns0(1232, false)
 	slow.Extra[0].(*dns.OPT).Option = append(slow.Extra[0].(*dns.OPT).Option, &dns.EDNS0_LOCAL{Code: 65001, Data: []byte{1}})
-	if r := e.ServeDNS(nil, pack(t, slow), netip.MustParseAddr("198.51.100.9"), false, time.Now()); r != nil {
+	if r := e.ServeDNS(nil, pack(t, slow), dnsserver.Request{Src: netip.MustParseAddr("198.51.100.9"), Now: time.Now()}); r != nil {
 		t.Fatal("unmeasured with -dropLdnsReq: the slow path replied")
 	}
 	setRTT(e, "198.51.100.0/24", "s1", 3)
@@ -156,7 +157,7 @@ func TestRTTMaskAndDrop(t *testing.T) {
 	if got := answeredFrom(t, e, "v.test", "198.51.100.200", 3); got != "192.0.2.1" {
 		t.Fatalf("another address of the /24: answered %s", got)
 	}
-	if r := e.ServeDNS(nil, pack(t, slow), netip.MustParseAddr("198.51.100.9"), false, time.Now()); r == nil {
+	if r := e.ServeDNS(nil, pack(t, slow), dnsserver.Request{Src: netip.MustParseAddr("198.51.100.9"), Now: time.Now()}); r == nil {
 		t.Fatal("measured: the slow path dropped the query")
 	}
 	ents := e.LDNSEntries()
@@ -164,7 +165,7 @@ func TestRTTMaskAndDrop(t *testing.T) {
 		t.Fatalf("entries %+v", ents)
 	}
 	// Static names are never dropped.
-	if r := e.ServeDNS(nil, pack(t, dnsMsg("test", dns.TypeSOA)), netip.MustParseAddr("203.0.113.1"), false, time.Now()); r == nil {
+	if r := e.ServeDNS(nil, pack(t, dnsMsg("test", dns.TypeSOA)), dnsserver.Request{Src: netip.MustParseAddr("203.0.113.1"), Now: time.Now()}); r == nil {
 		t.Fatal("SOA from an unmeasured resolver dropped")
 	}
 }
@@ -254,7 +255,7 @@ func TestRTTQueryDoesNotAllocate(t *testing.T) {
 	buf := make([]byte, 0, 512)
 	client := netip.MustParseAddr("198.51.100.7")
 	now := time.Now()
-	if n := testing.AllocsPerRun(1000, func() { e.ServeDNS(buf, q, client, false, now) }); n != 0 {
+	if n := testing.AllocsPerRun(1000, func() { e.ServeDNS(buf, q, dnsserver.Request{Src: client, Now: now}) }); n != 0 {
 		t.Fatalf("RTT query: %v allocations, want 0", n)
 	}
 	if got := askFrom(t, e, "v.test", "198.51.100.7"); !slices.Equal(got, []string{"192.0.2.2"}) {

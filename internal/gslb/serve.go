@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/dnsserver"
 	"github.com/miekg/dns"
 )
 
@@ -119,12 +120,19 @@ func parseFast(q []byte, f *fastQuery, key *[256]byte) bool {
 	return true
 }
 
+// request is what the engine decides on: how the query arrived (the
+// server's Request) and what the query carries beyond its question.
+type request struct {
+	dnsserver.Request
+}
+
 // ServeDNS answers one query. It appends the response to dst[:0] and
-// returns it, or nil when no reply must be sent (a response packet, or
-// bytes too short to be a DNS header). client is the source address (ECS
-// is not used yet), tcp says whether the query came over TCP (no size
-// limit), now is the time of the query.
-func (e *Engine) ServeDNS(dst, q []byte, client netip.Addr, tcp bool, now time.Time) []byte {
+// returns it, or nil when no reply must be sent (a response packet, bytes
+// too short to be a DNS header, a query -dropLdnsReq drops). The request
+// says how the query arrived: its source address, whether over TCP (no
+// size limit), when.
+func (e *Engine) ServeDNS(dst, q []byte, sr dnsserver.Request) []byte {
+	r := request{Request: sr}
 	t := e.table.Load()
 	var kb [256]byte
 	var f fastQuery
@@ -137,12 +145,12 @@ func (e *Engine) ServeDNS(dst, q []byte, client netip.Addr, tcp bool, now time.T
 			d = base[string(kb[:f.keyLen])]
 		}
 		if d != nil && !t.child {
-			if resp, ok := t.answerFast(dst, q, &f, d, client, tcp, now); ok {
+			if resp, ok := t.answerFast(dst, q, &f, d, &r); ok {
 				return resp
 			}
 		}
 	}
-	return t.slow(dst, q, client, tcp, now)
+	return t.slow(dst, q, &r)
 }
 
 // maxSize is the largest response the client accepts (RFC 6891 §6.2.5:
@@ -160,13 +168,13 @@ func (t *table) maxSize(tcp bool, edns bool, udpSize uint16) int {
 // pick chooses the answer block for a query and counts it: the
 // vserver's hits (and backup hits), the domain's queries, the chosen
 // service's hits. Each counter is its own cache line.
-func (t *table) pick(d *domainEntry, client netip.Addr, now time.Time) *block {
+func (t *table) pick(d *domainEntry, r *request) *block {
 	atomic.AddUint64(&d.vs.hits.hits, 1)
 	if d.vs.backup {
 		atomic.AddUint64(&d.vs.hits.backupHits, 1)
 	}
 	atomic.AddUint64(&d.hits.hits, 1)
-	b := t.selectBlock(d, client, now)
+	b := t.selectBlock(d, r)
 	if b != nil && b.hit != nil {
 		atomic.AddUint64(&b.hit.hits, 1)
 	}
@@ -174,8 +182,9 @@ func (t *table) pick(d *domainEntry, client netip.Addr, now time.Time) *block {
 }
 
 // selectBlock picks the answer block for a query.
-func (t *table) selectBlock(d *domainEntry, client netip.Addr, now time.Time) *block {
+func (t *table) selectBlock(d *domainEntry, r *request) *block {
 	dec := &d.vs.dec
+	client, now := r.Src, r.Now
 	switch dec.mode {
 	case modeAllDown:
 		return d.down
@@ -199,7 +208,7 @@ func (t *table) selectBlock(d *domainEntry, client netip.Addr, now time.Time) *b
 				return &d.blocks[i]
 			}
 		}
-		i, ok := t.choose(dec, client, now, vs)
+		i, ok := t.choose(dec, r, vs)
 		if !ok {
 			return dropBlock
 		}
@@ -207,7 +216,7 @@ func (t *table) selectBlock(d *domainEntry, client netip.Addr, now time.Time) *b
 		t.persist.share(vs, k.ip, dec.cands[i].lname, time.Unix(0, created), now)
 		return &d.blocks[i]
 	}
-	i, ok := t.choose(dec, client, now, vs)
+	i, ok := t.choose(dec, r, vs)
 	if !ok {
 		return dropBlock
 	}
@@ -221,9 +230,10 @@ var dropBlock = &block{}
 // choose picks a candidate for a new choice: by RTT when the vserver's
 // method is RTT and a site measured the client's resolver, else by the
 // (backup) method decided at rebuild. ok false: drop the query.
-func (t *table) choose(dec *decision, client netip.Addr, now time.Time, vs *config.VServerInfo) (int, bool) {
+func (t *table) choose(dec *decision, r *request, vs *config.VServerInfo) (int, bool) {
+	client := r.Src
 	if dec.rtt && client.IsValid() {
-		if i, ok := t.ldns.rttChoice(dec, client, now); ok {
+		if i, ok := t.ldns.rttChoice(dec, client, r.Now); ok {
 			return i, true
 		}
 		if dec.dropLDNS {
@@ -243,11 +253,11 @@ func choose(dec *decision, client netip.Addr, v4bits, v6bits int) int {
 
 // answerFast builds the response for a GSLB domain. It declines (false)
 // query types that static zone data may answer.
-func (t *table) answerFast(dst, q []byte, f *fastQuery, d *domainEntry, client netip.Addr, tcp bool, now time.Time) ([]byte, bool) {
+func (t *table) answerFast(dst, q []byte, f *fastQuery, d *domainEntry, r *request) ([]byte, bool) {
 	var blk *block
 	switch {
 	case f.qtype == d.rtype || f.qtype == dns.TypeANY || d.rtype == dns.TypeCNAME:
-		blk = t.pick(d, client, now)
+		blk = t.pick(d, r)
 		if blk == dropBlock {
 			return nil, true // no reply (-dropLdnsReq)
 		}
@@ -276,7 +286,7 @@ func (t *table) answerFast(dst, q []byte, f *fastQuery, d *domainEntry, client n
 	if f.edns {
 		resp = appendOPT(resp, t.maxUDP, f.do)
 	}
-	if len(resp) > t.maxSize(tcp, f.edns, f.udpSize) {
+	if len(resp) > t.maxSize(r.TCP, f.edns, f.udpSize) {
 		// RFC 2181 §9: set TC and drop the sections that do not fit; the
 		// client retries over TCP.
 		resp = appendHead(resp[:0], q, f.qEnd, flags|flagTC, 0, 0, ar)

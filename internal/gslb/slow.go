@@ -1,16 +1,14 @@
 package gslb
 
 import (
-	"net/netip"
 	"strings"
-	"time"
 
 	"github.com/miekg/dns"
 )
 
 // slow answers everything the fast path declines, with miekg/dns: static
 // zone data, malformed or unusual queries, EDNS errors.
-func (t *table) slow(dst, q []byte, client netip.Addr, tcp bool, now time.Time) []byte {
+func (t *table) slow(dst, q []byte, r *request) []byte {
 	if len(q) < 12 || q[2]&0x80 != 0 {
 		return nil // too short to answer, or a response: never reply (no reflection loops)
 	}
@@ -45,7 +43,7 @@ func (t *table) slow(dst, q []byte, client netip.Addr, tcp bool, now time.Time) 
 		ro.SetDo(opt.Do())
 		resp.Extra = append(resp.Extra, ro)
 	}
-	size := t.maxSize(tcp, opt != nil, udpSize)
+	size := t.maxSize(r.TCP, opt != nil, udpSize)
 	switch {
 	case nOPT > 1:
 		resp.Rcode = dns.RcodeFormatError
@@ -57,7 +55,7 @@ func (t *table) slow(dst, q []byte, client netip.Addr, tcp bool, now time.Time) 
 	case len(req.Question) != 1 || len(req.Answer) > 0 || len(req.Ns) > 0:
 		resp.Rcode = dns.RcodeFormatError
 	default:
-		if t.lookup(req.Question[0], resp, client, now) {
+		if t.lookup(req.Question[0], resp, r) {
 			return nil
 		}
 	}
@@ -77,7 +75,7 @@ func (t *table) slow(dst, q []byte, client netip.Addr, tcp bool, now time.Time) 
 }
 
 // lookup answers q into resp; drop: no reply at all (-dropLdnsReq).
-func (t *table) lookup(q dns.Question, resp *dns.Msg, client netip.Addr, now time.Time) (drop bool) {
+func (t *table) lookup(q dns.Question, resp *dns.Msg, r *request) (drop bool) {
 	switch {
 	case q.Qclass != dns.ClassINET && q.Qclass != dns.ClassANY:
 		resp.Rcode = dns.RcodeRefused
@@ -103,7 +101,7 @@ func (t *table) lookup(q dns.Question, resp *dns.Msg, client netip.Addr, now tim
 		if qtype != d.rtype && qtype != dns.TypeANY && d.rtype != dns.TypeCNAME {
 			return nil
 		}
-		blk := t.pick(d, client, now)
+		blk := t.pick(d, r)
 		if blk == dropBlock {
 			drop = true
 			return nil

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gslbd/gslbd/internal/dnsserver"
 	"github.com/gslbd/gslbd/internal/dnstest"
 	"github.com/miekg/dns"
 )
@@ -79,7 +80,7 @@ func TestFastPathTakesPlainQueries(t *testing.T) {
 		buf := make([]byte, 0, 4096)
 		client := netip.MustParseAddr("198.51.100.7")
 		now := time.Now()
-		if n := testing.AllocsPerRun(100, func() { e.ServeDNS(buf, q, client, false, now) }); n != 0 {
+		if n := testing.AllocsPerRun(100, func() { e.ServeDNS(buf, q, dnsserver.Request{Src: client, Now: now}) }); n != 0 {
 			t.Errorf("%s %s (%d option settings): %v allocations, want 0 (the fast path)", tc.name, dns.TypeToString[tc.qtype], len(tc.opts), n)
 		}
 	}
@@ -158,7 +159,7 @@ func TestMalformedQueries(t *testing.T) {
 					t.Fatalf("%s: got %x, want a %s response with ID %x", how, r, dns.RcodeToString[want], tc.q[:2])
 				}
 			}
-			check("ServeDNS", e.ServeDNS(nil, tc.q[:len(tc.q):len(tc.q)], netip.MustParseAddr("192.0.2.9"), false, time.Now()))
+			check("ServeDNS", e.ServeDNS(nil, tc.q[:len(tc.q):len(tc.q)], dnsserver.Request{Src: netip.MustParseAddr("192.0.2.9"), Now: time.Now()}))
 			if tc.noReply {
 				dnstest.NoReplyUDP(t, addrs[dnstest.UDP], tc.q)
 			} else {
