@@ -3,8 +3,10 @@ package dnsserver
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,5 +115,62 @@ func TestTCPMessageSizes(t *testing.T) {
 	c.Write(framed(query(0xbeef)))
 	if !closedWithin(c, 5*time.Second) {
 		t.Fatal("a response over 65535 bytes did not close the connection")
+	}
+}
+
+// TestRequestLocal: the handler learns the address each query arrived
+// on: over TCP and UDP, on a socket bound to one address and on a
+// wildcard one (per datagram, batched and plain workers), for IPv4 and
+// IPv6; the answer to a datagram on a wildcard socket leaves from the
+// address it was sent to (a connected client accepts no other source).
+func TestRequestLocal(t *testing.T) {
+	for _, tc := range []struct {
+		name, listen string
+		to           []string
+		plain        bool
+	}{
+		{"bound", "127.0.0.7:0", []string{"127.0.0.7"}, false},
+		{"wildcard v4 batched", "0.0.0.0:0", []string{"127.0.0.5", "127.0.0.6"}, false},
+		{"wildcard v6 batched", "[::]:0", []string{"::1", "127.0.0.8"}, false},
+		{"bound plain", "127.0.0.9:0", []string{"127.0.0.9"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := make(chan Request, 10)
+			h := handlerFunc(func(dst, q []byte, r Request) []byte {
+				got <- r
+				return echoHandler{}.ServeDNS(dst, q, r)
+			})
+			s := New(h, Options{PlainUDP: tc.plain, UDPWorkers: 1})
+			t.Cleanup(func() { s.Close() })
+			u, err := s.ListenUDP(tc.listen)
+			if err != nil {
+				t.Fatal(err)
+			}
+			port := u.LocalAddr().(*net.UDPAddr).Port
+			l, err := net.Listen("tcp", net.JoinHostPort(strings.Trim(strings.TrimSuffix(tc.listen, ":0"), "[]"), "0"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.ServeTCP(l)
+			tport := l.Addr().(*net.TCPAddr).Port
+			for _, to := range tc.to {
+				if dnstest.RawUDP(t, net.JoinHostPort(to, fmt.Sprint(port)), query(1), 3*time.Second) == nil {
+					t.Errorf("UDP to %s: no answer from that address", to)
+				}
+				if r := <-got; r.Local != netip.MustParseAddr(to) || r.TCP {
+					t.Errorf("UDP to %s: Local %v", to, r.Local)
+				}
+				c, err := net.Dial("tcp", net.JoinHostPort(to, fmt.Sprint(tport)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				q := query(2)
+				c.Write(append([]byte{byte(len(q) >> 8), byte(len(q))}, q...))
+				if r := <-got; r.Local != netip.MustParseAddr(to) || !r.TCP {
+					t.Errorf("TCP to %s: Local %v", to, r.Local)
+				}
+				c.Close()
+			}
+		})
 	}
 }

@@ -139,7 +139,21 @@ func (s *Server) startUDP(c io.Closer, worker func()) {
 	}
 }
 
+// boundAddr is a socket's own address when it is a single one (invalid
+// for a wildcard socket: each datagram then says where it went).
+func boundAddr(a net.Addr) netip.Addr {
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil || ap.Addr().IsUnspecified() {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
+
+// udpWorker is the portable loop. Request.Local is the socket's address,
+// unknown on a wildcard socket (the batched Linux worker reads it per
+// datagram).
 func (s *Server) udpWorker(c *net.UDPConn) {
+	local := boundAddr(c.LocalAddr())
 	buf := make([]byte, 65535)
 	out := make([]byte, 0, 65535)
 	for {
@@ -155,7 +169,7 @@ func (s *Server) udpWorker(c *net.UDPConn) {
 			s.Stats.Dropped.Add(1)
 			continue
 		}
-		resp := s.h.ServeDNS(out, buf[:n], Request{Src: from.Addr().Unmap(), Now: time.Now()})
+		resp := s.h.ServeDNS(out, buf[:n], Request{Src: from.Addr().Unmap(), Local: local, Now: time.Now()})
 		if resp == nil {
 			s.Stats.Dropped.Add(1)
 			continue
@@ -241,6 +255,9 @@ func (s *Server) serveConn(c net.Conn) {
 	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
 		client = ap.Addr().Unmap()
 	}
+	// An accepted connection's own address is specific even on a
+	// wildcard listener.
+	local := boundAddr(c.LocalAddr())
 	r := bufio.NewReaderSize(c, 4096)
 	q := make([]byte, 0, 512)
 	out := make([]byte, 0, 4096)
@@ -266,7 +283,7 @@ func (s *Server) serveConn(c net.Conn) {
 			return
 		}
 		s.Stats.TCPQueries.Add(1)
-		resp := s.h.ServeDNS(out, q, Request{Src: client, TCP: true, Now: time.Now()})
+		resp := s.h.ServeDNS(out, q, Request{Src: client, Local: local, TCP: true, Now: time.Now()})
 		if resp == nil {
 			s.Stats.Dropped.Add(1)
 			continue

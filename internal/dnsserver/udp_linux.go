@@ -45,7 +45,25 @@ func (s *Server) serveUDPBatched(c *net.UDPConn) bool {
 	if err != nil {
 		return false
 	}
-	s.startUDP(c, func() { newBatchWorker(s).run(rc) })
+	local := boundAddr(c.LocalAddr())
+	pktinfo := false
+	if !local.IsValid() {
+		// A wildcard socket: each datagram's destination comes as
+		// IP_PKTINFO / IPV6_PKTINFO, and the answer leaves from it.
+		_ = rc.Control(func(fd uintptr) {
+			if unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_PKTINFO, 1) == nil {
+				pktinfo = true
+			}
+			if unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_RECVPKTINFO, 1) == nil {
+				pktinfo = true
+			}
+		})
+	}
+	s.startUDP(c, func() {
+		w := newBatchWorker(s)
+		w.local, w.pktinfo = local, pktinfo
+		w.run(rc)
+	})
 	return true
 }
 
@@ -58,7 +76,17 @@ type batchWorker struct {
 	siov  [batchSize]unix.Iovec
 	rmsgs [batchSize]mmsghdr
 	smsgs [batchSize]mmsghdr
+	// local is the socket's address; on a wildcard socket (pktinfo)
+	// each datagram's destination is read from roob and written as the
+	// answer's source in soob.
+	local   netip.Addr
+	pktinfo bool
+	roob    [batchSize][oobSize]byte
+	soob    [batchSize][oobSize]byte
 }
+
+// oobSize holds one IPv4 or IPv6 packet-info control message.
+const oobSize = 64
 
 func newBatchWorker(s *Server) *batchWorker {
 	w := &batchWorker{s: s, in: make([]byte, batchSize*querySlot), out: make([]byte, batchSize*answerSlot)}
@@ -89,6 +117,10 @@ func (w *batchWorker) run(rc syscall.RawConn) {
 			for i := range batchSize {
 				w.rmsgs[i].hdr.Namelen = unix.SizeofSockaddrAny
 				w.rmsgs[i].hdr.Flags = 0
+				if w.pktinfo {
+					w.rmsgs[i].hdr.Control = &w.roob[i][0]
+					w.rmsgs[i].hdr.SetControllen(oobSize)
+				}
 			}
 			n, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&w.rmsgs[0])),
 				batchSize, unix.MSG_DONTWAIT, 0, 0)
@@ -116,7 +148,11 @@ func (w *batchWorker) answer(fd uintptr, n int) {
 		}
 		q := w.in[i*querySlot : i*querySlot+int(m.len)]
 		dst := w.out[k*answerSlot : k*answerSlot : (k+1)*answerSlot]
-		resp := w.s.h.ServeDNS(dst, q, Request{Src: sockaddrAddr(&w.rsa[i]), Now: now})
+		local, oob := w.local, 0
+		if w.pktinfo {
+			local, oob = w.destination(i, k)
+		}
+		resp := w.s.h.ServeDNS(dst, q, Request{Src: sockaddrAddr(&w.rsa[i]), Local: local, Now: now})
 		if len(resp) == 0 {
 			w.s.Stats.Dropped.Add(1)
 			continue
@@ -128,6 +164,11 @@ func (w *batchWorker) answer(fd uintptr, n int) {
 		h.Namelen = m.hdr.Namelen
 		h.Iov = &w.siov[k]
 		h.SetIovlen(1)
+		h.Control, h.Controllen = nil, 0
+		if oob > 0 {
+			h.Control = &w.soob[k][0]
+			h.SetControllen(oob)
+		}
 		k++
 	}
 	for sent := 0; sent < k; {
@@ -139,6 +180,47 @@ func (w *batchWorker) answer(fd uintptr, n int) {
 		}
 		sent += int(r)
 	}
+}
+
+// destination reads datagram i's destination from its packet info and
+// writes the control message that sends answer slot k from it; it
+// returns the address and that message's length (0: none, the kernel
+// chooses the source).
+func (w *batchWorker) destination(i, k int) (netip.Addr, int) {
+	h := &w.rmsgs[i].hdr
+	b := w.roob[i][:min(int(h.Controllen), oobSize)]
+	for len(b) >= unix.SizeofCmsghdr {
+		cm := (*unix.Cmsghdr)(unsafe.Pointer(&b[0]))
+		l := int(cm.Len)
+		if l < unix.SizeofCmsghdr || l > len(b) {
+			break
+		}
+		data := b[unix.SizeofCmsghdr:l]
+		switch {
+		case cm.Level == unix.IPPROTO_IP && cm.Type == unix.IP_PKTINFO && len(data) >= unix.SizeofInet4Pktinfo:
+			in := (*unix.Inet4Pktinfo)(unsafe.Pointer(&data[0]))
+			a := netip.AddrFrom4(in.Addr)
+			out := w.soob[k][:]
+			ocm := (*unix.Cmsghdr)(unsafe.Pointer(&out[0]))
+			ocm.Level, ocm.Type = unix.IPPROTO_IP, unix.IP_PKTINFO
+			ocm.SetLen(unix.CmsgLen(unix.SizeofInet4Pktinfo))
+			op := (*unix.Inet4Pktinfo)(unsafe.Pointer(&out[unix.CmsgLen(0)]))
+			*op = unix.Inet4Pktinfo{Spec_dst: in.Addr}
+			return a, unix.CmsgSpace(unix.SizeofInet4Pktinfo)
+		case cm.Level == unix.IPPROTO_IPV6 && cm.Type == unix.IPV6_PKTINFO && len(data) >= unix.SizeofInet6Pktinfo:
+			in := (*unix.Inet6Pktinfo)(unsafe.Pointer(&data[0]))
+			a := netip.AddrFrom16(in.Addr).Unmap()
+			out := w.soob[k][:]
+			ocm := (*unix.Cmsghdr)(unsafe.Pointer(&out[0]))
+			ocm.Level, ocm.Type = unix.IPPROTO_IPV6, unix.IPV6_PKTINFO
+			ocm.SetLen(unix.CmsgLen(unix.SizeofInet6Pktinfo))
+			op := (*unix.Inet6Pktinfo)(unsafe.Pointer(&out[unix.CmsgLen(0)]))
+			*op = unix.Inet6Pktinfo{Addr: in.Addr, Ifindex: in.Ifindex}
+			return a, unix.CmsgSpace(unix.SizeofInet6Pktinfo)
+		}
+		b = b[min(unix.CmsgSpace(l-unix.SizeofCmsghdr), len(b)):]
+	}
+	return netip.Addr{}, 0
 }
 
 func sockaddrAddr(rsa *unix.RawSockaddrAny) netip.Addr {
