@@ -17,7 +17,7 @@ var noEffect = map[string][]string{
 		"cltTimeout", "svrTimeout", "downStateFlush", "maxAAAUsers", "appflowLog", "naptr*", "viewName"},
 	"lb monitor": {"deviation", "resptimeoutThresh", "alertRetries", "transparent", "ipTunnel",
 		"tos", "tosId", "sslProfile", "netProfile", "action", "storefrontcheckbackendservices"},
-	"gslb vserver": {"ECS", "ecsAddrValidation", "dynamicWeight",
+	"gslb vserver": {"dynamicWeight",
 		"so*", "backupSessionTimeout", "toggleOrder", "orderThreshold", "rule", "comment",
 		"order", "cookieDomain", "cookieTimeout", "sitedomainTTL"},
 	"gslb parameter": {"AutomaticConfigSync", "GSLBSync*", "GslbConfigSyncMonitor", "undefAction"},

@@ -302,19 +302,22 @@ func (a *applier) unbindVServer(v *VServer) *nsconf.Error {
 
 // VServerInfo is a typed GSLB vserver.
 type VServerInfo struct {
-	Name                 string
-	Type                 string
-	RecordType           string // A, AAAA, CNAME, NAPTR
-	Method               Method
-	BackupMethod         Method // "" = none
-	NetmaskBits          int    // SOURCEIPHASH IPv4 prefix
-	V6NetmaskBits        int
-	PersistSourceIP      bool
-	PersistID            int
-	PersistMaskBits      int
-	V6PersistMaskBits    int
-	PersistTimeout       time.Duration
-	EDR, MIR, ECS        bool
+	Name              string
+	Type              string
+	RecordType        string // A, AAAA, CNAME, NAPTR
+	Method            Method
+	BackupMethod      Method // "" = none
+	NetmaskBits       int    // SOURCEIPHASH IPv4 prefix
+	V6NetmaskBits     int
+	PersistSourceIP   bool
+	PersistID         int
+	PersistMaskBits   int
+	V6PersistMaskBits int
+	PersistTimeout    time.Duration
+	EDR, MIR, ECS     bool
+	// ECSAddrValidation: an ECS address that is private or not
+	// routable is not used; the resolver's address decides instead.
+	ECSAddrValidation    bool
 	DisablePrimaryOnDown bool
 	// ConsiderEffective: -considerEffectiveState STATE_ONLY: when every
 	// bound service is DOWN, the services whose effective state is UP
@@ -513,6 +516,7 @@ func (b *builder) vserver(v *VServer, svcs map[string]*ServiceInfo) *VServerInfo
 		PersistTimeout: time.Duration(getInt(a, g, "timeout")) * time.Minute,
 		EDR:            enabled(a, g, "EDR"), MIR: enabled(a, g, "MIR"), ECS: enabled(a, g, "ECS"),
 		DisablePrimaryOnDown: enabled(a, g, "disablePrimaryOnDown"),
+		ECSAddrValidation:    enabled(a, g, "ecsAddrValidation"),
 		ConsiderEffective:    get(a, g, "considerEffectiveState") == "STATE_ONLY",
 		Disabled:             a.Get("state") == "DISABLED",
 		Tolerance:            getInt(a, g, "tolerance"),

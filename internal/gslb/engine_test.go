@@ -116,6 +116,13 @@ func FuzzServeDNS(f *testing.F) {
 	e1.SetEdns0(512, false)
 	e1.IsEdns0().SetVersion(1)
 	seeds = append(seeds, e1)
+	// ECS (the fuzz engine's gvh has -ECS ENABLED), v4, v6 and malformed.
+	seeds = append(seeds, ecsQuery("hash.example.test", "203.0.113.0/24"), ecsQuery("HASH.example.test", "2001:db8::/48"),
+		ecsQuery("app.example.test", "0.0.0.0/0"))
+	bad := dnsMsg("hash.example.test", dns.TypeA)
+	bad.SetEdns0(1232, false)
+	bad.IsEdns0().Option = append(bad.IsEdns0().Option, &dns.EDNS0_LOCAL{Code: 8, Data: []byte{0, 1, 23, 0, 203, 0, 113}})
+	seeds = append(seeds, bad)
 	for _, m := range seeds {
 		b, _ := m.Pack()
 		f.Add(b, false)
@@ -126,7 +133,7 @@ func FuzzServeDNS(f *testing.F) {
 	if b, err := os.ReadFile("testdata/appliance-query.bin"); err == nil {
 		f.Add(b, false)
 	}
-	s := snapshot(f, testConf)
+	s := snapshot(f, testConf+"set gslb vserver gvh -ECS ENABLED -persistenceType SOURCEIP -persistenceId 3\n")
 	e := New(Options{})
 	e.Load(s)
 	defer e.Close()
@@ -208,6 +215,22 @@ func BenchmarkServeDNS(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if r := re.ServeDNS(buf, qb, dnsserver.Request{Src: client, Now: now}); len(r) == 0 {
+				b.Fatal("no reply")
+			}
+		}
+	})
+	// ECS: a hash vserver deciding on the client subnet (the option read,
+	// the scope written back).
+	b.Run("gslb-ecs-hash", func(b *testing.B) {
+		ee := New(Options{})
+		defer ee.Close()
+		ee.Load(snapshot(b, testConf+"set gslb vserver gvh -ECS ENABLED\n"))
+		qb := pack(b, ecsQuery("hash.example.test", "203.0.113.0/24"))
+		buf := make([]byte, 0, 1232)
+		now := time.Now()
+		b.ReportAllocs()
+		for b.Loop() {
+			if r := ee.ServeDNS(buf, qb, dnsserver.Request{Src: client, Now: now}); len(r) == 0 {
 				b.Fatal("no reply")
 			}
 		}

@@ -29,6 +29,10 @@ type fastQuery struct {
 	udpSize uint16
 	do      bool
 	keyLen  int // length of the lower-case name (no trailing dot) written to the key buffer
+	// ecs: an ECS option is among the OPT record's options, which are
+	// q[optStart:].
+	ecs      bool
+	optStart int
 }
 
 // parseFast parses q into f, writing the lookup key into key (by index:
@@ -105,12 +109,14 @@ func parseFast(q []byte, f *fastQuery, key *[256]byte) bool {
 	if j+rdlen != len(q) {
 		return false
 	}
-	// Walk options only to check their framing; unknown ones are ignored
-	// (RFC 6891 §6.1.2) and never echoed.
+	// Walk options only to check their framing and find ECS; unknown ones
+	// are ignored (RFC 6891 §6.1.2) and never echoed.
+	f.optStart, f.ecs = j, false
 	for end := j + rdlen; j < end; {
 		if j+4 > end {
 			return false
 		}
+		f.ecs = f.ecs || q[j] == 0 && q[j+1] == optECS
 		ol := int(q[j+2])<<8 | int(q[j+3])
 		j += 4 + ol
 		if j > end {
@@ -124,6 +130,13 @@ func parseFast(q []byte, f *fastQuery, key *[256]byte) bool {
 // server's Request) and what the query carries beyond its question.
 type request struct {
 	dnsserver.Request
+	// hasECS: the query carries a well-formed ECS option: ecs is its
+	// prefix, ecsFamily its family as sent; scope is the SCOPE
+	// PREFIX-LENGTH of the answer (set by the decision that read ecs).
+	hasECS    bool
+	ecs       netip.Prefix
+	ecsFamily byte
+	scope     uint8
 }
 
 // ServeDNS answers one query. It appends the response to dst[:0] and
@@ -136,7 +149,7 @@ func (e *Engine) ServeDNS(dst, q []byte, sr dnsserver.Request) []byte {
 	t := e.table.Load()
 	var kb [256]byte
 	var f fastQuery
-	if parseFast(q, &f, &kb) {
+	if parseFast(q, &f, &kb) && (!f.ecs || r.setECS(q[f.optStart:])) {
 		// The table's domain index in its two layers, looked up directly
 		// so that string(bytes) allocates nothing.
 		base, over := t.domains.Layers()
@@ -184,7 +197,7 @@ func (t *table) pick(d *domainEntry, r *request) *block {
 // selectBlock picks the answer block for a query.
 func (t *table) selectBlock(d *domainEntry, r *request) *block {
 	dec := &d.vs.dec
-	client, now := r.Src, r.Now
+	now := r.Now
 	switch dec.mode {
 	case modeAllDown:
 		return d.down
@@ -198,8 +211,17 @@ func (t *table) selectBlock(d *domainEntry, r *request) *block {
 		return &d.blocks[atomic.AddUint64(&dec.counter.n, 1)%uint64(len(d.blocks))]
 	}
 	vs := d.vs.info
+	client, ecs := r.client(vs)
 	if vs.PersistSourceIP && client.IsValid() {
-		k := persistKey{vs: d.vs.lname, ip: maskAddr(client, vs.PersistMaskBits, vs.V6PersistMaskBits)}
+		// With ECS the client subnet is the key as sent (NetScaler: the
+		// persistence mask is then ignored), and decides at its length.
+		ip := client
+		if ecs {
+			r.decidedBy(r.ecs.Bits())
+		} else {
+			ip = maskAddr(client, vs.PersistMaskBits, vs.V6PersistMaskBits)
+		}
+		k := persistKey{vs: d.vs.lname, ip: ip}
 		if svc, created, tell, ok := t.persist.get(k, now, vs.PersistTimeout); ok {
 			if i, ok := dec.index[svc]; ok {
 				if tell {
@@ -208,15 +230,18 @@ func (t *table) selectBlock(d *domainEntry, r *request) *block {
 				return &d.blocks[i]
 			}
 		}
-		i, ok := t.choose(dec, r, vs)
+		i, ok := t.choose(dec, r, vs, client, ecs)
 		if !ok {
 			return dropBlock
+		}
+		if ecs {
+			r.decidedBy(r.ecs.Bits()) // the session's key, whatever chose
 		}
 		created := t.persist.put(k, dec.cands[i].lname, now, vs.PersistTimeout)
 		t.persist.share(vs, k.ip, dec.cands[i].lname, time.Unix(0, created), now)
 		return &d.blocks[i]
 	}
-	i, ok := t.choose(dec, r, vs)
+	i, ok := t.choose(dec, r, vs, client, ecs)
 	if !ok {
 		return dropBlock
 	}
@@ -228,17 +253,25 @@ func (t *table) selectBlock(d *domainEntry, r *request) *block {
 var dropBlock = &block{}
 
 // choose picks a candidate for a new choice: by RTT when the vserver's
-// method is RTT and a site measured the client's resolver, else by the
-// (backup) method decided at rebuild. ok false: drop the query.
-func (t *table) choose(dec *decision, r *request, vs *config.VServerInfo) (int, bool) {
-	client := r.Src
-	if dec.rtt && client.IsValid() {
-		if i, ok := t.ldns.rttChoice(dec, client, r.Now); ok {
+// method is RTT and a site measured the query's resolver (the source:
+// probes reach resolvers, not client subnets), else by the (backup)
+// method decided at rebuild, on client (the ECS subnet when ecs). ok
+// false: drop the query.
+func (t *table) choose(dec *decision, r *request, vs *config.VServerInfo, client netip.Addr, ecs bool) (int, bool) {
+	if dec.rtt && r.Src.IsValid() {
+		if i, ok := t.ldns.rttChoice(dec, r.Src, r.Now); ok {
 			return i, true
 		}
 		if dec.dropLDNS {
 			return 0, false
 		}
+	}
+	if ecs && dec.hash != nil {
+		bits := vs.NetmaskBits
+		if client.Is6() {
+			bits = vs.V6NetmaskBits
+		}
+		r.decidedBy(bits)
 	}
 	return choose(dec, client, vs.NetmaskBits, vs.V6NetmaskBits), true
 }
@@ -284,14 +317,14 @@ func (t *table) answerFast(dst, q []byte, f *fastQuery, d *domainEntry, r *reque
 		resp = append(resp, d.neg...)
 	}
 	if f.edns {
-		resp = appendOPT(resp, t.maxUDP, f.do)
+		resp = appendOPT(resp, t.maxUDP, f.do, r)
 	}
 	if len(resp) > t.maxSize(r.TCP, f.edns, f.udpSize) {
 		// RFC 2181 §9: set TC and drop the sections that do not fit; the
 		// client retries over TCP.
 		resp = appendHead(resp[:0], q, f.qEnd, flags|flagTC, 0, 0, ar)
 		if f.edns {
-			resp = appendOPT(resp, t.maxUDP, f.do)
+			resp = appendOPT(resp, t.maxUDP, f.do, r)
 		}
 	}
 	return resp, true
@@ -305,11 +338,17 @@ func appendHead(b, q []byte, qEnd int, flags, an, ns, ar uint16) []byte {
 }
 
 // appendOPT adds our OPT record: version 0, our buffer size, the DO bit
-// copied from the query (RFC 3225 §3), no options.
-func appendOPT(b []byte, size int, do bool) []byte {
+// copied from the query (RFC 3225 §3), and the ECS option when the query
+// had one.
+func appendOPT(b []byte, size int, do bool, r *request) []byte {
 	var fl byte
 	if do {
 		fl = 0x80
 	}
-	return append(b, 0, 0, 41, byte(size>>8), byte(size), 0, 0, fl, 0, 0, 0)
+	n := r.ecsLen()
+	b = append(b, 0, 0, 41, byte(size>>8), byte(size), 0, 0, fl, 0, byte(n>>8), byte(n))
+	if n > 0 {
+		b = appendECS(b, r)
+	}
+	return b
 }

@@ -44,8 +44,17 @@ func (t *table) slow(dst, q []byte, r *request) []byte {
 		resp.Extra = append(resp.Extra, ro)
 	}
 	size := t.maxSize(r.TCP, opt != nil, udpSize)
+	r.hasECS, r.scope = false, 0
+	ecsOK := true
+	if opt != nil && nOPT == 1 {
+		rd, ok := scanOPT(q)
+		ecsOK = ok && r.setECS(rd)
+	}
 	switch {
-	case nOPT > 1:
+	case nOPT > 1, !ecsOK:
+		// Two OPT records, a malformed or repeated ECS option (RFC 7871
+		// §7.1.2).
+		r.hasECS = false
 		resp.Rcode = dns.RcodeFormatError
 	case opt != nil && opt.Version() != 0:
 		resp.Rcode = dns.RcodeBadVers
@@ -58,6 +67,12 @@ func (t *table) slow(dst, q []byte, r *request) []byte {
 		if t.lookup(req.Question[0], resp, r) {
 			return nil
 		}
+	}
+	if r.hasECS && ro != nil {
+		// The option back with the scope the answer was decided at
+		// (0: it does not depend on the client).
+		ro.Option = append(ro.Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: uint16(r.ecsFamily),
+			SourceNetmask: uint8(r.ecs.Bits()), SourceScope: r.scope, Address: r.ecs.Addr().AsSlice()})
 	}
 	resp.Truncate(size)
 	out, err := resp.PackBuffer(dst[:cap(dst)])
