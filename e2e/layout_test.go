@@ -34,6 +34,8 @@ var allowed = map[string][]string{
 	"bench/monitors":      {},
 	"bench/api":           {"internal/nitro"},
 	"bench/confgen":       {},
+	"bench/location":      {"internal/location"},
+	"internal/location":   {},
 	"bench/reload":        {},
 	"bench/mep":           {"internal/mep", "internal/mep/wire", "internal/health"},
 }
@@ -45,6 +47,7 @@ var thirdParty = map[string][]string{
 	"internal/gslb":      {"github.com/miekg/dns"},
 	"internal/dnstest":   {"github.com/miekg/dns"},
 	"bench/reload":       {"github.com/miekg/dns"},
+	"internal/location":  {"github.com/oschwald/maxminddb-golang/v2", "github.com/maxmind/mmdbwriter"},
 	"internal/daemon":    {"github.com/miekg/dns"},
 	"internal/monitor":   {"golang.org/x/sys/unix", "github.com/miekg/dns", "github.com/gosnmp/gosnmp", "golang.org/x/net/icmp", "golang.org/x/net/ipv4", "golang.org/x/net/ipv6"},
 	"internal/metrics":   {"github.com/prometheus/client_golang"},

@@ -1,0 +1,258 @@
+package location
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/maxmind/mmdbwriter"
+	"github.com/maxmind/mmdbwriter/mmdbtype"
+)
+
+func TestParseQualifiers(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		bad      bool
+	}{
+		{in: "NA.US.CA", want: "NA.US.CA.*.*.*"},
+		{in: `NA.US.CA."San Jose".ATT.citrix`, want: `NA.US.CA."San Jose".ATT.citrix`},
+		{in: "*.US.*.*.*.*", want: "*.US.*.*.*.*"},
+		{in: "a.b.c.d.e.f.g", bad: true},
+		{in: `NA."San`, bad: true},
+		{in: `"a"b.c`, bad: true},
+	} {
+		l, err := ParseQualifiers(tc.in)
+		if (err != nil) != tc.bad {
+			t.Errorf("%s: err %v, want bad %v", tc.in, err, tc.bad)
+			continue
+		}
+		if !tc.bad && l.String() != tc.want {
+			t.Errorf("%s: %s, want %s", tc.in, l.String(), tc.want)
+		}
+	}
+}
+
+func TestMatch(t *testing.T) {
+	q := func(s string) *Location { l, _ := ParseQualifiers(s); return &l }
+	for _, tc := range []struct {
+		client, svc string
+		want        int
+	}{
+		{"NA.US.CA.SanJose.ATT.x", "NA.US.CA.*.*.*", 6},
+		{"NA.US.CA.SanJose.ATT.x", "NA.US.TX.*.*.*", 2},
+		{"NA.US.CA", "EU.DE.BE", -1},
+		{"NA.us.ca", "NA.US.CA", 6},   // case does not matter
+		{"*.AU.QLD", "OC.AU.NSW", 2},  // an empty continent agrees with any
+		{"NA.US.CA", "*.*.*.*.*.*", 6}, // a service without a location matches
+	} {
+		if got := Match(q(tc.client), q(tc.svc)); got != tc.want {
+			t.Errorf("Match(%s, %s) = %d, want %d", tc.client, tc.svc, got, tc.want)
+		}
+	}
+}
+
+const nsFile = `NSGEO1.0
+Context=geographic
+Qualifier1=Continent
+Start
+1.0.0.0,1.0.0.255,OC,AU,Queensland,Brisbane,,,153.0281,-27.4679
+10.0.0.0,10.0.1.127,NA,US,California,"San Jose",ATT,citrix,-121.89,37.33
+10.0.2.0,10.0.2.255,EU,DE,bad-longitude,,,,500,1
+192.0.2.0,192.0.2.255,EU,DE,Berlin
+2001:db8::,2001:db8:0:ffff:ffff:ffff:ffff:ffff,EU,FR,,,,,2.35,48.85
+255.255.255.0,255.255.255.255,XX,YY
+not-an-ip,1.2.3.4,NA
+End
+`
+
+func TestReadNetScalerFile(t *testing.T) {
+	var b Builder
+	st, err := ReadFile(strings.NewReader(nsFile), "netscaler", &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Entries != 5 || st.Errors != 2 || st.Context != "geographic" || st.Labels[0] != "Continent" || len(st.FirstErrors) != 2 ||
+		!strings.Contains(st.FirstErrors[0].Error(), "line 7:") || !strings.Contains(st.FirstErrors[1].Error(), "line 11:") {
+		t.Fatalf("stats %+v", st)
+	}
+	db := b.Build()
+	for _, tc := range []struct {
+		addr, want string
+		scope      int
+	}{
+		{"1.0.0.0", "OC.AU.Queensland.Brisbane.*.*", 24},
+		{"1.0.0.255", "OC.AU.Queensland.Brisbane.*.*", 24},
+		{"10.0.0.5", `NA.US.California."San Jose".ATT.citrix`, 24},
+		{"10.0.1.5", `NA.US.California."San Jose".ATT.citrix`, 25},
+		{"192.0.2.77", "EU.DE.Berlin.*.*.*", 24},
+		{"2001:db8::1", "EU.FR.*.*.*.*", 48},
+		{"255.255.255.255", "XX.YY.*.*.*.*", 24},
+		{"::ffff:1.0.0.7", "OC.AU.Queensland.Brisbane.*.*", 24},
+	} {
+		l, scope, ok := db.Lookup(netip.MustParseAddr(tc.addr))
+		if !ok || l.String() != tc.want || scope != tc.scope {
+			t.Errorf("%s: %v %d %v, want %s /%d", tc.addr, l, scope, ok, tc.want, tc.scope)
+		}
+	}
+	if l, _, _ := db.Lookup(netip.MustParseAddr("1.0.0.1")); !l.HasCoords || l.Lon != 153.0281 || l.Lat != -27.4679 {
+		t.Errorf("coordinates %+v", l)
+	}
+	for _, a := range []string{"0.255.255.255", "1.0.1.0", "10.0.1.128", "2001:db9::", "0.0.0.0"} {
+		if l, _, ok := db.Lookup(netip.MustParseAddr(a)); ok {
+			t.Errorf("%s found: %v", a, l)
+		}
+	}
+}
+
+func TestReadOtherFormats(t *testing.T) {
+	var b Builder
+	// IP2Location quotes every field; a long name may hold a comma.
+	st, err := ReadFile(strings.NewReader(`"16777216","16777471","AU","Australia"
+"3405774848","3405775103","KR","Korea, Republic of"
+`), "ip-country", &b)
+	if err != nil || st.Entries != 2 || st.Errors != 0 {
+		t.Fatalf("ip-country: %+v %v", st, err)
+	}
+	st, err = ReadFile(strings.NewReader(`"203.0.113.0","203.0.113.255","3405803776","3405804031","JP","Japan"`+"\n"), "geoip-country", &b)
+	if err != nil || st.Entries != 1 {
+		t.Fatalf("geoip-country: %+v %v", st, err)
+	}
+	db := b.Build()
+	for addr, want := range map[string]string{"1.0.0.9": "*.AU.*.*.*.*", "203.0.0.1": "*.KR.*.*.*.*", "203.0.113.9": "*.JP.*.*.*.*"} {
+		if l, _, ok := db.Lookup(netip.MustParseAddr(addr)); !ok || l.String() != want {
+			t.Errorf("%s: %v, want %s", addr, l, want)
+		}
+	}
+	if _, err := ReadFile(strings.NewReader(""), "geoip-planet", &b); err == nil || !strings.Contains(err.Error(), "unknown location file format") {
+		t.Errorf("unknown format: %v", err)
+	}
+}
+
+// TestCustomWins: `add location` entries win over the file's, the
+// narrowest first; overlapping file ranges keep the first.
+func TestCustomWins(t *testing.T) {
+	var b Builder
+	ReadFile(strings.NewReader("10.0.0.0,10.255.255.255,NA,US\n10.1.0.0,10.1.0.255,EU,DE\n"), "netscaler", &b)
+	wide, _ := ParseQualifiers("AS.JP")
+	narrow, _ := ParseQualifiers("AS.JP.Tokyo")
+	b.AddCustom(netip.MustParseAddr("10.0.0.0"), netip.MustParseAddr("10.0.255.255"), wide)
+	b.AddCustom(netip.MustParseAddr("10.0.1.0"), netip.MustParseAddr("10.0.1.255"), narrow)
+	if err := b.AddCustom(netip.MustParseAddr("10.0.1.0"), netip.MustParseAddr("::1"), narrow); err == nil {
+		t.Error("a range across families accepted")
+	}
+	db := b.Build()
+	if b.Overlaps != 1 {
+		t.Errorf("overlaps %d, want 1", b.Overlaps)
+	}
+	for addr, want := range map[string]string{"10.0.1.7": "AS.JP.Tokyo.*.*.*", "10.0.2.7": "AS.JP.*.*.*.*", "10.1.0.1": "NA.US.*.*.*.*", "10.200.0.1": "NA.US.*.*.*.*"} {
+		if l, _, ok := db.Lookup(netip.MustParseAddr(addr)); !ok || l.String() != want {
+			t.Errorf("%s: %v, want %s", addr, l, want)
+		}
+	}
+	if _, scope, _ := db.Lookup(netip.MustParseAddr("10.0.1.7")); scope != 24 {
+		t.Errorf("custom scope %d, want 24", scope)
+	}
+}
+
+// writeMMDB builds a GeoIP2-City-shaped MMDB file with mmdbwriter.
+func writeMMDB(t testing.TB, nets map[string]mmdbtype.Map) string {
+	t.Helper()
+	w, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "GeoIP2-City", IncludeReservedNetworks: true, RecordSize: 28})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for cidr, rec := range nets {
+		_, n, err := net.ParseCIDR(cidr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Insert(n, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := filepath.Join(t.TempDir(), "city.mmdb")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := w.WriteTo(f); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func cityRecord(continent, country, region, city string, lat, lon float64) mmdbtype.Map {
+	return mmdbtype.Map{
+		"continent":    mmdbtype.Map{"code": mmdbtype.String(continent)},
+		"country":      mmdbtype.Map{"iso_code": mmdbtype.String(country)},
+		"subdivisions": mmdbtype.Slice{mmdbtype.Map{"iso_code": mmdbtype.String("X"), "names": mmdbtype.Map{"en": mmdbtype.String(region)}}},
+		"city":         mmdbtype.Map{"names": mmdbtype.Map{"en": mmdbtype.String(city)}},
+		"location":     mmdbtype.Map{"latitude": mmdbtype.Float64(lat), "longitude": mmdbtype.Float64(lon)},
+	}
+}
+
+func TestReadMMDB(t *testing.T) {
+	p := writeMMDB(t, map[string]mmdbtype.Map{
+		"203.0.113.0/24": cityRecord("AS", "JP", "Tokyo", "Tokyo", 35.68, 139.69),
+		"198.51.100.0/25": cityRecord("NA", "US", "California", "San Jose", 37.33, -121.89),
+		"2001:db8::/32":  cityRecord("EU", "DE", "Berlin", "Berlin", 52.52, 13.40),
+	})
+	var b Builder
+	st, err := ReadMMDB(p, &b)
+	if err != nil || st.Entries < 3 || st.Errors != 0 {
+		t.Fatalf("%+v %v", st, err)
+	}
+	db := b.Build()
+	for _, tc := range []struct {
+		addr, want string
+		scope      int
+	}{
+		{"203.0.113.9", "AS.JP.Tokyo.Tokyo.*.*", 24},
+		{"198.51.100.100", `NA.US.California."San Jose".*.*`, 25},
+		{"2001:db8:1::1", "EU.DE.Berlin.Berlin.*.*", 32},
+	} {
+		l, scope, ok := db.Lookup(netip.MustParseAddr(tc.addr))
+		if !ok || l.String() != tc.want || scope != tc.scope || !l.HasCoords {
+			t.Errorf("%s: %v /%d %v, want %s /%d", tc.addr, l, scope, ok, tc.want, tc.scope)
+		}
+	}
+	if _, _, ok := db.Lookup(netip.MustParseAddr("198.51.100.200")); ok {
+		t.Error("198.51.100.200 outside the /25 found")
+	}
+	if _, err := ReadMMDB(filepath.Join(t.TempDir(), "none.mmdb"), &b); err == nil {
+		t.Error("a missing file read")
+	}
+}
+
+func TestLookupDoesNotAllocate(t *testing.T) {
+	db := bigDB(t, 10000)
+	a, a6 := netip.MustParseAddr("1.0.20.7"), netip.MustParseAddr("2001:db8::1")
+	if n := testing.AllocsPerRun(1000, func() { db.Lookup(a); db.Lookup(a6) }); n != 0 {
+		t.Fatalf("Lookup: %v allocations", n)
+	}
+}
+
+// bigFile is a NetScaler-format file of n /24 ranges from 1.0.0.0, with
+// 200 distinct locations.
+func bigFile(n int) string {
+	var s strings.Builder
+	s.WriteString("NSGEO1.0\nStart\n")
+	for i := range n {
+		a := 1<<24 + i*256
+		fmt.Fprintf(&s, "%d.%d.%d.0,%d.%d.%d.255,NA,US,R%d,C%d,,,-100.5,40.25\n", a>>24, a>>16&255, a>>8&255, a>>24, a>>16&255, a>>8&255, i%20, i%200)
+	}
+	return s.String()
+}
+
+func bigDB(t testing.TB, n int) *DB {
+	var b Builder
+	if _, err := ReadFile(strings.NewReader(bigFile(n)), "netscaler", &b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Build()
+}
