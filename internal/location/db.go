@@ -107,8 +107,8 @@ func Match(client, svc *Location) int {
 // location. Custom ranges (`add location`) win over the file's, and the
 // narrowest custom range wins.
 type DB struct {
-	locs   []Location // deduplicated; ranges point into it
-	v4     []range4   // sorted by from, not overlapping
+	locs []Location // deduplicated; ranges point into it
+	v4   []range4   // sorted by from, not overlapping
 	// v4idx[h] is the first v4 range whose start's top 16 bits are h or
 	// more (h = 65536: len(v4)): a lookup searches one bucket.
 	v4idx  []uint32

@@ -45,8 +45,8 @@ func TestMatch(t *testing.T) {
 		{"NA.US.CA.SanJose.ATT.x", "NA.US.CA.*.*.*", 6},
 		{"NA.US.CA.SanJose.ATT.x", "NA.US.TX.*.*.*", 2},
 		{"NA.US.CA", "EU.DE.BE", -1},
-		{"NA.us.ca", "NA.US.CA", 6},   // case does not matter
-		{"*.AU.QLD", "OC.AU.NSW", 2},  // an empty continent agrees with any
+		{"NA.us.ca", "NA.US.CA", 6},    // case does not matter
+		{"*.AU.QLD", "OC.AU.NSW", 2},   // an empty continent agrees with any
 		{"NA.US.CA", "*.*.*.*.*.*", 6}, // a service without a location matches
 	} {
 		if got := Match(q(tc.client), q(tc.svc)); got != tc.want {
@@ -198,9 +198,9 @@ func cityRecord(continent, country, region, city string, lat, lon float64) mmdbt
 
 func TestReadMMDB(t *testing.T) {
 	p := writeMMDB(t, map[string]mmdbtype.Map{
-		"203.0.113.0/24": cityRecord("AS", "JP", "Tokyo", "Tokyo", 35.68, 139.69),
+		"203.0.113.0/24":  cityRecord("AS", "JP", "Tokyo", "Tokyo", 35.68, 139.69),
 		"198.51.100.0/25": cityRecord("NA", "US", "California", "San Jose", 37.33, -121.89),
-		"2001:db8::/32":  cityRecord("EU", "DE", "Berlin", "Berlin", 52.52, 13.40),
+		"2001:db8::/32":   cityRecord("EU", "DE", "Berlin", "Berlin", 52.52, 13.40),
 	})
 	var b Builder
 	st, err := ReadMMDB(p, &b)
