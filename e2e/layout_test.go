@@ -19,7 +19,7 @@ var allowed = map[string][]string{
 	"internal/health":     {},
 	"internal/mep/wire":   {},
 	"internal/mep":        {"internal/mep/wire", "internal/config", "internal/health"},
-	"internal/gslb":       {"internal/config", "internal/zone", "internal/health", "internal/dnsserver"},
+	"internal/gslb":       {"internal/config", "internal/zone", "internal/health", "internal/dnsserver", "internal/location"},
 	"internal/dnsserver":  {},
 	"internal/dnstest":    {},
 	"internal/monitor":    {"internal/config", "internal/health"},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gslbd/gslbd/internal/config"
 	"github.com/gslbd/gslbd/internal/health"
+	"github.com/gslbd/gslbd/internal/location"
 )
 
 // mode is what a vserver answers with.
@@ -55,6 +56,13 @@ type decision struct {
 	// dropped (dropLDNS). ldnsV4 and ldnsV6 mask the resolver address.
 	rtt            bool
 	rttSite        []string
+	// static: STATICPROXIMITY chooses per query by the location of the
+	// client (its ECS subnet or address) against each candidate's
+	// (svcLoc, nil: the service's address has none and matches any),
+	// from locs; no location or no match: seq or hash decide.
+	static bool
+	svcLoc []*location.Location
+	locs   *location.DB
 	tolerance      time.Duration
 	ldnsV4, ldnsV6 int
 	dropLDNS       bool
@@ -190,7 +198,11 @@ func plan(vs *config.VServerInfo, cands []cand, now time.Time) decision {
 			// decide when the client's resolver has no figure yet.
 			d.rtt = true
 			continue
-		case config.StaticProximity, config.API:
+		case config.StaticProximity:
+			// Decided per query (staticChoice), like RTT.
+			d.static = true
+			continue
+		case config.API:
 			if i == 0 {
 				d.reason, d.why = rrNoDecision, fmt.Sprintf("%s has no data source yet", m)
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gslbd/gslbd/internal/config"
 	"github.com/gslbd/gslbd/internal/health"
+	"github.com/gslbd/gslbd/internal/location"
 	"github.com/gslbd/gslbd/internal/zone"
 )
 
@@ -68,6 +69,7 @@ type Engine struct {
 	hashCache  map[string]hashCacheEntry
 	persist    *persistTable
 	ldns       *ldnsTable
+	locs       *location.DB // static proximity's database (nil: none)
 	timer      *time.Timer
 	gen        uint64
 	// metricCells are the states whose metrics can change a decision
@@ -355,4 +357,15 @@ func hitsOf(m map[string]*counter, k string) *counter {
 		m[k] = c
 	}
 	return c
+}
+
+// SetLocations replaces the static-proximity database (nil: none); the
+// vservers that use it are computed again.
+func (e *Engine) SetLocations(db *location.DB) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.locs = db
+	if e.snap != nil {
+		e.rebuild(time.Now())
+	}
 }

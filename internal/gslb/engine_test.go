@@ -235,6 +235,22 @@ func BenchmarkServeDNS(b *testing.B) {
 			}
 		}
 	})
+	// STATICPROXIMITY over a 1,000,000-range location database, the
+	// client located in the middle of it.
+	b.Run("gslb-static-1M", func(b *testing.B) {
+		se := engine(b, staticConf)
+		se.SetLocations(locDB(b, bigLocations(1000000)))
+		qb := pack(b, dnsMsg("v.test", dns.TypeA))
+		buf := make([]byte, 0, 1232)
+		req := dnsserver.Request{Src: netip.MustParseAddr("5.161.32.7"), Now: time.Now()}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			if r := se.ServeDNS(buf, qb, req); len(r) == 0 {
+				b.Fatal("no reply")
+			}
+		}
+	})
 	b.Run("gslb-rr-parallel", func(b *testing.B) {
 		q := pack(b, cases[0].q)
 		b.ReportAllocs()

@@ -119,7 +119,7 @@ func TestMetricMethods(t *testing.T) {
 		{name: "backup method the same", conf: "add gslb vserver v HTTP -lbMethod LEASTBANDWIDTH -backupLBMethod LEASTBANDWIDTH\nbind gslb vserver v -serviceName a\nbind gslb vserver v -serviceName b",
 			loads: map[string]load{"a": {conns: 1}, "b": {conns: 5}}, want: "192.0.2.1 192.0.2.2", method: "ROUNDROBIN", reason: "no fresh", fellBak: true},
 		{name: "no data source", conf: "add gslb vserver v HTTP -lbMethod STATICPROXIMITY\nbind gslb vserver v -serviceName a\nbind gslb vserver v -serviceName b",
-			want: "192.0.2.1 192.0.2.2", method: "ROUNDROBIN", reason: "STATICPROXIMITY has no data source yet", fellBak: true},
+			want: "192.0.2.1 192.0.2.2", method: "STATICPROXIMITY", reason: "no location database loaded"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer

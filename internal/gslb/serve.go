@@ -7,6 +7,7 @@ import (
 
 	"github.com/gslbd/gslbd/internal/config"
 	"github.com/gslbd/gslbd/internal/dnsserver"
+	"github.com/gslbd/gslbd/internal/location"
 	"github.com/miekg/dns"
 )
 
@@ -266,6 +267,11 @@ func (t *table) choose(dec *decision, r *request, vs *config.VServerInfo, client
 			return 0, false
 		}
 	}
+	if dec.static && client.IsValid() {
+		if i, ok := staticChoice(dec, r, client, ecs); ok {
+			return i, true
+		}
+	}
 	if ecs && dec.hash != nil {
 		bits := vs.NetmaskBits
 		if client.Is6() {
@@ -274,6 +280,48 @@ func (t *table) choose(dec *decision, r *request, vs *config.VServerInfo, client
 		r.decidedBy(bits)
 	}
 	return choose(dec, client, vs.NetmaskBits, vs.V6NetmaskBits), true
+}
+
+// staticChoice picks among dec's candidates by location: those whose
+// location agrees with the client's on the most leading qualifiers, in
+// turn. ok false: the client has no location, or no candidate agrees
+// even on the first qualifier (the backup method decides).
+func staticChoice(dec *decision, r *request, client netip.Addr, ecs bool) (int, bool) {
+	loc, scope, ok := dec.locs.Lookup(client)
+	if !ok {
+		return 0, false
+	}
+	var depth [maxRTTCands]int8
+	best, n := 0, 0
+	for j, sl := range dec.svcLoc[:min(len(dec.svcLoc), maxRTTCands)] {
+		d := location.NumQualifiers // no location: matches any
+		if sl != nil {
+			d = location.Match(loc, sl)
+		}
+		depth[j] = int8(d)
+		switch {
+		case d > best:
+			best, n = d, 1
+		case d == best:
+			n++
+		}
+	}
+	if best <= 0 {
+		return 0, false
+	}
+	if ecs {
+		r.decidedBy(scope)
+	}
+	k := int((atomic.AddUint64(&dec.counter.n, 1) - 1) % uint64(n))
+	for j := range min(len(dec.svcLoc), maxRTTCands) {
+		if int(depth[j]) == best {
+			if k == 0 {
+				return j, true
+			}
+			k--
+		}
+	}
+	panic("unreachable: n counts the candidates at the best depth")
 }
 
 func choose(dec *decision, client netip.Addr, v4bits, v6bits int) int {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gslbd/gslbd/internal/config"
 	"github.com/gslbd/gslbd/internal/health"
+	"github.com/gslbd/gslbd/internal/location"
 	"github.com/gslbd/gslbd/internal/zone"
 	"github.com/miekg/dns"
 )
@@ -93,6 +94,9 @@ type vsMemo struct {
 func (e *Engine) valid(m *vsMemo, vs *config.VServerInfo, now time.Time) bool {
 	if m.chain[0] != vs || m.zones != e.zones {
 		return false
+	}
+	if d := &m.ent.dec; d.static && d.locs != e.locs {
+		return false // a new location database
 	}
 	if d := &m.ent.dec; d.rtt {
 		// The sites measuring for each candidate, and the resolver masks,
@@ -301,6 +305,18 @@ func (e *Engine) compute(vs *config.VServerInfo, now, validUntil time.Time) *vsM
 func (e *Engine) plan(vs *config.VServerInfo, cs []cand, now time.Time) decision {
 	d := plan(vs, cs, now)
 	d.counter = e.counter(vs.Name)
+	if d.static {
+		d.method, d.locs = config.StaticProximity, e.locs
+		if e.locs == nil && d.reason == 0 {
+			d.reason, d.why = rrNoDecision, "STATICPROXIMITY: no location database loaded (gslbd run -location-file)"
+		}
+		d.svcLoc = make([]*location.Location, len(cs))
+		for i, c := range cs {
+			if l, _, ok := e.locs.Lookup(c.svc.IP); ok {
+				d.svcLoc[i] = l
+			}
+		}
+	}
 	if d.rtt {
 		d.method = config.RTT
 		d.rttSite = rttSites(e.snap, cs)

@@ -20,6 +20,10 @@ type Location struct {
 	Q         [NumQualifiers]string
 	Lat, Lon  float64
 	HasCoords bool
+	// id are the qualifiers interned by the database that holds the
+	// location (case folded; 0: any), so that Match compares numbers.
+	id       [NumQualifiers]uint32
+	interned bool
 }
 
 // String writes the qualifiers as NetScaler does: dotted, a qualifier
@@ -90,6 +94,19 @@ func ParseQualifiers(s string) (Location, error) {
 // match at all).
 func Match(client, svc *Location) int {
 	depth := 0
+	if client.interned && svc.interned {
+		for i := range NumQualifiers {
+			c, s := client.id[i], svc.id[i]
+			if c != 0 && s != 0 && c != s {
+				break
+			}
+			depth = i + 1
+		}
+		if depth == 0 {
+			return -1
+		}
+		return depth
+	}
 	for i := range NumQualifiers {
 		c, s := client.Q[i], svc.Q[i]
 		if c != "" && s != "" && !strings.EqualFold(c, s) {
@@ -184,8 +201,15 @@ func (db *DB) Lookup(a netip.Addr) (loc *Location, scope int, ok bool) {
 	if a.Is4() {
 		x := to32(a)
 		lo, hi := int(db.v4idx[x>>16]), int(db.v4idx[x>>16+1])
-		b := db.v4[lo:hi]
-		i := lo + sort.Search(len(b), func(i int) bool { return b[i].from > x })
+		for lo < hi { // the first range of the bucket starting past x
+			m := int(uint(lo+hi) >> 1)
+			if db.v4[m].from > x {
+				hi = m
+			} else {
+				lo = m + 1
+			}
+		}
+		i := lo
 		if i == 0 || db.v4[i-1].to < x {
 			return nil, 0, false
 		}
@@ -202,48 +226,43 @@ func (db *DB) Lookup(a netip.Addr) (loc *Location, scope int, ok bool) {
 }
 
 // scope4 is the shortest prefix length whose block around x lies within
-// [from, to].
+// [from, to]: the block must leave out from-1 and to+1, so it is longer
+// than the prefix x shares with either.
 func scope4(x, from, to uint32) int {
-	for l := 0; l <= 32; l++ {
-		var mask uint32
-		if l > 0 {
-			mask = ^uint32(0) << (32 - l)
-		}
-		start := x & mask
-		end := start | ^mask
-		if start >= from && end <= to {
-			return l
-		}
+	l := 0
+	if from > 0 {
+		l = max(l, bits.LeadingZeros32(x^(from-1))+1)
 	}
-	return 32
+	if to < ^uint32(0) {
+		l = max(l, bits.LeadingZeros32(x^(to+1))+1)
+	}
+	return min(l, 32)
 }
 
 func scope6(x, from, to u128) int {
-	for l := 0; l <= 128; l++ {
-		var mh, ml uint64
-		switch {
-		case l >= 64:
-			mh, ml = ^uint64(0), ^uint64(0)<<(128-l)
-			if l == 64 {
-				ml = 0
-			}
-		case l > 0:
-			mh = ^uint64(0) << (64 - l)
+	lz := func(a, b u128) int {
+		if h := a.hi ^ b.hi; h != 0 {
+			return bits.LeadingZeros64(h)
 		}
-		if l == 128 {
-			ml = ^uint64(0)
-		}
-		start := u128{x.hi & mh, x.lo & ml}
-		end := u128{start.hi | ^mh, start.lo | ^ml}
-		if start.cmp(from) >= 0 && end.cmp(to) <= 0 {
-			return l
-		}
+		return 64 + bits.LeadingZeros64(a.lo^b.lo)
 	}
-	return 128
+	l := 0
+	if from != (u128{}) {
+		lo, borrow := bits.Sub64(from.lo, 1, 0)
+		hi, _ := bits.Sub64(from.hi, 0, borrow)
+		l = max(l, lz(x, u128{hi, lo})+1)
+	}
+	if to != (u128{^uint64(0), ^uint64(0)}) {
+		lo, carry := bits.Add64(to.lo, 1, 0)
+		hi, _ := bits.Add64(to.hi, 0, carry)
+		l = max(l, lz(x, u128{hi, lo})+1)
+	}
+	return min(l, 128)
 }
 
 // Builder collects ranges for a DB.
 type Builder struct {
+	qids   map[string]uint32
 	locs   []Location
 	index  map[Location]uint32
 	v4     []range4
@@ -254,6 +273,28 @@ type Builder struct {
 	Overlaps int
 }
 
+// intern gives l's qualifiers their numbers (shared by every location
+// of the database, so that two databases' locations never compare).
+func (b *Builder) intern(l *Location) {
+	if b.qids == nil {
+		b.qids = map[string]uint32{}
+	}
+	for i, q := range l.Q {
+		if q == "" || q == "*" {
+			l.id[i] = 0
+			continue
+		}
+		k := strings.ToLower(q)
+		id, ok := b.qids[k]
+		if !ok {
+			id = uint32(len(b.qids) + 1)
+			b.qids[k] = id
+		}
+		l.id[i] = id
+	}
+	l.interned = true
+}
+
 func (b *Builder) loc(l Location) uint32 {
 	if b.index == nil {
 		b.index = map[Location]uint32{}
@@ -261,9 +302,11 @@ func (b *Builder) loc(l Location) uint32 {
 	if i, ok := b.index[l]; ok {
 		return i
 	}
+	key := l
+	b.intern(&l)
 	i := uint32(len(b.locs))
 	b.locs = append(b.locs, l)
-	b.index[l] = i
+	b.index[key] = i
 	return i
 }
 
@@ -326,6 +369,9 @@ func (b *Builder) Build() *DB {
 		return u128{hi, lo}
 	}
 	slices.SortStableFunc(b.custom, func(x, y custom) int { return width(x).cmp(width(y)) })
+	for i := range b.custom {
+		b.intern(&b.custom[i].loc)
+	}
 	idx := make([]uint32, 1<<16+1)
 	j := 0
 	for h := range idx {

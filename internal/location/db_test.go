@@ -2,6 +2,7 @@ package location
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
@@ -255,4 +256,39 @@ func bigDB(t testing.TB, n int) *DB {
 		t.Fatal(err)
 	}
 	return b.Build()
+}
+
+// TestScopeAgainstBruteForce: the constant-time scope is the shortest
+// prefix whose block around the address lies within the range, as found
+// by trying every length.
+func TestScopeAgainstBruteForce(t *testing.T) {
+	brute := func(x, from, to uint32) int {
+		for l := 0; l <= 32; l++ {
+			mask := uint32(0)
+			if l > 0 {
+				mask = ^uint32(0) << (32 - l)
+			}
+			if start, end := x&mask, x&mask|^mask; start >= from && end <= to {
+				return l
+			}
+		}
+		return 32
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200000 {
+		a, b := r.Uint32()>>r.IntN(32), r.Uint32()
+		if r.IntN(4) == 0 {
+			b = a + r.Uint32N(1<<r.IntN(20)+1)
+		}
+		from, to := min(a, b), max(a, b)
+		x := from + uint32(r.Uint64N(uint64(to-from)+1))
+		if got, want := scope4(x, from, to), brute(x, from, to); got != want {
+			t.Fatalf("scope4(%d, %d, %d) = %d, want %d", x, from, to, got, want)
+		}
+		// The same range in IPv6 (::ffff:0:0/96 as the top), by 96 more bits.
+		x6, f6, t6 := u128{0, uint64(x)}, u128{0, uint64(from)}, u128{0, uint64(to)}
+		if got, want := scope6(x6, f6, t6), brute(x, from, to)+96; got != want && !(from == 0 && to == ^uint32(0)) {
+			t.Fatalf("scope6(%d, %d, %d) = %d, want %d", x, from, to, got, want)
+		}
+	}
 }
