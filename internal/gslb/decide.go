@@ -54,15 +54,15 @@ type decision struct {
 	// tolerance of the lowest; when no site has measured the client's
 	// resolver, seq or hash (the backup method) decide, or the query is
 	// dropped (dropLDNS). ldnsV4 and ldnsV6 mask the resolver address.
-	rtt            bool
-	rttSite        []string
+	rtt     bool
+	rttSite []string
 	// static: STATICPROXIMITY chooses per query by the location of the
 	// client (its ECS subnet or address) against each candidate's
 	// (svcLoc, nil: the service's address has none and matches any),
 	// from locs; no location or no match: seq or hash decide.
-	static bool
-	svcLoc []*location.Location
-	locs   *location.DB
+	static         bool
+	svcLoc         []*location.Location
+	locs           *location.DB
 	tolerance      time.Duration
 	ldnsV4, ldnsV6 int
 	dropLDNS       bool
