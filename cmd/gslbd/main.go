@@ -73,7 +73,7 @@ const usage = `usage:
   gslbd demo [-print-config]   the same; -print-config prints its ns.conf
   gslbd run -config ns.conf [-listen addr:port,...] [-tcp-max-conns n] [-tcp-idle-timeout d] [-tcp-io-timeout d]
   gslbd run ... [-api 127.0.0.1:9443] [-api-http] [-api-cert f -api-key f] [-users f] [-metrics addr] [-nitro-credentials f]
-  gslbd run ... [-site NAME] [-mep-certs DIR] [-mep-port 3009] [-mep-allow-plain] [-mep-plain-port 3011]
+  gslbd run ... [-location-file FILE [-location-format F]] [-site NAME] [-mep-certs DIR] [-mep-port 3009] [-mep-allow-plain] [-mep-plain-port 3011]
   gslbd user add [-users f | -config ns.conf] [-read-only] NAME   (password on stdin)
   gslbd cert ca [-dir mep]     make the deployment CA of the metric exchange
   gslbd cert site [-dir mep] [-ip A] NAME   make site NAME's certificate, signed by that CA
@@ -168,6 +168,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics at http://ADDR/metrics and Go profiles at /debug/pprof/ (host:port; off when empty)")
 	nitroCreds := fs.String("nitro-credentials", "", "appliance logins for -loadSource NITRO (default: gslbd-nitro.json beside the configuration, if there)")
 	site := fs.String("site", "", "the gslb site this process is (default: the site the file types LOCAL); one file then serves every site")
+	locFile := fs.String("location-file", "", "static proximity's location database: a NetScaler location file, or a MaxMind/DB-IP .mmdb (re-read on SIGHUP)")
+	locFormat := fs.String("location-format", "", "the location file's format, as add locationFile -format (default netscaler; mmdb for an .mmdb file)")
 	var mo daemon.MEPOptions
 	fs.StringVar(&mo.Certs, "mep-certs", "", "directory of the metric exchange's CA and this site's certificate (default: mep/ beside the configuration; `gslbd cert`)")
 	mepPort := fs.Uint("mep-port", 3009, "metric exchange TLS port (every site uses the same)")
@@ -190,7 +192,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	mo.Ports.TLS, mo.Ports.Plain = uint16(*mepPort), uint16(*plainPort)
 	d, err := daemon.Start(daemon.Options{ConfigPath: *path, Listen: listen, Logger: logger(stderr, *level), Server: srv,
-		NITROCredentials: *nitroCreds, Site: *site, MEP: mo})
+		NITROCredentials: *nitroCreds, Site: *site, MEP: mo, LocationFile: *locFile, LocationFormat: *locFormat})
 	if err != nil {
 		printErr(stderr, err)
 		return 1

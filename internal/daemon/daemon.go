@@ -84,6 +84,10 @@ type Options struct {
 	Site string
 	// MEP configures the metric exchange.
 	MEP MEPOptions
+	// LocationFile is static proximity's location database (a NetScaler
+	// location file, or an .mmdb file), read at start and on each reload;
+	// LocationFormat its -format ("": netscaler, or mmdb by the name).
+	LocationFile, LocationFormat string
 	// Engine and Server options.
 	Engine gslb.Options
 	Server dnsserver.Options
@@ -147,6 +151,10 @@ func Start(opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.load = load.New(load.Options{Logger: log, Sink: d.health, Credentials: creds})
+	if err := d.loadLocations(); err != nil {
+		d.Close()
+		return nil, err
+	}
 	d.startRTT()
 	if err := d.apply(ld); err != nil {
 		d.Close()
@@ -330,6 +338,9 @@ func (d *Daemon) Reload() error {
 	d.change.Lock()
 	defer d.change.Unlock()
 	d.reloadIdentity()
+	if err := d.loadLocations(); err != nil {
+		d.log.Error("location database not reloaded; the previous one stays in use", "err", err)
+	}
 	ld, err := d.read()
 	var creds *load.Credentials
 	if err == nil {
