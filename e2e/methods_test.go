@@ -352,8 +352,9 @@ func TestMetricFallbackToRoundRobin(t *testing.T) {
 	if s.Method != "SOURCEIPHASH" || s.LBRRReason != 12 {
 		t.Fatalf("backup method status: got %+v", s)
 	}
-	// STATICPROXIMITY has no location data yet: round robin, reason 12.
-	if s := status(t, m.d, "gv_sp"); s.Method != "ROUNDROBIN" || s.LBRRReason != 12 {
+	// STATICPROXIMITY without a location database: the backup method
+	// (round robin) answers, reason 12 says why.
+	if s := status(t, m.d, "gv_sp"); s.Method != "STATICPROXIMITY" || s.LBRRReason != 12 || !strings.Contains(s.LBRRReasonText, "no location database") {
 		t.Fatalf("static proximity status: got %+v", s)
 	}
 	// A load source for a3 restores the method.
