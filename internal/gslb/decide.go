@@ -359,18 +359,9 @@ func clientSlot(ip netip.Addr, v4bits, v6bits int) int {
 	return int(mix64(h) % hashSlots)
 }
 
-func maskAddr(ip netip.Addr, v4bits, v6bits int) netip.Addr {
-	ip = ip.Unmap()
-	bits := v6bits
-	if ip.Is4() {
-		bits = v4bits
-	}
-	p, err := ip.Prefix(bits)
-	if err != nil {
-		return ip
-	}
-	return p.Addr()
-}
+// maskAddr masks a client address to v4bits or v6bits (a length that
+// does not fit leaves it whole).
+func maskAddr(ip netip.Addr, v4bits, v6bits int) netip.Addr { return LDNSKey(ip, v4bits, v6bits).Addr() }
 
 // addUser records that vserver u read this state.
 func (st *svcState) addUser(u string) {
