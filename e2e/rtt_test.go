@@ -196,6 +196,10 @@ set lb monitor ldns-dns LDNS-DNS -interval 1 -resptimeout 500 MSEC -destPort %d
 	if ms := ent["rtt"].([]any)[0].(float64); ms < 30 || ms > 1000 {
 		t.Fatalf("rtt %v ms, want about the resolver's 30 ms", ms)
 	}
+	// The first query was answered by the backup method: counted.
+	if l, _ := expectCall(t, srv, "GET", "/nitro/v1/stat/gslbvserver/rv", "", viewer, 200)["gslbvserver"].([]any); len(l) != 1 || l[0].(map[string]any)["proximityfallbacks"] != "1" {
+		t.Fatalf("stat gslbvserver rv: %v", l)
+	}
 	expectCall(t, srv, "POST", "/nitro/v1/config/gslbldnsentries?action=clear", `{"gslbldnsentries":{}}`, viewer, 403)
 	expectCall(t, srv, "DELETE", "/nitro/v1/config/gslbldnsentry/192.0.2.99", "", user, 404)
 	expectCall(t, srv, "DELETE", "/nitro/v1/config/gslbldnsentry/"+ldnsIP, "", user, 200)

@@ -24,6 +24,10 @@ func (d *Daemon) Stat(resource string) map[string]map[string]any {
 			f := map[string]any{"state": v.State, "curstate": v.State, "actsvcs": digits(v.ActiveServices),
 				"inactsvcs": digits(v.TotalServices - v.ActiveServices), "lbrrreason": v.LBRRReason,
 				"tothits": digits(v.Hits), "totvserverdownbackuphits": digits(v.BackupHits)}
+			if v.Method == "RTT" || v.Method == "STATICPROXIMITY" {
+				// gslbd: choices the method could not make (backup method answered).
+				f["proximityfallbacks"] = digits(v.ProximityFallbacks)
+			}
 			if v.TotalServices > 0 {
 				f["vslbhealth"] = digits(100 * v.ActiveServices / v.TotalServices)
 			}

@@ -76,7 +76,11 @@ type counter struct {
 	n          uint64 // round-robin position
 	hits       uint64 // answers decided (tothits; a service: times chosen; a domain: queries)
 	backupHits uint64 // answers given with a backup vserver's services
-	_          [40]byte
+	// fallbacks: choices RTT or STATICPROXIMITY could not make (the
+	// resolver not measured, no location, no agreement), left to the
+	// backup method or dropped.
+	fallbacks uint64
+	_         [32]byte
 }
 
 // svcState is what the engine knows of one service at run time. Each

@@ -245,6 +245,11 @@ type VServerStatus struct {
 	TotalServices  int
 	Hits           uint64 // answers decided since the vserver was added (tothits)
 	BackupHits     uint64 // of those, answered with a backup vserver's services
+	// ProximityFallbacks counts the choices RTT or STATICPROXIMITY could
+	// not make (an unmeasured resolver, a client without a location or
+	// agreeing with no service): the backup method answered, or
+	// -dropLdnsReq dropped the query.
+	ProximityFallbacks uint64
 }
 
 // Status returns the state of every vserver.
@@ -254,6 +259,7 @@ func (e *Engine) Status() []VServerStatus {
 	for _, v := range t.vservers {
 		st := v.status
 		st.Hits, st.BackupHits = atomic.LoadUint64(&v.hits.hits), atomic.LoadUint64(&v.hits.backupHits)
+		st.ProximityFallbacks = atomic.LoadUint64(&v.hits.fallbacks)
 		out = append(out, st)
 	}
 	return out

@@ -90,8 +90,8 @@ func TestRTTMethod(t *testing.T) {
 		t.Fatalf("sighting %v queued twice", p)
 	default:
 	}
-	if st := e.Status()[0]; st.Method != "RTT" {
-		t.Fatalf("status method %s, want RTT", st.Method)
+	if st := e.Status()[0]; st.Method != "RTT" || st.ProximityFallbacks != 6 {
+		t.Fatalf("status method %s, %d fallbacks; want RTT, 6 (the unmeasured resolver's queries)", st.Method, st.ProximityFallbacks)
 	}
 	const ldns = "198.51.100.7/32"
 	setRTT(e, ldns, "s2", 30) // one site measured: it answers

@@ -263,14 +263,16 @@ func (t *table) choose(dec *decision, r *request, vs *config.VServerInfo, client
 		if i, ok := t.ldns.rttChoice(dec, r.Src, r.Now); ok {
 			return i, true
 		}
+		atomic.AddUint64(&dec.counter.fallbacks, 1)
 		if dec.dropLDNS {
 			return 0, false
 		}
 	}
-	if dec.static && client.IsValid() {
-		if i, ok := staticChoice(dec, r, client, ecs); ok {
+	if dec.static {
+		if i, ok := staticChoice(dec, r, client, ecs); ok && client.IsValid() {
 			return i, true
 		}
+		atomic.AddUint64(&dec.counter.fallbacks, 1)
 	}
 	if ecs && dec.hash != nil {
 		bits := vs.NetmaskBits

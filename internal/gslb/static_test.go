@@ -77,6 +77,9 @@ func TestStaticProximity(t *testing.T) {
 			t.Errorf("%s: answered %s, want %s", tc.why, got, tc.want)
 		}
 	}
+	if n := e.Status()[0].ProximityFallbacks; n != 16 {
+		t.Errorf("%d fallbacks counted, want 16 (South Africa and no location, 8 each)", n)
+	}
 	// ECS: a Tokyo subnet through a Californian resolver; the scope is
 	// the matched range's (a /24; a /10), clipped to the source (/8).
 	for _, tc := range []struct {
