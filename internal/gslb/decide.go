@@ -365,7 +365,9 @@ func clientSlot(ip netip.Addr, v4bits, v6bits int) int {
 
 // maskAddr masks a client address to v4bits or v6bits (a length that
 // does not fit leaves it whole).
-func maskAddr(ip netip.Addr, v4bits, v6bits int) netip.Addr { return LDNSKey(ip, v4bits, v6bits).Addr() }
+func maskAddr(ip netip.Addr, v4bits, v6bits int) netip.Addr {
+	return LDNSKey(ip, v4bits, v6bits).Addr()
+}
 
 // addUser records that vserver u read this state.
 func (st *svcState) addUser(u string) {
