@@ -42,19 +42,34 @@ go build -o "$OUT/gslbd" ./cmd/gslbd
 	for i in $(seq 1 $N); do echo "h$i 3600 IN A 192.0.2.$((i % 250 + 1))"; done
 } > "$OUT/static.zone"
 # gslbd: the same static zone plus N GSLB domains (round robin over two
-# services) in gslb.bench.test.
+# services, both answered as UP: -healthMonitor NO, so that no probe of
+# these unreachable addresses takes one out mid-run) in gslb.bench.test.
 {
 	echo 'add service adns 127.0.0.1 ADNS 5301'
 	echo 'add gslb site dc1 127.0.0.1'
 	echo 'add gslb site dc2 REMOTE 127.0.0.2'
-	echo 'add gslb service a1 192.0.2.10 HTTP 80 -siteName dc1'
-	echo 'add gslb service a2 198.51.100.10 HTTP 80 -siteName dc2'
+	echo 'add gslb service a1 192.0.2.10 HTTP 80 -siteName dc1 -healthMonitor NO'
+	echo 'add gslb service a2 198.51.100.10 HTTP 80 -siteName dc2 -healthMonitor NO'
 	for i in $(seq 1 $N); do
 		echo "add gslb vserver gv$i HTTP -lbMethod ROUNDROBIN"
 		echo "bind gslb vserver gv$i -serviceName a1"
 		echo "bind gslb vserver gv$i -serviceName a2"
 		echo "bind gslb vserver gv$i -domainName g$i.gslb.bench.test -TTL 5"
 	done
+	# Client-dependent workloads (issue 13): static proximity over the
+	# 1,000,000-range location file below, RTT (the resolver, dnsperf on
+	# 127.0.0.1, measured by dc1's ldns-tcp probe: a RST from port 53), and
+	# source-IP hash deciding on an ECS subnet.
+	for i in $(seq 1 $N); do
+		for v in "sp STATICPROXIMITY" "rt RTT" "ec SOURCEIPHASH -ECS ENABLED"; do
+			set -- $v; p=$1; shift
+			echo "add gslb vserver $p$i HTTP -lbMethod $* -backupLBMethod ROUNDROBIN"
+			echo "bind gslb vserver $p$i -serviceName a1"
+			echo "bind gslb vserver $p$i -serviceName a2"
+			echo "bind gslb vserver $p$i -domainName $p$i.gslb.bench.test -TTL 5"
+		done
+	done
+	echo 'set gslb parameter -ldnsProbeOrder TCP'
 	echo 'add dns soaRec gslb.bench.test -originServer ns1.gslb.bench.test -contact hostmaster.gslb.bench.test'
 	echo 'add dns nsRec gslb.bench.test ns1.gslb.bench.test'
 	echo 'add dns addRec ns1.gslb.bench.test 127.0.0.1'
@@ -64,6 +79,18 @@ go build -o "$OUT/gslbd" ./cmd/gslbd
 	for i in $(seq 1 $N); do echo "add dns addRec h$i.static.bench.test 192.0.2.$((i % 250 + 1))"; done
 } > "$OUT/gslbd.conf"
 "$OUT/gslbd" check "$OUT/gslbd.conf"
+# The location file: 1,000,000 /24 ranges from 1.0.0.0, then the client
+# (127/8) and the two services' networks.
+python3 - "$OUT/geo.csv" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("NSGEO1.0\nStart\n")
+    for i in range(1000000):
+        a = (1 << 24) + i * 256
+        b = "%d.%d.%d." % (a >> 24, a >> 16 & 255, a >> 8 & 255)
+        f.write("%s0,%s255,NA,US,R%d,C%d,,,-100.5,40.25\n" % (b, b, i % 60, i % 100000))
+    f.write("127.0.0.0,127.255.255.255,NA,US,Colorado\n192.0.2.0,192.0.2.255,NA,US,Colorado\n198.51.100.0,198.51.100.255,EU,DE\n")
+PY
 # PowerDNS: N Lua ifportup records over two loopback listeners we start.
 {
 	echo '$ORIGIN lua.bench.test.'
@@ -75,13 +102,16 @@ go build -o "$OUT/gslbd" ./cmd/gslbd
 for i in $(seq 1 $N); do echo "g$i.gslb.bench.test A"; done | shuf --random-source=<(yes) > "$OUT/q-gslb"
 for i in $(seq 1 $N); do echo "h$i.static.bench.test A"; done | shuf --random-source=<(yes) > "$OUT/q-static"
 for i in $(seq 1 $N); do echo "g$i.lua.bench.test A"; done | shuf --random-source=<(yes) > "$OUT/q-lua"
+for p in sp rt ec; do
+	for i in $(seq 1 $N); do echo "$p$i.gslb.bench.test A"; done | shuf --random-source=<(yes) > "$OUT/q-$p"
+done
 
 # --- servers -----------------------------------------------------------
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-taskset -c 0 "$OUT/gslbd" run -config "$OUT/gslbd.conf" -log-level warn > "$OUT/gslbd.log" 2>&1 &
+taskset -c 0 "$OUT/gslbd" run -config "$OUT/gslbd.conf" -location-file "$OUT/geo.csv" -log-level warn > "$OUT/gslbd.log" 2>&1 &
 PID_GSLBD=$!; PIDS+=($PID_GSLBD)
 
 cat > "$OUT/Corefile" <<CF
@@ -137,7 +167,7 @@ sleep 3
 # --- measurement -------------------------------------------------------
 perf() { # port queryfile extra-args... -> prints dnsperf output
 	local port=$1 q=$2; shift 2
-	taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$q" -l "$DUR" -t 2 "$@" 2>&1
+	taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$q" -l "$DUR" -t 2 "${EXTRA[@]}" "$@" 2>&1
 }
 # Peak and CPU runs use 10 client sockets and 300 outstanding queries.
 # The latency run uses one socket and 64 outstanding: with ten sockets,
@@ -151,6 +181,7 @@ cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
 
 results=()
+EXTRA=() # more dnsperf arguments for the next runs
 run() { # name port queryfile pid
 	local name=$1 port=$2 q=$3 pid=$4
 	local out peak lost cpu0 cpu1 cpu half p99 avg
@@ -169,6 +200,16 @@ run() { # name port queryfile pid
 }
 run "gslbd GSLB (1,000 domains)" 5301 "$OUT/q-gslb" $PID_GSLBD
 run "gslbd static" 5301 "$OUT/q-static" $PID_GSLBD
+run "gslbd STATICPROXIMITY (1M-range location file)" 5301 "$OUT/q-sp" $PID_GSLBD
+# RTT decides only once dc1 measured the resolver: then every answer is
+# dc1's service (dc2 has no figure), never the round robin's.
+rtt=$(for _ in 1 2 3 4; do dig +short @127.0.0.1 -p 5301 rt1.gslb.bench.test A; done | sort -u)
+[ "$rtt" = 192.0.2.10 ] || { echo "RTT vservers are not answering by RTT: $rtt"; exit 1; }
+run "gslbd RTT (resolver measured)" 5301 "$OUT/q-rt" $PID_GSLBD
+# ECS option 8: family 1, source /24, scope 0, 203.0.113.
+EXTRA=(-E 8:00011800cb0071)
+run "gslbd SOURCEIPHASH on an ECS subnet" 5301 "$OUT/q-ec" $PID_GSLBD
+EXTRA=()
 run "CoreDNS $COREDNS_VERSION static" 5302 "$OUT/q-static" $PID_COREDNS
 run "Knot $(knotd --version | awk '{print $NF}') static" 5303 "$OUT/q-static" $PID_KNOT
 run "PowerDNS $(pdns_server --version 2>&1 | grep -o 'Server [0-9.]*' | awk '{print $2}') Lua ifportup (shared)" 5304 "$OUT/q-lua" $PID_PDNS
