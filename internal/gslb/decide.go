@@ -50,22 +50,24 @@ type decision struct {
 	why     string // human text for the reason
 	counter *counter
 	// rtt: the RTT method chooses per query from the LDNS table, by the
-	// site each candidate's RTT is measured from (rttSite), within
-	// tolerance of the lowest; when no site has measured the client's
-	// resolver, seq or hash (the backup method) decide, or the query is
-	// dropped (dropLDNS). ldnsV4 and ldnsV6 mask the resolver address.
-	rtt     bool
-	rttSite []string
+	// site each candidate's RTT is measured from (rttSite, computed from
+	// sites, the snapshot's), within tolerance of the lowest; when no
+	// site has measured the client's resolver, seq or hash (the backup
+	// method) decide, or the query is dropped (dropLDNS). ldnsV4 and
+	// ldnsV6 mask the resolver address.
+	rtt            bool
+	rttSite        []string
+	sites          []*config.SiteInfo
+	tolerance      time.Duration
+	ldnsV4, ldnsV6 int
+	dropLDNS       bool
 	// static: STATICPROXIMITY chooses per query by the location of the
 	// client (its ECS subnet or address) against each candidate's
 	// (svcLoc, nil: the service's address has none and matches any),
 	// from locs; no location or no match: seq or hash decide.
-	static         bool
-	svcLoc         []*location.Location
-	locs           *location.DB
-	tolerance      time.Duration
-	ldnsV4, ldnsV6 int
-	dropLDNS       bool
+	static bool
+	svcLoc []*location.Location
+	locs   *location.DB
 }
 
 // counter is a per-vserver round-robin position and the vserver's hit

@@ -143,9 +143,7 @@ func (t *ldnsTable) rttChoice(dec *decision, client netip.Addr, now time.Time) (
 		return 0, false
 	}
 	e.seen = n
-	if !e.queued {
-		t.queue(e, netip.PrefixFrom(client.Unmap(), p.Bits()))
-	}
+	t.queue(e, netip.PrefixFrom(client.Unmap(), p.Bits()))
 	best := time.Duration(math.MaxInt64)
 	var rtt [maxRTTCands]time.Duration
 	k := min(len(dec.rttSite), maxRTTCands)

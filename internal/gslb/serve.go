@@ -134,7 +134,9 @@ type request struct {
 	// hasECS: the query carries a well-formed ECS option: ecs is its
 	// prefix, ecsFamily its family as sent; scope is the SCOPE
 	// PREFIX-LENGTH of the answer (set by the decision that read ecs).
+	// ecsRead: the fast path read the options whole (ECS or none).
 	hasECS    bool
+	ecsRead   bool
 	ecs       netip.Prefix
 	ecsFamily byte
 	scope     uint8
@@ -150,7 +152,12 @@ func (e *Engine) ServeDNS(dst, q []byte, sr dnsserver.Request) []byte {
 	t := e.table.Load()
 	var kb [256]byte
 	var f fastQuery
-	if parseFast(q, &f, &kb) && (!f.ecs || r.setECS(q[f.optStart:])) {
+	fast := parseFast(q, &f, &kb)
+	if fast && f.ecs {
+		fast = r.setECS(q[f.optStart:]) // malformed: the slow path says FORMERR
+	}
+	r.ecsRead = fast // the options are read: the slow path need not again
+	if fast {
 		// The table's domain index in its two layers, looked up directly
 		// so that string(bytes) allocates nothing.
 		base, over := t.domains.Layers()
@@ -269,7 +276,7 @@ func (t *table) choose(dec *decision, r *request, vs *config.VServerInfo, client
 		}
 	}
 	if dec.static {
-		if i, ok := staticChoice(dec, r, client, ecs); ok && client.IsValid() {
+		if i, ok := staticChoice(dec, r, client, ecs); ok {
 			return i, true
 		}
 		atomic.AddUint64(&dec.counter.fallbacks, 1)

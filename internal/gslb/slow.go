@@ -44,11 +44,14 @@ func (t *table) slow(dst, q []byte, r *request) []byte {
 		resp.Extra = append(resp.Extra, ro)
 	}
 	size := t.maxSize(r.TCP, opt != nil, udpSize)
-	r.hasECS, r.scope = false, 0
 	ecsOK := true
-	if opt != nil && nOPT == 1 {
-		rd, ok := scanOPT(q)
-		ecsOK = ok && r.setECS(rd)
+	if !r.ecsRead {
+		// The fast path declined before reading the options.
+		r.hasECS, r.scope = false, 0
+		if opt != nil && nOPT == 1 {
+			rd, ok := scanOPT(q)
+			ecsOK = ok && r.setECS(rd)
+		}
 	}
 	switch {
 	case nOPT > 1, !ecsOK:

@@ -99,10 +99,12 @@ func (e *Engine) valid(m *vsMemo, vs *config.VServerInfo, now time.Time) bool {
 		return false // a new location database
 	}
 	if d := &m.ent.dec; d.rtt {
-		// The sites measuring for each candidate, and the resolver masks,
-		// come from the sites and the gslb parameter.
+		// The sites measuring for each candidate come from the sites
+		// (looked at again only when the snapshot's sites are others), the
+		// resolver masks from the gslb parameter.
 		p := e.snap.Param
-		if !slices.Equal(d.rttSite, rttSites(e.snap, d.cands)) || d.ldnsV4 != p.LDNSMaskBits || d.ldnsV6 != p.V6Bits || d.dropLDNS != p.DropLDNSReq {
+		if d.ldnsV4 != p.LDNSMaskBits || d.ldnsV6 != p.V6Bits || d.dropLDNS != p.DropLDNSReq ||
+			!sameList(d.sites, e.snap.Sites) && !slices.Equal(d.rttSite, rttSites(e.snap, d.cands)) {
 			return false
 		}
 	}
@@ -319,7 +321,7 @@ func (e *Engine) plan(vs *config.VServerInfo, cs []cand, now time.Time) decision
 	}
 	if d.rtt {
 		d.method = config.RTT
-		d.rttSite = rttSites(e.snap, cs)
+		d.rttSite, d.sites = rttSites(e.snap, cs), e.snap.Sites
 		d.tolerance = time.Duration(vs.Tolerance) * time.Millisecond
 		p := e.snap.Param
 		d.ldnsV4, d.ldnsV6, d.dropLDNS = p.LDNSMaskBits, p.V6Bits, p.DropLDNSReq
