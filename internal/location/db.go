@@ -51,6 +51,9 @@ func (l *Location) String() string {
 // or a missing tail means any.
 func ParseQualifiers(s string) (Location, error) {
 	var l Location
+	if len(s) > 256 {
+		return l, fmt.Errorf("location %q: longer than 256 characters", s)
+	}
 	n := 0
 	for i := 0; i <= len(s); {
 		if n == NumQualifiers {
@@ -81,9 +84,6 @@ func ParseQualifiers(s string) (Location, error) {
 		l.Q[n] = q
 		n++
 		i++ // the dot
-	}
-	if len(s) > 256 {
-		return l, fmt.Errorf("location %q: longer than 256 characters", s)
 	}
 	return l, nil
 }

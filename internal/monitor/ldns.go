@@ -72,8 +72,7 @@ type LDNSProber struct {
 	log  *slog.Logger
 	work chan netip.Prefix
 	wake chan struct{}
-	done chan struct{}
-	ctx  context.Context // ends with Close: probes in flight stop
+	ctx  context.Context // ends with Close: the scheduler, the workers and probes in flight stop
 	stop context.CancelFunc
 	wg   sync.WaitGroup
 
@@ -115,7 +114,7 @@ func NewLDNSProber(opts LDNSOptions) *LDNSProber {
 		log = slog.New(slog.DiscardHandler)
 	}
 	p := &LDNSProber{opts: opts, log: log.With("component", "ldns-probe"), work: make(chan netip.Prefix), wake: make(chan struct{}, 1),
-		done: make(chan struct{}), entries: map[netip.Prefix]*dueEntry{}, busy: map[netip.Prefix]bool{}}
+		entries: map[netip.Prefix]*dueEntry{}, busy: map[netip.Prefix]bool{}}
 	p.ctx, p.stop = context.WithCancel(context.Background())
 	p.wg.Add(1 + opts.Workers)
 	go p.schedule()
@@ -192,7 +191,6 @@ func (p *LDNSProber) Close() {
 	}
 	p.closed = true
 	p.mu.Unlock()
-	close(p.done)
 	p.stop()
 	p.wg.Wait()
 }
@@ -242,14 +240,14 @@ func (p *LDNSProber) schedule() {
 		if next.IsValid() {
 			select {
 			case p.work <- next:
-			case <-p.done:
+			case <-p.ctx.Done():
 				return
 			}
 			continue
 		}
 		t.Reset(wait)
 		select {
-		case <-p.done:
+		case <-p.ctx.Done():
 			return
 		case <-p.wake:
 		case <-t.C:
@@ -261,7 +259,7 @@ func (p *LDNSProber) worker() {
 	defer p.wg.Done()
 	for {
 		select {
-		case <-p.done:
+		case <-p.ctx.Done():
 			return
 		case x := <-p.work:
 			k := x.Masked()
