@@ -83,23 +83,6 @@ stub-zone:
 	}
 }
 
-// askFromVia asks a resolver for name from a source address; the answer
-// set.
-func askFromVia(t *testing.T, from string, resolver netip.AddrPort, name string) string {
-	t.Helper()
-	c := dns.Client{Timeout: 3 * time.Second, Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(from)}}}
-	q := dnstest.Msg(name, dns.TypeA)
-	q.RecursionDesired = true
-	r, _, err := c.Exchange(q, resolver.String())
-	if err != nil {
-		t.Fatalf("query from %s via %s: %v", from, resolver, err)
-	}
-	if r.Rcode != dns.RcodeSuccess {
-		t.Fatalf("query from %s: %s", from, dns.RcodeToString[r.Rcode])
-	}
-	return strings.Join(dnstest.Addrs(r), ",")
-}
-
 // TestECSThroughUnbound: clients ask a real Unbound (subnetcache, sending
 // ECS /24 to gslbd) from different loopback addresses. For a vserver that
 // decides on the client subnet (-ECS ENABLED, source-IP hash on /24),
@@ -160,13 +143,13 @@ add dns addRec ns1.test 127.0.60.1
 	for s, want := range subnets {
 		base := strings.TrimSuffix(s, "0/24")
 		before := hits("near.test")
-		if got := askFromVia(t, base+"5", ub, "near.test"); got != want {
+		if got := answersFrom(t, dnstest.UDP, base+"5", ub.String(), "near.test"); got != want {
 			t.Errorf("client %s5 through unbound: %s, want its /24's %s", base, got, want)
 		}
 		if hits("near.test") != before+1 {
 			t.Errorf("client %s5: gslbd saw %d queries, want 1 (a new /24)", base, hits("near.test")-before)
 		}
-		if got := askFromVia(t, base+"6", ub, "near.test"); got != want {
+		if got := answersFrom(t, dnstest.UDP, base+"6", ub.String(), "near.test"); got != want {
 			t.Errorf("client %s6 (same /24): %s, want %s", base, got, want)
 		}
 		if hits("near.test") != before+1 {
@@ -177,9 +160,9 @@ add dns addRec ns1.test 127.0.60.1
 
 	// Scope 0: one query reaches gslbd, every other client is answered
 	// from the cache.
-	first := askFromVia(t, "127.61.1.5", ub, "any.test")
+	first := answersFrom(t, dnstest.UDP, "127.61.1.5", ub.String(), "any.test")
 	for _, c := range []string{"127.61.2.5", "127.61.3.5", "127.61.9.9"} {
-		if got := askFromVia(t, c, ub, "any.test"); got != first {
+		if got := answersFrom(t, dnstest.UDP, c, ub.String(), "any.test"); got != first {
 			t.Errorf("client %s: any.test %s, want the cached %s", c, got, first)
 		}
 	}

@@ -2,11 +2,8 @@ package e2e
 
 import (
 	"fmt"
-	"net"
-	"net/netip"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,65 +11,19 @@ import (
 	"github.com/miekg/dns"
 )
 
-// delayedResolver stands in for a client's resolver (LDNS): a UDP DNS
-// responder that answers REFUSED after a delay chosen per source address,
-// so that each site's probe, which leaves from the site IP, sees its own
-// round trip (the delay injected in userspace: tc netem is not available).
-type delayedResolver struct {
-	pc     net.PacketConn
-	mu     sync.Mutex
-	delays map[netip.Addr]time.Duration
-}
-
-func newDelayedResolver(t *testing.T, addr string) *delayedResolver {
+// answersFrom asks addr for name over proto from a source address and
+// returns the sorted answer set, "error: ..." while nothing answers, or
+// "rcode X" for another rcode than NOERROR.
+func answersFrom(t *testing.T, proto dnstest.Proto, from, addr, name string) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &delayedResolver{pc: pc, delays: map[netip.Addr]time.Duration{}}
-	t.Cleanup(func() { pc.Close() })
-	go func() {
-		buf := make([]byte, 512)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			q := new(dns.Msg)
-			if q.Unpack(buf[:n]) != nil {
-				continue
-			}
-			m := new(dns.Msg)
-			m.SetRcode(q, dns.RcodeRefused)
-			b, _ := m.Pack()
-			r.mu.Lock()
-			d := r.delays[from.(*net.UDPAddr).AddrPort().Addr().Unmap()]
-			r.mu.Unlock()
-			time.AfterFunc(d, func() { pc.WriteTo(b, from) })
-		}
-	}()
-	return r
-}
-
-func (r *delayedResolver) set(delays map[string]time.Duration) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for ip, d := range delays {
-		r.delays[netip.MustParseAddr(ip)] = d
-	}
-}
-
-func (r *delayedResolver) port() int { return r.pc.LocalAddr().(*net.UDPAddr).Port }
-
-// askAs asks a site's DNS listener for name from the resolver's address
-// and returns the sorted answer set ("error: ..." while nothing answers).
-func askAs(t *testing.T, from, addr, name string) string {
-	t.Helper()
-	c := dns.Client{Timeout: 500 * time.Millisecond, Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(from)}}}
-	r, _, err := c.Exchange(dnstest.Msg(name, dns.TypeA), addr)
+	q := dnstest.Msg(name, dns.TypeA)
+	q.RecursionDesired = true // a resolver in front needs it; gslbd copies it
+	r, err := dnstest.TryExchangeFrom(proto, from, addr, q, 3*time.Second)
 	if err != nil {
 		return "error: " + err.Error()
+	}
+	if r.Rcode != dns.RcodeSuccess {
+		return "rcode " + dns.RcodeToString[r.Rcode]
 	}
 	a := dnstest.Addrs(r)
 	slices.Sort(a)
@@ -90,9 +41,9 @@ func askAs(t *testing.T, from, addr, name string) string {
 func TestRTTProximityThreeSites(t *testing.T) {
 	const net3 = "127.0.57"
 	ldnsIP := net3 + ".100"
-	res := newDelayedResolver(t, ldnsIP+":0")
+	res := dnstest.NewSlowResolver(t, ldnsIP+":0")
 	site := func(i int) string { return fmt.Sprintf("%s.%d", net3, i) }
-	res.set(map[string]time.Duration{site(1): 150 * time.Millisecond, site(2): 20 * time.Millisecond, site(3): 80 * time.Millisecond})
+	res.SetDelays(map[string]time.Duration{site(1): 150 * time.Millisecond, site(2): 20 * time.Millisecond, site(3): 80 * time.Millisecond})
 	names := []string{"dc1", "dc2", "dc3"}
 	tail := fmt.Sprintf(`add gslb vserver rv HTTP -lbMethod RTT -backupLBMethod ROUNDROBIN
 bind gslb vserver rv -serviceName svc_dc1
@@ -101,14 +52,14 @@ bind gslb vserver rv -serviceName svc_dc3
 bind gslb vserver rv -domainName rtt.test -TTL 5
 set gslb parameter -ldnsProbeOrder DNS PING
 set lb monitor ldns-dns LDNS-DNS -query . -queryType Address -interval 1 -resptimeout 500 MSEC -destPort %d
-`, res.port())
+`, res.Port())
 	m := startMeshTail(t, net3, names, nil, "", tail)
 	all := m.addrs(names...)
 	for _, n := range names {
 		waitAnswersAt(t, m.dns[n], n+" answering every site's service", 30*time.Second, func(s string) bool { return s == all })
 	}
 	// The first query from the resolver (at dc1 only): backup method.
-	if got := askAs(t, ldnsIP, m.dns["dc1"], "rtt.test"); strings.Contains(got, "error") || strings.Contains(got, ",") {
+	if got := answersFrom(t, dnstest.UDP, ldnsIP, m.dns["dc1"], "rtt.test"); strings.Contains(got, "error") || strings.Contains(got, ",") {
 		t.Fatalf("first query: %q, want one address by the backup method", got)
 	}
 	nearest := func(want string) {
@@ -120,7 +71,7 @@ set lb monitor ldns-dns LDNS-DNS -query . -queryType Address -interval 1 -respti
 				// Every answer of a few in a row is the nearest site's.
 				ok := true
 				for range 3 {
-					if got = askAs(t, ldnsIP, m.dns[n], "rtt.test"); got != m.backends[want].IP() {
+					if got = answersFrom(t, dnstest.UDP, ldnsIP, m.dns[n], "rtt.test"); got != m.backends[want].IP() {
 						ok = false
 						break
 					}
@@ -139,7 +90,7 @@ set lb monitor ldns-dns LDNS-DNS -query . -queryType Address -interval 1 -respti
 	nearest("dc2")
 	t.Logf("every site answers the nearest (dc2) %v after the first query", time.Since(start))
 
-	res.set(map[string]time.Duration{site(2): 200 * time.Millisecond, site(3): 5 * time.Millisecond})
+	res.SetDelays(map[string]time.Duration{site(2): 200 * time.Millisecond, site(3): 5 * time.Millisecond})
 	start = time.Now()
 	nearest("dc3")
 	t.Logf("every site moves to dc3 %v after the delays changed", time.Since(start))
@@ -148,7 +99,7 @@ set lb monitor ldns-dns LDNS-DNS -query . -queryType Address -interval 1 -respti
 	other := net3 + ".101"
 	seen := map[string]bool{}
 	for range 6 {
-		seen[askAs(t, other, m.dns["dc2"], "rtt.test")] = true
+		seen[answersFrom(t, dnstest.UDP, other, m.dns["dc2"], "rtt.test")] = true
 	}
 	if len(seen) < 2 {
 		t.Errorf("an unmeasured resolver got %v, want the backup method's round robin", seen)
@@ -162,8 +113,8 @@ set lb monitor ldns-dns LDNS-DNS -query . -queryType Address -interval 1 -respti
 // not clear.
 func TestLDNSEntriesShowAndClear(t *testing.T) {
 	ldnsIP := "127.0.58.100"
-	res := newDelayedResolver(t, ldnsIP+":0")
-	res.set(map[string]time.Duration{"127.0.58.1": 30 * time.Millisecond})
+	res := dnstest.NewSlowResolver(t, ldnsIP+":0")
+	res.SetDelays(map[string]time.Duration{"127.0.58.1": 30 * time.Millisecond})
 	d, _, srv := nitroServer(t, fmt.Sprintf(`add gslb site s1 LOCAL 127.0.58.1
 add gslb service a 192.0.2.1 HTTP 80 -siteName s1 -healthMonitor NO
 add gslb service b 192.0.2.2 HTTP 80 -siteName s1 -healthMonitor NO
@@ -173,8 +124,8 @@ bind gslb vserver rv -serviceName b
 bind gslb vserver rv -domainName rtt.test
 set gslb parameter -ldnsProbeOrder DNS
 set lb monitor ldns-dns LDNS-DNS -interval 1 -resptimeout 500 MSEC -destPort %d
-`, res.port()))
-	if got := askAs(t, ldnsIP, d.UDPAddr(), "rtt.test"); strings.Contains(got, "error") {
+`, res.Port()))
+	if got := answersFrom(t, dnstest.UDP, ldnsIP, d.UDPAddr(), "rtt.test"); strings.Contains(got, "error") {
 		t.Fatal(got)
 	}
 	user := map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": nitroPassword}
@@ -206,7 +157,7 @@ set lb monitor ldns-dns LDNS-DNS -interval 1 -resptimeout 500 MSEC -destPort %d
 	if out := expectCall(t, srv, "GET", "/nitro/v1/config/gslbldnsentries", "", user, 200); out["gslbldnsentries"] != nil {
 		t.Fatalf("after rm: %v", out)
 	}
-	askAs(t, ldnsIP, d.UDPAddr(), "rtt.test") // seen again: measured again
+	answersFrom(t, dnstest.UDP, ldnsIP, d.UDPAddr(), "rtt.test") // seen again: measured again
 	waitFor(t, "the resolver measured again", 10*time.Second, func() bool {
 		l, _ := expectCall(t, srv, "GET", "/nitro/v1/config/gslbldnsentries", "", user, 200)["gslbldnsentries"].([]any)
 		return len(l) == 1 && len(l[0].(map[string]any)["rtt"].([]any)) == 1

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gslbd/gslbd/internal/daemon"
 	"github.com/gslbd/gslbd/internal/dnstest"
@@ -49,22 +48,6 @@ func cityMMDB(t *testing.T, nets map[string][3]string) string {
 	return p
 }
 
-// askOver asks d for name from a source address over a transport.
-func askOver(t *testing.T, d *daemon.Daemon, proto, from, name string) string {
-	t.Helper()
-	c := dns.Client{Net: proto, Timeout: 2 * time.Second}
-	if proto == "tcp" {
-		c.Dialer = &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
-	} else {
-		c.Dialer = &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(from)}}
-	}
-	r, _, err := c.Exchange(dnstest.Msg(name, dns.TypeA), addr(d, proto))
-	if err != nil {
-		t.Fatalf("%s from %s: %v", proto, from, err)
-	}
-	return strings.Join(dnstest.Addrs(r), ",")
-}
-
 const staticE2EConf = `add gslb site s1 127.0.62.1
 add gslb service svc_jp 10.62.1.10 HTTP 80 -siteName s1 -healthMonitor NO
 add gslb service svc_us 10.62.2.10 HTTP 80 -siteName s1 -healthMonitor NO
@@ -91,7 +74,7 @@ func TestStaticProximityOverSockets(t *testing.T) {
 	for _, proto := range []string{"udp", "tcp"} {
 		for from, want := range map[string]string{"127.62.1.5": "10.62.1.10", "127.62.2.5": "10.62.2.10", "127.62.3.9": "10.62.2.10"} {
 			for range 3 {
-				if got := askOver(t, d, proto, from, "near.test"); got != want {
+				if got := answersFrom(t, dnstest.Proto(proto), from, addr(d, proto), "near.test"); got != want {
 					t.Fatalf("%s from %s: %s, want %s", proto, from, got, want)
 				}
 			}
@@ -116,19 +99,19 @@ func TestStaticProximityOverSockets(t *testing.T) {
 	ns := filepath.Join(t.TempDir(), "geo.csv")
 	os.WriteFile(ns, []byte("NSGEO1.0\nStart\n127.62.1.0,127.62.1.255,NA,US,Colorado\n10.62.1.0,10.62.1.255,AS,JP\n10.62.2.0,10.62.2.255,NA,US\n"), 0o644)
 	d2 := startWith(t, staticE2EConf, func(o *daemon.Options) { o.LocationFile = ns })
-	if got := askOver(t, d2, "udp", "127.62.1.5", "near.test"); got != "10.62.2.10" {
+	if got := answersFrom(t, dnstest.UDP, "127.62.1.5", d2.UDPAddr(), "near.test"); got != "10.62.2.10" {
 		t.Fatalf("NetScaler-format file: %s", got)
 	}
 	os.WriteFile(ns, []byte("NSGEO1.0\nStart\n127.62.1.0,127.62.1.255,AS,JP\n10.62.1.0,10.62.1.255,AS,JP\n10.62.2.0,10.62.2.255,NA,US\n"), 0o644)
 	if err := d2.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	if got := askOver(t, d2, "udp", "127.62.1.5", "near.test"); got != "10.62.1.10" {
+	if got := answersFrom(t, dnstest.UDP, "127.62.1.5", d2.UDPAddr(), "near.test"); got != "10.62.1.10" {
 		t.Fatalf("after reload: %s, want Japan", got)
 	}
 	os.Remove(ns)
 	d2.Reload() // the file is gone: the database stays
-	if got := askOver(t, d2, "udp", "127.62.1.5", "near.test"); got != "10.62.1.10" {
+	if got := answersFrom(t, dnstest.UDP, "127.62.1.5", d2.UDPAddr(), "near.test"); got != "10.62.1.10" {
 		t.Fatalf("after a failed reload: %s, want the old database's Japan", got)
 	}
 	_, err := daemon.Start(daemon.Options{ConfigText: []byte(staticE2EConf), Listen: []string{"127.0.0.1:0"}, LocationFile: ns})

@@ -1,6 +1,7 @@
 package dnstest
 
 import (
+	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -59,16 +60,27 @@ func TryExchange(proto Proto, addr string, m *dns.Msg, timeout time.Duration) (*
 // so tests can play several clients.
 func ExchangeFrom(t testing.TB, local, addr string, m *dns.Msg) *dns.Msg {
 	t.Helper()
-	la, err := net.ResolveUDPAddr("udp", local+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &dns.Client{Net: "udp", Timeout: 3 * time.Second, Dialer: &net.Dialer{LocalAddr: la}}
-	r, _, err := c.Exchange(m, addr)
+	r, err := TryExchangeFrom(UDP, local, addr, m, 3*time.Second)
 	if err != nil {
 		t.Fatalf("query from %s: %v", local, err)
 	}
 	return r
+}
+
+// TryExchangeFrom sends a query over proto from a chosen local address
+// and returns the reply or the error.
+func TryExchangeFrom(proto Proto, local, addr string, m *dns.Msg, timeout time.Duration) (*dns.Msg, error) {
+	ip := net.ParseIP(local)
+	if ip == nil {
+		return nil, fmt.Errorf("local address %q is not an IP address", local)
+	}
+	d := &net.Dialer{LocalAddr: &net.UDPAddr{IP: ip}}
+	if proto == TCP {
+		d.LocalAddr = &net.TCPAddr{IP: ip}
+	}
+	c := &dns.Client{Net: string(proto), Timeout: timeout, Dialer: d}
+	r, _, err := c.Exchange(m, addr)
+	return r, err
 }
 
 // RawUDP sends raw bytes and returns the raw reply, or nil after wait.

@@ -3,66 +3,12 @@ package monitor
 import (
 	"net"
 	"net/netip"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gslbd/gslbd/internal/config"
-	"github.com/miekg/dns"
+	"github.com/gslbd/gslbd/internal/dnstest"
 )
-
-// slowResolver is a UDP DNS responder that answers REFUSED after a delay
-// (a resolver that refuses our query still times the path), and records
-// where queries came from.
-type slowResolver struct {
-	pc    net.PacketConn
-	delay atomic.Int64
-	mu    sync.Mutex
-	from  map[netip.Addr]int
-}
-
-func newSlowResolver(t *testing.T, delay time.Duration) *slowResolver {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &slowResolver{pc: pc, from: map[netip.Addr]int{}}
-	r.delay.Store(int64(delay))
-	t.Cleanup(func() { pc.Close() })
-	go func() {
-		buf := make([]byte, 512)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			q := new(dns.Msg)
-			if q.Unpack(buf[:n]) != nil {
-				continue
-			}
-			r.mu.Lock()
-			r.from[from.(*net.UDPAddr).AddrPort().Addr().Unmap()]++
-			r.mu.Unlock()
-			m := new(dns.Msg)
-			m.SetRcode(q, dns.RcodeRefused)
-			b, _ := m.Pack()
-			go func() {
-				time.Sleep(time.Duration(r.delay.Load()))
-				pc.WriteTo(b, from)
-			}()
-		}
-	}()
-	return r
-}
-
-func (r *slowResolver) port() uint16 { return uint16(r.pc.LocalAddr().(*net.UDPAddr).Port) }
-
-func (r *slowResolver) queriesFrom(a string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.from[netip.MustParseAddr(a)]
-}
 
 // ldnsMonitor is an ldns-* monitor on a port, as `set lb monitor ldns-dns
 // LDNS-DNS -destPort N -interval ... -resptimeout ...` makes it.
@@ -93,23 +39,24 @@ func next(t *testing.T, ch chan RTTResult) RTTResult {
 // interval; the DNS probe's timing follows the resolver's delay, a
 // REFUSED answer counts, and probes leave from the source address.
 func TestLDNSProbeDNS(t *testing.T) {
-	res := newSlowResolver(t, 80*time.Millisecond)
+	res := dnstest.NewSlowResolver(t, "127.0.0.1:0")
+	res.SetDelay(80 * time.Millisecond)
 	p, ch := newProber(t, LDNSSettings{Order: []string{"DNS"}, Source: netip.MustParseAddr("127.0.0.2"),
-		Monitors: map[string]*config.MonitorInfo{"DNS": ldnsMonitor("LDNS-DNS", res.port(), 100*time.Millisecond, time.Second)}})
+		Monitors: map[string]*config.MonitorInfo{"DNS": ldnsMonitor("LDNS-DNS", res.Port(), 100*time.Millisecond, time.Second)}})
 	p.Add(netip.MustParsePrefix("127.0.0.1/32"))
 	r := next(t, ch)
 	if r.Unreachable || r.Method != "DNS" || r.RTT < 80*time.Millisecond || r.RTT > 2*time.Second {
 		t.Fatalf("measurement %+v, want DNS at 80ms or more", r)
 	}
-	res.delay.Store(int64(5 * time.Millisecond))
+	res.SetDelay(5 * time.Millisecond)
 	deadline := time.Now().Add(10 * time.Second)
 	for r = next(t, ch); r.RTT >= 80*time.Millisecond; r = next(t, ch) {
 		if time.Now().After(deadline) {
 			t.Fatalf("still %v after the delay went down", r.RTT)
 		}
 	}
-	if res.queriesFrom("127.0.0.2") == 0 || res.queriesFrom("127.0.0.1") != 0 {
-		t.Fatalf("queries came from %v, want 127.0.0.2", res.from)
+	if res.Queries("127.0.0.2") == 0 || res.Queries("127.0.0.1") != 0 {
+		t.Fatalf("%d queries from 127.0.0.2 and %d from 127.0.0.1, want all from 127.0.0.2", res.Queries("127.0.0.2"), res.Queries("127.0.0.1"))
 	}
 	p.Remove(netip.MustParsePrefix("127.0.0.1/32"))
 	if p.Len() != 0 {
