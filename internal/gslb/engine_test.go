@@ -189,16 +189,7 @@ func BenchmarkServeDNS(b *testing.B) {
 	for _, tc := range cases {
 		tc.q.SetEdns0(1232, false)
 		q := pack(b, tc.q)
-		b.Run(tc.name, func(b *testing.B) {
-			buf := make([]byte, 0, 1232)
-			now := time.Now()
-			b.ReportAllocs()
-			for b.Loop() {
-				if r := e.ServeDNS(buf, q, dnsserver.Request{Src: client, Now: now}); len(r) == 0 {
-					b.Fatal("no reply")
-				}
-			}
-		})
+		b.Run(tc.name, func(b *testing.B) { serveLoop(b, e, q, dnsserver.Request{Src: client, Now: time.Now()}) })
 	}
 	// RTT: the client's resolver measured by every site (the LDNS table
 	// read on each query).
@@ -210,14 +201,7 @@ func BenchmarkServeDNS(b *testing.B) {
 		q := dnsMsg("v.test", dns.TypeA)
 		q.SetEdns0(1232, false)
 		qb := pack(b, q)
-		buf := make([]byte, 0, 1232)
-		now := time.Now()
-		b.ReportAllocs()
-		for b.Loop() {
-			if r := re.ServeDNS(buf, qb, dnsserver.Request{Src: client, Now: now}); len(r) == 0 {
-				b.Fatal("no reply")
-			}
-		}
+		serveLoop(b, re, qb, dnsserver.Request{Src: client, Now: time.Now()})
 	})
 	// ECS: a hash vserver deciding on the client subnet (the option read,
 	// the scope written back).
@@ -226,14 +210,7 @@ func BenchmarkServeDNS(b *testing.B) {
 		defer ee.Close()
 		ee.Load(snapshot(b, testConf+"set gslb vserver gvh -ECS ENABLED\n"))
 		qb := pack(b, ecsQuery("hash.example.test", "203.0.113.0/24"))
-		buf := make([]byte, 0, 1232)
-		now := time.Now()
-		b.ReportAllocs()
-		for b.Loop() {
-			if r := ee.ServeDNS(buf, qb, dnsserver.Request{Src: client, Now: now}); len(r) == 0 {
-				b.Fatal("no reply")
-			}
-		}
+		serveLoop(b, ee, qb, dnsserver.Request{Src: client, Now: time.Now()})
 	})
 	// STATICPROXIMITY over a 1,000,000-range location database, the
 	// client located in the middle of it.
@@ -241,15 +218,7 @@ func BenchmarkServeDNS(b *testing.B) {
 		se := engine(b, staticConf)
 		se.SetLocations(locDB(b, bigLocations(1000000)))
 		qb := pack(b, dnsMsg("v.test", dns.TypeA))
-		buf := make([]byte, 0, 1232)
-		req := dnsserver.Request{Src: netip.MustParseAddr("5.161.32.7"), Now: time.Now()}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for b.Loop() {
-			if r := se.ServeDNS(buf, qb, req); len(r) == 0 {
-				b.Fatal("no reply")
-			}
-		}
+		serveLoop(b, se, qb, dnsserver.Request{Src: netip.MustParseAddr("5.161.32.7"), Now: time.Now()})
 	})
 	b.Run("gslb-rr-parallel", func(b *testing.B) {
 		q := pack(b, cases[0].q)
@@ -261,6 +230,18 @@ func BenchmarkServeDNS(b *testing.B) {
 			}
 		})
 	})
+}
+
+// serveLoop is a benchmark's loop: q answered from req, allocations
+// reported, a missing reply fatal.
+func serveLoop(b *testing.B, e *Engine, q []byte, req dnsserver.Request) {
+	buf := make([]byte, 0, 1232)
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := e.ServeDNS(buf, q, req); len(r) == 0 {
+			b.Fatal("no reply")
+		}
+	}
 }
 
 func TestGSLBQueryDoesNotAllocate(t *testing.T) {
