@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gslbd/gslbd/internal/daemon"
 	"github.com/gslbd/gslbd/internal/dnstest"
@@ -117,5 +118,45 @@ func TestStaticProximityOverSockets(t *testing.T) {
 	_, err := daemon.Start(daemon.Options{ConfigText: []byte(staticE2EConf), Listen: []string{"127.0.0.1:0"}, LocationFile: ns})
 	if err == nil || !strings.Contains(err.Error(), ns) {
 		t.Fatalf("start with a missing location file: %v", err)
+	}
+}
+
+// TestLocationFileFlagAsDocumented: docs/proximity.md's static-proximity
+// example, run as it says (`gslbd run -config ns.conf -location-file
+// geo.csv -location-format netscaler`): a client located in Tokyo gets
+// the Tokyo service, one in Denver the Denver service.
+func TestLocationFileFlagAsDocumented(t *testing.T) {
+	b, err := os.ReadFile("../docs/proximity.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conf string
+	for _, m := range nsconfBlock.FindAllStringSubmatch(string(b), -1) {
+		if strings.Contains(m[1], "STATICPROXIMITY") {
+			conf = m[1]
+		}
+	}
+	if conf == "" || !strings.Contains(string(b), "-location-file geo.csv -location-format\nnetscaler") {
+		t.Fatal("docs/proximity.md lost its static-proximity example or its command")
+	}
+	dir := t.TempDir()
+	path, geo := filepath.Join(dir, "ns.conf"), filepath.Join(dir, "geo.csv")
+	os.WriteFile(path, []byte(conf), 0o644)
+	os.WriteFile(geo, []byte("NSGEO1.0\nStart\n"+
+		"203.0.113.0,203.0.113.255,AS,JP,Tokyo\n198.51.100.0,198.51.100.255,NA,US,Colorado,Denver\n"+
+		"127.63.1.0,127.63.1.255,AS,JP,Tokyo\n127.63.2.0,127.63.2.255,NA,US,Colorado\n"), 0o644)
+	listen := "127.0.0.1:" + freePortOn(t, "127.0.0.1")
+	p := &site2{t: t, args: []string{"run", "-config", path, "-listen", listen, "-api", "", "-location-file", geo, "-location-format", "netscaler"}}
+	t.Cleanup(p.kill)
+	p.start()
+	for from, want := range map[string]string{"127.63.1.5": "203.0.113.80", "127.63.2.5": "198.51.100.80"} {
+		var got string
+		waitFor(t, from+" answered by its location", 10*time.Second, func() bool {
+			got = answersFrom(t, dnstest.UDP, from, listen, "www.gslb.example.com")
+			return got == want
+		})
+	}
+	if !strings.Contains(p.out.String(), "location database loaded") {
+		t.Errorf("no load line in the log:\n%s", p.out)
 	}
 }
