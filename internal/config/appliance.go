@@ -94,7 +94,7 @@ func (a *applier) feature() {
 	a.owner = featuresKey
 	if cmd.Spec.Verb == "enable" {
 		for _, f := range cmd.Arg("feature").Values {
-			f = strings.ToUpper(f)
+			f = upperASCII(f)
 			if f != "" && !slices.Contains(c.Features, f) {
 				c.Features = append(c.Features, f)
 			}
@@ -104,6 +104,27 @@ func (a *applier) feature() {
 	for _, f := range cmd.Arg("feature").Values {
 		c.Features = slices.DeleteFunc(c.Features, func(x string) bool { return strings.EqualFold(x, f) })
 	}
+}
+
+// upperASCII upper-cases the ASCII letters of s and keeps every other
+// byte: strings.ToUpper turns each byte that is not UTF-8 into U+FFFD
+// (three bytes), so a value could grow past its length limit and the
+// written file stop parsing.
+func upperASCII(s string) string {
+	i := 0
+	for i < len(s) && (s[i] < 'a' || s[i] > 'z') {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	b := []byte(s)
+	for ; i < len(b); i++ {
+		if b[i] >= 'a' && b[i] <= 'z' {
+			b[i] -= 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // nsIP keeps add ns ip / ip6 verbatim and notes its address (it marks the

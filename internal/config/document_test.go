@@ -360,3 +360,22 @@ func TestEmptyFeatureName(t *testing.T) {
 		t.Fatalf("canonical form %q", got)
 	}
 }
+
+// TestFeatureNameNotUTF8: a feature name with bytes that are not UTF-8
+// (found by FuzzConfig) is upper-cased byte for byte: strings.ToUpper
+// turned each such byte into U+FFFD (three bytes), so 3,000 of them
+// were written as a value over the 8,191-character limit that no longer
+// parsed.
+func TestFeatureNameNotUTF8(t *testing.T) {
+	name := "lb" + strings.Repeat("\xfe", 3000)
+	c, _, _, err := Load("f.conf", strings.NewReader("enable ns feature \""+name+"\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "LB" + strings.Repeat("\xfe", 3000); len(c.Features) != 1 || c.Features[0] != want {
+		t.Fatalf("features %q", c.Features)
+	}
+	if _, _, _, err := Load("out.conf", strings.NewReader(c.String())); err != nil {
+		t.Fatalf("written form does not load: %v", err)
+	}
+}
