@@ -128,11 +128,17 @@ type DB struct {
 	v4   []range4   // sorted by from, not overlapping
 	// v4idx[h] is the first v4 range whose start's top 16 bits are h or
 	// more (h = 65536: len(v4)): a lookup searches one bucket.
-	v4idx  []uint32
-	v6     []range6
-	custom []custom // narrowest first
+	v4idx []uint32
+	v6    []range6
+	// custom4 and custom6 are the custom ranges cut into pieces that do
+	// not overlap, sorted (IPv4 as IPv4-mapped addresses), pointing into
+	// clocs.
+	custom4, custom6 []range6
+	clocs            []Location
+	// qids numbers the qualifiers of locs (read-only once built), nq of
+	// them: custom locations added later (WithCustom) share the numbers.
+	qids map[string]uint32
 }
-
 type range4 struct {
 	from, to uint32
 	loc      uint32
@@ -143,9 +149,10 @@ type range6 struct {
 	loc      uint32
 }
 
-type custom struct {
-	from, to netip.Addr
-	loc      Location
+// Custom is one custom range (`add location`).
+type Custom struct {
+	From, To netip.Addr
+	Loc      Location
 }
 
 type u128 struct{ hi, lo uint64 }
@@ -155,6 +162,18 @@ func (a u128) cmp(b u128) int {
 		return c
 	}
 	return cmp.Compare(a.lo, b.lo)
+}
+
+// add adds d modulo 2^128 (d = ^0: subtracts one).
+func (a u128) add(d uint64) u128 {
+	if d == ^uint64(0) {
+		lo, borrow := bits.Sub64(a.lo, 1, 0)
+		hi, _ := bits.Sub64(a.hi, 0, borrow)
+		return u128{hi, lo}
+	}
+	lo, carry := bits.Add64(a.lo, d, 0)
+	hi, _ := bits.Add64(a.hi, 0, carry)
+	return u128{hi, lo}
 }
 
 func to128(a netip.Addr) u128 {
@@ -177,7 +196,7 @@ func (db *DB) Len() int {
 	if db == nil {
 		return 0
 	}
-	return len(db.v4) + len(db.v6) + len(db.custom)
+	return len(db.v4) + len(db.v6) + len(db.clocs)
 }
 
 // Lookup returns the location of an address and the prefix length of the
@@ -189,13 +208,19 @@ func (db *DB) Lookup(a netip.Addr) (loc *Location, scope int, ok bool) {
 		return nil, 0, false
 	}
 	a = a.Unmap()
-	for i := range db.custom {
-		c := &db.custom[i]
-		if c.from.BitLen() == a.BitLen() && c.from.Compare(a) <= 0 && a.Compare(c.to) <= 0 {
+	cs := db.custom6
+	if a.Is4() {
+		cs = db.custom4
+	}
+	if len(cs) > 0 {
+		x := to128(a)
+		i := sort.Search(len(cs), func(i int) bool { return cs[i].from.cmp(x) > 0 })
+		if i > 0 && cs[i-1].to.cmp(x) >= 0 {
+			r := &cs[i-1]
 			if a.Is4() {
-				return &c.loc, scope4(to32(a), to32(c.from), to32(c.to)), true
+				return &db.clocs[r.loc], scope4(uint32(x.lo), uint32(r.from.lo), uint32(r.to.lo)), true
 			}
-			return &c.loc, scope6(to128(a), to128(c.from), to128(c.to)), true
+			return &db.clocs[r.loc], scope6(x, r.from, r.to), true
 		}
 	}
 	if a.Is4() {
@@ -267,7 +292,7 @@ type Builder struct {
 	index  map[Location]uint32
 	v4     []range4
 	v6     []range6
-	custom []custom
+	custom []Custom
 	// Overlaps counts file ranges dropped because they overlap one
 	// before them.
 	Overlaps int
@@ -279,16 +304,25 @@ func (b *Builder) intern(l *Location) {
 	if b.qids == nil {
 		b.qids = map[string]uint32{}
 	}
+	internIn(l, nil, b.qids)
+}
+
+// internIn numbers l's qualifiers: those of base keep their number (base
+// is only read), others get one in extra after every number of both.
+func internIn(l *Location, base, extra map[string]uint32) {
 	for i, q := range l.Q {
 		if q == "" || q == "*" {
 			l.id[i] = 0
 			continue
 		}
 		k := strings.ToLower(q)
-		id, ok := b.qids[k]
+		id, ok := base[k]
 		if !ok {
-			id = uint32(len(b.qids) + 1)
-			b.qids[k] = id
+			id, ok = extra[k]
+		}
+		if !ok {
+			id = uint32(len(base) + len(extra) + 1)
+			extra[k] = id
 		}
 		l.id[i] = id
 	}
@@ -330,14 +364,21 @@ func (b *Builder) Add(from, to netip.Addr, l Location) error {
 
 // AddCustom takes an `add location` range.
 func (b *Builder) AddCustom(from, to netip.Addr, l Location) error {
-	from, to = from.Unmap(), to.Unmap()
-	if from.BitLen() != to.BitLen() || !from.IsValid() {
-		return fmt.Errorf("range %v-%v: the two ends are of different families", from, to)
+	c := Custom{from.Unmap(), to.Unmap(), l}
+	if err := c.check(); err != nil {
+		return err
 	}
-	if to.Less(from) {
-		return fmt.Errorf("range %v-%v: the end is below the start", from, to)
+	b.custom = append(b.custom, c)
+	return nil
+}
+
+func (c Custom) check() error {
+	if c.From.BitLen() != c.To.BitLen() || !c.From.IsValid() {
+		return fmt.Errorf("range %v-%v: the two ends are of different families", c.From, c.To)
 	}
-	b.custom = append(b.custom, custom{from, to, l})
+	if c.To.Less(c.From) {
+		return fmt.Errorf("range %v-%v: the end is below the start", c.From, c.To)
+	}
 	return nil
 }
 
@@ -362,16 +403,6 @@ func (b *Builder) Build() *DB {
 		}
 		v6 = append(v6, r)
 	}
-	width := func(c custom) (w u128) {
-		f, t := to128(c.from), to128(c.to)
-		lo, borrow := bits.Sub64(t.lo, f.lo, 0)
-		hi, _ := bits.Sub64(t.hi, f.hi, borrow)
-		return u128{hi, lo}
-	}
-	slices.SortStableFunc(b.custom, func(x, y custom) int { return width(x).cmp(width(y)) })
-	for i := range b.custom {
-		b.intern(&b.custom[i].loc)
-	}
 	idx := make([]uint32, 1<<16+1)
 	j := 0
 	for h := range idx {
@@ -380,5 +411,81 @@ func (b *Builder) Build() *DB {
 		}
 		idx[h] = uint32(j)
 	}
-	return &DB{locs: slices.Clip(b.locs), v4: slices.Clip(v4), v4idx: idx, v6: slices.Clip(v6), custom: b.custom}
+	if b.qids == nil {
+		b.qids = map[string]uint32{}
+	}
+	db := &DB{locs: slices.Clip(b.locs), v4: slices.Clip(v4), v4idx: idx, v6: slices.Clip(v6), qids: b.qids}
+	db.setCustom(b.custom)
+	return db
+}
+
+// WithCustom returns a database with db's file ranges and cs as its
+// custom ranges (replacing db's); db is not changed, and nil db means no
+// file. It costs the custom ranges, not the file's.
+func (db *DB) WithCustom(cs []Custom) (*DB, error) {
+	for i := range cs {
+		cs[i].From, cs[i].To = cs[i].From.Unmap(), cs[i].To.Unmap()
+		if err := cs[i].check(); err != nil {
+			return nil, err
+		}
+	}
+	if db == nil {
+		db = (&Builder{}).Build()
+	}
+	n := *db
+	n.setCustom(slices.Clone(cs))
+	return &n, nil
+}
+
+// setCustom cuts the custom ranges into pieces that do not overlap, the
+// narrowest range taking what it covers, and numbers their qualifiers.
+func (db *DB) setCustom(cs []Custom) {
+	width := func(c Custom) u128 {
+		f, t := to128(c.From), to128(c.To)
+		lo, borrow := bits.Sub64(t.lo, f.lo, 0)
+		hi, _ := bits.Sub64(t.hi, f.hi, borrow)
+		return u128{hi, lo}
+	}
+	slices.SortStableFunc(cs, func(x, y Custom) int { return width(x).cmp(width(y)) })
+	extra := map[string]uint32{}
+	db.clocs = make([]Location, len(cs))
+	db.custom4, db.custom6 = nil, nil
+	for ci, c := range cs {
+		db.clocs[ci] = c.Loc
+		internIn(&db.clocs[ci], db.qids, extra)
+		list := &db.custom6
+		if c.From.Is4() {
+			list = &db.custom4
+		}
+		*list = addPiece(*list, to128(c.From), to128(c.To), uint32(ci))
+	}
+	db.custom4, db.custom6 = slices.Clip(db.custom4), slices.Clip(db.custom6)
+}
+
+// addPiece adds to the sorted, non-overlapping pieces the parts of
+// [from, to] no piece covers yet.
+func addPiece(pieces []range6, from, to u128, loc uint32) []range6 {
+	i := sort.Search(len(pieces), func(i int) bool { return pieces[i].to.cmp(from) >= 0 })
+	var gaps []range6
+	at, done := from, false
+	for j := i; j < len(pieces); j++ {
+		p := pieces[j]
+		if p.from.cmp(to) > 0 {
+			break
+		}
+		if at.cmp(p.from) < 0 {
+			gaps = append(gaps, range6{at, p.from.add(^uint64(0)), loc})
+		}
+		if p.to.cmp(to) >= 0 {
+			done = true
+			break
+		}
+		at = p.to.add(1) // p.to < to: no overflow
+	}
+	if !done {
+		gaps = append(gaps, range6{at, to, loc})
+	}
+	pieces = append(pieces, gaps...)
+	slices.SortFunc(pieces, func(x, y range6) int { return x.from.cmp(y.from) })
+	return pieces
 }

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -289,6 +290,106 @@ func TestScopeAgainstBruteForce(t *testing.T) {
 		x6, f6, t6 := u128{0, uint64(x)}, u128{0, uint64(from)}, u128{0, uint64(to)}
 		if got, want := scope6(x6, f6, t6), brute(x, from, to)+96; got != want && !(from == 0 && to == ^uint32(0)) {
 			t.Fatalf("scope6(%d, %d, %d) = %d, want %d", x, from, to, got, want)
+		}
+	}
+}
+
+// TestWithCustom: custom ranges laid over a file's database: the
+// narrowest wins where they overlap (the wider one still holds the rest
+// on both sides), an IPv6 range never holds an IPv4 address, the file's
+// database is left as it was, and a custom location's qualifiers compare
+// with the file's.
+func TestWithCustom(t *testing.T) {
+	var b Builder
+	ReadFile(strings.NewReader("10.0.0.0,10.255.255.255,NA,US,CA\n"), "netscaler", &b)
+	file := b.Build()
+	wide, _ := ParseQualifiers("AS.JP")
+	narrow, _ := ParseQualifiers("AS.JP.Tokyo")
+	all6, _ := ParseQualifiers("EU.DE")
+	us, _ := ParseQualifiers("NA.US.NY")
+	db, err := file.WithCustom([]Custom{
+		{netip.MustParseAddr("10.0.0.0"), netip.MustParseAddr("10.0.255.255"), wide},
+		{netip.MustParseAddr("10.0.1.0"), netip.MustParseAddr("10.0.1.255"), narrow},
+		{netip.MustParseAddr("::"), netip.MustParseAddr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), all6},
+		{netip.MustParseAddr("10.9.0.0"), netip.MustParseAddr("10.9.0.0"), us},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for addr, want := range map[string]string{"10.0.0.9": "AS.JP.*.*.*.*", "10.0.1.0": "AS.JP.Tokyo.*.*.*", "10.0.1.255": "AS.JP.Tokyo.*.*.*",
+		"10.0.2.0": "AS.JP.*.*.*.*", "10.0.255.255": "AS.JP.*.*.*.*", "10.1.0.0": "NA.US.CA.*.*.*", "2001:db8::1": "EU.DE.*.*.*.*",
+		"::ffff:10.0.1.1": "AS.JP.Tokyo.*.*.*"} {
+		if l, _, ok := db.Lookup(netip.MustParseAddr(addr)); !ok || l.String() != want {
+			t.Errorf("%s: %v, want %s", addr, l, want)
+		}
+	}
+	if l, _, ok := file.Lookup(netip.MustParseAddr("10.0.1.1")); !ok || l.String() != "NA.US.CA.*.*.*" {
+		t.Errorf("the file's database changed: %v", l)
+	}
+	if _, ok := func() (*Location, bool) { l, _, ok := file.Lookup(netip.MustParseAddr("2001:db8::1")); return l, ok }(); ok {
+		t.Error("the file's database holds a custom IPv6 range")
+	}
+	fl, _, _ := db.Lookup(netip.MustParseAddr("10.1.0.0"))
+	cl, _, _ := db.Lookup(netip.MustParseAddr("10.9.0.0"))
+	if !fl.interned || !cl.interned || Match(fl, cl) != 2 {
+		t.Errorf("file NA.US.CA vs custom NA.US.NY: depth %d (interned %v %v), want 2", Match(fl, cl), fl.interned, cl.interned)
+	}
+	if _, err := file.WithCustom([]Custom{{netip.MustParseAddr("10.0.0.0"), netip.MustParseAddr("::1"), wide}}); err == nil {
+		t.Error("a range across families accepted")
+	}
+	only, err := (*DB)(nil).WithCustom([]Custom{{netip.MustParseAddr("192.0.2.0"), netip.MustParseAddr("192.0.2.127"), wide}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, scope, ok := only.Lookup(netip.MustParseAddr("192.0.2.5")); !ok || scope != 25 {
+		t.Errorf("custom only: ok %v scope %d, want /25", ok, scope)
+	}
+	if _, _, ok := only.Lookup(netip.MustParseAddr("192.0.2.128")); ok {
+		t.Error("custom only: an address past the range found")
+	}
+}
+
+// TestCustomPiecesMatchNarrowestFirst: random overlapping custom ranges
+// give every address the location of the narrowest range holding it
+// (the earlier one among equals), as a plain scan would.
+func TestCustomPiecesMatchNarrowestFirst(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 200 {
+		var cs []Custom
+		for i := range 1 + rng.IntN(12) {
+			a, b := rng.IntN(256), rng.IntN(256)
+			if b < a {
+				a, b = b, a
+			}
+			l, _ := ParseQualifiers(fmt.Sprintf("C%d", i))
+			cs = append(cs, Custom{netip.AddrFrom4([4]byte{10, 0, 0, byte(a)}), netip.AddrFrom4([4]byte{10, 0, 0, byte(b)}), l})
+		}
+		ref := slices.Clone(cs)
+		slices.SortStableFunc(ref, func(x, y Custom) int {
+			wx := int(x.To.As4()[3]) - int(x.From.As4()[3])
+			wy := int(y.To.As4()[3]) - int(y.From.As4()[3])
+			return wx - wy
+		})
+		db, err := (*DB)(nil).WithCustom(cs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for x := range 256 {
+			a := netip.AddrFrom4([4]byte{10, 0, 0, byte(x)})
+			want := ""
+			for _, c := range ref {
+				if c.From.Compare(a) <= 0 && a.Compare(c.To) <= 0 {
+					want = c.Loc.String()
+					break
+				}
+			}
+			got := ""
+			if l, _, ok := db.Lookup(a); ok {
+				got = l.String()
+			}
+			if got != want {
+				t.Fatalf("round %d, %v: %q, want %q (ranges %v)", round, a, got, want, cs)
+			}
 		}
 	}
 }
