@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"encoding/pem"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -158,5 +160,83 @@ func TestLocationFileFlagAsDocumented(t *testing.T) {
 	}
 	if !strings.Contains(p.out.String(), "location database loaded") {
 		t.Errorf("no load line in the log:\n%s", p.out)
+	}
+}
+
+// TestLocationCommandsOverSockets: static proximity configured the
+// appliance's way, in ns.conf: `add locationFile` (a path relative to the
+// configuration) and `add location` custom ranges, which win over the
+// file's. Answers over UDP and TCP follow them; gslbctl shows the
+// database (`show locationParameter` with the file's figures, `show
+// location`) and changes it (`add/rm location`, `add locationFile`), each
+// change moving the answers at once; a location file that does not read
+// is named by show locationParameter, and custom ranges keep working.
+func TestLocationCommandsOverSockets(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "geo.csv"), []byte("NSGEO1.0\nStart\n127.62.0.0,127.62.255.255,AS,JP\n10.62.1.0,10.62.1.255,AS,JP\n10.62.2.0,10.62.2.255,NA,US\n"), 0o644)
+	conf := filepath.Join(dir, "ns.conf")
+	os.WriteFile(conf, []byte(staticE2EConf+"add locationFile geo.csv\nadd location 127.62.5.0 127.62.5.255 NA.US\n"), 0o640)
+	d := startPath(t, conf)
+	srv := apiServer(t, d, newUsers(t))
+	check := func(when string, want map[string]string) {
+		t.Helper()
+		for _, proto := range []string{"udp", "tcp"} {
+			for from, w := range want {
+				if got := answersFrom(t, dnstest.Proto(proto), from, addr(d, proto), "near.test"); got != w {
+					t.Fatalf("%s: %s from %s: %s, want %s", when, proto, from, got, w)
+				}
+			}
+		}
+	}
+	check("as loaded", map[string]string{"127.62.1.5": "10.62.1.10", "127.62.5.5": "10.62.2.10"})
+
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600)
+	bin := built(t, "gslbctl")
+	ctl := func(c string) string {
+		t.Helper()
+		cmd := exec.Command(bin, "-url", srv.URL, "-cacert", ca, "-c", c)
+		cmd.Env = append(os.Environ(), "GSLBCTL_PASSWORD="+nitroPassword)
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "Done") {
+			t.Fatalf("%s: %v\n%s", c, err, out)
+		}
+		return string(out)
+	}
+	if out := ctl("show locationParameter"); !strings.Contains(out, filepath.Join(dir, "geo.csv")) || !strings.Contains(out, "entries: 3") ||
+		!strings.Contains(out, "Static: 4") || !strings.Contains(out, "custom: 1") || !strings.Contains(out, "context: geographic") {
+		t.Fatalf("show locationParameter:\n%s", out)
+	}
+	if out := ctl("show location"); !strings.Contains(out, "127.62.5.0") || !strings.Contains(out, "NA.US") {
+		t.Fatalf("show location:\n%s", out)
+	}
+	ctl("add location 127.62.1.0 127.62.1.255 NA.US.CO")
+	ctl("rm location 127.62.5.0 127.62.5.255")
+	check("after add/rm location", map[string]string{"127.62.1.5": "10.62.2.10", "127.62.5.5": "10.62.1.10"})
+
+	// The services' own ranges, so that they keep a location without
+	// the file.
+	ctl("add location 10.62.1.0 10.62.1.255 AS.JP")
+	ctl("add location 10.62.2.0 10.62.2.255 NA.US")
+	missing := filepath.Join(dir, "nope.csv")
+	ctl("add locationFile " + missing)
+	if out := ctl("show locationParameter"); !strings.Contains(out, missing) || !strings.Contains(out, "no such file") {
+		t.Fatalf("show locationParameter with a missing file:\n%s", out)
+	}
+	// The file's ranges are gone; the custom ones stay; a client the file
+	// held is answered by the backup method (both services).
+	check("with a missing file", map[string]string{"127.62.1.5": "10.62.2.10"})
+	seen := map[string]bool{}
+	for range 4 {
+		seen[answersFrom(t, dnstest.UDP, "127.62.5.5", d.UDPAddr(), "near.test")] = true
+	}
+	if !seen["10.62.1.10"] || !seen["10.62.2.10"] {
+		t.Fatalf("a client without a location: %v, want round robin over both", seen)
+	}
+	ctl("save ns config")
+	b, _ := os.ReadFile(conf)
+	if !strings.Contains(string(b), "add locationFile "+missing+"\n") || !strings.Contains(string(b), "add location 127.62.1.0 127.62.1.255 NA.US.CO\n") ||
+		strings.Contains(string(b), "127.62.5.0") {
+		t.Fatalf("saved:\n%s", b)
 	}
 }

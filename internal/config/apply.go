@@ -106,6 +106,12 @@ func (a *applier) run() *nsconf.Error {
 		a.nsIP()
 	case "set gslb parameter", "unset gslb parameter":
 		a.gslbParameter()
+	case "add location", "rm location":
+		return a.location()
+	case "set locationParameter", "unset locationParameter":
+		a.locationParameter()
+	case "add locationFile", "rm locationFile", "add locationFile6", "rm locationFile6":
+		return a.locationFile()
 	case "add server", "rm server":
 		return a.server()
 	case "add service":

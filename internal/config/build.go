@@ -137,6 +137,7 @@ func Build(c *Config) (*Snapshot, error) {
 	svcs := b.services()
 	b.vservers(svcs)
 	b.zones()
+	b.locations()
 	b.s.Warnings = slices.Clone(b.s.baseWarnings)
 	for _, v := range b.s.VServers {
 		b.s.Warnings = append(b.s.Warnings, v.warnings...)

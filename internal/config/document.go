@@ -43,6 +43,10 @@ type Document struct {
 	// had set when the load ended (they are not table entities).
 	features []string
 	param    []nsconf.Val
+	// locParam and locFiles: set locationParameter and add
+	// locationFile / locationFile6 when the load ended.
+	locParam []nsconf.Val
+	locFiles [2]LocationFile
 }
 
 // docLine is one line of the source.
@@ -103,6 +107,9 @@ type docKey uint8
 const (
 	featuresKey docKey = iota + 1
 	paramKey
+	locParamKey
+	locFileKey
+	locFile6Key
 )
 
 // recorder collects the entities a command touched (Table hooks).
@@ -118,6 +125,7 @@ func (r *recorder) note(v any) {
 func (c *Config) setRecorder(r *recorder) {
 	c.Servers.rec, c.AppServices.rec, c.Sites.rec, c.Services.rec = r, r, r, r
 	c.ServiceGroups.rec, c.VServers.rec, c.Zones.rec, c.Monitors.rec, c.MetricTables.rec = r, r, r, r, r
+	c.Locations.rec = r
 }
 
 // release gives up ownership of every entity, so that any later change
@@ -126,6 +134,7 @@ func (c *Config) setRecorder(r *recorder) {
 func (c *Config) release() {
 	c.Servers.own, c.AppServices.own, c.Sites.own, c.Services.own = nil, nil, nil, nil
 	c.ServiceGroups.own, c.VServers.own, c.Zones.own, c.Monitors.own, c.MetricTables.own = nil, nil, nil, nil, nil
+	c.Locations.own = nil
 	c.ownRecords = nil
 }
 
@@ -194,6 +203,8 @@ func (c *Config) ApplyDocument(name string, f *nsconf.File) nsconf.ErrorList {
 	}
 	d.features = slices.Clone(c.Features)
 	d.param = slices.Clone(c.Parameter.vals)
+	d.locParam = slices.Clone(c.LocationParam.vals)
+	d.locFiles = [2]LocationFile{c.LocationFile.clone(), c.LocationFile6.clone()}
 	c.doc = d
 	c.release()
 	return errs
@@ -225,6 +236,8 @@ func docID(e any) any {
 	case *Monitor:
 		pos = x.Pos
 	case *MetricTable:
+		pos = x.Pos
+	case *CustomLocation:
 		pos = x.Pos
 	}
 	if pos.Line == 0 {

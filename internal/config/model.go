@@ -115,6 +115,12 @@ type Config struct {
 	Records       []*Record
 	Monitors      Table[*Monitor]
 	MetricTables  Table[*MetricTable]
+	// Locations are the custom ranges (add location), LocationParam set
+	// locationParameter, LocationFile and LocationFile6 add locationFile(6).
+	Locations     Table[*CustomLocation]
+	LocationParam Args
+	LocationFile  LocationFile
+	LocationFile6 LocationFile
 	// Verbatim keeps commands gslbd does not model that are not lines of
 	// the Document (a change applied them), re-emitted as written at the
 	// end.
@@ -153,6 +159,10 @@ func (c *Config) Clone() *Config {
 		Zones:         c.Zones.Clone(),
 		Monitors:      c.Monitors.Clone(),
 		MetricTables:  c.MetricTables.Clone(),
+		Locations:     c.Locations.Clone(),
+		LocationParam: c.LocationParam.clone(),
+		LocationFile:  c.LocationFile.clone(),
+		LocationFile6: c.LocationFile6.clone(),
 		parent:        c,
 		doc:           c.doc,
 	}

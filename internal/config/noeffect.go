@@ -22,6 +22,9 @@ var noEffect = map[string][]string{
 		"order", "cookieDomain", "cookieTimeout", "sitedomainTTL"},
 	"gslb parameter": {"AutomaticConfigSync", "GSLBSync*", "GslbConfigSyncMonitor", "undefAction"},
 	"dns zone":       {"dnssecOffload", "nsec"},
+	// Qualifier wildcards in policy expressions (MATCHES_LOCATION), which
+	// gslbd does not evaluate.
+	"locationParameter": {"matchWildcardtoany"},
 }
 
 // NoEffectWarnings returns a warning for every argument of cmds that gslbd

@@ -42,6 +42,7 @@ type Snapshot struct {
 	Zones     []*ZoneInfo
 	Listeners []Listener
 	Param     Parameter
+	Locations LocationInfo
 	Monitors  map[string]*MonitorInfo // lower-case name -> monitor, built-ins included
 	// ZoneOf is the apex of the zone holding each GSLB domain (keys as in
 	// Domains).

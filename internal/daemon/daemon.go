@@ -116,8 +116,12 @@ type Daemon struct {
 	changeTimes timings
 	mu          sync.Mutex
 	current     *Loaded
-	socks       map[sockKey]io.Closer
-	addrs       []net.Addr
+	// loc is the location database read; locReread makes the next apply
+	// read its files again (start, reload).
+	loc       locState
+	locReread bool
+	socks     map[sockKey]io.Closer
+	addrs     []net.Addr
 }
 
 type sockKey struct {
@@ -151,11 +155,8 @@ func Start(opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.load = load.New(load.Options{Logger: log, Sink: d.health, Credentials: creds})
-	if err := d.loadLocations(); err != nil {
-		d.Close()
-		return nil, err
-	}
 	d.startRTT()
+	d.locReread = true
 	if err := d.apply(ld); err != nil {
 		d.Close()
 		return nil, err
@@ -257,6 +258,15 @@ func (d *Daemon) apply(ld *Loaded) error {
 			addrs = append(addrs, pc.LocalAddr())
 		}
 	}
+	// The location database before the snapshot, so that a new
+	// STATICPROXIMITY vserver is built with it.
+	if err := d.updateLocations(ld.Snapshot, d.locReread); err != nil {
+		if d.current == nil {
+			return fail(err) // -location-file does not read at start
+		}
+		d.log.Error("location database not read again; the previous one stays in use", "err", err)
+	}
+	d.locReread = false
 	d.engine.Load(ld.Snapshot)
 	if !sameHealthInputs(d.healthSnap, ld.Snapshot) {
 		d.health.Update(healthConfig(ld.Snapshot))
@@ -338,9 +348,7 @@ func (d *Daemon) Reload() error {
 	d.change.Lock()
 	defer d.change.Unlock()
 	d.reloadIdentity()
-	if err := d.loadLocations(); err != nil {
-		d.log.Error("location database not reloaded; the previous one stays in use", "err", err)
-	}
+	d.locReread = true // the files may have changed
 	ld, err := d.read()
 	var creds *load.Credentials
 	if err == nil {

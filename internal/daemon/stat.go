@@ -19,6 +19,8 @@ import (
 func (d *Daemon) Stat(resource string) map[string]map[string]any {
 	out := map[string]map[string]any{}
 	switch resource {
+	case "locationparameter":
+		return d.locationStatus()
 	case "gslbvserver":
 		for _, v := range d.engine.Status() {
 			f := map[string]any{"state": v.State, "curstate": v.State, "actsvcs": digits(v.ActiveServices),

@@ -2,6 +2,7 @@ package gslb
 
 import (
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,9 +70,11 @@ type Engine struct {
 	hashCache  map[string]hashCacheEntry
 	persist    *persistTable
 	ldns       *ldnsTable
-	locs       *location.DB // static proximity's database (nil: none)
-	timer      *time.Timer
-	gen        uint64
+	// locs is static proximity's database: fileLocs (the location files,
+	// nil: none) with the snapshot's custom ranges laid over it.
+	locs, fileLocs *location.DB
+	timer          *time.Timer
+	gen            uint64
 	// metricCells are the states whose metrics can change a decision
 	// (svcState.metricUser).
 	metricCells []*svcState
@@ -141,6 +144,9 @@ func (e *Engine) Load(s *config.Snapshot) {
 	// a GSLB domain changed (an incremental config build keeps both).
 	if e.zones == nil || old == nil || !s.SameZones(old) {
 		e.zones = buildZones(s)
+	}
+	if old == nil || !slices.Equal(old.Locations.Custom, s.Locations.Custom) {
+		e.overlayLocations()
 	}
 	e.rebuild(time.Now())
 }
@@ -365,13 +371,32 @@ func hitsOf(m map[string]*counter, k string) *counter {
 	return c
 }
 
-// SetLocations replaces the static-proximity database (nil: none); the
-// vservers that use it are computed again.
+// SetLocations replaces the static-proximity database read from the
+// location files (nil: none); the configuration's custom ranges (add
+// location) are laid over it. The vservers that use it are computed
+// again.
 func (e *Engine) SetLocations(db *location.DB) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.locs = db
+	e.fileLocs = db
 	if e.snap != nil {
+		e.overlayLocations()
 		e.rebuild(time.Now())
 	}
+}
+
+// overlayLocations lays the snapshot's custom ranges over the files'
+// database.
+func (e *Engine) overlayLocations() {
+	custom := e.snap.Locations.Custom
+	if len(custom) == 0 {
+		e.locs = e.fileLocs
+		return
+	}
+	db, err := e.fileLocs.WithCustom(custom)
+	if err != nil { // checked by the configuration
+		e.log.Error("custom locations not used", "err", err)
+		db = e.fileLocs
+	}
+	e.locs = db
 }

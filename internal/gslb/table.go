@@ -310,7 +310,7 @@ func (e *Engine) plan(vs *config.VServerInfo, cs []cand, now time.Time) decision
 	if d.static {
 		d.method, d.locs = config.StaticProximity, e.locs
 		if e.locs == nil && d.reason == 0 {
-			d.reason, d.why = rrNoDecision, "STATICPROXIMITY: no location database loaded (gslbd run -location-file)"
+			d.reason, d.why = rrNoDecision, "STATICPROXIMITY: no location database loaded (add locationFile, add location, or gslbd run -location-file)"
 		}
 		d.svcLoc = make([]*location.Location, len(cs))
 		for i, c := range cs {

@@ -423,6 +423,7 @@ func (b *Builder) Build() *DB {
 // custom ranges (replacing db's); db is not changed, and nil db means no
 // file. It costs the custom ranges, not the file's.
 func (db *DB) WithCustom(cs []Custom) (*DB, error) {
+	cs = slices.Clone(cs)
 	for i := range cs {
 		cs[i].From, cs[i].To = cs[i].From.Unmap(), cs[i].To.Unmap()
 		if err := cs[i].check(); err != nil {
@@ -433,7 +434,7 @@ func (db *DB) WithCustom(cs []Custom) (*DB, error) {
 		db = (&Builder{}).Build()
 	}
 	n := *db
-	n.setCustom(slices.Clone(cs))
+	n.setCustom(cs)
 	return &n, nil
 }
 

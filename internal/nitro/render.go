@@ -33,6 +33,16 @@ func value(a *schema.Arg, s string) any {
 			return n
 		}
 	}
+	if a.Kind == schema.String && a.Number {
+		// A decimal (location -longitude): a whole number as an integer,
+		// as the appliance sends it.
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return n
+		}
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			return f
+		}
+	}
 	return s
 }
 

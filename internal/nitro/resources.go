@@ -25,6 +25,9 @@ type resource struct {
 	binding bool
 	// singleton resources (gslbparameter) have no key: PUT sets them.
 	singleton bool
+	// keyless resources (locationfile) are added by POST and deleted
+	// without a key in the URL (rm locationFile).
+	keyless bool
 	// aliases are other names clients use for a field (servername: ip).
 	aliases map[string]string
 	// fields, when set, are the only fields a write may carry: bindings
@@ -547,10 +550,13 @@ func exists(c *config.Config, rs *resource, key any) bool {
 // delete is rm, or unbind for a binding: the key from the URL, further
 // keys from ?args=k:v,... .
 func (s *Server) delete(req *request, rs *resource) (*reply, error) {
-	if req.key == "" {
+	if req.key == "" && !rs.keyless {
 		return nil, fail(nserr.ArgMissing, "Required argument missing [key in the URL]")
 	}
-	o := obj{schema.KeyNITRO(rs.group): req.key}
+	o := obj{}
+	if req.key != "" {
+		o[strings.ToLower(schema.KeyNITRO(rs.group))] = req.key
+	}
 	args, err := pairs(req.query.Get("args"))
 	if err != nil {
 		return nil, err
@@ -565,7 +571,9 @@ func (s *Server) delete(req *request, rs *resource) (*reply, error) {
 	verb := "rm"
 	if rs.binding {
 		verb = "unbind"
-	} else if !exists(s.backend.Config(), rs, req.key) {
+	} else if rs.keyless && len(rs.list(s.backend.Config(), req.key)) == 0 {
+		return nil, fail(nserr.NoEnt, "No such resource ["+req.resource+"]")
+	} else if !rs.keyless && !exists(s.backend.Config(), rs, req.key) {
 		return nil, fail(nserr.NoEnt, "No such resource ["+schema.KeyNITRO(rs.group)+", "+req.key+"]")
 	}
 	l, err := line(verb, rs.group, o)

@@ -57,7 +57,12 @@ var nitroTypes = map[string]map[string]string{
 	"gslbservicegroup_lbmonitor_binding": {"servicegroupname": "S", "monitor_name": "S", "monstate": "S", "weight": "S", "passive": "B"},
 	"lbmonitor_metric_binding":           {"monitorname": "S", "metric": "S", "metricthreshold": "S", "metricweight": "S"},
 	"lbmetrictable":                      {"metrictable": "S"},
-	"lbmetrictable_metric_binding":       {"metrictable": "S", "metric": "S", "Snmpoid": "S"},
+	"location":                           {"ipfrom": "S", "ipto": "S", "preferredlocation": "S", "longitude": "N", "latitude": "N"},
+	"locationparameter": {"context": "S", "q1label": "S", "q2label": "S", "q3label": "S", "q4label": "S", "q5label": "S",
+		"q6label": "S", "matchwildcardtoany": "S"},
+	"locationfile":                 {"Locationfile": "S", "format": "S"},
+	"locationfile6":                {"Locationfile": "S", "format": "S"},
+	"lbmetrictable_metric_binding": {"metrictable": "S", "metric": "S", "Snmpoid": "S"},
 	"lbmonitor": {"monitorname": "S", "type": "S", "action": "S", "respcode": "A", "httprequest": "S",
 		"customheaders": "S", "send": "S", "recv": "S", "query": "S", "querytype": "S", "lrtm": "S", "deviation": "S",
 		"units1": "S", "interval": "N", "units3": "S", "resptimeout": "N", "units4": "S", "resptimeoutthresh": "S",
@@ -158,6 +163,9 @@ func TestNITROFieldTypes(t *testing.T) {
 				if sample == "" {
 					sample = "x"
 				}
+				if a.Kind == schema.String && a.Number {
+					sample = "-12.5" // location -longitude
+				}
 				got := jsonType(value(&a, sample))
 				perValue := group == "dns addRec" || group == "dns aaaaRec" || group == "dns ptrRec" // one object per value
 				if a.List && !perValue {
@@ -233,6 +241,10 @@ bind gslb service a -viewName v1 192.0.2.77
 bind gslb serviceGroup sg -monitorName m2 -weight 3
 set gslb parameter -ldnsEntryTimeout 90 -RTTTolerance 6 -ldnsMask 255.255.255.0 -v6ldnsmasklen 64 -ldnsProbeOrder PING DNS -dropLdnsReq ENABLED -GSLBSvcStateDelayTime 5 -AutomaticConfigSync DISABLED -SvcStateLearningTime 4 -MEPKeepAliveTimeout 7 -GSLBSyncInterval 9 -GSLBSyncMode FullSync -incarnation 278
 add dns zone test -proxyMode NO -dnssecOffload DISABLED -nsec DISABLED
+add location 192.0.2.0 192.0.2.255 "NA.US.CA.\"San Jose\".*.*" -longitude -121.9 -latitude 37
+set locationParameter -context custom -q1label a -q2label b -q3label c -q4label d -q5label e -q6label f -matchWildcardtoany YES
+add locationFile /var/netscaler/locdb/Citrix_Netscaler_InBuilt_GeoIP_DB_IPv4 -format netscaler
+add locationFile6 /var/netscaler/locdb/Citrix_Netscaler_InBuilt_GeoIP_DB_IPv6 -format netscaler6
 add dns soaRec test -originServer ns1.test -contact h.test -serial 7 -refresh 60 -retry 5 -expire 600 -minimum 30 -TTL 300
 add dns nsRec test ns1.test -TTL 300
 add dns addRec ns1.test 192.0.2.53 192.0.2.54 -TTL 300

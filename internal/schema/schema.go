@@ -273,6 +273,23 @@ var vserverUnbindArgs = []Arg{
 	s("policyName", "policyname", OpUnbind),
 }
 
+// LocationFormats are `add locationFile -format`'s values, and
+// LocationFormats6 `add locationFile6`'s (docs §3.10).
+var (
+	LocationFormats = []string{"netscaler", "ip-country", "ip-country-isp", "ip-country-region-city",
+		"ip-country-region-city-isp", "geoip-country", "geoip-region", "geoip-city", "geoip-country-org",
+		"geoip-country-isp", "geoip-city-isp-org"}
+	LocationFormats6 = []string{"netscaler6", "geoip-country6"}
+)
+
+// locationParamArgs are set locationParameter's (docs §3.10).
+var locationParamArgs = []Arg{
+	e("context", "context", sU, "geographic", "geographic", "custom"),
+	s("q1label", "q1label", sU), s("q2label", "q2label", sU), s("q3label", "q3label", sU),
+	s("q4label", "q4label", sU), s("q5label", "q5label", sU), s("q6label", "q6label", sU),
+	e("matchWildcardtoany", "matchwildcardtoany", sU, "NO", "YES", "NO", "Expression"),
+}
+
 // GSLB parameter (docs §3.5).
 var parameterArgs = []Arg{
 	n("ldnsEntryTimeout", "ldnsentrytimeout", sU, 30, 65534, "180"),
@@ -520,6 +537,22 @@ var commands = []*Command{
 	// gslb parameter
 	cmd("set", "gslb parameter", nil, filter(OpSet, parameterArgs)),
 	cmd("unset", "gslb parameter", nil, filter(OpUnset, parameterArgs)),
+
+	// Static proximity's location database (docs §3.10).
+	cmd("add", "location", []Arg{pos(IP, "IPfrom", "ipfrom"), pos(IP, "IPto", "ipto"), pos(String, "preferredLocation", "preferredlocation")},
+		// Coordinates: integers on the appliance (NITRO <Integer>), decimals
+		// in gslbd.
+		[]Arg{{Name: "longitude", NITRO: "longitude", Kind: String, Ops: OpAdd, Number: true},
+			{Name: "latitude", NITRO: "latitude", Kind: String, Ops: OpAdd, Number: true}}),
+	cmd("rm", "location", []Arg{pos(IP, "IPfrom", "ipfrom"), pos(IP, "IPto", "ipto")}, nil),
+	cmd("set", "locationParameter", nil, filter(OpSet, locationParamArgs)),
+	cmd("unset", "locationParameter", nil, filter(OpUnset, locationParamArgs)),
+	cmd("add", "locationFile", []Arg{pos(String, "Locationfile", "Locationfile")},
+		[]Arg{e("format", "format", OpAdd, "netscaler", LocationFormats...)}),
+	cmd("rm", "locationFile", []Arg{{Name: "Locationfile", NITRO: "Locationfile", Kind: String, Optional: true}}, nil),
+	cmd("add", "locationFile6", []Arg{pos(String, "Locationfile", "Locationfile")},
+		[]Arg{e("format", "format", OpAdd, "netscaler6", LocationFormats6...)}),
+	cmd("rm", "locationFile6", []Arg{{Name: "Locationfile", NITRO: "Locationfile", Kind: String, Optional: true}}, nil),
 
 	// ADNS listeners and servers: modelled in part (Loose).
 	loose(cmd("add", "service", []Arg{pos(Name, "name", "name"), pos(IPOrName, "IP", "ip"),

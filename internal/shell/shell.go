@@ -173,16 +173,20 @@ func (s *Shell) done(err error) error {
 // show lists a resource (or one object), laid out as NetScaler does.
 func (s *Shell) show(ctx context.Context, v, group string, rest []string) error {
 	res, ok := readResources[group]
+	words := 2 // the group's words: two (gslb vserver) or one (location)
 	if !ok {
 		g := groupNamed(group)
+		if g == "" && len(rest) > 0 {
+			g, words = groupNamed(rest[0]), 1
+		}
 		if g == "" {
 			return fmt.Errorf("ERROR: %s: no such entity type", strings.Join(rest, " "))
 		}
 		group, res = g, resourceOf(g)
 	}
 	key := ""
-	if len(rest) > 2 {
-		key = rest[2]
+	if len(rest) > words {
+		key = rest[words]
 	}
 	kind := "config"
 	if v == "stat" {

@@ -1,0 +1,60 @@
+package nitro
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestLocationResources: the location database's resources as a NITRO
+// client drives them: custom ranges added, listed by ipfrom and deleted
+// with ?args=ipto:, the parameter set and unset by PUT and ?action=unset,
+// a location file added and removed without a key; each change is the
+// CLI line it means in the saved configuration.
+func TestLocationResources(t *testing.T) {
+	s, _ := testServer(t)
+	call(t, s, "POST", "/nitro/v1/config/location", `{"location":{"ipfrom":"10.0.0.0","ipto":"10.0.255.255","preferredlocation":"AS.JP.Tokyo.*.*.*","longitude":139.69,"latitude":35}}`, 201)
+	call(t, s, "POST", "/nitro/v1/config/location", `{"location":[{"ipfrom":"2001:db8::","ipto":"2001:db8::ffff","preferredlocation":"EU.DE"},{"ipfrom":"10.0.0.0","ipto":"10.0.0.255","preferredlocation":"AS.JP.Osaka"}]}`, 201)
+	got := list(t, call(t, s, "GET", "/nitro/v1/config/location/10.0.0.0", "", 200), "location")
+	if len(got) != 2 || got[0]["ipto"] != "10.0.255.255" || got[0]["preferredlocation"] != "AS.JP.Tokyo.*.*.*" ||
+		got[0]["longitude"] != 139.69 || got[0]["latitude"] != float64(35) || got[1]["preferredlocation"] != "AS.JP.Osaka" {
+		t.Errorf("GET location/10.0.0.0: %v", got)
+	}
+	if all := list(t, call(t, s, "GET", "/nitro/v1/config/location", "", 200), "location"); len(all) != 3 {
+		t.Errorf("GET location: %v", all)
+	}
+	call(t, s, "POST", "/nitro/v1/config/location", `{"location":{"ipfrom":"10.0.0.0","ipto":"10.0.255.255","preferredlocation":"x"}}`, 409)
+	call(t, s, "POST", "/nitro/v1/config/location", `{"location":{"ipfrom":"10.1.0.0","ipto":"::1","preferredlocation":"x"}}`, 599)
+	call(t, s, "DELETE", "/nitro/v1/config/location/10.0.0.0?args=ipto:10.0.0.255", "", 200)
+	call(t, s, "DELETE", "/nitro/v1/config/location/2001:db8::?args=ipto:2001:db8::ffff", "", 200)
+	call(t, s, "DELETE", "/nitro/v1/config/location/10.9.0.0?args=ipto:10.9.0.255", "", 404)
+
+	call(t, s, "PUT", "/nitro/v1/config/locationparameter", `{"locationparameter":{"context":"custom","q1label":"Region"}}`, 200)
+	p := list(t, call(t, s, "GET", "/nitro/v1/config/locationparameter", "", 200), "locationparameter")
+	if len(p) != 1 || p[0]["context"] != "custom" || p[0]["q1label"] != "Region" || p[0]["matchwildcardtoany"] != "NO" {
+		t.Errorf("GET locationparameter: %v", p)
+	}
+	call(t, s, "POST", "/nitro/v1/config/locationparameter?action=unset", `{"locationparameter":{"context":true}}`, 200)
+
+	call(t, s, "POST", "/nitro/v1/config/locationfile", `{"locationfile":{"Locationfile":"/var/netscaler/locdb/geo.csv","format":"ip-country"}}`, 201)
+	f := list(t, call(t, s, "GET", "/nitro/v1/config/locationfile", "", 200), "locationfile")
+	if len(f) != 1 || f[0]["Locationfile"] != "/var/netscaler/locdb/geo.csv" || f[0]["format"] != "ip-country" {
+		t.Errorf("GET locationfile: %v", f)
+	}
+	call(t, s, "POST", "/nitro/v1/config/locationfile6", `{"locationfile6":{"Locationfile":"/var/netscaler/locdb/geo6.csv"}}`, 201)
+	conf := s.backend.Config().String()
+	for _, want := range []string{"add location 10.0.0.0 10.0.255.255 AS.JP.Tokyo.*.*.* -longitude 139.69 -latitude 35\n",
+		"set locationParameter -q1label Region\n", "add locationFile /var/netscaler/locdb/geo.csv -format ip-country\n",
+		"add locationFile6 /var/netscaler/locdb/geo6.csv\n"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("configuration lacks %q:\n%s", want, conf)
+		}
+	}
+	call(t, s, "DELETE", "/nitro/v1/config/locationfile", "", 200)
+	call(t, s, "DELETE", "/nitro/v1/config/locationfile", "", 404)
+	if conf := s.backend.Config().String(); strings.Contains(conf, "add locationFile ") || !strings.Contains(conf, "add locationFile6 ") {
+		t.Errorf("after DELETE locationfile:\n%s", conf)
+	}
+	if got := call(t, s, "GET", "/nitro/v1/config/locationfile", "", 200); len(list(t, got, "locationfile")) != 0 {
+		t.Errorf("GET locationfile after DELETE: %v", got)
+	}
+}
