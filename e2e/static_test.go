@@ -134,7 +134,7 @@ func TestLocationFileFlagAsDocumented(t *testing.T) {
 	}
 	var conf string
 	for _, m := range nsconfBlock.FindAllStringSubmatch(string(b), -1) {
-		if strings.Contains(m[1], "STATICPROXIMITY") {
+		if strings.Contains(m[1], "STATICPROXIMITY") && !strings.Contains(m[1], "add locationFile") {
 			conf = m[1]
 		}
 	}
@@ -238,5 +238,40 @@ func TestLocationCommandsOverSockets(t *testing.T) {
 	if !strings.Contains(string(b), "add locationFile "+missing+"\n") || !strings.Contains(string(b), "add location 127.62.1.0 127.62.1.255 NA.US.CO\n") ||
 		strings.Contains(string(b), "127.62.5.0") {
 		t.Fatalf("saved:\n%s", b)
+	}
+}
+
+// TestLocationCommandsAsDocumented: docs/proximity.md's ns.conf with
+// `add locationFile geo.csv` and `add location` lines, run by the gslbd
+// binary with no flag for the database: the file beside the
+// configuration locates the clients, the custom ranges the services.
+func TestLocationCommandsAsDocumented(t *testing.T) {
+	b, err := os.ReadFile("../docs/proximity.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conf string
+	for _, m := range nsconfBlock.FindAllStringSubmatch(string(b), -1) {
+		if strings.Contains(m[1], "add locationFile geo.csv") {
+			conf = m[1]
+		}
+	}
+	if conf == "" || !strings.Contains(conf, "add location 198.51.100.0") {
+		t.Fatal("docs/proximity.md lost its example of the location commands")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ns.conf")
+	os.WriteFile(path, []byte(conf), 0o644)
+	os.WriteFile(filepath.Join(dir, "geo.csv"), []byte("NSGEO1.0\nStart\n127.63.1.0,127.63.1.255,AS,JP,Tokyo\n127.63.2.0,127.63.2.255,NA,US,CO\n"), 0o644)
+	listen := "127.0.0.1:" + freePortOn(t, "127.0.0.1")
+	p := &site2{t: t, args: []string{"run", "-config", path, "-listen", listen, "-api", ""}}
+	t.Cleanup(p.kill)
+	p.start()
+	for from, want := range map[string]string{"127.63.1.5": "203.0.113.80", "127.63.2.5": "198.51.100.80"} {
+		var got string
+		waitFor(t, from+" answered by its location", 10*time.Second, func() bool {
+			got = answersFrom(t, dnstest.UDP, from, listen, "www.gslb.example.com")
+			return got == want
+		})
 	}
 }
