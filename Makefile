@@ -23,7 +23,7 @@ test: vet
 
 # Every fuzz target for FUZZTIME each (default 60 s). Minimisation is capped
 # so that a large interesting input does not eat the run.
-FUZZ_TARGETS = ./internal/location:FuzzReadFile ./internal/nsconf:FuzzParse ./internal/config:FuzzConfig ./internal/gslb:FuzzServeDNS ./internal/nitro:FuzzRequest ./internal/mep/wire:FuzzFrame ./internal/mep:FuzzAcceptor ./internal/mep:FuzzPeerFrames
+FUZZ_TARGETS = ./internal/location:FuzzReadFile ./internal/dnspolicy:FuzzCompile ./internal/nsconf:FuzzParse ./internal/config:FuzzConfig ./internal/gslb:FuzzServeDNS ./internal/nitro:FuzzRequest ./internal/mep/wire:FuzzFrame ./internal/mep:FuzzAcceptor ./internal/mep:FuzzPeerFrames
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
