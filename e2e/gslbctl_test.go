@@ -70,8 +70,13 @@ func TestGSLBCtl(t *testing.T) {
 	if out, err := ctl("-c", "set gslb vserver gv2 -comment web"); err != nil || !strings.Contains(out, "Warning: -comment is accepted and saved") || !strings.Contains(out, "Done") {
 		t.Fatalf("set with a warning: %v\n%s", err, out)
 	}
-	if out, err := ctl("-c", "bind gslb service s2 -viewName inside 10.1.1.1"); err != nil || !strings.Contains(out, "-viewName is accepted") {
-		t.Fatalf("view binding: %v\n%s", err, out)
+	if out, err := ctl("-c", "bind gslb service s2 -viewName inside 10.1.1.1"); err == nil || !strings.Contains(out, `no such dns view "inside"`) {
+		t.Fatalf("view binding without the view: %v\n%s", err, out)
+	}
+	for _, c := range []string{"add dns view inside", "bind gslb service s2 -viewName inside 10.1.1.1"} {
+		if out, err := ctl("-c", c); err != nil || !strings.Contains(out, "Done") || strings.Contains(out, "Warning") {
+			t.Fatalf("%s: %v\n%s", c, err, out)
+		}
 	}
 	if out, err := ctl("-c", "bind gslb vserver gv2 -serviceName nosuch"); err == nil || !strings.Contains(out, "ERROR:") || !strings.Contains(out, "nosuch") {
 		t.Fatalf("bad bind: %v\n%s", err, out)

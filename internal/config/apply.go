@@ -106,6 +106,14 @@ func (a *applier) run() *nsconf.Error {
 		a.nsIP()
 	case "set gslb parameter", "unset gslb parameter":
 		a.gslbParameter()
+	case "add dns view", "rm dns view":
+		return a.dnsView()
+	case "add dns action", "set dns action", "rm dns action":
+		return a.dnsAction()
+	case "add dns policy", "set dns policy", "unset dns policy", "rm dns policy":
+		return a.dnsPolicy()
+	case "bind dns global", "unbind dns global":
+		return a.dnsGlobal()
 	case "add location", "rm location":
 		return a.location()
 	case "set locationParameter", "unset locationParameter":

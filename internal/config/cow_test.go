@@ -69,7 +69,7 @@ var everyChange = []string{
 	"rm gslb service b",
 	"bind gslb service b -monitorName m2",
 	"unbind gslb service a -monitorName m1",
-	"bind gslb service a -viewName v1 192.0.2.77",
+	"add dns view v1\nbind gslb service a -viewName v1 192.0.2.77",
 	"bind lb monitor m2 b",
 	"set gslb serviceGroup g -maxClient 9",
 	"bind gslb serviceGroup g 192.0.2.51 80",

@@ -20,6 +20,7 @@ func FuzzConfig(f *testing.F) {
 	}
 	f.Add(base + "bind gslb vserver gv -serviceName a\nset gslb vserver gv -backupVServer gv2\nrename gslb vserver gv2 z\n")
 	f.Add(locationConf)
+	f.Add(viewConf)
 	f.Fuzz(func(t *testing.T, text string) {
 		pf, err := nsconf.Parse("f.conf", strings.NewReader(text))
 		if pf == nil {

@@ -117,7 +117,13 @@ type Config struct {
 	MetricTables  Table[*MetricTable]
 	// Locations are the custom ranges (add location), LocationParam set
 	// locationParameter, LocationFile and LocationFile6 add locationFile(6).
-	Locations     Table[*CustomLocation]
+	Locations Table[*CustomLocation]
+	// DNSViews, DNSActions, DNSPolicies and DNSGlobal are add dns view,
+	// add dns action, add dns policy and bind dns global.
+	DNSViews      Table[*DNSView]
+	DNSActions    Table[*DNSAction]
+	DNSPolicies   Table[*DNSPolicy]
+	DNSGlobal     Table[*DNSGlobalBinding]
 	LocationParam Args
 	LocationFile  LocationFile
 	LocationFile6 LocationFile
@@ -160,6 +166,10 @@ func (c *Config) Clone() *Config {
 		Monitors:      c.Monitors.Clone(),
 		MetricTables:  c.MetricTables.Clone(),
 		Locations:     c.Locations.Clone(),
+		DNSViews:      c.DNSViews.Clone(),
+		DNSActions:    c.DNSActions.Clone(),
+		DNSPolicies:   c.DNSPolicies.Clone(),
+		DNSGlobal:     c.DNSGlobal.Clone(),
 		LocationParam: c.LocationParam.clone(),
 		LocationFile:  c.LocationFile.clone(),
 		LocationFile6: c.LocationFile6.clone(),

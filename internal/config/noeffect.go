@@ -14,7 +14,7 @@ import (
 var noEffect = map[string][]string{
 	"gslb site": {"clip", "naptrReplacementSuffix"},
 	"gslb service": {"maxBandwidth", "cip", "sitePersistence", "cookieTimeout", "sitePrefix",
-		"cltTimeout", "svrTimeout", "downStateFlush", "maxAAAUsers", "appflowLog", "naptr*", "viewName"},
+		"cltTimeout", "svrTimeout", "downStateFlush", "maxAAAUsers", "appflowLog", "naptr*"},
 	"lb monitor": {"deviation", "resptimeoutThresh", "alertRetries", "transparent", "ipTunnel",
 		"tos", "tosId", "sslProfile", "netProfile", "action", "storefrontcheckbackendservices"},
 	"gslb vserver": {"dynamicWeight",
@@ -25,6 +25,9 @@ var noEffect = map[string][]string{
 	// Qualifier wildcards in policy expressions (MATCHES_LOCATION), which
 	// gslbd does not evaluate.
 	"locationParameter": {"matchWildcardtoany"},
+	// DNS policies act by choosing a view; their other actions are kept.
+	"dns policy": {"drop", "cacheBypass", "preferredLoc*", "logAction"},
+	"dns action": {"IPAddress", "TTL", "preferredLocList", "dnsProfileName"},
 }
 
 // NoEffectWarnings returns a warning for every argument of cmds that gslbd

@@ -103,6 +103,9 @@ func (a *applier) service() *nsconf.Error {
 			}
 		}
 		if v := cmd.Arg("viewName"); v != nil {
+			if err := a.viewExists("gslb service "+strconv.Quote(name), v.Value()); err != nil {
+				return err
+			}
 			s.Views = setView(s.Views, ViewBinding{View: v.Value(), IP: v.Extra, Pos: v.Pos})
 		}
 		if ip := cmd.Arg("IPAddress"); ip != nil {
@@ -138,6 +141,9 @@ func (a *applier) service() *nsconf.Error {
 		s.Args.SetValue("state", "DISABLED", cmd.Pos)
 	case "bind":
 		if v := cmd.Arg("viewName"); v != nil {
+			if err := a.viewExists("gslb service "+strconv.Quote(name), v.Value()); err != nil {
+				return err
+			}
 			s.Views = setView(s.Views, ViewBinding{View: v.Value(), IP: v.Extra, Pos: v.Pos})
 			return nil
 		}
@@ -212,6 +218,15 @@ type ServiceInfo struct {
 	Health     Health
 	HealthNote string
 	Backends   []Backend
+	// ViewIPs are the addresses answered to clients a DNS policy puts in
+	// a view (bind gslb service -viewName v ip).
+	ViewIPs []ViewIP
+}
+
+// ViewIP is a service's address in one DNS view.
+type ViewIP struct {
+	View string // lower-case
+	IP   netip.Addr
 }
 
 // services types the GSLB services and expands service group members.
@@ -300,6 +315,19 @@ func (b *builder) service(s *Service) *ServiceInfo {
 		}
 		if sp == "HTTPRedirect" && !s.Args.Has("sitePrefix") {
 			b.errf(s.Args.Pos("sitePersistence"), nserr.SitePrefixNeeded, "%s: -sitePersistence HTTPRedirect needs -sitePrefix", what)
+		}
+	}
+	for _, v := range s.Views {
+		ip, err := netip.ParseAddr(v.IP)
+		switch {
+		case err != nil:
+			b.errf(v.Pos, nserr.InvalidIP, "%s: view %q: %q is not an IP address", what, v.View, v.IP)
+		case info.CNAME != "":
+			b.errf(v.Pos, nserr.Inval, "%s: view %q: a CNAME service has no address to replace", what, v.View)
+		case ip.Unmap().Is4() != info.IP.Is4():
+			b.errf(v.Pos, nserr.MixedFamily, "%s: view %q: %s and the service's %s are of different families", what, v.View, ip, info.IP)
+		default:
+			info.ViewIPs = append(info.ViewIPs, ViewIP{View: key(v.View), IP: ip.Unmap()})
 		}
 	}
 	mc, _ := strconv.ParseUint(get(&s.Args, g, "maxClient"), 10, 64)

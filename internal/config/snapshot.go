@@ -43,6 +43,10 @@ type Snapshot struct {
 	Listeners []Listener
 	Param     Parameter
 	Locations LocationInfo
+	// Views are the DNS views' lower-case names; ViewRules the view
+	// policies in evaluation order.
+	Views     []string
+	ViewRules []ViewRule
 	Monitors  map[string]*MonitorInfo // lower-case name -> monitor, built-ins included
 	// ZoneOf is the apex of the zone holding each GSLB domain (keys as in
 	// Domains).

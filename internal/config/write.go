@@ -315,6 +315,7 @@ func write(out io.Writer, c *Config, doc *Document) error {
 	w.serviceGroups(c)
 	w.services(c)
 	w.vserverBindings(c)
+	w.dnsPolicies(c)
 	w.dns(c)
 	w.customLocations(c)
 	w.monitors(c)

@@ -220,6 +220,7 @@ func TestViewMetricAndMetricTableBindings(t *testing.T) {
 	s, _ := testServer(t)
 	s.backend.Change("seed", seedText)
 	// gslbservice_dnsview_binding: bind gslb service a -viewName v ip.
+	call(t, s, "POST", "/nitro/v1/config/dnsview", `{"dnsview":{"viewname":"inside"}}`, 201)
 	call(t, s, "POST", "/nitro/v1/config/gslbservice_dnsview_binding", `{"gslbservice_dnsview_binding":{"servicename":"a","viewname":"inside","viewip":"10.9.9.9"}}`, 201)
 	v := list(t, call(t, s, "GET", "/nitro/v1/config/gslbservice_dnsview_binding/a", "", 200), "gslbservice_dnsview_binding")
 	if len(v) != 1 || v[0]["viewname"] != "inside" || v[0]["viewip"] != "10.9.9.9" {

@@ -57,6 +57,12 @@ var nitroTypes = map[string]map[string]string{
 	"gslbservicegroup_lbmonitor_binding": {"servicegroupname": "S", "monitor_name": "S", "monstate": "S", "weight": "S", "passive": "B"},
 	"lbmonitor_metric_binding":           {"monitorname": "S", "metric": "S", "metricthreshold": "S", "metricweight": "S"},
 	"lbmetrictable":                      {"metrictable": "S"},
+	"dnsview":                            {"viewname": "S"},
+	"dnsaction": {"actionname": "S", "actiontype": "S", "viewname": "S", "ipaddress": "A", "ttl": "S",
+		"preferredloclist": "A", "dnsprofilename": "S"},
+	"dnspolicy": {"name": "S", "rule": "S", "actionname": "S", "viewname": "S", "preferredlocation": "S",
+		"preferredloclist": "A", "drop": "S", "cachebypass": "S", "logaction": "S"},
+	"dnsglobal_dnspolicy_binding": {"policyname": "S", "priority": "N", "gotopriorityexpression": "S", "type": "S"},
 	"location":                           {"ipfrom": "S", "ipto": "S", "preferredlocation": "S", "longitude": "N", "latitude": "N"},
 	"locationparameter": {"context": "S", "q1label": "S", "q2label": "S", "q3label": "S", "q4label": "S", "q5label": "S",
 		"q6label": "S", "matchwildcardtoany": "S"},
@@ -237,6 +243,11 @@ add lb monitor m7 RADIUS -userName u -password p1-secret -radKey k1-secret -radN
 add lb monitor m6 STOREFRONT -storename s -storefrontacctservice NO -storefrontcheckbackendservices YES
 bind lb monitor m5 -metric cpu -metricThreshold 80 -metricWeight 2
 bind gslb service a -monitorName m1 -monState ENABLED -weight 2
+add dns view v1
+add dns action act_v1 ViewName -viewName v1
+add dns policy pol_v1 "CLIENT.IP.SRC.IN_SUBNET(10.0.0.0/8)" act_v1 -logAction lg
+add dns policy pol_v2 "CLIENT.IP.SRC.IN_SUBNET(10.1.0.0/16)" -viewName v1 -preferredLocation NA.US -preferredLocList NA.US EU -drop NO -cacheBypass NO
+bind dns global pol_v1 100 -gotoPriorityExpression END -type REQ_DEFAULT
 bind gslb service a -viewName v1 192.0.2.77
 bind gslb serviceGroup sg -monitorName m2 -weight 3
 set gslb parameter -ldnsEntryTimeout 90 -RTTTolerance 6 -ldnsMask 255.255.255.0 -v6ldnsmasklen 64 -ldnsProbeOrder PING DNS -dropLdnsReq ENABLED -GSLBSvcStateDelayTime 5 -AutomaticConfigSync DISABLED -SvcStateLearningTime 4 -MEPKeepAliveTimeout 7 -GSLBSyncInterval 9 -GSLBSyncMode FullSync -incarnation 278

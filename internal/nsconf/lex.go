@@ -101,11 +101,14 @@ func Lex(line string, lineNo int, file string) ([]Token, *Error) {
 // written \" and a backslash \\ only where the lexer would read it as an
 // escape (before " or \, or at the end): other backslashes stay as the
 // appliance writes them, so -customHeaders "X-a: b\r\n" keeps its spelling.
-func Quote(s string) string {
+func Quote(s string) string { return quote(s, false) }
+
+// quote is Quote, or always in double quotes when force.
+func quote(s string, force bool) string {
 	if s == "" {
 		return `""`
 	}
-	plain := s[0] != '-' && s[0] != '#'
+	plain := !force && s[0] != '-' && s[0] != '#'
 	for i := 0; i < len(s) && plain; i++ {
 		c := s[i]
 		if isSpace(c) || c == '"' || c == '\'' || c == '\\' || c < 0x20 || c == 0x7f {

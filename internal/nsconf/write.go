@@ -14,10 +14,11 @@ func Format(c *Cmd) string {
 	b.WriteString(c.Spec.Verb)
 	b.WriteByte(' ')
 	b.WriteString(c.Spec.Group)
-	for _, v := range c.Positional {
+	for i, v := range c.Positional {
+		quoted := i < len(c.Spec.Pos) && c.Spec.Pos[i].Quoted
 		for _, s := range v.Values {
 			b.WriteByte(' ')
-			b.WriteString(Quote(s))
+			b.WriteString(quote(s, quoted))
 		}
 	}
 	for _, t := range c.Rest {
@@ -27,9 +28,10 @@ func Format(c *Cmd) string {
 	for _, v := range c.Opts {
 		b.WriteString(" -")
 		b.WriteString(v.Name)
+		a := c.Spec.Opt(v.Name)
 		for _, s := range v.Values {
 			b.WriteByte(' ')
-			b.WriteString(Quote(s))
+			b.WriteString(quote(s, a != nil && a.Quoted))
 		}
 		if v.Extra != "" {
 			b.WriteByte(' ')

@@ -55,6 +55,9 @@ type Arg struct {
 	// Secret marks a password or key: written to ns.conf, never returned
 	// by the API.
 	Secret bool
+	// Quoted values are written in double quotes even when plain (the
+	// appliance quotes every policy rule).
+	Quoted bool
 	// Number marks an integer NITRO documents as <Integer>: sent as a JSON
 	// number. The others (<Double> in the NITRO reference: weights,
 	// timeouts, TTLs, counters) the appliance sends as strings of digits,
@@ -281,6 +284,31 @@ var (
 		"geoip-country-isp", "geoip-city-isp-org"}
 	LocationFormats6 = []string{"netscaler6", "geoip-country6"}
 )
+
+// DNSActionTypes are add dns action's types; DNSBindTypes the global
+// bind points of DNS policies.
+var (
+	DNSActionTypes = []string{"ViewName", "GslbPrefLoc", "noop", "Drop", "Cache_Bypass", "Rewrite_Response"}
+	DNSBindTypes   = []string{"REQ_OVERRIDE", "REQ_DEFAULT", "RES_OVERRIDE", "RES_DEFAULT"}
+)
+
+// dnsActionArgs and dnsPolicyArgs are add/set dns action's and policy's.
+var dnsActionArgs = []Arg{
+	k(Name, "viewName", "viewname", aSUB),
+	{Name: "IPAddress", NITRO: "ipaddress", Kind: IP, List: true, Ops: aSUB},
+	{Name: "TTL", NITRO: "ttl", Kind: Int, Min: 0, Max: 2147483647, Ops: aSUB, Default: "3600"},
+	{Name: "preferredLocList", NITRO: "preferredloclist", Kind: String, List: true, Ops: aSUB},
+	s("dnsProfileName", "dnsprofilename", aSUB),
+}
+
+var dnsPolicyArgs = []Arg{
+	k(Name, "viewName", "viewname", aSUB),
+	s("preferredLocation", "preferredlocation", aSUB),
+	{Name: "preferredLocList", NITRO: "preferredloclist", Kind: String, List: true, Ops: aSUB},
+	e("drop", "drop", aSUB, "NO", yesNo...),
+	e("cacheBypass", "cachebypass", aSUB, "NO", yesNo...),
+	s("logAction", "logaction", aSUB),
+}
 
 // locationParamArgs are set locationParameter's (docs §3.10).
 var locationParamArgs = []Arg{
@@ -572,6 +600,23 @@ var commands = []*Command{
 	loose(cmd("add", "ns ip6", []Arg{pos(String, "IPv6Address", "ipv6address")}, nil)),
 	cmd("enable", "ns feature", []Arg{{Name: "feature", NITRO: "feature", Kind: String, List: true}}, nil),
 	cmd("disable", "ns feature", []Arg{{Name: "feature", NITRO: "feature", Kind: String, List: true}}, nil),
+
+	// DNS views and the policies that choose them (split horizon).
+	cmd("add", "dns view", []Arg{pos(Name, "viewName", "viewname")}, nil),
+	cmd("rm", "dns view", []Arg{pos(Name, "viewName", "viewname")}, nil),
+	loose(cmd("add", "dns action", []Arg{pos(Name, "actionName", "actionname"),
+		{Name: "actionType", NITRO: "actiontype", Kind: Enum, Enum: DNSActionTypes}}, filter(OpAdd, dnsActionArgs))),
+	loose(cmd("set", "dns action", []Arg{pos(Name, "actionName", "actionname")}, filter(OpSet, dnsActionArgs))),
+	cmd("rm", "dns action", []Arg{pos(Name, "actionName", "actionname")}, nil),
+	cmd("add", "dns policy", []Arg{pos(Name, "name", "name"), {Name: "rule", NITRO: "rule", Kind: String, Quoted: true},
+		{Name: "actionName", NITRO: "actionname", Kind: Name, Optional: true}}, filter(OpAdd, dnsPolicyArgs)),
+	cmd("set", "dns policy", []Arg{pos(Name, "name", "name")},
+		append(filter(OpSet, dnsPolicyArgs), Arg{Name: "rule", NITRO: "rule", Kind: String, Ops: OpSet, Quoted: true}, k(Name, "actionName", "actionname", OpSet))),
+	cmd("unset", "dns policy", []Arg{pos(Name, "name", "name")}, filter(OpUnset, dnsPolicyArgs)),
+	cmd("rm", "dns policy", []Arg{pos(Name, "name", "name")}, nil),
+	loose(cmd("bind", "dns global", []Arg{pos(Name, "policyName", "policyname"), {Name: "priority", NITRO: "priority", Kind: Int, Min: 1, Max: 2147483647, Number: true}},
+		[]Arg{s("gotoPriorityExpression", "gotopriorityexpression", OpBind), e("type", "type", OpBind, "REQ_DEFAULT", DNSBindTypes...)})),
+	cmd("unbind", "dns global", []Arg{pos(Name, "policyName", "policyname")}, []Arg{e("type", "type", OpUnbind, "REQ_DEFAULT", DNSBindTypes...)}),
 
 	// DNS zones and records (docs §3.8).
 	cmd("add", "dns zone", []Arg{pos(FQDN, "zoneName", "zonename")}, []Arg{
