@@ -63,7 +63,7 @@ var nitroTypes = map[string]map[string]string{
 	"dnspolicy": {"name": "S", "rule": "S", "actionname": "S", "viewname": "S", "preferredlocation": "S",
 		"preferredloclist": "A", "drop": "S", "cachebypass": "S", "logaction": "S"},
 	"dnsglobal_dnspolicy_binding": {"policyname": "S", "priority": "N", "gotopriorityexpression": "S", "type": "S"},
-	"location":                           {"ipfrom": "S", "ipto": "S", "preferredlocation": "S", "longitude": "N", "latitude": "N"},
+	"location":                    {"ipfrom": "S", "ipto": "S", "preferredlocation": "S", "longitude": "N", "latitude": "N"},
 	"locationparameter": {"context": "S", "q1label": "S", "q2label": "S", "q3label": "S", "q4label": "S", "q5label": "S",
 		"q6label": "S", "matchwildcardtoany": "S"},
 	"locationfile":                 {"Locationfile": "S", "format": "S"},
