@@ -133,7 +133,11 @@ func FuzzServeDNS(f *testing.F) {
 	if b, err := os.ReadFile("testdata/appliance-query.bin"); err == nil {
 		f.Add(b, false)
 	}
-	s := snapshot(f, testConf+"set gslb vserver gvh -ECS ENABLED -persistenceType SOURCEIP -persistenceId 3\n")
+	// A DNS view too: the fuzzed queries' source is in it for names under
+	// example.test.
+	s := snapshot(f, testConf+"set gslb vserver gvh -ECS ENABLED -persistenceType SOURCEIP -persistenceId 3\n"+
+		"add dns view fz\nadd dns policy pf 'CLIENT.IP.SRC.IN_SUBNET(192.0.2.0/24) && DNS.REQ.QUESTION.DOMAIN.ENDSWITH(\"example.test\")' -viewName fz\n"+
+		"bind dns global pf 1\nbind gslb service a1 -viewName fz 10.99.0.1\n")
 	e := New(Options{})
 	e.Load(s)
 	defer e.Close()

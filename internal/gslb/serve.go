@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/dnspolicy"
 	"github.com/gslbd/gslbd/internal/dnsserver"
 	"github.com/gslbd/gslbd/internal/location"
 	"github.com/miekg/dns"
@@ -140,6 +141,32 @@ type request struct {
 	ecs       netip.Prefix
 	ecsFamily byte
 	scope     uint8
+	// view is the DNS view the view policies chose ("": none), once
+	// viewSet.
+	view    string
+	viewSet bool
+}
+
+// setView evaluates the DNS view policies, once per query, for a domain
+// with answers in some view: the view of the first policy that matches
+// (a NEXT binding lets a later match choose instead). qname is the
+// question in lower case without the trailing dot; it is only read (the
+// fast path's is on its stack).
+func (t *table) setView(r *request, d *domainEntry, qname []byte, qtype uint16) {
+	if r.viewSet || len(d.views) == 0 || len(t.viewRules) == 0 {
+		return
+	}
+	r.viewSet = true
+	in := dnspolicy.Input{Src: r.Src, Dst: r.Local, Name: qname, Type: qtype, TCP: r.TCP}
+	for i := range t.viewRules {
+		rule := &t.viewRules[i]
+		if rule.Expr.Eval(&in) {
+			r.view = rule.View
+			if !rule.Next {
+				break
+			}
+		}
+	}
 }
 
 // ServeDNS answers one query. It appends the response to dst[:0] and
@@ -166,6 +193,7 @@ func (e *Engine) ServeDNS(dst, q []byte, sr dnsserver.Request) []byte {
 			d = base[string(kb[:f.keyLen])]
 		}
 		if d != nil && !t.child {
+			t.setView(&r, d, kb[:f.keyLen], f.qtype)
 			if resp, ok := t.answerFast(dst, q, &f, d, &r); ok {
 				return resp
 			}
@@ -202,21 +230,26 @@ func (t *table) pick(d *domainEntry, r *request) *block {
 	return b
 }
 
-// selectBlock picks the answer block for a query.
+// selectBlock picks the answer block for a query: the method's choice,
+// in the client's DNS view when a view policy put it in one.
 func (t *table) selectBlock(d *domainEntry, r *request) *block {
+	blocks, down := d.blocks, d.down
+	if r.view != "" {
+		blocks, down = d.forView(r.view)
+	}
 	dec := &d.vs.dec
 	now := r.Now
 	switch dec.mode {
 	case modeAllDown:
-		return d.down
+		return down
 	case modeEmpty:
 		return nil
 	}
-	if len(d.blocks) == 0 {
+	if len(blocks) == 0 {
 		return nil
 	}
 	if d.mir {
-		return &d.blocks[atomic.AddUint64(&dec.counter.n, 1)%uint64(len(d.blocks))]
+		return &blocks[atomic.AddUint64(&dec.counter.n, 1)%uint64(len(blocks))]
 	}
 	vs := d.vs.info
 	client, ecs := r.client(vs)
@@ -235,7 +268,7 @@ func (t *table) selectBlock(d *domainEntry, r *request) *block {
 				if tell {
 					t.persist.share(vs, k.ip, svc, unixOrZero(created), now)
 				}
-				return &d.blocks[i]
+				return &blocks[i]
 			}
 		}
 		i, ok := t.choose(dec, r, vs, client, ecs)
@@ -247,13 +280,13 @@ func (t *table) selectBlock(d *domainEntry, r *request) *block {
 		}
 		created := t.persist.put(k, dec.cands[i].lname, now, vs.PersistTimeout)
 		t.persist.share(vs, k.ip, dec.cands[i].lname, time.Unix(0, created), now)
-		return &d.blocks[i]
+		return &blocks[i]
 	}
 	i, ok := t.choose(dec, r, vs, client, ecs)
 	if !ok {
 		return dropBlock
 	}
-	return &d.blocks[i]
+	return &blocks[i]
 }
 
 // dropBlock is the answer to a query that gets none: an RTT vserver with

@@ -119,6 +119,9 @@ func (t *table) lookup(q dns.Question, resp *dns.Msg, r *request) (drop bool) {
 		if qtype != d.rtype && qtype != dns.TypeANY && d.rtype != dns.TypeCNAME {
 			return nil
 		}
+		if !r.viewSet && len(d.views) > 0 && len(t.viewRules) > 0 {
+			t.setView(r, d, []byte(strings.TrimSuffix(name, ".")), q.Qtype) // the question's, not a CNAME target's
+		}
 		blk := t.pick(d, r)
 		if blk == dropBlock {
 			drop = true

@@ -27,6 +27,9 @@ type table struct {
 	// child: this site is a child site, which answers no GSLB name
 	// (REFUSED): its parents do.
 	child bool
+	// viewRules are the DNS view policies in evaluation order (none: no
+	// query is evaluated).
+	viewRules []config.ViewRule
 }
 
 type vsEntry struct {
@@ -57,8 +60,31 @@ type domainEntry struct {
 	mir    bool
 	blocks []block // one per candidate of vs.dec (MIR: one per rotation)
 	down   *block  // modeAllDown answer; nil means an empty answer (EDR)
-	neg    []byte  // authority section for NODATA: the zone's SOA
+	// views are the answers to clients in a DNS view, for the views some
+	// service of the answer has an address in (others get blocks).
+	views []viewBlocks
+	neg   []byte // authority section for NODATA: the zone's SOA
 	negRR  dns.RR
+}
+
+// viewBlocks are a domain's answers in one DNS view: blocks and down
+// as the domain's, each service at its address in the view.
+type viewBlocks struct {
+	view   string // lower-case
+	blocks []block
+	down   *block
+}
+
+// forView returns the answers for a view ("": none).
+func (d *domainEntry) forView(view string) (blocks []block, down *block) {
+	if view != "" {
+		for i := range d.views {
+			if d.views[i].view == view {
+				return d.views[i].blocks, d.views[i].down
+			}
+		}
+	}
+	return d.blocks, d.down
 }
 
 func rrType(s string) uint16 {
@@ -134,6 +160,7 @@ func (e *Engine) buildTable(now time.Time) *table {
 	s := e.snap
 	t := &table{zones: e.zones, maxUDP: e.opts.MaxUDPSize, persist: e.persist, ldns: e.ldns}
 	if s != nil {
+		t.viewRules = s.ViewRules
 		for _, si := range s.Sites {
 			t.child = t.child || si.Local && si.Parent != ""
 		}
@@ -355,28 +382,55 @@ func (e *Engine) domainEntry(vs *config.VServerInfo, ent *vsEntry, d *config.Dom
 		de.negRR = z.NegativeSOA()
 		de.neg = packRR(de.negRR)
 	}
+	de.blocks, de.down = e.answers(vs, ent, d, de, "")
+	// Views: the same answers with each service at its view address.
+	var views []string
+	note := func(svc *config.ServiceInfo) {
+		for _, v := range svc.ViewIPs {
+			if !slices.Contains(views, v.View) {
+				views = append(views, v.View)
+			}
+		}
+	}
+	for _, b := range vs.Bindings {
+		note(b.Service)
+	}
+	for _, c := range ent.dec.cands { // a backup vserver's services
+		note(c.svc)
+	}
+	for _, v := range views {
+		blocks, down := e.answers(vs, ent, d, de, v)
+		de.views = append(de.views, viewBlocks{view: v, blocks: blocks, down: down})
+	}
+	return de
+}
+
+// answers builds a domain's answer blocks (one per candidate, MIR: one
+// per rotation) and its all-down answer, each service answered at its
+// address in view ("": its own).
+func (e *Engine) answers(vs *config.VServerInfo, ent *vsEntry, d *config.DomainInfo, de *domainEntry, view string) (blocks []block, down *block) {
 	dec := &ent.dec
 	switch dec.mode {
 	case modeServe:
 		if de.mir {
 			for i := range dec.cands {
 				rot := append(slices.Clone(dec.cands[i:]), dec.cands[:i]...)
-				b := makeBlock(de.rtype, d.TTL, rot)
+				b := makeBlock(de.rtype, d.TTL, rot, view)
 				b.hit = hitsOf(e.serviceHits, dec.cands[i].lname)
-				de.blocks = append(de.blocks, b)
+				blocks = append(blocks, b)
 			}
 		} else {
 			for _, c := range dec.cands {
-				b := makeBlock(de.rtype, d.TTL, []cand{c})
+				b := makeBlock(de.rtype, d.TTL, []cand{c}, view)
 				b.hit = hitsOf(e.serviceHits, c.lname)
-				de.blocks = append(de.blocks, b)
+				blocks = append(blocks, b)
 			}
 		}
 	case modeAllDown:
 		switch {
 		case d.BackupIP.IsValid():
 			b := makeBlockAddrs(de.rtype, d.TTL, []netip.Addr{d.BackupIP}, nil)
-			de.down = &b
+			down = &b
 		case vs.EDR:
 			// Empty Down Response: NOERROR, no answer, SOA in authority.
 		default:
@@ -391,15 +445,27 @@ func (e *Engine) domainEntry(vs *config.VServerInfo, ent *vsEntry, d *config.Dom
 				all = all[:1] // one CNAME per name (RFC 2181 §10.1)
 			}
 			if len(all) > 0 {
-				b := makeBlock(de.rtype, d.TTL, all)
-				de.down = &b
+				b := makeBlock(de.rtype, d.TTL, all, view)
+				down = &b
 			}
 		}
 	}
-	return de
+	return blocks, down
 }
 
-func makeBlock(rtype uint16, ttl uint32, cs []cand) block {
+// viewAddr is a service's address in a view ("": its own).
+func viewAddr(svc *config.ServiceInfo, view string) netip.Addr {
+	if view != "" {
+		for _, v := range svc.ViewIPs {
+			if v.View == view {
+				return v.IP
+			}
+		}
+	}
+	return svc.IP
+}
+
+func makeBlock(rtype uint16, ttl uint32, cs []cand, view string) block {
 	var addrs []netip.Addr
 	var names []string
 	if rtype == dns.TypeCNAME {
@@ -411,7 +477,7 @@ func makeBlock(rtype uint16, ttl uint32, cs []cand) block {
 		if rtype == dns.TypeCNAME {
 			names = append(names, c.svc.CNAME)
 		} else {
-			addrs = append(addrs, c.svc.IP)
+			addrs = append(addrs, viewAddr(c.svc, view))
 		}
 	}
 	return makeBlockAddrs(rtype, ttl, addrs, names)
