@@ -58,3 +58,46 @@ func TestLocationResources(t *testing.T) {
 		t.Errorf("GET locationfile after DELETE: %v", got)
 	}
 }
+
+// TestDNSViewResources: split horizon through NITRO as a script drives
+// it: a view, an action, a policy bound globally (deleted with
+// ?args=policyname:,type: and no key), a service's view address; each
+// object reads back with its fields and the configuration holds the CLI
+// lines they mean.
+func TestDNSViewResources(t *testing.T) {
+	s, _ := testServer(t)
+	s.backend.Change("seed", seedText)
+	call(t, s, "POST", "/nitro/v1/config/dnsview", `{"dnsview":{"viewname":"inside"}}`, 201)
+	call(t, s, "POST", "/nitro/v1/config/dnsaction", `{"dnsaction":{"actionname":"act_in","actiontype":"ViewName","viewname":"inside"}}`, 201)
+	call(t, s, "POST", "/nitro/v1/config/dnspolicy", `{"dnspolicy":{"name":"p_in","rule":"CLIENT.IP.SRC.IN_SUBNET(10.0.0.0/8)","actionname":"act_in"}}`, 201)
+	call(t, s, "POST", "/nitro/v1/config/dnspolicy", `{"dnspolicy":{"name":"p_bad","rule":"HTTP.REQ.URL.EQ(\"/\")","viewname":"inside"}}`, 201)
+	call(t, s, "PUT", "/nitro/v1/config/dnsglobal_dnspolicy_binding", `{"dnsglobal_dnspolicy_binding":{"policyname":"p_in","priority":100,"gotopriorityexpression":"END","type":"REQ_DEFAULT"}}`, 200)
+	// Bound, a view policy's rule must be one gslbd evaluates.
+	out := call(t, s, "PUT", "/nitro/v1/config/dnsglobal_dnspolicy_binding", `{"dnsglobal_dnspolicy_binding":{"policyname":"p_bad","priority":110}}`, 599)
+	if msg, _ := out["message"].(string); !strings.Contains(msg, "HTTP.REQ.URL.EQ: not a function gslbd evaluates") {
+		t.Errorf("binding an unsupported rule: %v", out)
+	}
+	call(t, s, "POST", "/nitro/v1/config/gslbservice_dnsview_binding", `{"gslbservice_dnsview_binding":{"servicename":"a","viewname":"inside","viewip":"10.9.9.9"}}`, 201)
+	p := list(t, call(t, s, "GET", "/nitro/v1/config/dnspolicy/p_in", "", 200), "dnspolicy")
+	if len(p) != 1 || p[0]["rule"] != "CLIENT.IP.SRC.IN_SUBNET(10.0.0.0/8)" || p[0]["actionname"] != "act_in" {
+		t.Errorf("GET dnspolicy/p_in: %v", p)
+	}
+	b := list(t, call(t, s, "GET", "/nitro/v1/config/dnsglobal_dnspolicy_binding", "", 200), "dnsglobal_dnspolicy_binding")
+	if len(b) != 1 || b[0]["policyname"] != "p_in" || b[0]["priority"] != float64(100) || b[0]["type"] != "REQ_DEFAULT" {
+		t.Errorf("GET dnsglobal_dnspolicy_binding: %v", b)
+	}
+	conf := s.backend.Config().String()
+	for _, want := range []string{"add dns view inside\n", "add dns action act_in ViewName -viewName inside\n",
+		`add dns policy p_in "CLIENT.IP.SRC.IN_SUBNET(10.0.0.0/8)" act_in` + "\n", "bind dns global p_in 100 -gotoPriorityExpression END -type REQ_DEFAULT\n",
+		"bind gslb service a -viewName inside 10.9.9.9\n"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("configuration lacks %q:\n%s", want, conf)
+		}
+	}
+	call(t, s, "DELETE", "/nitro/v1/config/dnsview/inside", "", 599) // in use
+	call(t, s, "DELETE", "/nitro/v1/config/dnsglobal_dnspolicy_binding?args=policyname:p_in,type:REQ_DEFAULT", "", 200)
+	call(t, s, "DELETE", "/nitro/v1/config/dnspolicy/p_in", "", 200)
+	if conf := s.backend.Config().String(); strings.Contains(conf, "p_in") {
+		t.Errorf("after DELETE:\n%s", conf)
+	}
+}

@@ -135,6 +135,8 @@ func k(kind Kind, name, nitro string, ops Ops) Arg {
 	return Arg{Name: name, NITRO: nitro, Kind: kind, Ops: ops}
 }
 
+func always(a Arg) Arg { a.Always = true; return a }
+
 func pos(kind Kind, name, nitro string) Arg { return Arg{Name: name, NITRO: nitro, Kind: kind} }
 
 // filter keeps the args that the verb accepts.
@@ -615,7 +617,7 @@ var commands = []*Command{
 	cmd("unset", "dns policy", []Arg{pos(Name, "name", "name")}, filter(OpUnset, dnsPolicyArgs)),
 	cmd("rm", "dns policy", []Arg{pos(Name, "name", "name")}, nil),
 	loose(cmd("bind", "dns global", []Arg{pos(Name, "policyName", "policyname"), {Name: "priority", NITRO: "priority", Kind: Int, Min: 1, Max: 2147483647, Number: true}},
-		[]Arg{s("gotoPriorityExpression", "gotopriorityexpression", OpBind), e("type", "type", OpBind, "REQ_DEFAULT", DNSBindTypes...)})),
+		[]Arg{s("gotoPriorityExpression", "gotopriorityexpression", OpBind), always(e("type", "type", OpBind, "REQ_DEFAULT", DNSBindTypes...))})),
 	cmd("unbind", "dns global", []Arg{pos(Name, "policyName", "policyname")}, []Arg{e("type", "type", OpUnbind, "REQ_DEFAULT", DNSBindTypes...)}),
 
 	// DNS zones and records (docs §3.8).
