@@ -2,6 +2,8 @@ package gslb
 
 import (
 	"net/netip"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -123,6 +125,35 @@ func TestViewQueryDoesNotAllocate(t *testing.T) {
 		req := dnsserver.Request{Src: netip.MustParseAddr(src), Local: netip.MustParseAddr("192.0.2.53"), Now: time.Now()}
 		if n := testing.AllocsPerRun(1000, func() { e.ServeDNS(buf, q, req) }); n != 0 {
 			t.Errorf("from %s: %v allocations, want 0", src, n)
+		}
+	}
+}
+
+// TestDNSViewsAsDocumented: docs/proximity.md's DNS view example answers
+// as the page says.
+func TestDNSViewsAsDocumented(t *testing.T) {
+	b, err := os.ReadFile("../../docs/proximity.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conf string
+	for _, m := range regexp.MustCompile("(?s)```ns.conf\n(.*?)```").FindAllStringSubmatch(string(b), -1) {
+		if strings.Contains(m[1], "add dns view inside") {
+			conf = m[1]
+		}
+	}
+	if conf == "" {
+		t.Fatal("docs/proximity.md lost its DNS view example")
+	}
+	e := engine(t, conf)
+	for _, tc := range []struct{ name, src, local, want string }{
+		{"www.gslb.example.com", "10.20.30.40", "192.0.2.53", "10.1.0.10 10.2.0.10"},
+		{"www.gslb.example.com", "198.18.0.1", "192.0.2.54", "10.9.0.10 198.51.100.10"},
+		{"www.gslb.example.com", "10.20.30.40", "192.0.2.54", "10.9.0.10 198.51.100.10"},
+		{"www.gslb.example.com", "198.18.0.1", "192.0.2.53", "198.51.100.10 203.0.113.10"},
+	} {
+		if got := answersOf(t, e, tc.name, tc.src, tc.local, false); got != tc.want {
+			t.Errorf("%s from %s to %s: %s, want %s", tc.name, tc.src, tc.local, got, tc.want)
 		}
 	}
 }
