@@ -69,6 +69,26 @@ go build -o "$OUT/gslbd" ./cmd/gslbd
 			echo "bind gslb vserver $p$i -domainName $p$i.gslb.bench.test -TTL 5"
 		done
 	done
+	# A DNS view (split horizon): two policies, the second matching dnsperf
+	# (127.0.0.1), over their own services with view addresses, so that
+	# the other workloads evaluate no view.
+	echo 'add gslb service v1 192.0.2.20 HTTP 80 -siteName dc1 -healthMonitor NO'
+	echo 'add gslb service v2 198.51.100.20 HTTP 80 -siteName dc2 -healthMonitor NO'
+	for i in $(seq 1 $N); do
+		echo "add gslb vserver vw$i HTTP -lbMethod ROUNDROBIN"
+		echo "bind gslb vserver vw$i -serviceName v1"
+		echo "bind gslb vserver vw$i -serviceName v2"
+		echo "bind gslb vserver vw$i -domainName vw$i.gslb.bench.test -TTL 5"
+	done
+	echo 'add dns view lab'
+	echo 'add dns view inside'
+	echo 'add dns policy p_lab "CLIENT.IP.DST.EQ(127.0.0.9) || DNS.REQ.QUESTION.DOMAIN.STARTSWITH(\"lab.\")" -viewName lab'
+	echo 'add dns policy p_inside "CLIENT.IP.SRC.IN_SUBNET(127.0.0.0/8)" -viewName inside'
+	echo 'bind dns global p_lab 100 -gotoPriorityExpression END -type REQ_DEFAULT'
+	echo 'bind dns global p_inside 200 -gotoPriorityExpression END -type REQ_DEFAULT'
+	echo 'bind gslb service v1 -viewName inside 10.0.0.10'
+	echo 'bind gslb service v2 -viewName inside 10.0.0.20'
+	echo 'bind gslb service v1 -viewName lab 10.9.0.10'
 	echo 'set gslb parameter -ldnsProbeOrder TCP'
 	echo 'add dns soaRec gslb.bench.test -originServer ns1.gslb.bench.test -contact hostmaster.gslb.bench.test'
 	echo 'add dns nsRec gslb.bench.test ns1.gslb.bench.test'
@@ -102,7 +122,7 @@ PY
 for i in $(seq 1 $N); do echo "g$i.gslb.bench.test A"; done | shuf --random-source=<(yes) > "$OUT/q-gslb"
 for i in $(seq 1 $N); do echo "h$i.static.bench.test A"; done | shuf --random-source=<(yes) > "$OUT/q-static"
 for i in $(seq 1 $N); do echo "g$i.lua.bench.test A"; done | shuf --random-source=<(yes) > "$OUT/q-lua"
-for p in sp rt ec; do
+for p in sp rt ec vw; do
 	for i in $(seq 1 $N); do echo "$p$i.gslb.bench.test A"; done | shuf --random-source=<(yes) > "$OUT/q-$p"
 done
 
@@ -210,6 +230,9 @@ run "gslbd RTT (resolver measured)" 5301 "$OUT/q-rt" $PID_GSLBD
 EXTRA=(-E 8:00011800cb0071)
 run "gslbd SOURCEIPHASH on an ECS subnet" 5301 "$OUT/q-ec" $PID_GSLBD
 EXTRA=()
+view=$(for _ in 1 2 3 4; do dig +short @127.0.0.1 -p 5301 vw1.gslb.bench.test A; done | sort -u | tr '\n' ' ')
+[ "$view" = "10.0.0.10 10.0.0.20 " ] || { echo "the view vservers are not answering in the view: $view"; exit 1; }
+run "gslbd DNS view (two policies)" 5301 "$OUT/q-vw" $PID_GSLBD
 run "CoreDNS $COREDNS_VERSION static" 5302 "$OUT/q-static" $PID_COREDNS
 run "Knot $(knotd --version | awk '{print $NF}') static" 5303 "$OUT/q-static" $PID_KNOT
 run "PowerDNS $(pdns_server --version 2>&1 | grep -o 'Server [0-9.]*' | awk '{print $2}') Lua ifportup (shared)" 5304 "$OUT/q-lua" $PID_PDNS

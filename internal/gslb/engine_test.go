@@ -224,6 +224,13 @@ func BenchmarkServeDNS(b *testing.B) {
 		qb := pack(b, dnsMsg("v.test", dns.TypeA))
 		serveLoop(b, se, qb, dnsserver.Request{Src: netip.MustParseAddr("5.161.32.7"), Now: time.Now()})
 	})
+	// A DNS view: three view policies evaluated (the third matches), the
+	// answer in the view.
+	b.Run("gslb-view", func(b *testing.B) {
+		ve := engine(b, viewConf)
+		qb := pack(b, dnsMsg("v.test", dns.TypeA))
+		serveLoop(b, ve, qb, dnsserver.Request{Src: netip.MustParseAddr("10.1.2.3"), Local: netip.MustParseAddr("192.0.2.53"), Now: time.Now()})
+	})
 	b.Run("gslb-rr-parallel", func(b *testing.B) {
 		q := pack(b, cases[0].q)
 		b.ReportAllocs()
