@@ -198,6 +198,21 @@ func (b *builder) locations() {
 	b.s.Locations = li
 }
 
+// locationArg reads a -location (gslbd's, on sites and services): nil
+// when unset or wrong (an error then).
+func (b *builder) locationArg(args *Args, what string) *location.Location {
+	v, ok := args.Val("location")
+	if !ok || len(v.Values) == 0 {
+		return nil
+	}
+	l, err := location.ParseQualifiers(v.Values[0])
+	if err != nil {
+		b.errf(v.Pos, nserr.ArgValBad, "%s: -location: %v", what, err)
+		return nil
+	}
+	return &l
+}
+
 // locationSettings writes set locationParameter and the location files
 // (after set gslb parameter, docs §2.3).
 func (w *writer) locationSettings(c *Config) {

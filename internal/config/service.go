@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gslbd/gslbd/internal/location"
 	"github.com/gslbd/gslbd/internal/nsconf"
 	"github.com/gslbd/gslbd/internal/nserr"
 )
@@ -221,6 +222,9 @@ type ServiceInfo struct {
 	// ViewIPs are the addresses answered to clients a DNS policy puts in
 	// a view (bind gslb service -viewName v ip).
 	ViewIPs []ViewIP
+	// Location is -location (gslbd): where the service is for static
+	// proximity, before its site's and its address's (nil: unset).
+	Location *location.Location
 }
 
 // ViewIP is a service's address in one DNS view.
@@ -330,6 +334,7 @@ func (b *builder) service(s *Service) *ServiceInfo {
 			info.ViewIPs = append(info.ViewIPs, ViewIP{View: key(v.View), IP: ip.Unmap()})
 		}
 	}
+	info.Location = b.locationArg(&s.Args, what)
 	mc, _ := strconv.ParseUint(get(&s.Args, g, "maxClient"), 10, 64)
 	info.MaxClient = mc
 	info.MaxBW, _ = strconv.ParseUint(s.Args.Get("maxBandwidth"), 10, 64)

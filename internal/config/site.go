@@ -4,10 +4,12 @@ package config
 // Build types and checks it, and how it is written.
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
 
+	"github.com/gslbd/gslbd/internal/location"
 	"github.com/gslbd/gslbd/internal/nsconf"
 	"github.com/gslbd/gslbd/internal/nserr"
 )
@@ -121,6 +123,9 @@ type SiteInfo struct {
 	// key; an appliance writes it encrypted, and every gslbd of the
 	// deployment reads the same text).
 	Password string
+	// Location is -location (gslbd): where the site's services are for
+	// static proximity when they have none of their own (nil: unset).
+	Location *location.Location
 }
 
 func (b *builder) sites(owned map[netip.Addr]bool) {
@@ -135,6 +140,7 @@ func (b *builder) sites(owned map[netip.Addr]bool) {
 			SessionExchange: enabled(&s.Args, g, "sessionExchange")}
 		info.PublicIP, _ = netip.ParseAddr(s.Args.Get("publicIP"))
 		info.Password = s.Args.Get("sitePassword")
+		info.Location = b.locationArg(&s.Args, fmt.Sprintf("gslb site %q", s.Name))
 		switch {
 		case b.c.Self != "":
 			info.Local = strings.EqualFold(s.Name, b.c.Self)

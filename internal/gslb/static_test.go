@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gslbd/gslbd/internal/config"
 	"github.com/gslbd/gslbd/internal/dnsserver"
 	"github.com/gslbd/gslbd/internal/health"
 	"github.com/gslbd/gslbd/internal/location"
@@ -131,4 +132,37 @@ func bigLocations(n int) string {
 		fmt.Fprintf(&s, "%d.%d.%d.0,%d.%d.%d.255,%s,C%d,R%d\n", a>>24, a>>16&255, a>>8&255, a>>24, a>>16&255, a>>8&255, []string{"AS", "NA", "EU", "AF"}[i%4], i%50, i%200)
 	}
 	return s.String()
+}
+
+// TestStaticProximityExplicitLocation: gslbd's -location places a
+// service before its address does, and a site's -location places its
+// services the database does not; a qualifier the database has nowhere
+// agrees with no client.
+func TestStaticProximityExplicitLocation(t *testing.T) {
+	conf := `add gslb site s1 10.9.0.1 -location EU.DE.Berlin
+add gslb site s2 10.9.0.2
+add gslb service jp 10.1.0.10 HTTP 80 -siteName s2 -location NA.US.California
+add gslb service far 10.4.0.10 HTTP 80 -siteName s1
+add gslb service odd 10.4.0.11 HTTP 80 -siteName s2 -location XX.YY
+add gslb vserver v HTTP -lbMethod STATICPROXIMITY -backupLBMethod ROUNDROBIN
+bind gslb vserver v -serviceName jp
+bind gslb vserver v -serviceName far
+bind gslb vserver v -serviceName odd
+bind gslb vserver v -domainName v.test -TTL 5
+add dns soaRec test -originServer ns1.test -contact h.test
+`
+	e := engine(t, conf)
+	e.SetLocations(locDB(t, staticLocations+"203.1.0.0,203.1.0.255,EU,DE,Berlin\n"))
+	for _, tc := range []struct{ client, want, why string }{
+		{"198.51.100.7", "10.1.0.10", "California: jp by its -location, not its Tokyo address"},
+		{"203.1.0.7", "10.4.0.10", "Berlin: far by its site's -location (its address has none)"},
+		{"203.0.113.7", "10.1.0.10 10.4.0.10 10.4.0.11", "Tokyo: no service there any more, the backup method"},
+	} {
+		if got := answeredFrom(t, e, "v.test", tc.client, 8); got != tc.want {
+			t.Errorf("%s: answered %s, want %s", tc.why, got, tc.want)
+		}
+	}
+	if _, _, _, err := config.Load("t.conf", strings.NewReader(conf+"set gslb service far -location 'a.\"b'\n")); err == nil || !strings.Contains(err.Error(), "-location") {
+		t.Errorf("a bad -location: %v", err)
+	}
 }

@@ -341,9 +341,7 @@ func (e *Engine) plan(vs *config.VServerInfo, cs []cand, now time.Time) decision
 		}
 		d.svcLoc = make([]*location.Location, len(cs))
 		for i, c := range cs {
-			if l, _, ok := e.locs.Lookup(c.svc.IP); ok {
-				d.svcLoc[i] = l
-			}
+			d.svcLoc[i] = e.serviceLocation(c.svc)
 		}
 	}
 	if d.rtt {
@@ -451,6 +449,28 @@ func (e *Engine) answers(vs *config.VServerInfo, ent *vsEntry, d *config.DomainI
 		}
 	}
 	return blocks, down
+}
+
+// serviceLocation is where static proximity places a service: its
+// -location, else its site's, else its address's in the database (nil:
+// nowhere, which matches every client).
+func (e *Engine) serviceLocation(svc *config.ServiceInfo) *location.Location {
+	l := svc.Location
+	if l == nil {
+		for _, si := range e.snap.Sites {
+			if si.Name == svc.Site {
+				l = si.Location
+			}
+		}
+	}
+	if l != nil {
+		x := e.locs.Intern(*l)
+		return &x
+	}
+	if l, _, ok := e.locs.Lookup(svc.IP); ok {
+		return l
+	}
+	return nil
 }
 
 // viewAddr is a service's address in a view ("": its own).

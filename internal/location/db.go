@@ -135,9 +135,37 @@ type DB struct {
 	// clocs.
 	custom4, custom6 []range6
 	clocs            []Location
-	// qids numbers the qualifiers of locs (read-only once built), nq of
-	// them: custom locations added later (WithCustom) share the numbers.
-	qids map[string]uint32
+	// qids numbers the qualifiers of locs (read-only once built): custom
+	// locations added later (WithCustom) share the numbers, and number
+	// theirs in extra.
+	qids, extra map[string]uint32
+}
+
+// Intern returns l with its qualifiers numbered as the database's, so
+// that Match compares it with the database's locations by number; a
+// qualifier no location of the database has agrees with none of them.
+// A nil database leaves l as it is (Match then compares the text).
+func (db *DB) Intern(l Location) Location {
+	if db == nil {
+		return l
+	}
+	for i, q := range l.Q {
+		if q == "" || q == "*" {
+			l.id[i] = 0
+			continue
+		}
+		k := strings.ToLower(q)
+		id, ok := db.qids[k]
+		if !ok {
+			id, ok = db.extra[k]
+		}
+		if !ok {
+			id = ^uint32(0)
+		}
+		l.id[i] = id
+	}
+	l.interned = true
+	return l
 }
 type range4 struct {
 	from, to uint32
@@ -449,6 +477,7 @@ func (db *DB) setCustom(cs []Custom) {
 	}
 	slices.SortStableFunc(cs, func(x, y Custom) int { return width(x).cmp(width(y)) })
 	extra := map[string]uint32{}
+	db.extra = extra
 	db.clocs = make([]Location, len(cs))
 	db.custom4, db.custom6 = nil, nil
 	for ci, c := range cs {

@@ -19,7 +19,7 @@ import (
 var nitroTypes = map[string]map[string]string{
 	"gslbsite": {"sitename": "S", "sitetype": "S", "siteipaddress": "S", "publicip": "S", "metricexchange": "S",
 		"nwmetricexchange": "S", "sessionexchange": "S", "triggermonitor": "S", "parentsite": "S", "clip": "S",
-		"publicclip": "S", "naptrreplacementsuffix": "S", "backupparentlist": "A", "sitepassword": "S"},
+		"publicclip": "S", "naptrreplacementsuffix": "S", "backupparentlist": "A", "sitepassword": "S", "location": "g:S"},
 	"gslbservice": {"servicename": "S", "cnameentry": "S", "ip": "S", "servername": "S", "servicetype": "S", "port": "N",
 		"publicip": "S", "publicport": "N", "maxclient": "S", "healthmonitor": "S", "sitename": "S", "state": "S",
 		"cip": "S", "cipheader": "S", "sitepersistence": "S", "cookietimeout": "S", "siteprefix": "S", "clttimeout": "S",
@@ -27,7 +27,7 @@ var nitroTypes = map[string]map[string]string{
 		"hashid": "S", "comment": "S", "appflowlog": "S", "naptrreplacement": "S", "naptrorder": "S",
 		"naptrservices": "S", "naptrdomainttl": "S", "naptrpreference": "S", "ipaddress": "S", "viewname": "S",
 		"viewip": "S", "weight": "S", "monitor_name_svc": "S", "td": "S",
-		"loadsource": "g:S", "loadurl": "g:S", "loadfilter": "g:A", "loadinterval": "g:N", "loadintervalunits": "g:S"},
+		"location": "g:S", "loadsource": "g:S", "loadurl": "g:S", "loadfilter": "g:A", "loadinterval": "g:N", "loadintervalunits": "g:S"},
 	"gslbvserver": {"name": "S", "servicetype": "S", "iptype": "S", "dnsrecordtype": "S", "lbmethod": "S",
 		"backupsessiontimeout": "S", "backuplbmethod": "S", "netmask": "S", "v6netmasklen": "S", "tolerance": "S",
 		"persistencetype": "S", "persistenceid": "S", "persistmask": "S", "v6persistmasklen": "S", "timeout": "S",
@@ -220,9 +220,9 @@ func TestNITROFieldTypes(t *testing.T) {
 const typesSeed = `add server srv1 192.0.2.90
 add service adns1 10.0.0.1 ADNS 53 -comment "dns"
 add gslb site s1 10.0.0.1 -publicIP 10.0.0.1 -metricExchange ENABLED -triggerMonitor ALWAYS -naptrReplacementSuffix x.test
-add gslb site s2 REMOTE 10.0.0.2 -backupParentlist s1 -clip 10.0.0.22 10.0.0.23
+add gslb site s2 REMOTE 10.0.0.2 -backupParentlist s1 -clip 10.0.0.22 10.0.0.23 -location EU.DE
 add gslb service a 192.0.2.1 HTTP 80 -siteName s1 -publicIP 192.0.2.101 -publicPort 8080 -maxClient 10 -cip ENABLED X-Client -cookieTimeout 5 -sitePrefix pfx -cltTimeout 180 -svrTimeout 360 -maxBandwidth 100 -maxAAAUsers 5 -monThreshold 1 -hashId 3 -comment "svc a" -naptrOrder 2 -naptrServices x -naptrPreference 3 -naptrReplacement r.test -naptrDomainTTL 60 -td 0 -loadSource PROMETHEUS -loadURL http://192.0.2.1:9100/metrics -loadFilter connections=c -loadInterval 2 SEC
-add gslb service b srv1 SSL 443 -siteName s2 -sitePersistence ConnectionProxy
+add gslb service b srv1 SSL 443 -siteName s2 -sitePersistence ConnectionProxy -location NA.US
 add gslb service cn -cnameEntry c.example.test -siteName s1
 add gslb serviceGroup sg HTTP -siteName s1 -maxClient 5 -cip ENABLED X-F -cltTimeout 10 -svrTimeout 20 -maxBandwidth 30 -monThreshold 1 -comment g -autoScale DISABLED -sitePersistence NONE -sitePrefix g
 bind gslb serviceGroup sg 192.0.2.50 80 -weight 3 -hashId 9 -publicIP 192.0.2.150 -publicPort 81 -sitePrefix m -order 2

@@ -162,10 +162,17 @@ var siteArgs = []Arg{
 	{Name: "clip", NITRO: "clip", Kind: IP, Ops: OpAdd, Extra: &Arg{Name: "publicCLIP", NITRO: "publicclip", Kind: IP}},
 	s("naptrReplacementSuffix", "naptrreplacementsuffix", aSUB),
 	s("sitePassword", "sitepassword", aSUB),
+	// gslbd: the site's location for static proximity (qualifiers, as
+	// add location), used for its services whose address the database
+	// does not place (docs/proximity.md).
+	s("location", "location", aSUB),
 }
 
 // GSLB service arguments (docs §3.2).
 var gslbServiceArgs = []Arg{
+	// gslbd: the service's location for static proximity, before its
+	// site's and its address's (docs/proximity.md).
+	s("location", "location", aSUB),
 	k(FQDN, "cnameEntry", "cnameentry", OpAdd),
 	k(Name, "siteName", "sitename", OpAdd),
 	k(IP, "IPAddress", "ipaddress", OpSet),
