@@ -64,7 +64,7 @@ type domainEntry struct {
 	// service of the answer has an address in (others get blocks).
 	views []viewBlocks
 	neg   []byte // authority section for NODATA: the zone's SOA
-	negRR  dns.RR
+	negRR dns.RR
 }
 
 // viewBlocks are a domain's answers in one DNS view: blocks and down

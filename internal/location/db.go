@@ -167,6 +167,7 @@ func (db *DB) Intern(l Location) Location {
 	l.interned = true
 	return l
 }
+
 type range4 struct {
 	from, to uint32
 	loc      uint32
