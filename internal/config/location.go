@@ -188,6 +188,9 @@ func (b *builder) locations() {
 	li.File6, li.Format6 = path(c.LocationFile6.Path), get(&c.LocationFile6.Args, "locationFile6", "format")
 	for _, l := range c.Locations.All() {
 		q, _ := location.ParseQualifiers(l.Location) // checked when added
+		if li.Context != "custom" {
+			location.FillContinent(&q)
+		}
 		if l.Args.Has("longitude") {
 			q.Lon, _ = strconv.ParseFloat(l.Args.Get("longitude"), 64)
 			q.Lat, _ = strconv.ParseFloat(l.Args.Get("latitude"), 64)
@@ -209,6 +212,9 @@ func (b *builder) locationArg(args *Args, what string) *location.Location {
 	if err != nil {
 		b.errf(v.Pos, nserr.ArgValBad, "%s: -location: %v", what, err)
 		return nil
+	}
+	if get(&b.c.LocationParam, "locationParameter", "context") != "custom" {
+		location.FillContinent(&l)
 	}
 	return &l
 }

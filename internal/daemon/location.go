@@ -17,6 +17,7 @@ import (
 // configuration's add locationFile / locationFile6, or -location-file.
 type locFiles struct {
 	file, format, file6, format6 string
+	custom                       bool // locationParameter -context custom
 }
 
 // locState is the location database the daemon read and what show
@@ -38,10 +39,10 @@ func (d *Daemon) wantedLocFiles(s *config.Snapshot) locFiles {
 				format = "mmdb"
 			}
 		}
-		return locFiles{file: d.opts.LocationFile, format: format}
+		return locFiles{file: d.opts.LocationFile, format: format, custom: s.Locations.Context == "custom"}
 	}
 	l := s.Locations
-	return locFiles{file: l.File, format: l.Format, file6: l.File6, format6: l.Format6}
+	return locFiles{file: l.File, format: l.Format, file6: l.File6, format6: l.Format6, custom: l.Context == "custom"}
 }
 
 // updateLocations reads the location files when the snapshot names other
@@ -62,7 +63,7 @@ func (d *Daemon) updateLocations(s *config.Snapshot, force bool) error {
 			"file", d.opts.LocationFile, "configured", s.Locations.File)
 	}
 	start := time.Now()
-	var b location.Builder
+	b := location.Builder{CustomContext: want.custom}
 	stats := map[string]any{"databasemode": "Not applicable", "flushing": "Idle", "loading": "Idle", "status": "Idle"}
 	if want.file != "" {
 		stats["Locationfile"], stats["format"] = want.file, want.format

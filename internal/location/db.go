@@ -325,6 +325,10 @@ type Builder struct {
 	// Overlaps counts file ranges dropped because they overlap one
 	// before them.
 	Overlaps int
+	// CustomContext: the qualifiers are not geographic (set
+	// locationParameter -context custom, or the file's Context=custom),
+	// so a missing continent is not derived from the country.
+	CustomContext bool
 }
 
 // intern gives l's qualifiers their numbers (shared by every location
@@ -375,6 +379,9 @@ func (b *Builder) loc(l Location) uint32 {
 
 // Add takes a range of the location file (from <= to, one family).
 func (b *Builder) Add(from, to netip.Addr, l Location) error {
+	if !b.CustomContext {
+		FillContinent(&l)
+	}
 	from, to = from.Unmap(), to.Unmap()
 	if from.BitLen() != to.BitLen() || !from.IsValid() {
 		return fmt.Errorf("range %v-%v: the two ends are of different families", from, to)

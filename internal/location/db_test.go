@@ -124,7 +124,8 @@ func TestReadOtherFormats(t *testing.T) {
 		t.Fatalf("geoip-country: %+v %v", st, err)
 	}
 	db := b.Build()
-	for addr, want := range map[string]string{"1.0.0.9": "*.AU.*.*.*.*", "203.0.0.1": "*.KR.*.*.*.*", "203.0.113.9": "*.JP.*.*.*.*"} {
+	// The geographic context derives the continent from the country.
+	for addr, want := range map[string]string{"1.0.0.9": "OC.AU.*.*.*.*", "203.0.0.1": "AS.KR.*.*.*.*", "203.0.113.9": "AS.JP.*.*.*.*"} {
 		if l, _, ok := db.Lookup(netip.MustParseAddr(addr)); !ok || l.String() != want {
 			t.Errorf("%s: %v, want %s", addr, l, want)
 		}
@@ -391,5 +392,42 @@ func TestCustomPiecesMatchNarrowestFirst(t *testing.T) {
 				t.Fatalf("round %d, %v: %q, want %q (ranges %v)", round, a, got, want, cs)
 			}
 		}
+	}
+}
+
+// TestContinentFromCountry: in the geographic context a location without
+// a continent gets its country's, so that a country-only client agrees
+// with a service of its continent; the custom context (set by the
+// builder, or by the file's Context=custom) leaves the qualifiers alone.
+func TestContinentFromCountry(t *testing.T) {
+	kr, jp, us := Location{Q: [6]string{"", "kr"}}, Location{Q: [6]string{"AS", "JP"}}, Location{Q: [6]string{"", "US"}}
+	FillContinent(&kr)
+	FillContinent(&us)
+	if kr.Q[0] != "AS" || us.Q[0] != "NA" {
+		t.Fatalf("KR %q, US %q", kr.Q[0], us.Q[0])
+	}
+	if Match(&kr, &jp) != 1 || Match(&kr, &us) != -1 {
+		t.Errorf("Korea vs Japan %d, vs the US %d; want 1 and -1", Match(&kr, &jp), Match(&kr, &us))
+	}
+	for _, x := range [][6]string{{"", "ZZ"}, {"", "USA"}, {"EU", "US"}} {
+		l := Location{Q: x}
+		FillContinent(&l)
+		if l.Q[0] != x[0] {
+			t.Errorf("%q: continent %q, want it left", x, l.Q[0])
+		}
+	}
+	var b Builder
+	ReadFile(strings.NewReader("NSGEO1.0\nContext=custom\nStart\n10.0.0.0,10.0.0.255,,JP\n"), "netscaler", &b)
+	c := Builder{CustomContext: true}
+	ReadFile(strings.NewReader("10.0.0.0,10.0.0.255,,JP\n"), "netscaler", &c)
+	for _, db := range []*DB{b.Build(), c.Build()} {
+		if l, _, _ := db.Lookup(netip.MustParseAddr("10.0.0.1")); l.String() != "*.JP.*.*.*.*" {
+			t.Errorf("custom context: %v", l)
+		}
+	}
+	var g Builder
+	ReadFile(strings.NewReader("10.0.0.0,10.0.0.255,,JP\n"), "netscaler", &g)
+	if l, _, _ := g.Build().Lookup(netip.MustParseAddr("10.0.0.1")); l.String() != "AS.JP.*.*.*.*" {
+		t.Errorf("geographic: %v", l)
 	}
 }

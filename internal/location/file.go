@@ -79,6 +79,7 @@ func ReadFile(r io.Reader, format string, b *Builder) (FileStats, error) {
 				continue
 			case strings.HasPrefix(s, "Context="):
 				st.Context = strings.ToLower(strings.TrimPrefix(s, "Context="))
+				b.CustomContext = b.CustomContext || st.Context == "custom"
 				continue
 			case strings.HasPrefix(s, "Qualifier") && strings.Contains(s, "="):
 				k, v, _ := strings.Cut(strings.TrimPrefix(s, "Qualifier"), "=")
