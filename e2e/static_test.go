@@ -128,17 +128,10 @@ func TestStaticProximityOverSockets(t *testing.T) {
 // geo.csv -location-format netscaler`): a client located in Tokyo gets
 // the Tokyo service, one in Denver the Denver service.
 func TestLocationFileFlagAsDocumented(t *testing.T) {
-	b, err := os.ReadFile("../docs/proximity.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conf string
-	for _, m := range nsconfBlock.FindAllStringSubmatch(string(b), -1) {
-		if strings.Contains(m[1], "STATICPROXIMITY") && !strings.Contains(m[1], "add locationFile") {
-			conf = m[1]
-		}
-	}
-	if conf == "" || !strings.Contains(string(b), "-location-file geo.csv -location-format\nnetscaler") {
+	b, conf := docBlock(t, "../docs/proximity.md", func(block string) bool {
+		return strings.Contains(block, "STATICPROXIMITY") && !strings.Contains(block, "add locationFile")
+	})
+	if conf == "" || !strings.Contains(b, "-location-file geo.csv -location-format\nnetscaler") {
 		t.Fatal("docs/proximity.md lost its static-proximity example or its command")
 	}
 	dir := t.TempDir()
@@ -246,16 +239,7 @@ func TestLocationCommandsOverSockets(t *testing.T) {
 // binary with no flag for the database: the file beside the
 // configuration locates the clients, the custom ranges the services.
 func TestLocationCommandsAsDocumented(t *testing.T) {
-	b, err := os.ReadFile("../docs/proximity.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conf string
-	for _, m := range nsconfBlock.FindAllStringSubmatch(string(b), -1) {
-		if strings.Contains(m[1], "add locationFile geo.csv") {
-			conf = m[1]
-		}
-	}
+	_, conf := docBlock(t, "../docs/proximity.md", func(block string) bool { return strings.Contains(block, "add locationFile geo.csv") })
 	if conf == "" || !strings.Contains(conf, "add location 198.51.100.0") {
 		t.Fatal("docs/proximity.md lost its example of the location commands")
 	}
@@ -274,4 +258,20 @@ func TestLocationCommandsAsDocumented(t *testing.T) {
 			return got == want
 		})
 	}
+}
+
+// docBlock reads a page and returns its text and the last ns.conf block
+// that want picks ("": none).
+func docBlock(t *testing.T, page string, want func(string) bool) (text, block string) {
+	t.Helper()
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range nsconfBlock.FindAllStringSubmatch(string(b), -1) {
+		if want(m[1]) {
+			block = m[1]
+		}
+	}
+	return string(b), block
 }

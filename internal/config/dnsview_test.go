@@ -1,11 +1,9 @@
 package config
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
-	"github.com/gslbd/gslbd/internal/nsconf"
 	"github.com/gslbd/gslbd/internal/nserr"
 )
 
@@ -115,17 +113,7 @@ func TestDNSViewErrors(t *testing.T) {
 		{"add dns policy p2 true -viewName view_lab\nbind dns global p2 150 -gotoPriorityExpression \"q.x\"", nserr.ArgValBad, "END and NEXT"},
 		{"bind gslb service gs1 -viewName view_lab 2001:db8::1", nserr.MixedFamily, "different families"},
 	} {
-		_, _, _, err := c.Change("api", tc.change)
-		var e *nsconf.Error
-		if l, ok := nsconf.AsList(err); ok && len(l) > 0 {
-			e = l[0]
-		} else if !errors.As(err, &e) {
-			t.Errorf("%s: error %v", tc.change, err)
-			continue
-		}
-		if e.Code != tc.code || !strings.Contains(e.Msg, tc.msg) {
-			t.Errorf("%s: %d %q, want %d with %q", tc.change, e.Code, e.Msg, tc.code, tc.msg)
-		}
+		expectRefused(t, c, tc.change, tc.code, tc.msg)
 	}
 	// A policy with another action is not compiled: an expression gslbd
 	// does not evaluate is kept, not refused.

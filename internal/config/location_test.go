@@ -119,19 +119,26 @@ func TestLocationErrors(t *testing.T) {
 		{"add locationFile6 /x -format ip-country", nserr.ArgValBad, "format"},
 		{"set locationParameter -context planetary", nserr.ArgValBad, "context"},
 	} {
-		_, _, _, err := c.Change("api", tc.line)
-		var e *nsconf.Error
-		if l, ok := nsconf.AsList(err); ok && len(l) > 0 {
-			e = l[0]
-		} else if !errors.As(err, &e) {
-			t.Errorf("%s: error %v", tc.line, err)
-			continue
-		}
-		if e.Code != tc.code || !strings.Contains(e.Msg, tc.msg) {
-			t.Errorf("%s: %d %q, want %d with %q", tc.line, e.Code, e.Msg, tc.code, tc.msg)
-		}
+		expectRefused(t, c, tc.line, tc.code, tc.msg)
 	}
 	if got := c.String(); got != base {
 		t.Errorf("refused changes changed the configuration:\n%s", got)
+	}
+}
+
+// expectRefused applies change to c and checks that it is refused with
+// code and a message holding msg.
+func expectRefused(t *testing.T, c *Config, change string, code nserr.Code, msg string) {
+	t.Helper()
+	_, _, _, err := c.Change("api", change)
+	var e *nsconf.Error
+	if l, ok := nsconf.AsList(err); ok && len(l) > 0 {
+		e = l[0]
+	} else if !errors.As(err, &e) {
+		t.Errorf("%s: error %v", change, err)
+		return
+	}
+	if e.Code != code || !strings.Contains(e.Msg, msg) {
+		t.Errorf("%s: %d %q, want %d with %q", change, e.Code, e.Msg, code, msg)
 	}
 }
