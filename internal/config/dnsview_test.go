@@ -67,16 +67,7 @@ func TestDNSViewEntities(t *testing.T) {
 		{"add dns view view_guest\nadd dns policy pol_guest \"CLIENT.IPV6.SRC.IN_SUBNET(2001:db8::/32)\" -viewName view_guest\nbind dns global pol_guest 50 -type REQ_OVERRIDE",
 			"add dns view view_guest\n", ""},
 	} {
-		n, _, _, err := c.Change("api", tc.change)
-		if err != nil {
-			t.Errorf("%s: %v", tc.change, err)
-			continue
-		}
-		out := n.String()
-		if tc.has != "" && !strings.Contains(out, tc.has) || tc.hasNot != "" && strings.Contains(out, tc.hasNot) {
-			t.Errorf("%s: written\n%s", tc.change, out)
-		}
-		checkWritten(t, n, out)
+		expectWritten(t, c, tc.change, tc.has, tc.hasNot)
 	}
 }
 

@@ -72,17 +72,8 @@ func TestLocationEntities(t *testing.T) {
 		{"add locationFile /srv/geo.csv -format ip-country", "set locationParameter -context geographic -q1label Continent -q2label Country\nadd locationFile /srv/geo.csv -format ip-country\nadd locationFile6", "InBuilt_GeoIP_DB_IPv4"},
 		{"rm locationFile6", "", "locationFile6"},
 	} {
-		n, ns, _, err := c.Change("api", tc.change)
-		if err != nil {
-			t.Errorf("%s: %v", tc.change, err)
-			continue
-		}
-		out := n.String()
-		if tc.has != "" && !strings.Contains(out, tc.has) || tc.hasNot != "" && strings.Contains(out, tc.hasNot) {
-			t.Errorf("%s: written\n%s", tc.change, out)
-		}
-		checkWritten(t, n, out)
-		if tc.change == "rm locationFile6" && ns.Locations.File6 != "" {
+		ns := expectWritten(t, c, tc.change, tc.has, tc.hasNot)
+		if tc.change == "rm locationFile6" && ns != nil && ns.Locations.File6 != "" {
 			t.Errorf("rm locationFile6: still %q", ns.Locations.File6)
 		}
 	}
@@ -141,4 +132,22 @@ func expectRefused(t *testing.T, c *Config, change string, code nserr.Code, msg 
 	if e.Code != code || !strings.Contains(e.Msg, msg) {
 		t.Errorf("%s: %d %q, want %d with %q", change, e.Code, e.Msg, code, msg)
 	}
+}
+
+// expectWritten applies change to c and checks the written file: it
+// holds has and not hasNot ("": no check), and loads to the same. It
+// returns the change's snapshot (nil: refused).
+func expectWritten(t *testing.T, c *Config, change, has, hasNot string) *Snapshot {
+	t.Helper()
+	n, ns, _, err := c.Change("api", change)
+	if err != nil {
+		t.Errorf("%s: %v", change, err)
+		return nil
+	}
+	out := n.String()
+	if has != "" && !strings.Contains(out, has) || hasNot != "" && strings.Contains(out, hasNot) {
+		t.Errorf("%s: written\n%s", change, out)
+	}
+	checkWritten(t, n, out)
+	return ns
 }
