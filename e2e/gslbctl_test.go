@@ -54,7 +54,7 @@ func TestGSLBCtl(t *testing.T) {
 		t.Fatalf("stat gslb vserver gv2: %v\n%s", err, out)
 	}
 	// The RTT method's table: empty here, cleared, an unknown entry refused.
-	for _, c := range []string{"show gslb ldnsentries", "clear gslb ldnsentries"} {
+	for _, c := range []string{"show gslb ldnsentries", "clear gslb ldnsentries", "flush gslb ldnsentries"} {
 		if out, err := ctl("-c", c); err != nil || !strings.Contains(out, "Done") {
 			t.Fatalf("%s: %v\n%s", c, err, out)
 		}

@@ -97,7 +97,9 @@ func (s *Shell) Run(ctx context.Context, line string) error {
 		}
 		_, err := s.Client.Do(ctx, "POST", "config/nsconfig?action=save", map[string]any{"nsconfig": map[string]any{}})
 		return s.done(err)
-	case "clear":
+	case "clear", "flush":
+		// clear gslb ldnsentries (the reference's); flush, as some of
+		// NetScaler's documentation and scripts spell it.
 		if group == "gslb ldnsentries" {
 			_, err := s.Client.Do(ctx, "POST", "config/gslbldnsentries?action=clear", map[string]any{"gslbldnsentries": map[string]any{}})
 			return s.done(err)
