@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,6 +21,9 @@ import (
 
 	"github.com/gslbd/gslbd/internal/dnstest"
 	"github.com/miekg/dns"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 var (
@@ -277,7 +282,8 @@ func TestMetricsEndpoint(t *testing.T) {
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "run", "-api", "", "-config", conf, "-listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "-metrics", "127.0.0.1:0")
+	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cmd := exec.Command(bin, "run", "-api", "", "-config", conf, "-listen", listen, "-metrics", "127.0.0.1:0")
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -315,6 +321,89 @@ func TestMetricsEndpoint(t *testing.T) {
 		"process_cpu_seconds_total ", "go_goroutines ", `gslbd_config_change_duration_seconds_bucket{le="0.005"} `} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
+	}
+	// DNS: three A queries over UDP (one for a name gslbd does not have),
+	// one AAAA over TCP; counted as sent, parsed as Prometheus parses.
+	for _, q := range []struct {
+		proto dnstest.Proto
+		name  string
+		qtype uint16
+	}{{dnstest.UDP, "m.test", dns.TypeA}, {dnstest.UDP, "m.test", dns.TypeA}, {dnstest.UDP, "nx.nowhere.test", dns.TypeA}, {dnstest.TCP, "m.test", dns.TypeAAAA}} {
+		dnstest.Exchange(t, q.proto, listen, dnstest.Msg(q.name, q.qtype))
+	}
+	var fams map[string]*dto.MetricFamily
+	value := func(name string, labels ...string) float64 {
+		f := fams[name]
+		if f == nil {
+			return -1
+		}
+	next:
+		for _, m := range f.Metric {
+			for i := 0; i+1 < len(labels); i += 2 {
+				if !slices.ContainsFunc(m.Label, func(l *dto.LabelPair) bool { return l.GetName() == labels[i] && l.GetValue() == labels[i+1] }) {
+					continue next
+				}
+			}
+			switch {
+			case m.Counter != nil:
+				return m.Counter.GetValue()
+			case m.Gauge != nil:
+				return m.Gauge.GetValue()
+			case m.Histogram != nil:
+				return float64(m.Histogram.GetSampleCount())
+			}
+		}
+		return -1
+	}
+	waitFor(t, "the DNS queries counted", 10*time.Second, func() bool {
+		resp, err := client.Get(url)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		p := expfmt.NewTextParser(model.LegacyValidation)
+		if fams, err = p.TextToMetricFamilies(resp.Body); err != nil {
+			t.Fatalf("the scrape does not parse: %v", err)
+		}
+		return value("gslbd_dns_queries_total", "transport", "udp", "qtype", "A") == 3 && value("gslbd_dns_queries_total", "transport", "tcp", "qtype", "AAAA") == 1
+	})
+	for _, c := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"gslbd_dns_responses_total", []string{"transport", "udp", "rcode", "NOERROR"}, 2},
+		{"gslbd_dns_responses_total", []string{"transport", "udp", "rcode", "REFUSED"}, 1},
+		{"gslbd_dns_responses_total", []string{"transport", "tcp", "rcode", "NOERROR"}, 1},
+		{"gslbd_dns_response_size_bytes", []string{"transport", "udp"}, 3},
+		{"gslbd_dns_tcp_connections_total", nil, 1},
+		{"gslbd_gslb_domain_queries_total", []string{"domain", "m.test"}, 2}, // the AAAA query is NODATA: no GSLB answer
+		{"gslbd_gslb_vserver_queries_total", []string{"vserver", "gv"}, 2},
+		{"gslbd_dns_dropped_total", []string{"transport", "udp"}, 0},
+	} {
+		if got := value(c.name, c.labels...); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+		}
+	}
+	// docs/metrics.md lists every gslbd metric, and each one it lists is
+	// scraped (those of site links need one).
+	doc, err := os.ReadFile("../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for _, line := range strings.Split(string(doc), "\n") {
+		if m := regexp.MustCompile("^\\| `(gslbd_[a-z_]+)`").FindStringSubmatch(line); m != nil {
+			documented[m[1]] = true
+			if _, ok := fams[m[1]]; !ok && !strings.Contains(line, "*with site links*") {
+				t.Errorf("docs/metrics.md lists %s, which is not scraped", m[1])
+			}
+		}
+	}
+	for name := range fams {
+		if strings.HasPrefix(name, "gslbd_") && !documented[name] {
+			t.Errorf("%s is scraped but not in docs/metrics.md", name)
 		}
 	}
 	pp, err := client.Get(strings.TrimSuffix(url, "/metrics") + "/debug/pprof/heap?debug=1")

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -448,6 +449,22 @@ func (d *Daemon) Health() *health.Store { return d.health }
 
 // Monitors returns the health monitor manager.
 func (d *Daemon) Monitors() *monitor.Manager { return d.monitor }
+
+// DNSStats are the DNS server's counters.
+func (d *Daemon) DNSStats() *dnsserver.Stats { return &d.server.Stats }
+
+// VServerHits returns the queries answered per GSLB vserver (lower-case
+// name).
+func (d *Daemon) VServerHits() map[string]uint64 {
+	out := map[string]uint64{}
+	for _, v := range d.engine.Status() {
+		out[strings.ToLower(v.Name)] = v.Hits
+	}
+	return out
+}
+
+// DomainHits returns the queries per GSLB domain.
+func (d *Daemon) DomainHits() map[string]uint64 { return d.engine.DomainHits() }
 
 // Close stops probing and serving.
 func (d *Daemon) Close() error {

@@ -50,7 +50,7 @@ func TestUDPQuerySizeLimit(t *testing.T) {
 				t.Fatalf("a %d-byte query: got a %d-byte reply, want its echo", querySlot, len(r))
 			}
 			dnstest.NoReplyUDP(t, u, sized(5, querySlot+1))
-			if n := s.Stats.Dropped.Load(); n != 1 {
+			if n := s.Stats.Dropped(); n != 1 {
 				t.Fatalf("dropped %d queries, want 1", n)
 			}
 		})

@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -62,11 +61,6 @@ type Options struct {
 // querySlot is the longest UDP query accepted; longer ones are dropped
 // (no real query comes near it: one question and an OPT record).
 const querySlot = 4096
-
-// Stats are counters for metrics.
-type Stats struct {
-	UDPQueries, TCPQueries, Dropped, TCPRefused atomic.Uint64
-}
 
 // Server serves DNS on any number of sockets with one Handler.
 type Server struct {
@@ -156,6 +150,7 @@ func (s *Server) udpWorker(c *net.UDPConn) {
 	local := boundAddr(c.LocalAddr())
 	buf := make([]byte, 65535)
 	out := make([]byte, 0, 65535)
+	var cnt Counts
 	for {
 		n, from, err := c.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -164,14 +159,15 @@ func (s *Server) udpWorker(c *net.UDPConn) {
 			}
 			continue // transient (ICMP-induced errors on some systems)
 		}
-		s.Stats.UDPQueries.Add(1)
 		if n > querySlot {
-			s.Stats.Dropped.Add(1)
+			cnt.Count(nil, nil)
+			cnt.Flush(&s.Stats, UDP)
 			continue
 		}
 		resp := s.h.ServeDNS(out, buf[:n], Request{Src: from.Addr().Unmap(), Local: local, Now: time.Now()})
+		cnt.Count(buf[:n], resp)
+		cnt.Flush(&s.Stats, UDP)
 		if resp == nil {
-			s.Stats.Dropped.Add(1)
 			continue
 		}
 		_, _ = c.WriteToUDPAddrPort(resp, from)
@@ -216,6 +212,7 @@ func (s *Server) ServeTCP(l net.Listener) {
 				c.Close()
 				continue
 			}
+			s.Stats.TCPConnections.Add(1)
 			if !s.track(c) {
 				<-s.sem
 				c.Close()
@@ -262,6 +259,7 @@ func (s *Server) serveConn(c net.Conn) {
 	q := make([]byte, 0, 512)
 	out := make([]byte, 0, 4096)
 	var lenBuf [2]byte
+	var cnt Counts
 	for {
 		_ = c.SetReadDeadline(time.Now().Add(s.opts.TCPIdleTimeout))
 		if _, err := io.ReadFull(r, lenBuf[:1]); err != nil {
@@ -282,10 +280,10 @@ func (s *Server) serveConn(c net.Conn) {
 		if _, err := io.ReadFull(r, q); err != nil {
 			return
 		}
-		s.Stats.TCPQueries.Add(1)
 		resp := s.h.ServeDNS(out, q, Request{Src: client, Local: local, TCP: true, Now: time.Now()})
+		cnt.Count(q, resp)
+		cnt.Flush(&s.Stats, TCP)
 		if resp == nil {
-			s.Stats.Dropped.Add(1)
 			continue
 		}
 		if len(resp) > 65535 {

@@ -96,7 +96,7 @@ func TestUDP(t *testing.T) {
 				c.SetReadDeadline(time.Now().Add(3 * time.Second))
 				n, err := c.Read(b)
 				if err != nil {
-					t.Fatalf("after %d of %d answers: %v (dropped %d)", len(seen), burst, err, s.Stats.Dropped.Load())
+					t.Fatalf("after %d of %d answers: %v (dropped %d)", len(seen), burst, err, s.Stats.Dropped())
 				}
 				id := binary.BigEndian.Uint16(b[:n])
 				if seen[id] || id < 1000 || id >= 1000+burst {

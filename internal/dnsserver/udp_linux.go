@@ -69,6 +69,7 @@ func (s *Server) serveUDPBatched(c *net.UDPConn) bool {
 
 type batchWorker struct {
 	s     *Server
+	cnt   Counts // this worker's, flushed after each batch
 	in    []byte // batchSize query slots
 	out   []byte // batchSize answer slots
 	rsa   [batchSize]unix.RawSockaddrAny
@@ -141,9 +142,8 @@ func (w *batchWorker) answer(fd uintptr, n int) {
 	k := 0
 	for i := range n {
 		m := &w.rmsgs[i]
-		w.s.Stats.UDPQueries.Add(1)
 		if m.hdr.Flags&unix.MSG_TRUNC != 0 {
-			w.s.Stats.Dropped.Add(1)
+			w.cnt.Count(nil, nil)
 			continue
 		}
 		q := w.in[i*querySlot : i*querySlot+int(m.len)]
@@ -154,9 +154,10 @@ func (w *batchWorker) answer(fd uintptr, n int) {
 		}
 		resp := w.s.h.ServeDNS(dst, q, Request{Src: sockaddrAddr(&w.rsa[i]), Local: local, Now: now})
 		if len(resp) == 0 {
-			w.s.Stats.Dropped.Add(1)
+			w.cnt.Count(q, nil)
 			continue
 		}
+		w.cnt.Count(q, resp)
 		w.siov[k].Base = &resp[0]
 		w.siov[k].SetLen(len(resp))
 		h := &w.smsgs[k].hdr
@@ -171,11 +172,12 @@ func (w *batchWorker) answer(fd uintptr, n int) {
 		}
 		k++
 	}
+	w.cnt.Flush(&w.s.Stats, UDP) // once per batch
 	for sent := 0; sent < k; {
 		r, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&w.smsgs[sent])),
 			uintptr(k-sent), 0, 0, 0)
 		if errno != 0 || r == 0 {
-			w.s.Stats.Dropped.Add(uint64(k - sent)) // socket buffer full: DNS clients retry
+			w.s.Stats.dropped(UDP, uint64(k-sent)) // socket buffer full: DNS clients retry
 			return
 		}
 		sent += int(r)

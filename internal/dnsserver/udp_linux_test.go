@@ -84,7 +84,7 @@ func TestBatchedQueueDrained(t *testing.T) {
 		seen[binary.BigEndian.Uint16(b[:k])] = true
 	}
 	// Only the responses count as dropped, not the answers sent.
-	if d := s.Stats.Dropped.Load(); d != 2*batchSize {
+	if d := s.Stats.Dropped(); d != 2*batchSize {
 		t.Fatalf("%d counted as dropped, want %d", d, 2*batchSize)
 	}
 }

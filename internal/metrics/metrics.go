@@ -38,8 +38,8 @@ type MEP struct {
 }
 
 // Handler serves the metrics of a monitor manager, of configuration
-// changes, of the site links and of the process.
-func Handler(mon *monitor.Manager, ch Changes, x MEP) http.Handler {
+// changes, of the site links, of DNS and of the process.
+func Handler(mon *monitor.Manager, ch Changes, x MEP, d DNS) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		// The scheduler's latency histogram (go_sched_latencies_seconds)
@@ -49,6 +49,7 @@ func Handler(mon *monitor.Manager, ch Changes, x MEP) http.Handler {
 		&monitorCollector{m: mon},
 		changeCollector(ch),
 		mepCollector(x),
+		dnsCollector(d),
 	)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
