@@ -88,4 +88,3 @@ func (c dnsCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 }
-
