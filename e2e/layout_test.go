@@ -24,7 +24,7 @@ var allowed = map[string][]string{
 	"internal/dnstest":    {},
 	"internal/monitor":    {"internal/config", "internal/health"},
 	"internal/load":       {"internal/config", "internal/health"},
-	"internal/daemon":     {"internal/config", "internal/dnsserver", "internal/gslb", "internal/location", "internal/nsconf", "internal/health", "internal/zone", "internal/schema", "internal/nserr", "internal/monitor", "internal/load", "internal/atomicfile", "internal/mep"},
+	"internal/daemon":     {"internal/config", "internal/dnsserver", "internal/gslb", "internal/location", "internal/nsconf", "internal/health", "internal/zone", "internal/schema", "internal/nserr", "internal/monitor", "internal/load", "internal/atomicfile", "internal/mep", "internal/metrics"},
 	"internal/metrics":    {"internal/monitor", "internal/health", "internal/mep", "internal/dnsserver"},
 	"internal/atomicfile": {},
 	"internal/shell":      {"internal/nitro", "internal/nsconf", "internal/schema"},

@@ -233,7 +233,8 @@ func serveMetrics(addr string, d *daemon.Daemon) (stop func(), bound net.Addr, e
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics.Handler(d.Monitors(), metrics.Changes{Bounds: daemon.ChangeBounds, Times: d.ChangeTimes},
-		metrics.MEP{Links: d.Links, Lag: d.MEPLag}, metrics.DNS{Stats: d.DNSStats(), VServerHits: d.VServerHits, DomainHits: d.DomainHits}))
+		metrics.MEP{Links: d.Links, Lag: d.MEPLag}, metrics.DNS{Stats: d.DNSStats(), VServerHits: d.VServerHits, DomainHits: d.DomainHits},
+		metrics.GSLB{Services: d.ServiceHealth, VServers: d.VServerHealth}))
 	// Profiles for the operator who opened this port (go tool pprof).
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)

@@ -20,6 +20,7 @@ import (
 	"github.com/gslbd/gslbd/internal/gslb"
 	"github.com/gslbd/gslbd/internal/health"
 	"github.com/gslbd/gslbd/internal/load"
+	"github.com/gslbd/gslbd/internal/metrics"
 	"github.com/gslbd/gslbd/internal/monitor"
 	"github.com/gslbd/gslbd/internal/nsconf"
 )
@@ -459,6 +460,31 @@ func (d *Daemon) VServerHits() map[string]uint64 {
 	out := map[string]uint64{}
 	for _, v := range d.engine.Status() {
 		out[strings.ToLower(v.Name)] = v.Hits
+	}
+	return out
+}
+
+// ServiceHealth lists the GSLB services' states for metrics.
+func (d *Daemon) ServiceHealth() []metrics.ServiceHealth {
+	snap := d.Current().Snapshot
+	var out []metrics.ServiceHealth
+	for _, s := range d.engine.ServiceStatus() {
+		h := metrics.ServiceHealth{Name: s.Name, State: s.State.String(), Reason: s.Reason, Transitions: s.Transitions}
+		if info := snap.Service(s.Name); info != nil {
+			h.Site = info.Site
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// VServerHealth lists the GSLB vservers' states for metrics.
+func (d *Daemon) VServerHealth() []metrics.VServerHealth {
+	var out []metrics.VServerHealth
+	for _, v := range d.engine.Status() {
+		out = append(out, metrics.VServerHealth{Name: v.Name, State: v.State, Method: v.Method, LBRRReason: v.LBRRReason,
+			ActiveServices: v.ActiveServices, BackupAnswers: v.BackupHits, ProxFallbacks: v.ProximityFallbacks,
+			Proximity: v.Method == "RTT" || v.Method == "STATICPROXIMITY"})
 	}
 	return out
 }

@@ -93,8 +93,10 @@ type svcState struct {
 	// same as state): considerEffectiveState reads it.
 	effective health.State
 	reason    string
-	metrics   health.Metrics
-	exp       [health.NumMetrics]time.Time // when each metric goes stale
+	// transitions counts the state changes after the first report.
+	transitions uint64
+	metrics     health.Metrics
+	exp         [health.NumMetrics]time.Time // when each metric goes stale
 	// users are the vservers (lower-case) whose computed answers read
 	// this state; dirty: changed since the last rebuild (in Engine.dirty).
 	users    []string

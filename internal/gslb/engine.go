@@ -193,6 +193,9 @@ func (e *Engine) Report(rs ...health.Report) {
 		if r.State != health.Unknown && r.State != st.state {
 			e.log.Info("service state changed", "service", r.Service, "from", st.state.String(), "to", r.State.String(),
 				"reason", r.Reason, "source", r.Source)
+			if st.state != health.Unknown {
+				st.transitions++
+			}
 			st.state = r.State
 			st.reason = r.Reason
 			stateChanged = true
@@ -289,6 +292,8 @@ type ServiceStatus struct {
 	Reason  string
 	Metrics health.Metrics
 	Hits    uint64 // times chosen for an answer (vsvrservicehits)
+	// Transitions counts the state changes since the first state known.
+	Transitions uint64
 }
 
 // ServiceStatus returns the state of every configured service.
@@ -308,7 +313,7 @@ func (e *Engine) ServiceStatus() []ServiceStatus {
 		if c := e.serviceHits[key(s.Name)]; c != nil {
 			hits = atomic.LoadUint64(&c.hits)
 		}
-		out = append(out, ServiceStatus{Name: s.Name, State: st.state, Reason: st.reason, Metrics: st.metrics, Hits: hits})
+		out = append(out, ServiceStatus{Name: s.Name, State: st.state, Reason: st.reason, Metrics: st.metrics, Hits: hits, Transitions: st.transitions})
 	}
 	return out
 }

@@ -422,3 +422,21 @@ func TestPersistSharedNewerWins(t *testing.T) {
 		t.Error("a refresh told again a minute later")
 	}
 }
+
+// TestServiceTransitions: state changes are counted after the first
+// known state (the metric gslbd_service_transitions_total); a report of
+// the same state is none.
+func TestServiceTransitions(t *testing.T) {
+	e := engine(t, testConf)
+	for _, st := range []health.State{health.Up, health.Up, health.Down, health.Up, health.Up} {
+		e.Report(health.Report{Service: "a1", State: st})
+	}
+	for _, s := range e.ServiceStatus() {
+		if s.Name == "a1" && s.Transitions != 2 {
+			t.Errorf("a1: %d transitions, want 2", s.Transitions)
+		}
+		if s.Name == "a2" && s.Transitions != 0 {
+			t.Errorf("a2: %d transitions, want 0", s.Transitions)
+		}
+	}
+}

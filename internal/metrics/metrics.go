@@ -39,7 +39,7 @@ type MEP struct {
 
 // Handler serves the metrics of a monitor manager, of configuration
 // changes, of the site links, of DNS and of the process.
-func Handler(mon *monitor.Manager, ch Changes, x MEP, d DNS) http.Handler {
+func Handler(mon *monitor.Manager, ch Changes, x MEP, d DNS, g GSLB) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		// The scheduler's latency histogram (go_sched_latencies_seconds)
@@ -50,6 +50,7 @@ func Handler(mon *monitor.Manager, ch Changes, x MEP, d DNS) http.Handler {
 		changeCollector(ch),
 		mepCollector(x),
 		dnsCollector(d),
+		gslbCollector(g),
 	)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
