@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/events"
 	"github.com/gslbd/gslbd/internal/dnsserver"
 	"github.com/gslbd/gslbd/internal/gslb"
 	"github.com/gslbd/gslbd/internal/health"
@@ -97,6 +98,8 @@ type Options struct {
 
 // Daemon is a running gslbd.
 type Daemon struct {
+	// events are what changed (states, links, configuration).
+	events *events.Log
 	opts    Options
 	log     *slog.Logger
 	engine  *gslb.Engine
@@ -144,13 +147,15 @@ func Start(opts Options) (*Daemon, error) {
 		opts.Server.Logger = log
 	}
 	d := &Daemon{opts: opts, log: log.With("component", "daemon"), socks: map[sockKey]io.Closer{}}
+	d.events = events.New(0)
+	opts.Engine.Events = d.events
 	d.engine = gslb.New(opts.Engine)
 	d.server = dnsserver.New(d.engine, opts.Server)
 	ld, err := d.read()
 	if err != nil {
 		return nil, err
 	}
-	d.health = health.NewStore(health.Options{Logger: log, Out: d.engine, OnProbe: func(svcs []string) { d.monitor.Activate(svcs) }})
+	d.health = health.NewStore(health.Options{Logger: log, Out: d.engine, Events: d.events, OnProbe: func(svcs []string) { d.monitor.Activate(svcs) }})
 	d.monitor = monitor.New(monitor.Options{Logger: log, Sink: d.health, Gate: d.health})
 	creds, err := d.credentials()
 	if err != nil {
@@ -365,6 +370,8 @@ func (d *Daemon) Reload() error {
 		return err
 	}
 	d.log.Info("configuration reloaded", "vservers", len(ld.Snapshot.VServers), "domains", ld.Snapshot.Domains.Len())
+	d.events.Add(events.Event{Kind: events.Config, Name: "reload", Source: "reload (SIGHUP)",
+		Detail: fmt.Sprintf("%d vservers, %d domains", len(ld.Snapshot.VServers), ld.Snapshot.Domains.Len())})
 	return nil
 }
 
@@ -450,6 +457,9 @@ func (d *Daemon) Health() *health.Store { return d.health }
 
 // Monitors returns the health monitor manager.
 func (d *Daemon) Monitors() *monitor.Manager { return d.monitor }
+
+// Events is the stream of what changed.
+func (d *Daemon) Events() *events.Log { return d.events }
 
 // DNSStats are the DNS server's counters.
 func (d *Daemon) DNSStats() *dnsserver.Stats { return &d.server.Stats }

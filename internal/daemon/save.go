@@ -10,6 +10,7 @@ import (
 
 	"github.com/gslbd/gslbd/internal/atomicfile"
 	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/events"
 	"github.com/gslbd/gslbd/internal/nsconf"
 )
 
@@ -44,7 +45,39 @@ func (d *Daemon) Change(name, text string) ([]*nsconf.Error, error) {
 	for _, w := range warnings {
 		d.log.Warn("configuration warning", "where", w.Pos.String(), "msg", w.Msg)
 	}
+	shown := redacted(name, text)
+	d.log.Info("configuration changed", "source", name, "commands", shown)
+	d.events.Add(events.Event{Kind: events.Config, Name: "change", Source: name, Detail: shown})
 	return warnings, nil
+}
+
+// redacted is a change's commands as the event stream shows them:
+// secrets (-sitePassword, monitor -password ...) masked, and commands
+// gslbd keeps verbatim named only (they may hold anything).
+func redacted(name, text string) string {
+	f, _ := nsconf.Parse(name, strings.NewReader(text))
+	if f == nil {
+		return ""
+	}
+	var b strings.Builder
+	const most = 50 // a bulk change is named, not copied
+	for n, c := range f.Cmds {
+		if n == most {
+			fmt.Fprintf(&b, "... (%d more commands)\n", len(f.Cmds)-most)
+			break
+		}
+		for i := range c.Opts {
+			if c.Opts[i].Arg != nil && c.Opts[i].Arg.Secret {
+				c.Opts[i].Values, c.Opts[i].Extra = []string{"********"}, ""
+			}
+		}
+		b.WriteString(nsconf.Format(c))
+		b.WriteByte('\n')
+	}
+	for _, c := range f.Skipped {
+		b.WriteString(c.Kind + " ... (kept verbatim, not shown)\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // Clear removes the GSLB configuration, as `clear ns config basic`: sites,
@@ -62,6 +95,7 @@ func (d *Daemon) Clear() error {
 		return err
 	}
 	d.log.Warn("configuration cleared (clear ns config)")
+	d.events.Add(events.Event{Kind: events.Config, Name: "clear", Source: "clear ns config basic"})
 	return d.apply(&Loaded{Config: c, Snapshot: snap, Warnings: snap.Warnings})
 }
 

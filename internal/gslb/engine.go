@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/events"
 	"github.com/gslbd/gslbd/internal/health"
 	"github.com/gslbd/gslbd/internal/location"
 	"github.com/gslbd/gslbd/internal/zone"
@@ -35,6 +36,8 @@ type Options struct {
 	MetricRefresh time.Duration
 	// MaxLDNS bounds the RTT method's LDNS table (0: DefaultMaxLDNS).
 	MaxLDNS int
+	// Events receives service and vserver state changes (nil: none).
+	Events *events.Log
 }
 
 // Engine answers DNS queries for a configuration. It is safe for
@@ -196,6 +199,8 @@ func (e *Engine) Report(rs ...health.Report) {
 			if st.state != health.Unknown {
 				st.transitions++
 			}
+			e.opts.Events.Add(events.Event{Kind: events.Service, Name: r.Service, From: st.state.String(), To: r.State.String(),
+				Reason: r.Reason, Source: r.Source})
 			st.state = r.State
 			st.reason = r.Reason
 			stateChanged = true

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/events"
 	"github.com/gslbd/gslbd/internal/health"
 	"github.com/gslbd/gslbd/internal/location"
 	"github.com/gslbd/gslbd/internal/zone"
@@ -209,10 +210,14 @@ func (e *Engine) buildTable(now time.Time) *table {
 		k := key(vs.Name)
 		m := e.memo[k]
 		if m == nil || stale[k] || !e.valid(m, vs, now) {
+			old := m
 			if m != nil {
 				drop(m)
 			}
 			m = e.compute(vs, now, t.nextExpiry)
+			if old != nil {
+				e.vserverEvents(old.ent.status, m.ent.status)
+			}
 			e.memo[k] = m
 			for i, d := range vs.Domains {
 				domains.Set(d.Name, m.domains[i])
@@ -471,6 +476,29 @@ func (e *Engine) serviceLocation(svc *config.ServiceInfo) *location.Location {
 		return l
 	}
 	return nil
+}
+
+// vserverEvents notes a vserver's state change, and a change of the
+// vserver it answers from (a failover to its backup and back).
+func (e *Engine) vserverEvents(was, is VServerStatus) {
+	if e.opts.Events == nil {
+		return
+	}
+	if was.State != is.State {
+		e.opts.Events.Add(events.Event{Kind: events.VServer, Name: is.Name, From: was.State, To: is.State,
+			Reason: fmt.Sprintf("%d of %d services active", is.ActiveServices, is.TotalServices)})
+	}
+	if was.Serving != is.Serving {
+		e.opts.Events.Add(events.Event{Kind: events.VServer, Name: is.Name, From: "answering from " + orNone(was.Serving),
+			To: "answering from " + orNone(is.Serving), Reason: "backup vserver chain"})
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 // viewAddr is a service's address in a view ("": its own).

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gslbd/gslbd/internal/events"
 )
 
 // This file holds Store: where every source's view of a service meets.
@@ -50,6 +52,8 @@ type Options struct {
 	// interval (nil: nothing is told). It is called without the Store's
 	// lock held.
 	OnProbe func(services []string)
+	// Events receives site link changes (nil: none).
+	Events *events.Log
 }
 
 // PeerState is what a site reports of one of its services over MEP.
@@ -68,6 +72,7 @@ type Store struct {
 	log     *slog.Logger
 	out     Sink
 	onProbe func([]string)
+	events  *events.Log
 
 	mu       sync.Mutex
 	services map[string]*cell // lower-case name
@@ -113,7 +118,7 @@ func NewStore(opts Options) *Store {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{log: log.With("component", "health"), out: opts.Out, onProbe: opts.OnProbe,
+	return &Store{log: log.With("component", "health"), out: opts.Out, onProbe: opts.OnProbe, events: opts.Events,
 		services: map[string]*cell{}, sites: map[string]*site{}}
 }
 
@@ -245,6 +250,7 @@ func (s *Store) SetLink(siteName string, l Link, why string) {
 	}
 	now := time.Now()
 	s.log.Info("site link state changed", "site", st.cfg.Name, "from", st.link.String(), "to", l.String(), "reason", why)
+	s.events.Add(events.Event{Kind: events.Site, Name: st.cfg.Name, From: st.link.String(), To: l.String(), Reason: why})
 	st.link, st.since, st.why = l, now, why
 	if l == LinkConnecting || l == LinkLearning {
 		// A new connection: what the site said before is not current.

@@ -746,6 +746,9 @@ func (s *Server) stat(req *request) (*reply, error) {
 	if req.r.Method != http.MethodGet {
 		return nil, fail(nserr.InvalidMethod, "Invalid method: statistics are read with GET")
 	}
+	if req.resource == "gslbevents" {
+		return s.events(req)
+	}
 	rs := resources[req.resource]
 	if req.resource == "gslbdomain" {
 		rs = domainResource

@@ -192,6 +192,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rep, err = s.login(req)
 	default:
 		if err = s.authenticate(req); err == nil {
+			if wantsStream(req) {
+				s.streamEvents(w, req)
+				return
+			}
 			rep, err = s.dispatch(req)
 		}
 	}

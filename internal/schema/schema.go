@@ -161,7 +161,7 @@ var siteArgs = []Arg{
 	{Name: "backupParentlist", NITRO: "backupparentlist", Kind: Name, List: true, Ops: aSUB},
 	{Name: "clip", NITRO: "clip", Kind: IP, Ops: OpAdd, Extra: &Arg{Name: "publicCLIP", NITRO: "publicclip", Kind: IP}},
 	s("naptrReplacementSuffix", "naptrreplacementsuffix", aSUB),
-	s("sitePassword", "sitepassword", aSUB),
+	{Name: "sitePassword", NITRO: "sitepassword", Kind: String, Ops: aSUB, Secret: true},
 	// gslbd: the site's location for static proximity (qualifiers, as
 	// add location), used for its services whose address the database
 	// does not place (docs/proximity.md).

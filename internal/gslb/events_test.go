@@ -1,0 +1,49 @@
+package gslb
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gslbd/gslbd/internal/events"
+	"github.com/gslbd/gslbd/internal/health"
+)
+
+// TestEngineEvents: a service going DOWN, its vserver failing over to
+// its backup vserver and coming back are events, in order, with their
+// reasons; a report that changes nothing is none.
+func TestEngineEvents(t *testing.T) {
+	log := events.New(0)
+	e := New(Options{Events: log})
+	t.Cleanup(e.Close)
+	e.Load(snapshot(t, `add gslb site s1 10.0.0.1
+add gslb service a 192.0.2.1 HTTP 80 -siteName s1
+add gslb service b 192.0.2.2 HTTP 80 -siteName s1
+add gslb vserver v HTTP -lbMethod ROUNDROBIN
+add gslb vserver bk HTTP -lbMethod ROUNDROBIN
+set gslb vserver v -backupVServer bk
+bind gslb vserver v -serviceName a
+bind gslb vserver bk -serviceName b
+bind gslb vserver v -domainName v.test -TTL 5
+`))
+	e.Report(health.Report{Service: "a", State: health.Up, Source: "monitor m1"}, health.Report{Service: "b", State: health.Up})
+	e.Report(health.Report{Service: "a", State: health.Up})
+	e.Report(health.Report{Service: "a", State: health.Down, Reason: "connection refused", Source: "monitor m1"})
+	e.Report(health.Report{Service: "a", State: health.Up, Source: "monitor m1"})
+	var got []string
+	for _, ev := range log.Since(0, 0) {
+		got = append(got, ev.Kind+" "+ev.Name+": "+ev.From+" -> "+ev.To+" ("+ev.Reason+", "+ev.Source+")")
+	}
+	want := []string{
+		"service a: UNKNOWN -> UP (, monitor m1)",
+		"service b: UNKNOWN -> UP (, )",
+		"service a: UP -> DOWN (connection refused, monitor m1)",
+		"vserver v: UP -> DOWN (0 of 1 services active, )", // its own services: DOWN, as NetScaler shows it
+		"vserver v: answering from v -> answering from bk (backup vserver chain, )",
+		"service a: DOWN -> UP (, monitor m1)",
+		"vserver v: DOWN -> UP (1 of 1 services active, )",
+		"vserver v: answering from bk -> answering from v (backup vserver chain, )",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
