@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/gslbd/gslbd/internal/config"
-	"github.com/gslbd/gslbd/internal/events"
 	"github.com/gslbd/gslbd/internal/dnsserver"
+	"github.com/gslbd/gslbd/internal/events"
 	"github.com/gslbd/gslbd/internal/gslb"
 	"github.com/gslbd/gslbd/internal/health"
 	"github.com/gslbd/gslbd/internal/load"
@@ -99,7 +99,7 @@ type Options struct {
 // Daemon is a running gslbd.
 type Daemon struct {
 	// events are what changed (states, links, configuration).
-	events *events.Log
+	events  *events.Log
 	opts    Options
 	log     *slog.Logger
 	engine  *gslb.Engine
