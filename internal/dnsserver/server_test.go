@@ -51,18 +51,9 @@ func readMsg(t *testing.T, c net.Conn) []byte {
 
 func serve(t *testing.T, opts Options) (*Server, string, string) {
 	t.Helper()
-	s := New(echoHandler{}, opts)
-	u, err := s.ListenUDP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := s.ListenTCP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s, u.LocalAddr().String(), l.Addr().String()
+	return serveWith(t, echoHandler{}, opts)
 }
+
 
 // closedWithin reports whether the server closes c within d.
 func closedWithin(c net.Conn, d time.Duration) bool {

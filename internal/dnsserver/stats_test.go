@@ -38,24 +38,15 @@ func (statsHandler) ServeDNS(dst, q []byte, _ Request) []byte {
 // question types, truncations, sizes and queries left unanswered, as a
 // scrape reads them (flushed by each worker after its batch).
 func TestStatsCount(t *testing.T) {
-	s := New(statsHandler{}, Options{})
-	u, err := s.ListenUDP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := s.ListenTCP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, udpAddr, tcpAddr := serveWith(t, statsHandler{}, Options{})
 	ask := []struct {
 		name  string
 		qtype uint16
 	}{{"a.test", dns.TypeA}, {"a.test", dns.TypeAAAA}, {"nx.test", dns.TypeA}, {"tc.test", dns.TypeTXT}, {"big.test", dns.TypeTXT}, {"a.test", dns.TypeCAA}}
 	for _, proto := range []dnstest.Proto{dnstest.UDP, dnstest.TCP} {
-		addr := u.LocalAddr().String()
+		addr := udpAddr
 		if proto == dnstest.TCP {
-			addr = l.Addr().String()
+			addr = tcpAddr
 		}
 		for _, a := range ask {
 			dnstest.Exchange(t, proto, addr, dnstest.Msg(a.name, a.qtype))
