@@ -54,7 +54,6 @@ func serve(t *testing.T, opts Options) (*Server, string, string) {
 	return serveWith(t, echoHandler{}, opts)
 }
 
-
 // closedWithin reports whether the server closes c within d.
 func closedWithin(c net.Conn, d time.Duration) bool {
 	c.SetReadDeadline(time.Now().Add(d))
