@@ -95,6 +95,17 @@ func TestEventStream(t *testing.T) {
 	if ch.Source != "nitro" || !strings.Contains(ch.Detail, "add gslb site s2 127.0.0.2") || strings.Contains(ch.Detail, "hunter2") || !strings.Contains(ch.Detail, "********") {
 		t.Fatalf("config event %+v", ch)
 	}
+	// A refused change is counted as such (gslbd_config_changes_total).
+	req, _ = http.NewRequest("POST", srv.URL+"/nitro/v1/config/gslbsite", strings.NewReader(`{"gslbsite":{"sitename":"s3","siteipaddress":"not-an-ip"}}`))
+	auth(req)
+	if resp, err := srv.Client().Do(req); err != nil || resp.StatusCode == 201 {
+		t.Fatalf("a bad site was added: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	if r := d.ChangeResults(); r[[2]string{"nitro", "ok"}] != 1 || r[[2]string{"nitro", "refused"}] != 1 {
+		t.Errorf("change results %v", r)
+	}
 	// The backend stops: the service and the vserver go DOWN.
 	be.Kill()
 	stopped := time.Now()

@@ -332,6 +332,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	}{{dnstest.UDP, "m.test", dns.TypeA}, {dnstest.UDP, "m.test", dns.TypeA}, {dnstest.UDP, "nx.nowhere.test", dns.TypeA}, {dnstest.TCP, "m.test", dns.TypeAAAA}} {
 		dnstest.Exchange(t, q.proto, listen, dnstest.Msg(q.name, q.qtype))
 	}
+	cmd.Process.Signal(syscall.SIGHUP) // a reload, counted
 	var fams map[string]*dto.MetricFamily
 	value := func(name string, labels ...string) float64 {
 		f := fams[name]
@@ -366,7 +367,8 @@ func TestMetricsEndpoint(t *testing.T) {
 		if fams, err = p.TextToMetricFamilies(resp.Body); err != nil {
 			t.Fatalf("the scrape does not parse: %v", err)
 		}
-		return value("gslbd_dns_queries_total", "transport", "udp", "qtype", "A") == 3 && value("gslbd_dns_queries_total", "transport", "tcp", "qtype", "AAAA") == 1
+		return value("gslbd_dns_queries_total", "transport", "udp", "qtype", "A") == 3 && value("gslbd_dns_queries_total", "transport", "tcp", "qtype", "AAAA") == 1 &&
+			value("gslbd_config_changes_total", "source", "reload", "result", "ok") == 1
 	})
 	for _, c := range []struct {
 		name   string

@@ -232,7 +232,7 @@ func serveMetrics(addr string, d *daemon.Daemon) (stop func(), bound net.Addr, e
 		return nil, nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", metrics.Handler(d.Monitors(), metrics.Changes{Bounds: daemon.ChangeBounds, Times: d.ChangeTimes},
+	mux.Handle("GET /metrics", metrics.Handler(d.Monitors(), metrics.Changes{Bounds: daemon.ChangeBounds, Times: d.ChangeTimes, Results: d.ChangeResults},
 		metrics.MEP{Links: d.Links, Lag: d.MEPLag}, metrics.DNS{Stats: d.DNSStats(), VServerHits: d.VServerHits, DomainHits: d.DomainHits},
 		metrics.GSLB{Services: d.ServiceHealth, VServers: d.VServerHealth}))
 	// Profiles for the operator who opened this port (go tool pprof).

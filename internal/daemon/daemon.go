@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
@@ -117,8 +118,10 @@ type Daemon struct {
 	rtt rtt
 
 	change sync.Mutex // serialises Change and Save
-	// changeTimes counts how long each Change took, lock wait included.
+	// changeTimes counts how long each Change took, lock wait included;
+	// results counts changes and reloads by source and result.
 	changeTimes timings
+	results     resultCounts
 	mu          sync.Mutex
 	current     *Loaded
 	// loc is the location database read; locReread makes the next apply
@@ -365,8 +368,10 @@ func (d *Daemon) Reload() error {
 		d.load.SetCredentials(creds)
 		err = d.apply(ld)
 	}
+	d.results.add("reload", err)
 	if err != nil {
 		d.log.Error("reload rejected; the previous configuration keeps serving", "err", err)
+		d.events.Add(events.Event{Kind: events.Config, Name: "reload refused", Source: "reload (SIGHUP)", Reason: errorLine(err)})
 		return err
 	}
 	d.log.Info("configuration reloaded", "vservers", len(ld.Snapshot.VServers), "domains", ld.Snapshot.Domains.Len())
@@ -457,6 +462,42 @@ func (d *Daemon) Health() *health.Store { return d.health }
 
 // Monitors returns the health monitor manager.
 func (d *Daemon) Monitors() *monitor.Manager { return d.monitor }
+
+// errorLine is an error's first line (a configuration's errors are one
+// per line).
+func errorLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
+}
+
+// resultCounts counts configuration changes and reloads by source and
+// result ("ok", "refused").
+type resultCounts struct {
+	mu sync.Mutex
+	m  map[[2]string]uint64
+}
+
+func (r *resultCounts) add(source string, err error) {
+	res := "ok"
+	if err != nil {
+		res = "refused"
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[[2]string]uint64{}
+	}
+	r.m[[2]string{source, res}]++
+}
+
+// ChangeResults returns the configuration changes and reloads counted
+// by {source, result}: source "nitro" (the API and gslbctl), another
+// change's name, or "reload"; result "ok" or "refused".
+func (d *Daemon) ChangeResults() map[[2]string]uint64 {
+	d.results.mu.Lock()
+	defer d.results.mu.Unlock()
+	return maps.Clone(d.results.m)
+}
 
 // Events is the stream of what changed.
 func (d *Daemon) Events() *events.Log { return d.events }

@@ -36,10 +36,11 @@ func (d *Daemon) Change(name, text string) ([]*nsconf.Error, error) {
 		d.changeTimes.add(time.Since(start))
 	}()
 	c, snap, warnings, err := d.Current().Config.Change(name, text)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		err = d.apply(&Loaded{Config: c, Snapshot: snap, Warnings: snap.Warnings})
 	}
-	if err := d.apply(&Loaded{Config: c, Snapshot: snap, Warnings: snap.Warnings}); err != nil {
+	d.results.add(name, err)
+	if err != nil {
 		return nil, err
 	}
 	for _, w := range warnings {

@@ -28,6 +28,8 @@ var LatenessBounds = []time.Duration{
 type Changes struct {
 	Bounds []time.Duration
 	Times  func() (count uint64, sum time.Duration, cumulative []uint64)
+	// Results counts changes and reloads by {source, result} (nil: none).
+	Results func() map[[2]string]uint64
 }
 
 // MEP is what the metric exchange shows: its links and this process's
@@ -86,12 +88,16 @@ func (c *monitorCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstHistogram(latenessDesc, n, sum.Seconds(), buckets)
 }
 
-var changeDesc = prometheus.NewDesc("gslbd_config_change_duration_seconds",
-	"Time to validate and apply one configuration change (an API call, a gslbctl command), waiting for the change before included.", nil, nil)
+var (
+	changeDesc = prometheus.NewDesc("gslbd_config_change_duration_seconds",
+		"Time to validate and apply one configuration change (an API call, a gslbctl command), waiting for the change before included.", nil, nil)
+	changeResultsDesc = prometheus.NewDesc("gslbd_config_changes_total",
+		"Configuration changes and reloads, by source (nitro: the API and gslbctl; reload: SIGHUP) and result (ok, refused).", []string{"source", "result"}, nil)
+)
 
 type changeCollector Changes
 
-func (c changeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- changeDesc }
+func (c changeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- changeDesc; ch <- changeResultsDesc }
 
 func (c changeCollector) Collect(ch chan<- prometheus.Metric) {
 	n, sum, counts := c.Times()
@@ -100,6 +106,11 @@ func (c changeCollector) Collect(ch chan<- prometheus.Metric) {
 		buckets[b.Seconds()] = counts[i]
 	}
 	ch <- prometheus.MustNewConstHistogram(changeDesc, n, sum.Seconds(), buckets)
+	if c.Results != nil {
+		for k, v := range c.Results() {
+			ch <- prometheus.MustNewConstMetric(changeResultsDesc, prometheus.CounterValue, float64(v), k[0], k[1])
+		}
+	}
 }
 
 var (
