@@ -97,7 +97,10 @@ var (
 
 type changeCollector Changes
 
-func (c changeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- changeDesc; ch <- changeResultsDesc }
+func (c changeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- changeDesc
+	ch <- changeResultsDesc
+}
 
 func (c changeCollector) Collect(ch chan<- prometheus.Metric) {
 	n, sum, counts := c.Times()
