@@ -64,6 +64,16 @@ func TestAPIDocExamples(t *testing.T) {
 	if m == nil {
 		t.Fatal("no ```sh nitro block in docs/api.md")
 	}
+	// docs/events.md's examples read the events api.md's made.
+	ev, err := os.ReadFile("../docs/events.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	em := nitroBlock.FindStringSubmatch(string(ev))
+	if em == nil {
+		t.Fatal("no ```sh nitro block in docs/events.md")
+	}
+	m[1] = strings.TrimSpace(m[1]) + "\n" + em[1]
 	bin := binary(t)
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "ns.conf")
@@ -85,6 +95,9 @@ func TestAPIDocExamples(t *testing.T) {
 		var body map[string]any
 		if err != nil || json.Unmarshal(out, &body) != nil || body["errorcode"] != float64(0) {
 			t.Errorf("%s\n-> %v %s", line, err, out)
+		}
+		if evs, _ := body["gslbevents"].([]any); strings.Contains(line, "gslbevents") && len(evs) == 0 {
+			t.Errorf("%s\n-> no events: %s", line, out)
 		}
 	}
 	saved, _ := os.ReadFile(conf)
