@@ -390,6 +390,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		{"gslbd_gslb_vserver_active_services", []string{"vserver", "gv"}, 1},
 		{"gslbd_gslb_vserver_lbrrreason", []string{"vserver", "gv", "method", "ROUNDROBIN"}, 1}, // LEASTCONNECTION without figures: round robin, reason 1
 		{"gslbd_build_info", nil, 1},
+		{"gslbd_monitor_probe_duration_seconds", []string{"type", "TCP"}, value("gslbd_monitor_probes_total")}, // every probe is TCP here
 	} {
 		if got := value(c.name, c.labels...); got != c.want {
 			t.Errorf("%s%v = %v, want %v\n%v", c.name, c.labels, got, c.want, fams[c.name])

@@ -64,6 +64,8 @@ var (
 		"Probed (service, monitor) bindings by state.", []string{"state"}, nil)
 	latenessDesc = prometheus.NewDesc("gslbd_monitor_probe_start_lateness_seconds",
 		"How long after its scheduled time each probe started.", nil, nil)
+	probeDurationDesc = prometheus.NewDesc("gslbd_monitor_probe_duration_seconds",
+		"How long probes took, from start to result, by monitor type.", []string{"type"}, nil)
 )
 
 type monitorCollector struct{ m *monitor.Manager }
@@ -72,6 +74,7 @@ func (c *monitorCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- probesDesc
 	ch <- bindingsDesc
 	ch <- latenessDesc
+	ch <- probeDurationDesc
 }
 
 func (c *monitorCollector) Collect(ch chan<- prometheus.Metric) {
@@ -86,6 +89,13 @@ func (c *monitorCollector) Collect(ch chan<- prometheus.Metric) {
 		buckets[b.Seconds()] = counts[i]
 	}
 	ch <- prometheus.MustNewConstHistogram(latenessDesc, n, sum.Seconds(), buckets)
+	for typ, d := range c.m.ProbeDurations() {
+		b := make(map[float64]uint64, len(d.Cumulative))
+		for i, bound := range monitor.DurationBounds {
+			b[bound.Seconds()] = d.Cumulative[i]
+		}
+		ch <- prometheus.MustNewConstHistogram(probeDurationDesc, d.Count, d.Sum.Seconds(), b, typ)
+	}
 }
 
 var (

@@ -63,6 +63,8 @@ type Manager struct {
 	queue   jobHeap
 	pending []health.Report
 	late    histogram
+	// took counts how long probes took, per monitor type.
+	took map[string]*durations
 	probes  uint64
 
 	wake   chan struct{} // the heap's head changed
@@ -451,6 +453,15 @@ func (m *Manager) finish(j *job, due, start time.Time, r Result) {
 	defer m.mu.Unlock()
 	m.late.add(start.Sub(due))
 	m.probes++
+	if m.took == nil {
+		m.took = map[string]*durations{}
+	}
+	d := m.took[j.mon.Type]
+	if d == nil {
+		d = &durations{}
+		m.took[j.mon.Type] = d
+	}
+	d.add(now.Sub(start))
 	if j.gone {
 		return
 	}
@@ -700,6 +711,48 @@ func (m *Manager) Lateness(bounds []time.Duration) (count uint64, sum time.Durat
 		cumulative[i] = m.late.below(b)
 	}
 	return m.late.n, m.late.sum, cumulative
+}
+
+// DurationBounds are the buckets of ProbeDurations.
+var DurationBounds = [...]time.Duration{time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond,
+	25 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond,
+	time.Second, 2500 * time.Millisecond, 5 * time.Second}
+
+// durations counts probe durations in DurationBounds' buckets.
+type durations struct {
+	below [len(DurationBounds)]uint64 // cumulative: took at most the bound
+	n     uint64
+	sum   time.Duration
+}
+
+func (d *durations) add(t time.Duration) {
+	d.n++
+	d.sum += t
+	for i, b := range DurationBounds {
+		if t <= b {
+			d.below[i]++
+		}
+	}
+}
+
+// ProbeDuration is one monitor type's probe durations: a Prometheus
+// histogram over DurationBounds (Cumulative[i]: at most DurationBounds[i]).
+type ProbeDuration struct {
+	Count      uint64
+	Sum        time.Duration
+	Cumulative []uint64
+}
+
+// ProbeDurations returns how long probes took, per monitor type (TCP,
+// HTTP-ECV, ...), from the probe's start to its result.
+func (m *Manager) ProbeDurations() map[string]ProbeDuration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]ProbeDuration, len(m.took))
+	for t, d := range m.took {
+		out[t] = ProbeDuration{Count: d.n, Sum: d.sum, Cumulative: slices.Clone(d.below[:])}
+	}
+	return out
 }
 
 // histogram counts durations in 1 ms buckets up to 10 s.
