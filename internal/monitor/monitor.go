@@ -64,8 +64,8 @@ type Manager struct {
 	pending []health.Report
 	late    histogram
 	// took counts how long probes took, per monitor type.
-	took map[string]*durations
-	probes  uint64
+	took   map[string]*durations
+	probes uint64
 
 	wake   chan struct{} // the heap's head changed
 	notify chan struct{} // reports are pending
