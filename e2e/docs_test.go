@@ -105,3 +105,60 @@ func TestAPIDocExamples(t *testing.T) {
 		t.Errorf("the examples' save did not write the domain binding:\n%s", saved)
 	}
 }
+
+// TestGrafanaDashboard: every gslbd metric contrib/grafana/gslbd.json
+// queries is in docs/metrics.md (which TestMetricsEndpoint checks
+// against a real scrape), so the dashboard shows what gslbd exports.
+func TestGrafanaDashboard(t *testing.T) {
+	b, err := os.ReadFile("../contrib/grafana/gslbd.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+		Templating struct {
+			List []struct{ Query any }
+		}
+	}
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatalf("the dashboard is not JSON: %v", err)
+	}
+	doc, err := os.ReadFile("../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := regexp.MustCompile(`gslbd_[a-z_]+`)
+	var exprs []string
+	for _, p := range dash.Panels {
+		if len(p.Targets) == 0 {
+			t.Errorf("panel %q queries nothing", p.Title)
+		}
+		for _, q := range p.Targets {
+			exprs = append(exprs, q.Expr)
+		}
+	}
+	for _, v := range dash.Templating.List {
+		if s, ok := v.Query.(string); ok {
+			exprs = append(exprs, s)
+		}
+	}
+	seen := 0
+	for _, e := range exprs {
+		for _, m := range name.FindAllString(e, -1) {
+			base := m
+			for _, suf := range []string{"_bucket", "_sum", "_count"} {
+				base = strings.TrimSuffix(base, suf)
+			}
+			seen++
+			if !strings.Contains(string(doc), "`"+base+"`") {
+				t.Errorf("the dashboard queries %s, which docs/metrics.md does not list", m)
+			}
+		}
+	}
+	if seen < 20 {
+		t.Errorf("the dashboard queries only %d gslbd metrics", seen)
+	}
+}
