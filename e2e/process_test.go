@@ -549,3 +549,64 @@ func TestAPIProcess(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsOnAPIListener: the API's listener serves /metrics to the
+// API's users (HTTP Basic, as Prometheus scrapes, or NITRO's headers),
+// and to nobody else, over the API's TLS; no -metrics listener needed.
+func TestMetricsOnAPIListener(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "ns.conf")
+	os.WriteFile(conf, []byte(saveBase), 0o600)
+	add := exec.Command(bin, "user", "add", "-config", conf, "-read-only", "scraper")
+	add.Stdin = strings.NewReader(nitroPassword + "\n")
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("user add: %v\n%s", err, out)
+	}
+	base, logs, stop := apiProcess(t, bin, conf)
+	defer stop()
+	pemBytes, err := os.ReadFile(filepath.Join(dir, "gslbd-api.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pemBytes)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, DisableKeepAlives: true}}
+	get := func(method string, set func(*http.Request)) (int, string, http.Header) {
+		req, _ := http.NewRequest(method, base+"/metrics", nil)
+		set(req)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), resp.Header
+	}
+	for _, c := range []struct {
+		why    string
+		method string
+		set    func(*http.Request)
+		status int
+	}{
+		{"no credentials", "GET", func(*http.Request) {}, 401},
+		{"a wrong password", "GET", func(r *http.Request) { r.SetBasicAuth("scraper", "wrong-password-1") }, 401},
+		{"a read-only user, Basic", "GET", func(r *http.Request) { r.SetBasicAuth("scraper", nitroPassword) }, 200},
+		{"NITRO's headers", "GET", func(r *http.Request) { r.Header.Set("X-NITRO-USER", "scraper"); r.Header.Set("X-NITRO-PASS", nitroPassword) }, 200},
+		{"a POST", "POST", func(r *http.Request) { r.SetBasicAuth("scraper", nitroPassword) }, 405},
+	} {
+		status, body, h := get(c.method, c.set)
+		if status != c.status {
+			t.Errorf("%s: %d, want %d: %.200s", c.why, status, c.status, body)
+		}
+		if status == 200 && !strings.Contains(body, "gslbd_build_info{") {
+			t.Errorf("%s: no metrics:\n%.300s", c.why, body)
+		}
+		if status == 401 && h.Get("WWW-Authenticate") == "" {
+			t.Errorf("%s: no Basic challenge", c.why)
+		}
+	}
+	if strings.Contains(logs.String(), nitroPassword) {
+		t.Errorf("the password reached the log:\n%s", logs.String())
+	}
+}

@@ -38,7 +38,10 @@ func (a *apiFlags) register(fs *flag.FlagSet) {
 func besides(config, name string) string { return filepath.Join(filepath.Dir(config), name) }
 
 // serveAPI starts the NITRO API for d until stop is called.
-func serveAPI(a apiFlags, config string, d *daemon.Daemon, log *slog.Logger) (stop func(), bound net.Addr, err error) {
+// Besides NITRO it serves GET /metrics to the API's users (Basic
+// authentication for scrapers), so that one authenticated listener is
+// enough.
+func serveAPI(a apiFlags, config string, d *daemon.Daemon, metricsHandler http.Handler, log *slog.Logger) (stop func(), bound net.Addr, err error) {
 	usersPath := a.users
 	if usersPath == "" {
 		usersPath = besides(config, "gslbd-users.json")
@@ -73,15 +76,19 @@ func serveAPI(a apiFlags, config string, d *daemon.Daemon, log *slog.Logger) (st
 		l = tls.NewListener(l, nitro.TLSConfig(cert))
 	}
 	api := nitro.New(d, users, nitro.Options{Logger: log, UsersPath: usersPath})
+	protectedMetrics := api.Protect(metricsHandler)
 	// NITRO paths go to the API as they are: a ServeMux would redirect
 	// adc-nitro-go's /nitro/v1/config//<binding> (307), which a client
 	// does not follow on DELETE.
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/nitro/") {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/nitro/"):
 			api.ServeHTTP(w, r)
-			return
+		case r.URL.Path == "/metrics":
+			protectedMetrics.ServeHTTP(w, r)
+		default:
+			http.NotFound(w, r)
 		}
-		http.NotFound(w, r)
 	})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}

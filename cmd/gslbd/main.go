@@ -197,8 +197,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		printErr(stderr, err)
 		return 1
 	}
+	mh := metricsHandler(d)
 	if *metricsAddr != "" {
-		stop, addr, err := serveMetrics(*metricsAddr, d)
+		stop, addr, err := serveMetrics(*metricsAddr, mh)
 		if err != nil {
 			d.Close()
 			fmt.Fprintf(stderr, "gslbd: metrics: %v\n", err)
@@ -208,7 +209,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "gslbd metrics on http://%s/metrics\n", addr)
 	}
 	if api.addr != "" {
-		stop, addr, err := serveAPI(api, *path, d, logger(stderr, *level))
+		stop, addr, err := serveAPI(api, *path, d, mh, logger(stderr, *level))
 		if err != nil {
 			d.Close()
 			fmt.Fprintf(stderr, "gslbd: API: %v\n", err)
@@ -225,16 +226,22 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	return wait(d, sig)
 }
 
-// serveMetrics serves /metrics on addr until stop is called.
-func serveMetrics(addr string, d *daemon.Daemon) (stop func(), bound net.Addr, err error) {
+// metricsHandler serves d's metrics (one registry for both listeners).
+func metricsHandler(d *daemon.Daemon) http.Handler {
+	return metrics.Handler(d.Monitors(), metrics.Changes{Bounds: daemon.ChangeBounds, Times: d.ChangeTimes, Results: d.ChangeResults},
+		metrics.MEP{Links: d.Links, Lag: d.MEPLag}, metrics.DNS{Stats: d.DNSStats(), VServerHits: d.VServerHits, DomainHits: d.DomainHits},
+		metrics.GSLB{Services: d.ServiceHealth, VServers: d.VServerHealth})
+}
+
+// serveMetrics serves /metrics (and profiles) on addr, unauthenticated,
+// until stop is called.
+func serveMetrics(addr string, h http.Handler) (stop func(), bound net.Addr, err error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", metrics.Handler(d.Monitors(), metrics.Changes{Bounds: daemon.ChangeBounds, Times: d.ChangeTimes, Results: d.ChangeResults},
-		metrics.MEP{Links: d.Links, Lag: d.MEPLag}, metrics.DNS{Stats: d.DNSStats(), VServerHits: d.VServerHits, DomainHits: d.DomainHits},
-		metrics.GSLB{Services: d.ServiceHealth, VServers: d.VServerHealth}))
+	mux.Handle("GET /metrics", h)
 	// Profiles for the operator who opened this port (go tool pprof).
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)

@@ -263,3 +263,27 @@ func (s *Server) logout(req *request) (*reply, error) {
 	}
 	return &reply{}, nil
 }
+
+// Protect serves h to users of the API only, read-only ones included
+// (GET and HEAD): the session token, X-NITRO-USER/X-NITRO-PASS, or HTTP
+// Basic authentication (what Prometheus scrapers send). Others get
+// NITRO's error and a Basic challenge.
+func (s *Server) Protect(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			writeError(w, &apiError{code: nserr.InvalidMethod, msg: "Invalid method: " + r.Method, status: http.StatusMethodNotAllowed})
+			return
+		}
+		if name, pass, ok := r.BasicAuth(); ok && r.Header.Get("X-NITRO-USER") == "" && tokenOf(r) == "" {
+			r = r.Clone(r.Context())
+			r.Header.Set("X-NITRO-USER", name)
+			r.Header.Set("X-NITRO-PASS", pass)
+		}
+		if err := s.authenticate(&request{r: r, kind: "stat", resource: "protected"}); err != nil {
+			w.Header().Set("WWW-Authenticate", `Basic realm="gslbd"`)
+			writeError(w, asAPIError(err))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
