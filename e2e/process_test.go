@@ -592,7 +592,10 @@ func TestMetricsOnAPIListener(t *testing.T) {
 		{"no credentials", "GET", func(*http.Request) {}, 401},
 		{"a wrong password", "GET", func(r *http.Request) { r.SetBasicAuth("scraper", "wrong-password-1") }, 401},
 		{"a read-only user, Basic", "GET", func(r *http.Request) { r.SetBasicAuth("scraper", nitroPassword) }, 200},
-		{"NITRO's headers", "GET", func(r *http.Request) { r.Header.Set("X-NITRO-USER", "scraper"); r.Header.Set("X-NITRO-PASS", nitroPassword) }, 200},
+		{"NITRO's headers", "GET", func(r *http.Request) {
+			r.Header.Set("X-NITRO-USER", "scraper")
+			r.Header.Set("X-NITRO-PASS", nitroPassword)
+		}, 200},
 		{"a POST", "POST", func(r *http.Request) { r.SetBasicAuth("scraper", nitroPassword) }, 405},
 	} {
 		status, body, h := get(c.method, c.set)
