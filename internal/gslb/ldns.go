@@ -132,18 +132,29 @@ func (t *ldnsTable) queue(e *ldnsEntry, p netip.Prefix) {
 // those within the vserver's -tolerance of it. ok false: no site has a
 // figure for the resolver (a first sighting is queued for measuring);
 // the caller uses the backup method.
-func (t *ldnsTable) rttChoice(dec *decision, client netip.Addr, now time.Time) (int, bool) {
+func (t *ldnsTable) rttChoice(dec *decision, r *request) (int, bool) {
+	client := r.Src
 	p := LDNSKey(client, dec.ldnsV4, dec.ldnsV6)
 	s := t.shard(p)
-	n := now.UnixNano()
+	n := r.Now.UnixNano()
 	s.mu.Lock()
-	e, _ := t.entry(s, p, n)
+	var e *ldnsEntry
+	if r.dry {
+		e = s.m[p] // an explained query is no sighting
+	} else {
+		e, _ = t.entry(s, p, n)
+	}
 	if e == nil {
 		s.mu.Unlock()
+		if r.trace != nil {
+			r.note("RTT: the resolver %s (%s) is not measured yet (its first query queues the probes): the backup method", client, p)
+		}
 		return 0, false
 	}
-	e.seen = n
-	t.queue(e, netip.PrefixFrom(client.Unmap(), p.Bits()))
+	if !r.dry {
+		e.seen = n
+		t.queue(e, netip.PrefixFrom(client.Unmap(), p.Bits()))
+	}
 	best := time.Duration(math.MaxInt64)
 	var rtt [maxRTTCands]time.Duration
 	k := min(len(dec.rttSite), maxRTTCands)
@@ -160,6 +171,15 @@ func (t *ldnsTable) rttChoice(dec *decision, client netip.Addr, now time.Time) (
 		}
 	}
 	s.mu.Unlock()
+	if r.trace != nil {
+		for j := range k {
+			fig := "no figure"
+			if rtt[j] >= 0 {
+				fig = rtt[j].String()
+			}
+			r.note("RTT: site %s measured %s to %s for %s", dec.rttSite[j], fig, p, dec.cands[j].svc.Name)
+		}
+	}
 	if best == math.MaxInt64 {
 		return 0, false
 	}
@@ -170,7 +190,10 @@ func (t *ldnsTable) rttChoice(dec *decision, client netip.Addr, now time.Time) (
 			within++
 		}
 	}
-	pick := int((atomic.AddUint64(&dec.counter.n, 1) - 1) % uint64(within))
+	if r.trace != nil {
+		r.note("RTT: lowest %s; %d within the tolerance of %s, in turn", best, within, dec.tolerance)
+	}
+	pick := int(r.next(&dec.counter.n) % uint64(within))
 	for j := range k {
 		if rtt[j] >= 0 && rtt[j] <= limit {
 			if pick == 0 {

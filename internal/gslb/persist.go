@@ -72,12 +72,21 @@ func (t *persistTable) shard(k persistKey) *persistShard {
 // client is told at most three times per timeout, and one tell lost in a
 // full queue still leaves the others a third of a timeout).
 func (t *persistTable) get(k persistKey, now time.Time, ttl time.Duration) (svc string, created int64, tell, ok bool) {
+	return t.lookup(k, now, ttl, false)
+}
+
+// lookup is get, or with peek only reads the session (an explained
+// query neither refreshes it nor is told).
+func (t *persistTable) lookup(k persistKey, now time.Time, ttl time.Duration, peek bool) (svc string, created int64, tell, ok bool) {
 	s := t.shard(k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.m[k]
 	if !ok || e.expires < now.UnixNano() {
 		return "", 0, false, false
+	}
+	if peek {
+		return e.svc, e.created, false, true
 	}
 	e.expires = now.Add(ttl).UnixNano()
 	if e.expires-e.told > int64(ttl/3) {

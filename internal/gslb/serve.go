@@ -1,6 +1,7 @@
 package gslb
 
 import (
+	"fmt"
 	"net/netip"
 	"sync/atomic"
 	"time"
@@ -145,6 +146,27 @@ type request struct {
 	// viewSet.
 	view    string
 	viewSet bool
+	// dry: the query is explained, not answered: no counter, session or
+	// resolver sighting changes; trace, when set, collects the path.
+	dry   bool
+	trace *Trace
+}
+
+// next returns a round-robin counter's value for this query: taken
+// (incremented) for a real one, only read for an explained one, which
+// so predicts the next real answer.
+func (r *request) next(c *uint64) uint64 {
+	if r.dry {
+		return atomic.LoadUint64(c)
+	}
+	return atomic.AddUint64(c, 1) - 1
+}
+
+// note adds a step to the trace (formatted only when explaining).
+func (r *request) note(format string, args ...any) {
+	if r.trace != nil {
+		r.trace.Steps = append(r.trace.Steps, fmt.Sprintf(format, args...))
+	}
 }
 
 // setView evaluates the DNS view policies, once per query, for a domain
@@ -176,6 +198,11 @@ func (t *table) setView(r *request, d *domainEntry, qname []byte, qtype uint16) 
 // size limit), when.
 func (e *Engine) ServeDNS(dst, q []byte, sr dnsserver.Request) []byte {
 	r := request{Request: sr}
+	return e.serve(dst, q, &r)
+}
+
+// serve answers (or, r.dry, explains) one query.
+func (e *Engine) serve(dst, q []byte, r *request) []byte {
 	t := e.table.Load()
 	var kb [256]byte
 	var f fastQuery
@@ -193,13 +220,13 @@ func (e *Engine) ServeDNS(dst, q []byte, sr dnsserver.Request) []byte {
 			d = base[string(kb[:f.keyLen])]
 		}
 		if d != nil && !t.child {
-			t.setView(&r, d, kb[:f.keyLen], f.qtype)
-			if resp, ok := t.answerFast(dst, q, &f, d, &r); ok {
+			t.setView(r, d, kb[:f.keyLen], f.qtype)
+			if resp, ok := t.answerFast(dst, q, &f, d, r); ok {
 				return resp
 			}
 		}
 	}
-	return t.slow(dst, q, &r)
+	return t.slow(dst, q, r)
 }
 
 // maxSize is the largest response the client accepts (RFC 6891 §6.2.5:
@@ -218,6 +245,9 @@ func (t *table) maxSize(tcp bool, edns bool, udpSize uint16) int {
 // vserver's hits (and backup hits), the domain's queries, the chosen
 // service's hits. Each counter is its own cache line.
 func (t *table) pick(d *domainEntry, r *request) *block {
+	if r.dry {
+		return t.selectBlock(d, r)
+	}
 	atomic.AddUint64(&d.vs.hits.hits, 1)
 	if d.vs.backup {
 		atomic.AddUint64(&d.vs.hits.backupHits, 1)
@@ -239,20 +269,41 @@ func (t *table) selectBlock(d *domainEntry, r *request) *block {
 	}
 	dec := &d.vs.dec
 	now := r.Now
+	if r.trace != nil {
+		r.trace.begin(d, r.view)
+	}
 	switch dec.mode {
 	case modeAllDown:
+		if r.trace != nil {
+			r.note("every service is DOWN: %s", map[bool]string{true: "the all-down answer (backup IP, or every service)", false: "an empty answer (EDR)"}[down != nil])
+		}
 		return down
 	case modeEmpty:
+		if r.trace != nil {
+			r.note("no service to answer with: an empty answer")
+		}
 		return nil
 	}
 	if len(blocks) == 0 {
 		return nil
 	}
 	if d.mir {
-		return &blocks[atomic.AddUint64(&dec.counter.n, 1)%uint64(len(blocks))]
+		i := (r.next(&dec.counter.n) + 1) % uint64(len(blocks))
+		if r.trace != nil {
+			r.note("MIR: every candidate, rotation %d of %d", i, len(blocks))
+		}
+		return &blocks[i]
 	}
 	vs := d.vs.info
 	client, ecs := r.client(vs)
+	if r.trace != nil {
+		r.trace.Client = client.String()
+		if ecs {
+			r.note("ECS: the client subnet %s decides instead of the resolver %s", r.ecs, r.Src)
+		} else if r.hasECS && vs.ECS {
+			r.note("ECS %s not used (-ecsAddrValidation: not a routable address)", r.ecs)
+		}
+	}
 	if vs.PersistSourceIP && client.IsValid() {
 		// With ECS the client subnet is the key as sent (NetScaler: the
 		// persistence mask is then ignored), and decides at its length.
@@ -263,13 +314,19 @@ func (t *table) selectBlock(d *domainEntry, r *request) *block {
 			ip = maskAddr(client, vs.PersistMaskBits, vs.V6PersistMaskBits)
 		}
 		k := persistKey{vs: d.vs.lname, ip: ip}
-		if svc, created, tell, ok := t.persist.get(k, now, vs.PersistTimeout); ok {
+		if svc, created, tell, ok := t.persist.lookup(k, now, vs.PersistTimeout, r.dry); ok {
 			if i, ok := dec.index[svc]; ok {
-				if tell {
+				if r.trace != nil {
+					r.note("persistence: the session of %s answers %s", k.ip, svc)
+				}
+				if tell && !r.dry {
 					t.persist.share(vs, k.ip, svc, unixOrZero(created), now)
 				}
 				return &blocks[i]
 			}
+		}
+		if r.trace != nil {
+			r.note("persistence: no session for %s: a new choice", ip)
 		}
 		i, ok := t.choose(dec, r, vs, client, ecs)
 		if !ok {
@@ -277,6 +334,9 @@ func (t *table) selectBlock(d *domainEntry, r *request) *block {
 		}
 		if ecs {
 			r.decidedBy(r.ecs.Bits()) // the session's key, whatever chose
+		}
+		if r.dry {
+			return &blocks[i]
 		}
 		created := t.persist.put(k, dec.cands[i].lname, now, vs.PersistTimeout)
 		t.persist.share(vs, k.ip, dec.cands[i].lname, time.Unix(0, created), now)
@@ -300,11 +360,16 @@ var dropBlock = &block{}
 // false: drop the query.
 func (t *table) choose(dec *decision, r *request, vs *config.VServerInfo, client netip.Addr, ecs bool) (int, bool) {
 	if dec.rtt && r.Src.IsValid() {
-		if i, ok := t.ldns.rttChoice(dec, r.Src, r.Now); ok {
+		if i, ok := t.ldns.rttChoice(dec, r); ok {
 			return i, true
 		}
-		atomic.AddUint64(&dec.counter.fallbacks, 1)
+		if !r.dry {
+			atomic.AddUint64(&dec.counter.fallbacks, 1)
+		}
 		if dec.dropLDNS {
+			if r.trace != nil {
+				r.note("RTT: no figure for the resolver, and -dropLdnsReq ENABLED: no answer")
+			}
 			return 0, false
 		}
 	}
@@ -312,7 +377,9 @@ func (t *table) choose(dec *decision, r *request, vs *config.VServerInfo, client
 		if i, ok := staticChoice(dec, r, client, ecs); ok {
 			return i, true
 		}
-		atomic.AddUint64(&dec.counter.fallbacks, 1)
+		if !r.dry {
+			atomic.AddUint64(&dec.counter.fallbacks, 1)
+		}
 	}
 	if ecs && dec.hash != nil {
 		bits := vs.NetmaskBits
@@ -321,7 +388,7 @@ func (t *table) choose(dec *decision, r *request, vs *config.VServerInfo, client
 		}
 		r.decidedBy(bits)
 	}
-	return choose(dec, client, vs.NetmaskBits, vs.V6NetmaskBits), true
+	return choose(dec, r, client, vs.NetmaskBits, vs.V6NetmaskBits), true
 }
 
 // staticChoice picks among dec's candidates by location: those whose
@@ -331,6 +398,9 @@ func (t *table) choose(dec *decision, r *request, vs *config.VServerInfo, client
 func staticChoice(dec *decision, r *request, client netip.Addr, ecs bool) (int, bool) {
 	loc, scope, ok := dec.locs.Lookup(client)
 	if !ok {
+		if r.trace != nil {
+			r.note("STATICPROXIMITY: %s has no location: the backup method", client)
+		}
 		return 0, false
 	}
 	var depth [maxRTTCands]int8
@@ -348,13 +418,25 @@ func staticChoice(dec *decision, r *request, client netip.Addr, ecs bool) (int, 
 			n++
 		}
 	}
+	if r.trace != nil {
+		for j := range min(len(dec.svcLoc), maxRTTCands) {
+			where := "no location (matches any)"
+			if dec.svcLoc[j] != nil {
+				where = dec.svcLoc[j].String()
+			}
+			r.note("STATICPROXIMITY: %s at %s agrees with the client (%s) on %d qualifiers", dec.cands[j].svc.Name, where, loc, max(depth[j], 0))
+		}
+	}
 	if best <= 0 {
+		if r.trace != nil {
+			r.note("STATICPROXIMITY: no service agrees even on the continent: the backup method")
+		}
 		return 0, false
 	}
 	if ecs {
 		r.decidedBy(scope)
 	}
-	k := int((atomic.AddUint64(&dec.counter.n, 1) - 1) % uint64(n))
+	k := int(r.next(&dec.counter.n) % uint64(n))
 	for j := range min(len(dec.svcLoc), maxRTTCands) {
 		if int(depth[j]) == best {
 			if k == 0 {
@@ -366,12 +448,20 @@ func staticChoice(dec *decision, r *request, client netip.Addr, ecs bool) (int, 
 	panic("unreachable: n counts the candidates at the best depth")
 }
 
-func choose(dec *decision, client netip.Addr, v4bits, v6bits int) int {
+func choose(dec *decision, r *request, client netip.Addr, v4bits, v6bits int) int {
 	if dec.hash != nil && client.IsValid() {
-		return int(dec.hash[clientSlot(client, v4bits, v6bits)])
+		slot := clientSlot(client, v4bits, v6bits)
+		if r.trace != nil {
+			r.note("hash: %s hashes to bucket %d of %d: %s", client, slot, len(dec.hash), dec.cands[dec.hash[slot]].svc.Name)
+		}
+		return int(dec.hash[slot])
 	}
 	seq := dec.seq
-	return int(seq[(atomic.AddUint64(&dec.counter.n, 1)-1)%uint64(len(seq))])
+	k := r.next(&dec.counter.n) % uint64(len(seq))
+	if r.trace != nil {
+		r.note("round robin: position %d of the weighted sequence of %d: %s", k, len(seq), dec.cands[seq[k]].svc.Name)
+	}
+	return int(seq[k])
 }
 
 // answerFast builds the response for a GSLB domain. It declines (false)
