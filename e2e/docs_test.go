@@ -64,16 +64,18 @@ func TestAPIDocExamples(t *testing.T) {
 	if m == nil {
 		t.Fatal("no ```sh nitro block in docs/api.md")
 	}
-	// docs/events.md's examples read the events api.md's made.
-	ev, err := os.ReadFile("../docs/events.md")
-	if err != nil {
-		t.Fatal(err)
+	// docs/events.md's and explain.md's examples read what api.md's made.
+	for _, page := range []string{"../docs/events.md", "../docs/explain.md"} {
+		ev, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		em := nitroBlock.FindStringSubmatch(string(ev))
+		if em == nil {
+			t.Fatalf("no ```sh nitro block in %s", page)
+		}
+		m[1] = strings.TrimSpace(m[1]) + "\n" + em[1]
 	}
-	em := nitroBlock.FindStringSubmatch(string(ev))
-	if em == nil {
-		t.Fatal("no ```sh nitro block in docs/events.md")
-	}
-	m[1] = strings.TrimSpace(m[1]) + "\n" + em[1]
 	bin := binary(t)
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "ns.conf")
@@ -98,6 +100,9 @@ func TestAPIDocExamples(t *testing.T) {
 		}
 		if evs, _ := body["gslbevents"].([]any); strings.Contains(line, "gslbevents") && len(evs) == 0 {
 			t.Errorf("%s\n-> no events: %s", line, out)
+		}
+		if tr, _ := body["gslbexplain"].(map[string]any); strings.Contains(line, "gslbexplain") && (tr == nil || tr["vserver"] != "gv_web") {
+			t.Errorf("%s\n-> no trace of gv_web: %s", line, out)
 		}
 	}
 	saved, _ := os.ReadFile(conf)

@@ -62,6 +62,14 @@ func TestGSLBCtl(t *testing.T) {
 	if out, err := ctl("-c", "rm gslb ldnsentry 192.0.2.99"); err == nil || !strings.Contains(out, "No such resource") {
 		t.Fatalf("rm gslb ldnsentry of an unknown resolver: %v\n%s", err, out)
 	}
+	// Why a client gets its answer: the trace, and the answer it predicts.
+	if out, err := ctl("-c", "explain www2.save.test -client 198.51.100.7 -type A"); err != nil || !strings.Contains(out, "vserver: gv2 (answering from gv2), method ROUNDROBIN") ||
+		!strings.Contains(out, "s2 192.0.2.20 (site s1, weight 5)") || !strings.Contains(out, "answer: NOERROR 192.0.2.20, TTL 7") || !strings.Contains(out, "Done") {
+		t.Fatalf("explain: %v\n%s", err, out)
+	}
+	if out, err := ctl("-c", "explain www2.save.test -client nonsense"); err == nil || !strings.Contains(out, "not an IP address") {
+		t.Fatalf("explain with a bad client: %v\n%s", err, out)
+	}
 	if out, err := ctl("-c", "stat gslb domain www2.save.test"); err != nil || !strings.Contains(out, "\tDNS queries: 1") {
 		t.Fatalf("stat gslb domain: %v\n%s", err, out)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/gslbd/gslbd/internal/metrics"
 	"github.com/gslbd/gslbd/internal/monitor"
 	"github.com/gslbd/gslbd/internal/nsconf"
+	"github.com/miekg/dns"
 )
 
 // Loaded is a parsed, applied and checked configuration.
@@ -497,6 +498,40 @@ func (d *Daemon) ChangeResults() map[[2]string]uint64 {
 	d.results.mu.Lock()
 	defer d.results.mu.Unlock()
 	return maps.Clone(d.results.m)
+}
+
+// Explain is the decision trace of a hypothetical query (gslbctl
+// explain, NITRO gslbexplain): qtype a record type name ("": A), client
+// the resolver ("": 127.0.0.1), ecs a client subnet ("": none).
+func (d *Daemon) Explain(domain, qtype, client, ecs string) (any, error) {
+	t := dns.TypeA
+	if qtype != "" {
+		var ok bool
+		if t, ok = dns.StringToType[strings.ToUpper(qtype)]; !ok {
+			return nil, fmt.Errorf("type %q: not a record type", qtype)
+		}
+	}
+	src := netip.MustParseAddr("127.0.0.1")
+	if client != "" {
+		a, err := netip.ParseAddr(client)
+		if err != nil {
+			return nil, fmt.Errorf("client %q: not an IP address", client)
+		}
+		src = a.Unmap()
+	}
+	var sub netip.Prefix
+	if ecs != "" {
+		p, err := netip.ParsePrefix(ecs)
+		if err != nil {
+			a, aerr := netip.ParseAddr(ecs)
+			if aerr != nil {
+				return nil, fmt.Errorf("ecs %q: not a prefix (203.0.113.0/24)", ecs)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		sub = p.Masked()
+	}
+	return d.engine.Explain(domain, t, src, sub, netip.Addr{}, false)
 }
 
 // Events is the stream of what changed.

@@ -121,3 +121,38 @@ func (s *Server) streamEvents(w http.ResponseWriter, req *request) {
 func wantsStream(req *request) bool {
 	return req.kind == "stat" && req.resource == "gslbevents" && strings.Contains(req.r.Header.Get("Accept"), "text/event-stream")
 }
+
+// Explainer is optional on a Backend: the decision trace of a
+// hypothetical query (GET /nitro/v1/stat/gslbexplain).
+type Explainer interface {
+	// Explain returns the trace of a query for domain of qtype ("": A)
+	// from client ("": 127.0.0.1) with an ECS subnet ("": none).
+	Explain(domain, qtype, client, ecs string) (any, error)
+}
+
+// explain serves GET /nitro/v1/stat/gslbexplain?domain=&client=&ecs=&type=
+// (any authenticated user): why that client would get its answer.
+func (s *Server) explain(req *request) (*reply, error) {
+	x, ok := s.backend.(Explainer)
+	if !ok || req.r.Method != http.MethodGet {
+		return nil, fail(nserr.InvalidMethod, "Invalid method: explain is read with GET")
+	}
+	domain := req.query.Get("domain")
+	if domain == "" {
+		domain = req.key
+	}
+	if domain == "" {
+		return nil, fail(nserr.ArgMissing, "Required argument missing [domain]")
+	}
+	tr, err := x.Explain(domain, req.query.Get("type"), req.query.Get("client"), req.query.Get("ecs"))
+	if err != nil {
+		return nil, fail(nserr.ArgValBad, "Invalid argument value: "+err.Error())
+	}
+	b, err := json.Marshal(tr)
+	if err != nil {
+		return nil, err
+	}
+	var o obj
+	_ = json.Unmarshal(b, &o)
+	return &reply{fields: obj{"gslbexplain": o}}, nil
+}

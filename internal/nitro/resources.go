@@ -746,8 +746,11 @@ func (s *Server) stat(req *request) (*reply, error) {
 	if req.r.Method != http.MethodGet {
 		return nil, fail(nserr.InvalidMethod, "Invalid method: statistics are read with GET")
 	}
-	if req.resource == "gslbevents" {
+	switch req.resource {
+	case "gslbevents":
 		return s.events(req)
+	case "gslbexplain":
+		return s.explain(req)
 	}
 	rs := resources[req.resource]
 	if req.resource == "gslbdomain" {

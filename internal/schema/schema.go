@@ -707,7 +707,8 @@ func KeyNITRO(group string) string {
 var Verbs = []string{"add", "rm", "set", "unset", "bind", "unbind", "enable", "disable", "show", "stat",
 	"rename", "sync", "clear", "import", "create", "sign", "unsign", "save", "batch", "apply", "update",
 	"link", "unlink", "reset", "force", "switch", "kill", "install", "shutdown", "reboot", "expand", "diff", "send",
-	"start", "stop", "check", "join", "push", "restart", "renumber", "resume", "suspend", "flush", "convert"}
+	"start", "stop", "check", "join", "push", "restart", "renumber", "resume", "suspend", "flush", "convert",
+	"explain"} // explain: gslbd's (the decision trace)
 
 // groups are the modelled groups in order, computed once: the parser asks
 // for them on every line.

@@ -91,6 +91,8 @@ func (s *Shell) Run(ctx context.Context, line string) error {
 	switch v {
 	case "show", "stat":
 		return s.show(ctx, v, group, rest)
+	case "explain":
+		return s.explain(ctx, rest)
 	case "save":
 		if group != "ns config" {
 			return fmt.Errorf("ERROR: usage: save ns config")
@@ -163,6 +165,58 @@ func (s *Shell) Run(ctx context.Context, line string) error {
 		}
 	}
 	return s.done(err)
+}
+
+// explain is gslbd's `explain <domain> [-client IP] [-ecs PREFIX] [-type
+// T]`: why that client would get its answer (NITRO gslbexplain).
+func (s *Shell) explain(ctx context.Context, rest []string) error {
+	usage := fmt.Errorf("ERROR: usage: explain <domain> [-client IP] [-ecs PREFIX] [-type A]")
+	if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
+		return usage
+	}
+	q := url.Values{"domain": {rest[0]}}
+	for i := 1; i < len(rest); i += 2 {
+		k := strings.ToLower(strings.TrimPrefix(rest[i], "-"))
+		if i+1 >= len(rest) || (k != "client" && k != "ecs" && k != "type") {
+			return usage
+		}
+		q.Set(k, rest[i+1])
+	}
+	r, err := s.Client.Do(ctx, "GET", "stat/gslbexplain?"+q.Encode(), nil)
+	if err != nil {
+		return err
+	}
+	tr, _ := r["gslbexplain"].(map[string]any)
+	str := func(k string) string { v, _ := tr[k].(string); return v }
+	fmt.Fprintf(s.Out, "\t%s %s from %s", str("domain"), str("type"), str("resolver"))
+	if e := str("ecs"); e != "" {
+		fmt.Fprintf(s.Out, " (ECS %s)", e)
+	}
+	fmt.Fprintln(s.Out)
+	if v := str("vserver"); v != "" {
+		fmt.Fprintf(s.Out, "\tvserver: %s (answering from %s), method %s\n", v, str("serving"), str("method"))
+	}
+	if f := str("fallback"); f != "" {
+		fmt.Fprintf(s.Out, "\tfallback: %s\n", f)
+	}
+	if cs, _ := tr["candidates"].([]any); len(cs) > 0 {
+		fmt.Fprintln(s.Out, "\tcandidates:")
+		for _, c := range cs {
+			m, _ := c.(map[string]any)
+			fmt.Fprintf(s.Out, "\t\t%v %v (site %v, weight %v)\n", m["service"], m["address"], m["site"], m["weight"])
+		}
+	}
+	steps, _ := tr["steps"].([]any)
+	for i, st := range steps {
+		fmt.Fprintf(s.Out, "\t%d) %v\n", i+1, st)
+	}
+	ans, _ := tr["answer"].([]any)
+	var as []string
+	for _, a := range ans {
+		as = append(as, fmt.Sprint(a))
+	}
+	fmt.Fprintf(s.Out, "\tanswer: %s %s, TTL %v\n", str("rcode"), strings.Join(as, " "), tr["ttl"])
+	return s.done(nil)
 }
 
 func (s *Shell) done(err error) error {
