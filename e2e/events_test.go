@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/gslbd/gslbd/internal/webhook"
 )
 
 // TestEventStream: what changed reaches a live Server-Sent Events
@@ -147,5 +151,68 @@ func TestEventStream(t *testing.T) {
 		t.Errorf("unauthenticated: %v %v", resp, err)
 	} else {
 		resp.Body.Close()
+	}
+}
+
+// TestWebhookDelivers: `add gslb webhook` in ns.conf: a service going
+// DOWN reaches a real HTTP receiver as signed JSON, after the receiver's
+// first answer (500) made gslbd retry; the line is written back as read.
+func TestWebhookDelivers(t *testing.T) {
+	type got struct {
+		body []byte
+		sig  string
+	}
+	recv := make(chan got, 16)
+	calls := 0
+	var mu sync.Mutex
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		calls++
+		first := calls == 1
+		mu.Unlock()
+		if first {
+			w.WriteHeader(500)
+			return
+		}
+		recv <- got{b, r.Header.Get(webhook.SignatureHeader)}
+	}))
+	defer hook.Close()
+	be := newBackend(t, "127.0.0.82")
+	line := "add gslb webhook pager " + hook.URL + "/gslb -secret s3cret-hook -events service\n"
+	conf := "add gslb site s1 127.0.0.1\nadd lb monitor m TCP -interval 200 MSEC -resptimeout 100 MSEC -retries 1 -downTime 1\n" +
+		"add gslb vserver gv HTTP\nbind gslb vserver gv -domainName w.test\n" +
+		fmt.Sprintf("add gslb service web %s HTTP %s -siteName s1\nbind gslb service web -monitorName m\nbind gslb vserver gv -serviceName web\n", be.IP(), be.Port()) + line
+	d, _ := startFile(t, conf)
+	if !strings.Contains(d.Current().Config.String(), line) {
+		t.Fatalf("not written back:\n%s", d.Current().Config.String())
+	}
+	var up got
+	select {
+	case up = <-recv:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event delivered")
+	}
+	be.Kill()
+	var down got
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case down = <-recv:
+		case <-deadline:
+			t.Fatal("no DOWN event delivered")
+		}
+		if strings.Contains(string(down.body), `"to":"DOWN"`) {
+			break
+		}
+	}
+	for _, g := range []got{up, down} {
+		var e struct{ Kind, Name string }
+		if err := json.Unmarshal(g.body, &e); err != nil || e.Kind != "service" || e.Name != "web" {
+			t.Errorf("event %s: %v", g.body, err)
+		}
+		if g.sig != webhook.Sign("s3cret-hook", g.body) {
+			t.Errorf("signature %q", g.sig)
+		}
 	}
 }

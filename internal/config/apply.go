@@ -106,6 +106,8 @@ func (a *applier) run() *nsconf.Error {
 		a.nsIP()
 	case "set gslb parameter", "unset gslb parameter":
 		a.gslbParameter()
+	case "add gslb webhook", "set gslb webhook", "unset gslb webhook", "rm gslb webhook":
+		return a.webhook()
 	case "add dns view", "rm dns view":
 		return a.dnsView()
 	case "add dns action", "set dns action", "rm dns action":

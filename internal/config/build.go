@@ -139,6 +139,7 @@ func Build(c *Config) (*Snapshot, error) {
 	b.zones()
 	b.locations()
 	b.dnsViews()
+	b.webhooks()
 	b.s.Warnings = slices.Clone(b.s.baseWarnings)
 	for _, v := range b.s.VServers {
 		b.s.Warnings = append(b.s.Warnings, v.warnings...)

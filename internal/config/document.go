@@ -126,6 +126,7 @@ func (c *Config) setRecorder(r *recorder) {
 	c.Servers.rec, c.AppServices.rec, c.Sites.rec, c.Services.rec = r, r, r, r
 	c.ServiceGroups.rec, c.VServers.rec, c.Zones.rec, c.Monitors.rec, c.MetricTables.rec = r, r, r, r, r
 	c.Locations.rec, c.DNSViews.rec, c.DNSActions.rec, c.DNSPolicies.rec, c.DNSGlobal.rec = r, r, r, r, r
+	c.Webhooks.rec = r
 }
 
 // release gives up ownership of every entity, so that any later change
@@ -135,6 +136,7 @@ func (c *Config) release() {
 	c.Servers.own, c.AppServices.own, c.Sites.own, c.Services.own = nil, nil, nil, nil
 	c.ServiceGroups.own, c.VServers.own, c.Zones.own, c.Monitors.own, c.MetricTables.own = nil, nil, nil, nil, nil
 	c.Locations.own, c.DNSViews.own, c.DNSActions.own, c.DNSPolicies.own, c.DNSGlobal.own = nil, nil, nil, nil, nil
+	c.Webhooks.own = nil
 	c.ownRecords = nil
 }
 
@@ -246,6 +248,8 @@ func docID(e any) any {
 	case *DNSPolicy:
 		pos = x.Pos
 	case *DNSGlobalBinding:
+		pos = x.Pos
+	case *Webhook:
 		pos = x.Pos
 	}
 	if pos.Line == 0 {

@@ -120,10 +120,12 @@ type Config struct {
 	Locations Table[*CustomLocation]
 	// DNSViews, DNSActions, DNSPolicies and DNSGlobal are add dns view,
 	// add dns action, add dns policy and bind dns global.
-	DNSViews      Table[*DNSView]
-	DNSActions    Table[*DNSAction]
-	DNSPolicies   Table[*DNSPolicy]
-	DNSGlobal     Table[*DNSGlobalBinding]
+	DNSViews    Table[*DNSView]
+	DNSActions  Table[*DNSAction]
+	DNSPolicies Table[*DNSPolicy]
+	DNSGlobal   Table[*DNSGlobalBinding]
+	// Webhooks are add gslb webhook (gslbd's).
+	Webhooks      Table[*Webhook]
 	LocationParam Args
 	LocationFile  LocationFile
 	LocationFile6 LocationFile
@@ -170,6 +172,7 @@ func (c *Config) Clone() *Config {
 		DNSActions:    c.DNSActions.Clone(),
 		DNSPolicies:   c.DNSPolicies.Clone(),
 		DNSGlobal:     c.DNSGlobal.Clone(),
+		Webhooks:      c.Webhooks.Clone(),
 		LocationParam: c.LocationParam.clone(),
 		LocationFile:  c.LocationFile.clone(),
 		LocationFile6: c.LocationFile6.clone(),

@@ -47,7 +47,9 @@ type Snapshot struct {
 	// policies in evaluation order.
 	Views     []string
 	ViewRules []ViewRule
-	Monitors  map[string]*MonitorInfo // lower-case name -> monitor, built-ins included
+	// Webhooks receive the event stream's changes.
+	Webhooks []WebhookInfo
+	Monitors map[string]*MonitorInfo // lower-case name -> monitor, built-ins included
 	// ZoneOf is the apex of the zone holding each GSLB domain (keys as in
 	// Domains).
 	ZoneOf map[string]string

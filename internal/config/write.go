@@ -321,6 +321,7 @@ func write(out io.Writer, c *Config, doc *Document) error {
 	w.monitors(c)
 	w.serviceMonitorBindings(c)
 	w.serviceGroupMonitorBindings(c)
+	w.webhooks(c)
 	for _, v := range c.Verbatim {
 		w.out = append(w.out, wline{text: v.Raw, key: end, new: true})
 	}

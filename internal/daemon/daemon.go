@@ -25,6 +25,7 @@ import (
 	"github.com/gslbd/gslbd/internal/metrics"
 	"github.com/gslbd/gslbd/internal/monitor"
 	"github.com/gslbd/gslbd/internal/nsconf"
+	"github.com/gslbd/gslbd/internal/webhook"
 	"github.com/miekg/dns"
 )
 
@@ -100,8 +101,10 @@ type Options struct {
 
 // Daemon is a running gslbd.
 type Daemon struct {
-	// events are what changed (states, links, configuration).
+	// events are what changed (states, links, configuration); hooks send
+	// them to the configured webhooks.
 	events  *events.Log
+	hooks   *webhook.Sender
 	opts    Options
 	log     *slog.Logger
 	engine  *gslb.Engine
@@ -152,6 +155,7 @@ func Start(opts Options) (*Daemon, error) {
 	}
 	d := &Daemon{opts: opts, log: log.With("component", "daemon"), socks: map[sockKey]io.Closer{}}
 	d.events = events.New(0)
+	d.hooks = webhook.New(d.events, webhook.Options{Logger: log})
 	opts.Engine.Events = d.events
 	d.engine = gslb.New(opts.Engine)
 	d.server = dnsserver.New(d.engine, opts.Server)
@@ -288,6 +292,11 @@ func (d *Daemon) apply(ld *Loaded) error {
 	}
 	d.monitor.Update(ld.Snapshot)
 	d.load.Update(ld.Snapshot)
+	var hooks []webhook.Hook
+	for _, h := range ld.Snapshot.Webhooks {
+		hooks = append(hooks, webhook.Hook{Name: h.Name, URL: h.URL, Secret: h.Secret, Kinds: h.Events})
+	}
+	d.hooks.Update(hooks)
 	d.updateRTT(ld.Snapshot)
 	for k, c := range opened {
 		if c == nil {
@@ -586,5 +595,6 @@ func (d *Daemon) Close() error {
 	d.load.Close()
 	d.health.Close()
 	d.engine.Close()
+	d.hooks.Close()
 	return d.server.Close()
 }

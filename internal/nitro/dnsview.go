@@ -43,3 +43,13 @@ func init() {
 			return out
 		}}
 }
+
+// gslbwebhook is gslbd's add gslb webhook (the secret never returned).
+func init() {
+	resources["gslbwebhook"] = &resource{group: "gslb webhook", list: func(c *config.Config, key string) (out []obj) {
+		each(&c.Webhooks, key, func(w *config.Webhook) {
+			out = append(out, row(obj{"name": w.Name, "url": w.URL}, "gslb webhook", &w.Args, "add", "set"))
+		})
+		return out
+	}}
+}

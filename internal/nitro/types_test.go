@@ -58,6 +58,7 @@ var nitroTypes = map[string]map[string]string{
 	"lbmonitor_metric_binding":           {"monitorname": "S", "metric": "S", "metricthreshold": "S", "metricweight": "S"},
 	"lbmetrictable":                      {"metrictable": "S"},
 	"dnsview":                            {"viewname": "S"},
+	"gslbwebhook":                        {"name": "g:S", "url": "g:S", "events": "g:A"},
 	"dnsaction": {"actionname": "S", "actiontype": "S", "viewname": "S", "ipaddress": "A", "ttl": "S",
 		"preferredloclist": "A", "dnsprofilename": "S"},
 	"dnspolicy": {"name": "S", "rule": "S", "actionname": "S", "viewname": "S", "preferredlocation": "S",
@@ -244,6 +245,7 @@ add lb monitor m6 STOREFRONT -storename s -storefrontacctservice NO -storefrontc
 bind lb monitor m5 -metric cpu -metricThreshold 80 -metricWeight 2
 bind gslb service a -monitorName m1 -monState ENABLED -weight 2
 add dns view v1
+add gslb webhook wh https://hooks.example.test/gslb -secret wh-secret -events service site
 add dns action act_v1 ViewName -viewName v1
 add dns policy pol_v1 "CLIENT.IP.SRC.IN_SUBNET(10.0.0.0/8)" act_v1 -logAction lg
 add dns policy pol_v2 "CLIENT.IP.SRC.IN_SUBNET(10.1.0.0/16)" -viewName v1 -preferredLocation NA.US -preferredLocList NA.US EU -drop NO -cacheBypass NO

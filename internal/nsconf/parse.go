@@ -303,7 +303,7 @@ func (p *parser) command(toks []Token) (*Cmd, bool) {
 // errors rather than silently skipped lines.
 func knownGSLBGroup(w string) bool {
 	l := strings.ToLower(w)
-	for _, g := range []string{"site", "service", "servicegroup", "vserver", "parameter", "config", "domain",
+	for _, g := range []string{"site", "service", "servicegroup", "vserver", "parameter", "config", "domain", "webhook",
 		"ldnsentries", "ldnsentry", "runningconfig", "syncstatus"} {
 		if l != "" && strings.HasPrefix(g, l) {
 			return true

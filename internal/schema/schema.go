@@ -319,6 +319,12 @@ var dnsPolicyArgs = []Arg{
 	s("logAction", "logaction", aSUB),
 }
 
+// webhookArgs are add/set gslb webhook's (gslbd's own).
+var webhookArgs = []Arg{
+	{Name: "secret", NITRO: "secret", Kind: String, Ops: aSUB, Secret: true},
+	{Name: "events", NITRO: "events", Kind: Enum, Enum: []string{"service", "vserver", "site", "config"}, List: true, Ops: aSUB},
+}
+
 // locationParamArgs are set locationParameter's (docs §3.10).
 var locationParamArgs = []Arg{
 	e("context", "context", sU, "geographic", "geographic", "custom"),
@@ -574,6 +580,12 @@ var commands = []*Command{
 	// gslb parameter
 	cmd("set", "gslb parameter", nil, filter(OpSet, parameterArgs)),
 	cmd("unset", "gslb parameter", nil, filter(OpUnset, parameterArgs)),
+
+	// gslbd: webhooks for state-change events (docs/events.md).
+	cmd("add", "gslb webhook", []Arg{pos(Name, "name", "name"), pos(String, "URL", "url")}, filter(OpAdd, webhookArgs)),
+	cmd("set", "gslb webhook", []Arg{pos(Name, "name", "name")}, filter(OpSet, webhookArgs)),
+	cmd("unset", "gslb webhook", []Arg{pos(Name, "name", "name")}, filter(OpUnset, webhookArgs)),
+	cmd("rm", "gslb webhook", []Arg{pos(Name, "name", "name")}, nil),
 
 	// Static proximity's location database (docs §3.10).
 	cmd("add", "location", []Arg{pos(IP, "IPfrom", "ipfrom"), pos(IP, "IPto", "ipto"), pos(String, "preferredLocation", "preferredlocation")},
