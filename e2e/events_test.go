@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -214,5 +216,21 @@ func TestWebhookDelivers(t *testing.T) {
 		if g.sig != webhook.Sign("s3cret-hook", g.body) {
 			t.Errorf("signature %q", g.sig)
 		}
+	}
+}
+
+// TestExplainWithDig: docs/explain.md's dig command shows the trace.
+func TestExplainWithDig(t *testing.T) {
+	digPath, err := exec.LookPath("dig")
+	if err != nil {
+		t.Fatal("dig not found: apt-get install bind9-dnsutils (.ci/run does)")
+	}
+	d := start(t, "add gslb site s1 127.0.0.1\nadd gslb service a 192.0.2.10 HTTP 80 -siteName s1 -healthMonitor NO\n"+
+		"add gslb vserver gv HTTP -lbMethod ROUNDROBIN\nbind gslb vserver gv -serviceName a\nbind gslb vserver gv -domainName www.dig.test -TTL 5\n"+
+		"set gslb parameter -explainFrom 127.0.0.0/8\n")
+	host, port, _ := net.SplitHostPort(d.UDPAddr())
+	out, err := exec.Command(digPath, "@"+host, "-p", port, "_explain.www.dig.test", "TXT", "+short").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"00" "www.dig.test A from 127.0.0.1: NOERROR 192.0.2.10"`) || !strings.Contains(string(out), "vserver gv") {
+		t.Fatalf("dig: %v\n%s", err, out)
 	}
 }

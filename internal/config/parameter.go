@@ -3,11 +3,13 @@ package config
 // This file holds the gslb parameter singleton.
 
 import (
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/gslbd/gslbd/internal/nsconf"
+	"github.com/gslbd/gslbd/internal/nserr"
 )
 
 // Parameter is the typed `gslb parameter` singleton.
@@ -27,6 +29,9 @@ type Parameter struct {
 	// each tried when the one before got no reply (default PING DNS TCP).
 	LDNSProbeOrder      []string
 	AutomaticConfigSync bool
+	// ExplainFrom (gslbd: -explainFrom) are the clients a query for
+	// _explain.<domain> TXT answers with the decision trace (none: no one).
+	ExplainFrom []netip.Prefix
 }
 
 // gslbParameter applies set/unset gslb parameter.
@@ -55,6 +60,20 @@ func (b *builder) parameter() {
 		AutomaticConfigSync:  enabled(p, g, "AutomaticConfigSync"),
 		DefaultMonitors:      enabled(p, g, "defaultMonitors"),
 		LDNSProbeOrder:       []string{"PING", "DNS", "TCP"},
+	}
+	if v, ok := p.Val("explainFrom"); ok {
+		for _, s := range v.Values {
+			pfx, err := netip.ParsePrefix(s)
+			if err != nil {
+				a, aerr := netip.ParseAddr(s)
+				if aerr != nil {
+					b.errf(v.Pos, nserr.ArgValBad, "gslb parameter: -explainFrom %q: not a prefix (10.0.0.0/8) or an address", s)
+					continue
+				}
+				pfx = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+			}
+			b.s.Param.ExplainFrom = append(b.s.Param.ExplainFrom, pfx.Masked())
+		}
 	}
 	if v, ok := p.Val("ldnsProbeOrder"); ok && len(v.Values) > 0 {
 		b.s.Param.LDNSProbeOrder = nil

@@ -61,6 +61,44 @@ func (tr *Trace) begin(d *domainEntry, view string) {
 	tr.Steps = append(tr.Steps, fmt.Sprintf("%d candidates, method %s", len(vs.dec.cands), tr.Method))
 }
 
+// explainAllowed reports whether a client may ask for traces over DNS.
+func (t *table) explainAllowed(a netip.Addr) bool {
+	for _, p := range t.explainFrom {
+		if p.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+// explainTXT answers _explain.<name> TXT with the trace of <name> A for
+// the asking client (its ECS subnet too): one TXT record per line.
+func (t *table) explainTXT(owner, name string, resp *dns.Msg, r *request) {
+	var ecs netip.Prefix
+	if r.hasECS {
+		ecs = r.ecs
+	}
+	tr, err := t.engine.Explain(name, dns.TypeA, r.Src, ecs, r.Local, r.TCP)
+	if err != nil {
+		resp.Rcode = dns.RcodeServerFailure
+		return
+	}
+	lines := []string{fmt.Sprintf("%s A from %s: %s %s", tr.Domain, tr.Resolver, tr.Rcode, strings.Join(tr.Answer, " "))}
+	if tr.VServer != "" {
+		lines = append(lines, fmt.Sprintf("vserver %s (answering from %s), method %s", tr.VServer, tr.Serving, tr.Method))
+	}
+	lines = append(lines, tr.Steps...)
+	for i, l := range lines {
+		var parts []string
+		for len(l) > 255 {
+			parts, l = append(parts, l[:255]), l[255:]
+		}
+		parts = append(parts, l)
+		resp.Answer = append(resp.Answer, &dns.TXT{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 0},
+			Txt: append([]string{fmt.Sprintf("%02d", i)}, parts...)})
+	}
+}
+
 // Explain answers a hypothetical query without answering it: the same
 // code as ServeDNS decides, but no counter, persistence session or
 // resolver sighting changes, so the trace's answer is the one the next

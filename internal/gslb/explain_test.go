@@ -170,3 +170,35 @@ func TestExplainSays(t *testing.T) {
 		t.Errorf("after a real query: %s", strings.Join(tr.Steps, "\n"))
 	}
 }
+
+// TestExplainOverDNS: _explain.<domain> TXT from a client -explainFrom
+// allows answers the trace, one TXT record per line, and changes nothing
+// (the next real answer is the one it names); from anyone else it is an
+// ordinary name (not found).
+func TestExplainOverDNS(t *testing.T) {
+	e := engine(t, testConf+"set gslb parameter -explainFrom 127.0.0.0/8 ::1\n")
+	ask := func(name string, qtype uint16, src string) *dns.Msg {
+		r := e.ServeDNS(make([]byte, 0, 4096), pack(t, dnsMsg(name, qtype)), dnsserver.Request{Src: netip.MustParseAddr(src), TCP: true, Now: time.Now()})
+		m := new(dns.Msg)
+		if err := m.Unpack(r); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m := ask("_explain.app.example.test", dns.TypeTXT, "127.0.0.1")
+	var lines []string
+	for _, rr := range m.Answer {
+		lines = append(lines, strings.Join(rr.(*dns.TXT).Txt, " "))
+	}
+	text := strings.Join(lines, "\n")
+	if m.Rcode != dns.RcodeSuccess || !strings.Contains(text, "00 app.example.test A from 127.0.0.1: NOERROR 192.0.2.") || !strings.Contains(text, "round robin: position") {
+		t.Fatalf("trace over DNS: %v\n%s", dns.RcodeToString[m.Rcode], text)
+	}
+	predicted := strings.Fields(lines[0])[6]
+	if got := ask("app.example.test", dns.TypeA, "127.0.0.1"); len(got.Answer) != 1 || got.Answer[0].(*dns.A).A.String() != predicted {
+		t.Errorf("the next answer %v, the trace said %s", got.Answer, predicted)
+	}
+	if m := ask("_explain.app.example.test", dns.TypeTXT, "198.51.100.7"); len(m.Answer) != 0 || m.Rcode != dns.RcodeNameError {
+		t.Errorf("a client not allowed: %v %v", dns.RcodeToString[m.Rcode], m.Answer)
+	}
+}

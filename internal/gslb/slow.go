@@ -103,6 +103,12 @@ func (t *table) lookup(q dns.Question, resp *dns.Msg, r *request) (drop bool) {
 		return
 	}
 	name := dns.CanonicalName(q.Name)
+	if rest, ok := strings.CutPrefix(name, "_explain."); ok && q.Qtype == dns.TypeTXT && t.explainAllowed(r.Src) && !r.dry {
+		// gslbd: the decision trace as TXT, for the clients -explainFrom
+		// allows (dig _explain.www.example.com TXT).
+		t.explainTXT(q.Name, rest, resp, r)
+		return
+	}
 	if t.child {
 		// A child site answers no GSLB name: its parents do (NetScaler's
 		// child sites have no GSLB ADNS).

@@ -31,6 +31,10 @@ type table struct {
 	// viewRules are the DNS view policies in evaluation order (none: no
 	// query is evaluated).
 	viewRules []config.ViewRule
+	// explainFrom are the clients a _explain TXT query is answered for;
+	// engine explains them.
+	explainFrom []netip.Prefix
+	engine      *Engine
 }
 
 type vsEntry struct {
@@ -160,8 +164,9 @@ func (e *Engine) valid(m *vsMemo, vs *config.VServerInfo, now time.Time) bool {
 func (e *Engine) buildTable(now time.Time) *table {
 	s := e.snap
 	t := &table{zones: e.zones, maxUDP: e.opts.MaxUDPSize, persist: e.persist, ldns: e.ldns}
+	t.engine = e
 	if s != nil {
-		t.viewRules = s.ViewRules
+		t.viewRules, t.explainFrom = s.ViewRules, s.Param.ExplainFrom
 		for _, si := range s.Sites {
 			t.child = t.child || si.Local && si.Parent != ""
 		}

@@ -40,7 +40,7 @@ var nitroTypes = map[string]map[string]string{
 		"ldnsprobeorder": "A", "dropldnsreq": "S", "gslbsvcstatedelaytime": "S", "automaticconfigsync": "S",
 		"svcstatelearningtime": "S", "mepkeepalivetimeout": "S", "gslbsyncinterval": "S", "gslbsyncmode": "S",
 		"gslbsynclocfiles": "S", "gslbconfigsyncmonitor": "S", "gslbsyncsaveconfigcommand": "S", "undefaction": "S",
-		"incarnation": "S", "defaultmonitors": "g:S"},
+		"incarnation": "S", "defaultmonitors": "g:S", "explainfrom": "g:A"},
 	"gslbservicegroup": {"servicegroupname": "S", "servicetype": "S", "maxclient": "S", "cip": "S", "cipheader": "S",
 		"healthmonitor": "S", "clttimeout": "S", "svrtimeout": "S", "maxbandwidth": "S", "monthreshold": "S",
 		"state": "S", "downstateflush": "S", "comment": "S", "appflowlog": "S", "autoscale": "S", "sitename": "S",

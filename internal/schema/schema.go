@@ -357,6 +357,9 @@ var parameterArgs = []Arg{
 	// gslbd extension: probe local services without a monitor with their
 	// type's default monitor, or through their LB vserver (docs/migration.md).
 	e("defaultMonitors", "defaultmonitors", sU, "ENABLED"),
+	// gslbd: the clients that may ask _explain.<domain> TXT (the decision
+	// trace over DNS, docs/explain.md); none by default.
+	{Name: "explainFrom", NITRO: "explainfrom", Kind: String, List: true, Ops: sU},
 }
 
 // Service group arguments (docs §3.3).
