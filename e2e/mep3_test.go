@@ -186,9 +186,7 @@ func TestThreeSitesOverMEP(t *testing.T) {
 	procs["dc2"].cmd.Process.Signal(syscall.SIGCONT)
 	for _, n := range []string{"dc1", "dc3"} {
 		waitAnswersAt(t, dnsAddr[n], n+" answering dc2 again", 30*time.Second, func(s string) bool { return s == all })
-		if log := procs[n].out.String(); !strings.Contains(log, "site=dc2 from=DOWN to=LEARNING") || !strings.Contains(log, "site=dc2 from=LEARNING to=UP") {
-			t.Errorf("%s's log does not show dc2 coming back through LEARNING", n)
-		}
+		procs[n].logged(n+" showing dc2 coming back through LEARNING", 5*time.Second, "site=dc2 from=DOWN to=LEARNING", "site=dc2 from=LEARNING to=UP")
 	}
 }
 
@@ -220,9 +218,7 @@ func TestChildThroughParent(t *testing.T) {
 	procs["p1"].cmd.Wait()
 	at = waitAnswersAt(t, dnsAddr["p2"], "p2 dropping p1 and its child", 10*time.Second, func(s string) bool { return s == ip("p2") })
 	t.Logf("kill -9 p1: p2 dropped p1's and c1's services %v after the kill", at.Sub(killed))
-	if log := procs["p2"].out.String(); !strings.Contains(log, "its parent p1 is DOWN") {
-		t.Error("p2's log does not say c1 went with its parent")
-	}
+	procs["p2"].logged("p2 saying c1 went with its parent", 5*time.Second, "its parent p1 is DOWN")
 }
 
 // TestBackupParentAdoptsChild: parents p1, p2, p3 and c1, a child of p1
@@ -251,6 +247,7 @@ func TestBackupParentAdoptsChild(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	procs["p3"].logged("p3 learning c1 through p2", 5*time.Second, "relayed by its backup parent p2: UP")
 	adoptedAt := time.Time{}
 	for _, line := range strings.Split(procs["p3"].out.String(), "\n") {
 		if strings.Contains(line, "relayed by its backup parent p2: UP") {
@@ -266,9 +263,7 @@ func TestBackupParentAdoptsChild(t *testing.T) {
 	if d := adoptedAt.Sub(killed); d > 5*time.Second {
 		t.Errorf("adoption took %v, target 5s", d)
 	}
-	if !strings.Contains(procs["p2"].out.String(), "adopting child site") {
-		t.Error("p2 did not adopt c1")
-	}
+	procs["p2"].logged("p2 adopting c1", 5*time.Second, "adopting child site")
 }
 
 // TestAllDownOverMEP (docs/mep-design.md §7.11, last row): nothing is

@@ -90,6 +90,25 @@ func (s *site2) start2(prog string) {
 	}
 }
 
+// logged waits until the process's log holds every one of lines: a line
+// written just before an answer changes may still be in the pipe when the
+// answer is seen.
+func (s *site2) logged(what string, timeout time.Duration, lines ...string) bool {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		log := s.out.String()
+		if !slices.ContainsFunc(lines, func(l string) bool { return !strings.Contains(log, l) }) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			s.t.Errorf("%s: the log does not say so within %v (want %q)", what, timeout, lines)
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func (s *site2) kill() {
 	if s.cmd != nil && s.cmd.Process != nil {
 		s.cmd.Process.Signal(syscall.SIGCONT)
