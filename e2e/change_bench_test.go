@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gslbd/gslbd/internal/daemon"
+	"github.com/gslbd/gslbd/internal/events"
 )
 
 // scaleConf is a configuration of n services in n/10 MIR vservers, plus
@@ -73,7 +74,7 @@ func BenchmarkChange(b *testing.B) {
 				if i == 1000 {
 					b.Fatal("at most 1000 iterations (-benchtime 1000x)")
 				}
-				if _, err := d.Change("bench", bc.change(i)); err != nil {
+				if _, err := d.Change(events.Origin{Via: "bench"}, bc.change(i)); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -53,6 +53,7 @@ func TestEventStream(t *testing.T) {
 	type ev struct {
 		Seq                                          uint64
 		Kind, Name, From, To, Reason, Source, Detail string
+		User, Client, Agent                          string
 	}
 	next := func(r *bufio.Reader, deadline time.Duration, want func(ev) bool) ev {
 		t.Helper()
@@ -92,6 +93,7 @@ func TestEventStream(t *testing.T) {
 	req, _ := http.NewRequest("POST", srv.URL+"/nitro/v1/config/gslbsite", strings.NewReader(body))
 	auth(req)
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "terraform-provider-citrixadc/1.0")
 	if resp, err := srv.Client().Do(req); err != nil || resp.StatusCode != 201 {
 		t.Fatalf("add site: %v %v", resp, err)
 	} else {
@@ -100,6 +102,9 @@ func TestEventStream(t *testing.T) {
 	ch := next(r, 5*time.Second, func(e ev) bool { return e.Kind == "config" })
 	if ch.Source != "nitro" || !strings.Contains(ch.Detail, "add gslb site s2 127.0.0.2") || strings.Contains(ch.Detail, "hunter2") || !strings.Contains(ch.Detail, "********") {
 		t.Fatalf("config event %+v", ch)
+	}
+	if ch.User != "nsroot" || !strings.HasPrefix(ch.Client, "127.0.0.1:") || ch.Agent != "terraform-provider-citrixadc/1.0" {
+		t.Errorf("config event: who %q from %q with %q, want nsroot from 127.0.0.1 with the client's User-Agent", ch.User, ch.Client, ch.Agent)
 	}
 	// A refused change is counted as such (gslbd_config_changes_total).
 	req, _ = http.NewRequest("POST", srv.URL+"/nitro/v1/config/gslbsite", strings.NewReader(`{"gslbsite":{"sitename":"s3","siteipaddress":"not-an-ip"}}`))
@@ -123,6 +128,10 @@ func TestEventStream(t *testing.T) {
 	vs := next(r, 5*time.Second, func(e ev) bool { return e.Kind == "vserver" && e.Name == "gv" })
 	if vs.To != "DOWN" {
 		t.Errorf("vserver event %+v", vs)
+	}
+	// ... and answers every service all the same (fail open).
+	if all := next(r, 5*time.Second, func(e ev) bool { return e.Kind == "vserver" && e.Name == "gv" }); all.To != "no service UP" || all.Reason != "answering every service (fail open)" {
+		t.Errorf("all-down event %+v", all)
 	}
 	// Paged: every event since the change, in order; a reconnecting
 	// stream starts after its Last-Event-ID.

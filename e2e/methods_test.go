@@ -11,11 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/gslbd/gslbd/internal/daemon"
 	"github.com/gslbd/gslbd/internal/dnstest"
+	"github.com/gslbd/gslbd/internal/events"
 	"github.com/gslbd/gslbd/internal/gslb"
 	"github.com/gslbd/gslbd/internal/health"
-	"github.com/miekg/dns"
 )
 
 // appServer is a real application behind a GSLB service: an HTTP server on
@@ -358,7 +360,7 @@ func TestMetricFallbackToRoundRobin(t *testing.T) {
 		t.Fatalf("static proximity status: got %+v", s)
 	}
 	// A load source for a3 restores the method.
-	if _, err := m.d.Change("api", fmt.Sprintf(`set gslb service a3 -loadSource PROMETHEUS -loadURL http://%s/metrics -loadFilter connections=app_connections -loadInterval 100 MSEC`, m.apps["a3"].addr)); err != nil {
+	if _, err := m.d.Change(events.Origin{Via: "api"}, fmt.Sprintf(`set gslb service a3 -loadSource PROMETHEUS -loadURL http://%s/metrics -loadFilter connections=app_connections -loadInterval 100 MSEC`, m.apps["a3"].addr)); err != nil {
 		t.Fatal(err)
 	}
 	m.seen(t, health.Connections, map[string]uint64{"a3": 0})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gslbd/gslbd/internal/atomicfile"
 	"github.com/gslbd/gslbd/internal/daemon"
+	"github.com/gslbd/gslbd/internal/events"
 	"github.com/gslbd/gslbd/internal/nitro"
 	"github.com/gslbd/gslbd/internal/nsconf"
 )
@@ -50,7 +51,7 @@ func startPath(t *testing.T, p string) *daemon.Daemon {
 func TestChangeIsAtomic(t *testing.T) {
 	d, _ := startFile(t, saveBase)
 	before := d.Current().Config.String()
-	_, err := d.Change("api", "add gslb service b 192.0.2.2 HTTP 80 -siteName s1\nbind gslb vserver gv -serviceName b\nbind gslb vserver gv -serviceName nosuch\n")
+	_, err := d.Change(events.Origin{Via: "api"}, "add gslb service b 192.0.2.2 HTTP 80 -siteName s1\nbind gslb vserver gv -serviceName b\nbind gslb vserver gv -serviceName nosuch\n")
 	l, ok := nsconf.AsList(err)
 	if !ok || len(l) != 1 || l[0].Pos.Line != 3 || !strings.Contains(l[0].Msg, "nosuch") {
 		t.Fatalf("error %v, want one error on line 3 naming nosuch", err)
@@ -61,7 +62,7 @@ func TestChangeIsAtomic(t *testing.T) {
 	if got := answerSet(t, d, "www.save.test"); got != "192.0.2.1" {
 		t.Fatalf("answers %q after a refused batch", got)
 	}
-	if _, err := d.Change("api", "add gslb service b 192.0.2.2 HTTP 80 -siteName s1\nbind gslb vserver gv -serviceName b\nset gslb vserver gv -MIR ENABLED\n"); err != nil {
+	if _, err := d.Change(events.Origin{Via: "api"}, "add gslb service b 192.0.2.2 HTTP 80 -siteName s1\nbind gslb vserver gv -serviceName b\nset gslb vserver gv -MIR ENABLED\n"); err != nil {
 		t.Fatal(err)
 	}
 	if got := answerSet(t, d, "www.save.test"); got != "192.0.2.1,192.0.2.2" {
@@ -70,7 +71,7 @@ func TestChangeIsAtomic(t *testing.T) {
 	// A domain already bound to another vserver: refused, and the vserver
 	// added on the line before is not there either.
 	before = d.Current().Config.String()
-	if _, err := d.Change("api", "add gslb vserver gv2 HTTP\nbind gslb vserver gv2 -domainName www.save.test -TTL 5\n"); err == nil {
+	if _, err := d.Change(events.Origin{Via: "api"}, "add gslb vserver gv2 HTTP\nbind gslb vserver gv2 -domainName www.save.test -TTL 5\n"); err == nil {
 		t.Fatal("binding a domain to a second vserver was accepted")
 	}
 	if got := d.Current().Config.String(); got != before {
@@ -83,7 +84,7 @@ func TestChangeIsAtomic(t *testing.T) {
 // ns.conf.1; diff shows nothing once saved.
 func TestSaveAndRestart(t *testing.T) {
 	d, p := startFile(t, saveBase)
-	if _, err := d.Change("api", "add gslb service b 192.0.2.2 HTTP 80 -siteName s1 -comment \"dc 2\"\nbind gslb vserver gv -serviceName b -weight 7\n"); err != nil {
+	if _, err := d.Change(events.Origin{Via: "api"}, "add gslb service b 192.0.2.2 HTTP 80 -siteName s1 -comment \"dc 2\"\nbind gslb vserver gv -serviceName b -weight 7\n"); err != nil {
 		t.Fatal(err)
 	}
 	savedOnly, runningOnly, err := d.Diff()
@@ -162,7 +163,7 @@ func tmpfsDaemon(t *testing.T) (dir, p string, d *daemon.Daemon, apiSave func() 
 func TestSaveFailureChangesNothing(t *testing.T) {
 	dir, p, d, apiSave := tmpfsDaemon(t)
 	// One good save first, so that there is a kept version to protect.
-	if _, err := d.Change("api", "set gslb vserver gv -comment first\n"); err != nil {
+	if _, err := d.Change(events.Origin{Via: "api"}, "set gslb vserver gv -comment first\n"); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Save(); err != nil {
@@ -170,7 +171,7 @@ func TestSaveFailureChangesNothing(t *testing.T) {
 	}
 	file, _ := os.ReadFile(p)
 	kept, _ := os.ReadFile(atomicfile.Version(p, 1))
-	if _, err := d.Change("api", "set gslb vserver gv -MIR ENABLED\n"); err != nil {
+	if _, err := d.Change(events.Origin{Via: "api"}, "set gslb vserver gv -MIR ENABLED\n"); err != nil {
 		t.Fatal(err)
 	}
 	running := d.Current().Config.String()
@@ -247,7 +248,7 @@ func fillFileSystem(t *testing.T, dir string) string {
 // error that names the reason, from the daemon and through the API.
 func TestSaveReadOnlySaysWhy(t *testing.T) {
 	dir, _, d, apiSave := tmpfsDaemon(t)
-	if _, err := d.Change("api", "set gslb vserver gv -MIR ENABLED\n"); err != nil {
+	if _, err := d.Change(events.Origin{Via: "api"}, "set gslb vserver gv -MIR ENABLED\n"); err != nil {
 		t.Fatal(err)
 	}
 	if err := remountReadOnly(dir); err != nil {

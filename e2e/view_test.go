@@ -5,6 +5,7 @@ import (
 
 	"github.com/gslbd/gslbd/internal/daemon"
 	"github.com/gslbd/gslbd/internal/dnstest"
+	"github.com/gslbd/gslbd/internal/events"
 )
 
 // viewE2EConf: split horizon. Queries to the lab address 127.0.70.2 are
@@ -65,7 +66,7 @@ func TestDNSViewsOverSockets(t *testing.T) {
 		{"127.71.0.5", lab, "10.70.9.10 10.70.9.20"},
 		{"127.72.0.5", lab, "10.70.9.10 10.70.9.20"},
 	})
-	if _, err := d.Change("api", `set dns policy p_inside -rule "CLIENT.IP.SRC.IN_SUBNET(127.72.0.0/16)"`); err != nil {
+	if _, err := d.Change(events.Origin{Via: "api"}, `set dns policy p_inside -rule "CLIENT.IP.SRC.IN_SUBNET(127.72.0.0/16)"`); err != nil {
 		t.Fatal(err)
 	}
 	check("after the policy changed", []struct{ from, to, want string }{

@@ -54,7 +54,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		tc.RootCAs = x509.NewCertPool()
 		tc.RootCAs.AppendCertsFromPEM(pem)
 	}
-	client := &nitro.Client{Base: *base, HTTP: &http.Client{Transport: &http.Transport{TLSClientConfig: tc}}}
+	client := &nitro.Client{Base: *base, UserAgent: "gslbctl", HTTP: &http.Client{Transport: &http.Transport{TLSClientConfig: tc}}}
 	password := os.Getenv("GSLBCTL_PASSWORD")
 	if password == "" && term.IsTerminal(int(stdin.Fd())) {
 		fmt.Fprint(stderr, "Password: ")

@@ -28,7 +28,8 @@ const DefaultSaveVersions = 5
 // changes and the error is an nsconf.ErrorList naming each bad line.
 // Changes are not saved until Save. The warnings are the change's own
 // (config.Config.Change); they are logged as well.
-func (d *Daemon) Change(name, text string) ([]*nsconf.Error, error) {
+func (d *Daemon) Change(by events.Origin, text string) ([]*nsconf.Error, error) {
+	name := by.Via
 	start := time.Now()
 	d.change.Lock()
 	defer func() {
@@ -47,8 +48,8 @@ func (d *Daemon) Change(name, text string) ([]*nsconf.Error, error) {
 		d.log.Warn("configuration warning", "where", w.Pos.String(), "msg", w.Msg)
 	}
 	shown := redacted(name, text)
-	d.log.Info("configuration changed", "source", name, "commands", shown)
-	d.events.Add(events.Event{Kind: events.Config, Name: "change", Source: name, Detail: shown})
+	d.log.Info("configuration changed", "source", name, "user", by.User, "client", by.Client, "commands", shown)
+	d.events.Add(events.Event{Kind: events.Config, Name: "change", Source: name, User: by.User, Client: by.Client, Agent: by.Agent, Detail: shown})
 	return warnings, nil
 }
 

@@ -28,7 +28,32 @@ type Event struct {
 	To     string    `json:"to,omitempty"`
 	Reason string    `json:"reason,omitempty"`
 	Source string    `json:"source,omitempty"`
-	Detail string    `json:"detail,omitempty"`
+	// User, Client and Agent say who made a configuration change: the
+	// API user, the address the request came from and its User-Agent.
+	User   string `json:"user,omitempty"`
+	Client string `json:"client,omitempty"`
+	Agent  string `json:"agent,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Origin is who makes a configuration change and through what.
+type Origin struct {
+	Via    string // the interface: "nitro", "reload (SIGHUP)" ...
+	User   string
+	Client string // remote address
+	Agent  string // User-Agent, at most 100 printable characters
+}
+
+// Agent is a client's User-Agent as an event shows it: printable ASCII,
+// at most 100 characters.
+func Agent(ua string) string {
+	b := make([]byte, 0, min(len(ua), 100))
+	for i := 0; i < len(ua) && len(b) < 100; i++ {
+		if c := ua[i]; c >= 0x20 && c < 0x7f {
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 // DefaultSize is the ring's size when New is given none.

@@ -1,6 +1,7 @@
 package events
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -64,5 +65,19 @@ func TestSubscribersNeverBlock(t *testing.T) {
 	case e := <-fast:
 		t.Fatalf("after unsubscribing: %+v", e)
 	default:
+	}
+}
+
+// TestAgent: a User-Agent shown in an event keeps printable ASCII only,
+// at most 100 characters.
+func TestAgent(t *testing.T) {
+	for in, want := range map[string]string{
+		"gslbctl":                      "gslbctl",
+		"a\x01b\nc\x7fd\u00e9":         "abcd",
+		strings.Repeat("x", 300) + "y": strings.Repeat("x", 100),
+	} {
+		if got := Agent(in); got != want {
+			t.Errorf("Agent(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

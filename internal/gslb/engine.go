@@ -249,9 +249,13 @@ func (e *Engine) isOff(x *config.VServerInfo) bool {
 
 // VServerStatus is the live state of a vserver (NetScaler show gslb vserver).
 type VServerStatus struct {
-	Name           string
-	State          string // UP, DOWN, OUT OF SERVICE
-	Serving        string // vserver whose services are answered ("" when none)
+	Name    string
+	State   string // UP, DOWN, OUT OF SERVICE
+	Serving string // vserver whose services are answered ("" when none)
+	// AllDown says how the vserver answers when no service of its own
+	// or of its backup chain is UP (fail open, backup IPs, EDR); "" while
+	// one is.
+	AllDown        string
 	Method         string // method in use
 	LBRRReason     int
 	LBRRReasonText string

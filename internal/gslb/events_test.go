@@ -47,3 +47,41 @@ bind gslb vserver v -domainName v.test -TTL 5
 		t.Errorf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestAllDownEvents: a vserver whose last service goes DOWN says how it
+// answers now (fail open; EDR once set; the domain's backup IP), and
+// says so again when it recovers.
+func TestAllDownEvents(t *testing.T) {
+	for _, tc := range []struct{ extra, how string }{
+		{"", "answering every service (fail open)"},
+		{"set gslb vserver v -EDR ENABLED\n", "empty answers (EDR)"},
+		{"bind gslb vserver v -domainName w.test -TTL 5 -backupIP 192.0.2.9\n", "answering the backup IP for 1 of 2 domains, answering every service (fail open) for the rest"},
+		{"set gslb vserver v -EDR ENABLED\nunbind gslb vserver v -domainName v.test\nbind gslb vserver v -domainName w.test -TTL 5 -backupIP 192.0.2.9\n", "answering the domains' backup IPs"},
+	} {
+		log := events.New(0)
+		e := New(Options{Events: log})
+		e.Load(snapshot(t, `add gslb site s1 10.0.0.1
+add gslb service a 192.0.2.1 HTTP 80 -siteName s1
+add gslb vserver v HTTP -lbMethod ROUNDROBIN
+bind gslb vserver v -serviceName a
+bind gslb vserver v -domainName v.test -TTL 5
+`+tc.extra))
+		e.Report(health.Report{Service: "a", State: health.Up})
+		e.Report(health.Report{Service: "a", State: health.Down, Reason: "connection refused"})
+		e.Report(health.Report{Service: "a", State: health.Up})
+		e.Close()
+		var got []string
+		for _, ev := range log.Since(0, 0) {
+			if ev.Kind == events.VServer && ev.From != "UP" && ev.From != "DOWN" {
+				got = append(got, ev.From+" -> "+ev.To+" ("+ev.Reason+")")
+			}
+		}
+		want := []string{
+			"answering from v -> no service UP (" + tc.how + ")",
+			"no service UP -> answering from v (a service is UP again)",
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%q: events:\n%s\nwant:\n%s", tc.extra, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}

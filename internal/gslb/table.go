@@ -322,8 +322,10 @@ func (e *Engine) compute(vs *config.VServerInfo, now, validUntil time.Time) *vsM
 		}
 		if ent.dec.served == "" {
 			ent.dec.mode = modeAllDown
+			st.AllDown = allDownHow(vs)
 			if vs.Disabled {
 				ent.dec.mode = modeEmpty
+				st.AllDown = "disabled: empty answers"
 			}
 		}
 	}
@@ -493,10 +495,39 @@ func (e *Engine) vserverEvents(was, is VServerStatus) {
 		e.opts.Events.Add(events.Event{Kind: events.VServer, Name: is.Name, From: was.State, To: is.State,
 			Reason: fmt.Sprintf("%d of %d services active", is.ActiveServices, is.TotalServices)})
 	}
-	if was.Serving != is.Serving {
-		e.opts.Events.Add(events.Event{Kind: events.VServer, Name: is.Name, From: "answering from " + orNone(was.Serving),
-			To: "answering from " + orNone(is.Serving), Reason: "backup vserver chain"})
+	if was.Serving != is.Serving || was.AllDown != is.AllDown {
+		ev := events.Event{Kind: events.VServer, Name: is.Name, From: "answering from " + orNone(was.Serving),
+			To: "answering from " + orNone(is.Serving), Reason: "backup vserver chain"}
+		if was.AllDown != "" {
+			ev.From, ev.Reason = "no service UP", "a service is UP again"
+		}
+		if is.AllDown != "" {
+			ev.To, ev.Reason = "no service UP", is.AllDown
+		}
+		e.opts.Events.Add(ev)
 	}
+}
+
+// allDownHow says how a vserver with no UP service answers (the
+// domains' modeAllDown blocks: a backup IP, else EDR, else fail open).
+func allDownHow(vs *config.VServerInfo) string {
+	backup := 0
+	for _, d := range vs.Domains {
+		if d.BackupIP.IsValid() {
+			backup++
+		}
+	}
+	rest := "answering every service (fail open)"
+	if vs.EDR {
+		rest = "empty answers (EDR)"
+	}
+	switch {
+	case backup == 0:
+		return rest
+	case backup == len(vs.Domains):
+		return "answering the domains' backup IPs"
+	}
+	return fmt.Sprintf("answering the backup IP for %d of %d domains, %s for the rest", backup, len(vs.Domains), rest)
 }
 
 func orNone(s string) string {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/events"
 	"github.com/gslbd/gslbd/internal/nsconf"
 )
 
@@ -27,10 +28,10 @@ func (b *memBackend) Config() *config.Config {
 	return b.c
 }
 
-func (b *memBackend) Change(name, text string) ([]*nsconf.Error, error) {
+func (b *memBackend) Change(by events.Origin, text string) ([]*nsconf.Error, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c, _, warnings, err := b.c.Change(name, text)
+	c, _, warnings, err := b.c.Change(by.Via, text)
 	if err != nil {
 		return nil, err
 	}

@@ -23,7 +23,9 @@ type Client struct {
 	// for requests with ?warning=yes). A Client serves one caller at a
 	// time.
 	Warnings []string
-	token    string
+	// UserAgent is sent as the User-Agent (empty: Go's default).
+	UserAgent string
+	token     string
 }
 
 // Error is a NITRO error answer.
@@ -92,6 +94,9 @@ func (c *Client) Do(ctx context.Context, method, path string, body any) (Respons
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
+	if c.UserAgent != "" {
+		req.Header.Set("User-Agent", c.UserAgent)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

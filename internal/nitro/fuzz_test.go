@@ -2,10 +2,12 @@ package nitro
 
 import (
 	"encoding/json"
-	"github.com/gslbd/gslbd/internal/config"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/events"
 )
 
 // FuzzRequest sends arbitrary paths, queries and bodies through the whole
@@ -52,7 +54,7 @@ var seedText = "add gslb site s1 10.0.0.1\nadd gslb service a 10.0.0.10 HTTP 80 
 
 func seedConfig(t *testing.T) *config.Config {
 	b := &memBackend{c: &config.Config{}}
-	if _, err := b.Change("seed", seedText); err != nil {
+	if _, err := b.Change(events.Origin{Via: "seed"}, seedText); err != nil {
 		t.Fatal(err)
 	}
 	return b.c

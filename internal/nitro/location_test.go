@@ -3,6 +3,8 @@ package nitro
 import (
 	"strings"
 	"testing"
+
+	"github.com/gslbd/gslbd/internal/events"
 )
 
 // TestLocationResources: the location database's resources as a NITRO
@@ -66,7 +68,7 @@ func TestLocationResources(t *testing.T) {
 // lines they mean.
 func TestDNSViewResources(t *testing.T) {
 	s, _ := testServer(t)
-	s.backend.Change("seed", seedText)
+	s.backend.Change(events.Origin{Via: "seed"}, seedText)
 	call(t, s, "POST", "/nitro/v1/config/dnsview", `{"dnsview":{"viewname":"inside"}}`, 201)
 	call(t, s, "POST", "/nitro/v1/config/dnsaction", `{"dnsaction":{"actionname":"act_in","actiontype":"ViewName","viewname":"inside"}}`, 201)
 	call(t, s, "POST", "/nitro/v1/config/dnspolicy", `{"dnspolicy":{"name":"p_in","rule":"CLIENT.IP.SRC.IN_SUBNET(10.0.0.0/8)","actionname":"act_in"}}`, 201)

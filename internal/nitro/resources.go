@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/events"
 	"github.com/gslbd/gslbd/internal/nsconf"
 	"github.com/gslbd/gslbd/internal/nserr"
 	"github.com/gslbd/gslbd/internal/schema"
@@ -486,7 +487,11 @@ func (s *Server) apply(req *request, rs *resource, verb string, status int) (*re
 // change applies CLI lines through the backend; the change's warnings
 // are kept on the request (answered with ?warning=yes).
 func (s *Server) change(req *request, text string) error {
-	warnings, err := s.backend.Change("nitro", text)
+	by := events.Origin{Via: "nitro", Client: req.r.RemoteAddr, Agent: events.Agent(req.r.UserAgent())}
+	if req.user != nil {
+		by.User = req.user.name
+	}
+	warnings, err := s.backend.Change(by, text)
 	req.warnings = append(req.warnings, warnings...)
 	return err
 }

@@ -3,9 +3,11 @@ package nitro
 import (
 	"encoding/json"
 
-	"github.com/gslbd/gslbd/internal/config"
 	"strings"
 	"testing"
+
+	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/events"
 )
 
 // call sends a request as nsroot and decodes the envelope.
@@ -31,7 +33,7 @@ func list(t *testing.T, out map[string]any, res string) []map[string]any {
 
 func TestMoreResources(t *testing.T) {
 	s, _ := testServer(t)
-	s.backend.Change("seed", seedText)
+	s.backend.Change(events.Origin{Via: "seed"}, seedText)
 	// gslbparameter: a singleton updated by PUT.
 	call(t, s, "PUT", "/nitro/v1/config/gslbparameter", `{"gslbparameter":{"ldnsentrytimeout":"60","ldnsprobeorder":["DNS","PING"]}}`, 200)
 	p := list(t, call(t, s, "GET", "/nitro/v1/config/gslbparameter", "", 200), "gslbparameter")
@@ -95,7 +97,7 @@ func TestMoreResources(t *testing.T) {
 // each result; exit stops at the first failure.
 func TestBulkOnError(t *testing.T) {
 	s, _ := testServer(t)
-	s.backend.Change("seed", seedText)
+	s.backend.Change(events.Origin{Via: "seed"}, seedText)
 	body := `{"gslbvserver":[{"name":"b1","servicetype":"HTTP"},{"name":"b2","servicetype":"NOPE"},{"name":"b3","servicetype":"HTTP"}]}`
 	h := map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": testPassword}
 	if w := do(t, s, "POST", "/nitro/v1/config/gslbvserver", body, h); w.Code == 201 {
@@ -129,7 +131,7 @@ func TestBulkOnError(t *testing.T) {
 
 func TestViewSummary(t *testing.T) {
 	s, _ := testServer(t)
-	s.backend.Change("seed", seedText+"set gslb vserver gv -lbMethod ROUNDROBIN\n")
+	s.backend.Change(events.Origin{Via: "seed"}, seedText+"set gslb vserver gv -lbMethod ROUNDROBIN\n")
 	v := list(t, call(t, s, "GET", "/nitro/v1/config/gslbvserver?view=summary", "", 200), "gslbvserver")
 	if len(v) != 1 || len(v[0]) != 2 || v[0]["name"] != "gv" || v[0]["servicetype"] != "HTTP" {
 		t.Fatalf("summary: %v", v)
@@ -144,7 +146,7 @@ func TestViewSummary(t *testing.T) {
 // ns.conf's escapes, other control characters are refused.
 func TestNoCommandInjection(t *testing.T) {
 	s, _ := testServer(t)
-	s.backend.Change("seed", seedText)
+	s.backend.Change(events.Origin{Via: "seed"}, seedText)
 	h := map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": testPassword}
 	for name, body := range map[string]string{
 		"x1": `{"gslbvserver":{"name":"x1","servicetype":"HTTP","comment":"a\nrm gslb vserver gv"}}`,
@@ -184,7 +186,7 @@ func TestNoCommandInjection(t *testing.T) {
 // errorcode 0; without it, the usual status and no header.
 func TestWarnings(t *testing.T) {
 	s, _ := testServer(t)
-	s.backend.Change("seed", seedText)
+	s.backend.Change(events.Origin{Via: "seed"}, seedText)
 	creds := map[string]string{"X-NITRO-USER": "nsroot", "X-NITRO-PASS": testPassword}
 	w := do(t, s, "PUT", "/nitro/v1/config/gslbvserver/gv?warning=yes", `{"gslbvserver":{"comment":"dc 1","dynamicweight":"SERVICECOUNT"}}`, creds)
 	if w.Code != 209 {
@@ -218,7 +220,7 @@ func TestWarnings(t *testing.T) {
 
 func TestViewMetricAndMetricTableBindings(t *testing.T) {
 	s, _ := testServer(t)
-	s.backend.Change("seed", seedText)
+	s.backend.Change(events.Origin{Via: "seed"}, seedText)
 	// gslbservice_dnsview_binding: bind gslb service a -viewName v ip.
 	call(t, s, "POST", "/nitro/v1/config/dnsview", `{"dnsview":{"viewname":"inside"}}`, 201)
 	call(t, s, "POST", "/nitro/v1/config/gslbservice_dnsview_binding", `{"gslbservice_dnsview_binding":{"servicename":"a","viewname":"inside","viewip":"10.9.9.9"}}`, 201)

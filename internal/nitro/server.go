@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/events"
 	"github.com/gslbd/gslbd/internal/nsconf"
 	"github.com/gslbd/gslbd/internal/nserr"
 )
@@ -31,7 +32,8 @@ type Backend interface {
 	// Change applies CLI commands whole, or nothing (an nsconf.ErrorList).
 	// The warnings are those of the change (logged by the backend; sent
 	// to clients that ask with ?warning=yes).
-	Change(name, text string) ([]*nsconf.Error, error)
+	// by says who makes the change (its Via names the commands in errors).
+	Change(by events.Origin, text string) ([]*nsconf.Error, error)
 	// Save writes the running configuration to its file.
 	Save() error
 	// Diff compares the saved file with the running configuration.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gslbd/gslbd/internal/events"
 	"github.com/gslbd/gslbd/internal/schema"
 )
 
@@ -187,7 +188,7 @@ func TestNITROFieldTypes(t *testing.T) {
 
 	// What GETs return for a configuration with most arguments set.
 	s, _ := testServer(t)
-	if _, err := s.backend.Change("seed", typesSeed); err != nil {
+	if _, err := s.backend.Change(events.Origin{Via: "seed"}, typesSeed); err != nil {
 		t.Fatal(err)
 	}
 	for res := range nitroTypes {
