@@ -3,6 +3,8 @@ module github.com/gslbd/gslbd
 go 1.26.8
 
 require (
+	github.com/dnstap/golang-dnstap v0.4.0
+	github.com/farsightsec/golang-framestream v0.3.0
 	github.com/google/go-cmp v0.7.0
 	github.com/gosnmp/gosnmp v1.47.0
 	github.com/maxmind/mmdbwriter v1.2.0

@@ -24,13 +24,13 @@ var allowed = map[string][]string{
 	"internal/dnstest":    {},
 	"internal/monitor":    {"internal/config", "internal/health"},
 	"internal/load":       {"internal/config", "internal/health"},
-	"internal/daemon":     {"internal/config", "internal/dnsserver", "internal/gslb", "internal/location", "internal/nsconf", "internal/health", "internal/zone", "internal/schema", "internal/nserr", "internal/monitor", "internal/load", "internal/atomicfile", "internal/mep", "internal/metrics", "internal/events", "internal/webhook"},
-	"internal/metrics":    {"internal/monitor", "internal/health", "internal/mep", "internal/dnsserver"},
+	"internal/daemon":     {"internal/config", "internal/dnsserver", "internal/gslb", "internal/location", "internal/nsconf", "internal/health", "internal/zone", "internal/schema", "internal/nserr", "internal/monitor", "internal/load", "internal/atomicfile", "internal/mep", "internal/metrics", "internal/events", "internal/webhook", "internal/querylog"},
+	"internal/metrics":    {"internal/monitor", "internal/health", "internal/mep", "internal/dnsserver", "internal/querylog"},
 	"internal/atomicfile": {},
 	"internal/shell":      {"internal/nitro", "internal/nsconf", "internal/schema"},
 	"cmd/gslbctl":         {"internal/shell", "internal/nitro"},
 	"internal/nitro":      {"internal/config", "internal/schema", "internal/nserr", "internal/nsconf", "internal/atomicfile", "internal/events"},
-	"cmd/gslbd":           {"internal/config", "internal/daemon", "internal/dnsserver", "internal/nsconf", "internal/metrics", "internal/nitro", "internal/mep"},
+	"cmd/gslbd":           {"internal/config", "internal/daemon", "internal/dnsserver", "internal/nsconf", "internal/metrics", "internal/nitro", "internal/mep", "internal/querylog"},
 	"bench/monitors":      {},
 	"bench/api":           {"internal/nitro"},
 	"bench/confgen":       {},
@@ -39,6 +39,7 @@ var allowed = map[string][]string{
 	"internal/events":     {},
 	"internal/webhook":    {"internal/events"},
 	"internal/dnspolicy":  {},
+	"internal/querylog":   {"internal/dnsserver"},
 	"bench/reload":        {},
 	"bench/mep":           {"internal/mep", "internal/mep/wire", "internal/health"},
 }
@@ -61,6 +62,7 @@ var thirdParty = map[string][]string{
 	"bench/monitors":     {"github.com/miekg/dns", "github.com/prometheus/common/expfmt", "github.com/prometheus/common/model", "github.com/prometheus/client_model/go", "golang.org/x/sys/unix"},
 	"internal/mep/wire":  {"google.golang.org/protobuf"},
 	"internal/mep":       {"google.golang.org/protobuf"},
+	"internal/querylog":  {"github.com/dnstap/golang-dnstap", "github.com/farsightsec/golang-framestream", "google.golang.org/protobuf"},
 	"internal/load":      {"github.com/prometheus/common/expfmt", "github.com/prometheus/common/model", "github.com/prometheus/client_model/go"},
 }
 

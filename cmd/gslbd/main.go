@@ -31,6 +31,7 @@ import (
 	"github.com/gslbd/gslbd/internal/dnsserver"
 	"github.com/gslbd/gslbd/internal/metrics"
 	"github.com/gslbd/gslbd/internal/nsconf"
+	"github.com/gslbd/gslbd/internal/querylog"
 )
 
 func main() {
@@ -170,6 +171,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	site := fs.String("site", "", "the gslb site this process is (default: the site the file types LOCAL); one file then serves every site")
 	locFile := fs.String("location-file", "", "static proximity's location database: a NetScaler location file, or a MaxMind/DB-IP .mmdb (re-read on SIGHUP)")
 	locFormat := fs.String("location-format", "", "the location file's format, as add locationFile -format (default netscaler; mmdb for an .mmdb file)")
+	var tap querylog.Options
+	fs.StringVar(&tap.Addr, "dnstap", "", "log every query and response as dnstap to a collector: unix:/path or tcp:host:port (off when empty)")
+	fs.StringVar(&tap.Identity, "dnstap-identity", "", "the dnstap identity field (default: the host name)")
 	var mo daemon.MEPOptions
 	fs.StringVar(&mo.Certs, "mep-certs", "", "directory of the metric exchange's CA and this site's certificate (default: mep/ beside the configuration; `gslbd cert`)")
 	mepPort := fs.Uint("mep-port", 3009, "metric exchange TLS port (every site uses the same)")
@@ -191,8 +195,18 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	mo.Ports.TLS, mo.Ports.Plain = uint16(*mepPort), uint16(*plainPort)
+	if tap.Addr != "" {
+		if _, _, err := querylog.ParseAddr(tap.Addr); err != nil {
+			fmt.Fprintf(stderr, "gslbd: -dnstap: %v\n", err)
+			return 2
+		}
+		if tap.Identity == "" {
+			tap.Identity, _ = os.Hostname()
+		}
+		tap.Version = "gslbd " + metrics.Version()
+	}
 	d, err := daemon.Start(daemon.Options{ConfigPath: *path, Listen: listen, Logger: logger(stderr, *level), Server: srv,
-		NITROCredentials: *nitroCreds, Site: *site, MEP: mo, LocationFile: *locFile, LocationFormat: *locFormat})
+		NITROCredentials: *nitroCreds, Site: *site, MEP: mo, LocationFile: *locFile, LocationFormat: *locFormat, DNSTap: tap})
 	if err != nil {
 		printErr(stderr, err)
 		return 1
@@ -229,7 +243,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 // metricsHandler serves d's metrics (one registry for both listeners).
 func metricsHandler(d *daemon.Daemon) http.Handler {
 	return metrics.Handler(d.Monitors(), metrics.Changes{Bounds: daemon.ChangeBounds, Times: d.ChangeTimes, Results: d.ChangeResults},
-		metrics.MEP{Links: d.Links, Lag: d.MEPLag}, metrics.DNS{Stats: d.DNSStats(), VServerHits: d.VServerHits, DomainHits: d.DomainHits},
+		metrics.MEP{Links: d.Links, Lag: d.MEPLag}, metrics.DNS{Stats: d.DNSStats(), VServerHits: d.VServerHits, DomainHits: d.DomainHits, Tap: d.DNSTap()},
 		metrics.GSLB{Services: d.ServiceHealth, VServers: d.VServerHealth})
 }
 

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/gslbd/gslbd/internal/config"
 	"github.com/gslbd/gslbd/internal/dnsserver"
 	"github.com/gslbd/gslbd/internal/events"
@@ -25,8 +27,8 @@ import (
 	"github.com/gslbd/gslbd/internal/metrics"
 	"github.com/gslbd/gslbd/internal/monitor"
 	"github.com/gslbd/gslbd/internal/nsconf"
+	"github.com/gslbd/gslbd/internal/querylog"
 	"github.com/gslbd/gslbd/internal/webhook"
-	"github.com/miekg/dns"
 )
 
 // Loaded is a parsed, applied and checked configuration.
@@ -94,6 +96,9 @@ type Options struct {
 	// location file, or an .mmdb file), read at start and on each reload;
 	// LocationFormat its -format ("": netscaler, or mmdb by the name).
 	LocationFile, LocationFormat string
+	// DNSTap is the query log: every query and response as dnstap to a
+	// collector (Addr "": off).
+	DNSTap querylog.Options
 	// Engine and Server options.
 	Engine gslb.Options
 	Server dnsserver.Options
@@ -109,6 +114,7 @@ type Daemon struct {
 	log     *slog.Logger
 	engine  *gslb.Engine
 	server  *dnsserver.Server
+	tap     *querylog.Tap // nil: no query log
 	monitor *monitor.Manager
 	load    *load.Manager
 	// health is where monitors, load sources and the site exchange
@@ -158,11 +164,21 @@ func Start(opts Options) (*Daemon, error) {
 	d.hooks = webhook.New(d.events, webhook.Options{Logger: log})
 	opts.Engine.Events = d.events
 	d.engine = gslb.New(opts.Engine)
-	d.server = dnsserver.New(d.engine, opts.Server)
 	ld, err := d.read()
 	if err != nil {
 		return nil, err
 	}
+	if opts.DNSTap.Addr != "" {
+		to := opts.DNSTap
+		if to.Logger == nil {
+			to.Logger = log
+		}
+		if d.tap, err = querylog.New(to); err != nil {
+			return nil, err
+		}
+		opts.Server.Tap = d.tap
+	}
+	d.server = dnsserver.New(d.engine, opts.Server)
 	d.health = health.NewStore(health.Options{Logger: log, Out: d.engine, Events: d.events, OnProbe: func(svcs []string) { d.monitor.Activate(svcs) }})
 	d.monitor = monitor.New(monitor.Options{Logger: log, Sink: d.health, Gate: d.health})
 	creds, err := d.credentials()
@@ -596,5 +612,12 @@ func (d *Daemon) Close() error {
 	d.health.Close()
 	d.engine.Close()
 	d.hooks.Close()
-	return d.server.Close()
+	err := d.server.Close()
+	if d.tap != nil {
+		d.tap.Close() // after the server: the last answers are logged
+	}
+	return err
 }
+
+// DNSTap is the query log's figures (nil: off).
+func (d *Daemon) DNSTap() *querylog.Tap { return d.tap }

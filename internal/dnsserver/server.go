@@ -23,8 +23,9 @@ type Handler interface {
 // the query's own bytes. One value, so that a new input is a field, not
 // a parameter of every function on the answer path.
 type Request struct {
-	// Src is the client's (source) address.
-	Src netip.Addr
+	// Src is the client's (source) address, SrcPort its port.
+	Src     netip.Addr
+	SrcPort uint16
 	// Local is the address the query arrived on: the listener's, or for a
 	// wildcard UDP listener the datagram's destination (IP_PKTINFO);
 	// invalid when unknown.
@@ -56,6 +57,15 @@ type Options struct {
 	PlainUDP bool
 	// Logger for listener errors (nil: discard).
 	Logger *slog.Logger
+	// Tap, if set, is given every query and its response (nil when none
+	// was sent) once answered: the query log (dnstap). It must not wait
+	// nor keep the slices.
+	Tap Tap
+}
+
+// Tap receives what was answered (Options.Tap).
+type Tap interface {
+	Log(q, resp []byte, r Request)
 }
 
 // querySlot is the longest UDP query accepted; longer ones are dropped
@@ -164,8 +174,12 @@ func (s *Server) udpWorker(c *net.UDPConn) {
 			cnt.Flush(&s.Stats, UDP)
 			continue
 		}
-		resp := s.h.ServeDNS(out, buf[:n], Request{Src: from.Addr().Unmap(), Local: local, Now: time.Now()})
+		req := Request{Src: from.Addr().Unmap(), SrcPort: from.Port(), Local: local, Now: time.Now()}
+		resp := s.h.ServeDNS(out, buf[:n], req)
 		cnt.Count(buf[:n], resp)
+		if s.opts.Tap != nil {
+			s.opts.Tap.Log(buf[:n], resp, req)
+		}
 		cnt.Flush(&s.Stats, UDP)
 		if resp == nil {
 			continue
@@ -249,8 +263,9 @@ func (s *Server) untrack(c net.Conn) {
 // serveConn answers pipelined queries on one connection, in order.
 func (s *Server) serveConn(c net.Conn) {
 	var client netip.Addr
+	var port uint16
 	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
-		client = ap.Addr().Unmap()
+		client, port = ap.Addr().Unmap(), ap.Port()
 	}
 	// An accepted connection's own address is specific even on a
 	// wildcard listener.
@@ -280,8 +295,12 @@ func (s *Server) serveConn(c net.Conn) {
 		if _, err := io.ReadFull(r, q); err != nil {
 			return
 		}
-		resp := s.h.ServeDNS(out, q, Request{Src: client, Local: local, TCP: true, Now: time.Now()})
+		req := Request{Src: client, SrcPort: port, Local: local, TCP: true, Now: time.Now()}
+		resp := s.h.ServeDNS(out, q, req)
 		cnt.Count(q, resp)
+		if s.opts.Tap != nil {
+			s.opts.Tap.Log(q, resp, req)
+		}
 		cnt.Flush(&s.Stats, TCP)
 		if resp == nil {
 			continue

@@ -152,12 +152,20 @@ func (w *batchWorker) answer(fd uintptr, n int) {
 		if w.pktinfo {
 			local, oob = w.destination(i, k)
 		}
-		resp := w.s.h.ServeDNS(dst, q, Request{Src: sockaddrAddr(&w.rsa[i]), Local: local, Now: now})
+		src, port := sockaddrAddr(&w.rsa[i])
+		req := Request{Src: src, SrcPort: port, Local: local, Now: now}
+		resp := w.s.h.ServeDNS(dst, q, req)
 		if len(resp) == 0 {
 			w.cnt.Count(q, nil)
+			if w.s.opts.Tap != nil {
+				w.s.opts.Tap.Log(q, nil, req)
+			}
 			continue
 		}
 		w.cnt.Count(q, resp)
+		if w.s.opts.Tap != nil {
+			w.s.opts.Tap.Log(q, resp, req)
+		}
 		w.siov[k].Base = &resp[0]
 		w.siov[k].SetLen(len(resp))
 		h := &w.smsgs[k].hdr
@@ -225,14 +233,21 @@ func (w *batchWorker) destination(i, k int) (netip.Addr, int) {
 	return netip.Addr{}, 0
 }
 
-func sockaddrAddr(rsa *unix.RawSockaddrAny) netip.Addr {
+// sockaddrAddr is a datagram's source address and port.
+func sockaddrAddr(rsa *unix.RawSockaddrAny) (netip.Addr, uint16) {
 	switch rsa.Addr.Family {
 	case unix.AF_INET:
 		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
-		return netip.AddrFrom4(sa.Addr)
+		return netip.AddrFrom4(sa.Addr), netPort(&sa.Port)
 	case unix.AF_INET6:
 		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
-		return netip.AddrFrom16(sa.Addr).Unmap()
+		return netip.AddrFrom16(sa.Addr).Unmap(), netPort(&sa.Port)
 	}
-	return netip.Addr{}
+	return netip.Addr{}, 0
+}
+
+// netPort reads a port kept in network byte order.
+func netPort(p *uint16) uint16 {
+	b := (*[2]byte)(unsafe.Pointer(p))
+	return uint16(b[0])<<8 | uint16(b[1])
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gslbd/gslbd/internal/dnsserver"
+	"github.com/gslbd/gslbd/internal/querylog"
 )
 
 // DNS is what the DNS server and the answer engine show: the server's
@@ -14,6 +15,8 @@ type DNS struct {
 	// VServerHits and DomainHits return queries per vserver and per GSLB
 	// domain, keyed by lower-case name (nil: none).
 	VServerHits, DomainHits func() map[string]uint64
+	// Tap is the query log (nil: off; its figures are then 0).
+	Tap *querylog.Tap
 }
 
 var (
@@ -35,6 +38,10 @@ var (
 		"Queries answered by each GSLB vserver (counted from when its name was first served).", []string{"vserver"}, nil)
 	domainHitsDesc = prometheus.NewDesc("gslbd_gslb_domain_queries_total",
 		"Queries for each GSLB domain.", []string{"domain"}, nil)
+	tapFramesDesc = prometheus.NewDesc("gslbd_dnstap_frames_total",
+		"dnstap frames (a query or a response each) written to the collector, or dropped: no room while the collector was slow or away.", []string{"result"}, nil)
+	tapConnectedDesc = prometheus.NewDesc("gslbd_dnstap_connected",
+		"1 while the dnstap collector is connected (0 when the query log is off).", nil, nil)
 )
 
 var rcodeNames = [16]string{"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
@@ -44,12 +51,22 @@ type dnsCollector DNS
 
 func (c dnsCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{dnsQueriesDesc, dnsResponsesDesc, dnsDroppedDesc, dnsTruncatedDesc, dnsSizeDesc,
-		tcpConnsDesc, tcpRefusedDesc, vserverHitsDesc, domainHitsDesc} {
+		tcpConnsDesc, tcpRefusedDesc, vserverHitsDesc, domainHitsDesc, tapFramesDesc, tapConnectedDesc} {
 		ch <- d
 	}
 }
 
 func (c dnsCollector) Collect(ch chan<- prometheus.Metric) {
+	var written, dropped, connected float64
+	if c.Tap != nil {
+		written, dropped = float64(c.Tap.Frames.Load()), float64(c.Tap.Dropped.Load())
+		if c.Tap.Connected.Load() {
+			connected = 1
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(tapFramesDesc, prometheus.CounterValue, written, "written")
+	ch <- prometheus.MustNewConstMetric(tapFramesDesc, prometheus.CounterValue, dropped, "dropped")
+	ch <- prometheus.MustNewConstMetric(tapConnectedDesc, prometheus.GaugeValue, connected)
 	if c.Stats != nil {
 		for tr, name := range []string{"udp", "tcp"} {
 			st := c.Stats.Transport(tr)

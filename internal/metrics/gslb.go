@@ -64,12 +64,17 @@ func (c gslbCollector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-func (c gslbCollector) Collect(ch chan<- prometheus.Metric) {
-	version := "(devel)"
+// Version is gslbd's module version ("(devel)" when built from a
+// checkout).
+func Version() string {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		version = bi.Main.Version
+		return bi.Main.Version
 	}
-	ch <- prometheus.MustNewConstMetric(buildDesc, prometheus.GaugeValue, 1, version, runtime.Version())
+	return "(devel)"
+}
+
+func (c gslbCollector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(buildDesc, prometheus.GaugeValue, 1, Version(), runtime.Version())
 	if c.Services != nil {
 		for _, s := range c.Services() {
 			up := 0.0

@@ -1,0 +1,371 @@
+// Package querylog sends the queries gslbd answers and its responses as
+// dnstap messages (AUTH_QUERY and AUTH_RESPONSE, dnstap.info) over a
+// bidirectional Frame Streams connection to a collector on a Unix or TCP
+// socket: dnstap's own tools (`dnstap-ldns`, `fstrm_capture`), a
+// dnscollector, a golang-dnstap reader.
+//
+// The answer path only copies the two messages into a free slot of a
+// fixed pool and queues the slot, neither of them waiting: when no slot is
+// free (the collector is slow, gone, or not yet connected) the query is
+// not logged, and counted as dropped. One goroutine encodes the slots
+// (protobuf, github.com/dnstap/golang-dnstap's messages), writes them as
+// frames (github.com/farsightsec/golang-framestream) and flushes whenever
+// it has caught up, so frames leave at once when the load is light and in
+// batches when it is not. A lost connection is dialled again, backing off
+// from 100 ms to 5 s.
+package querylog
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	dnstap "github.com/dnstap/golang-dnstap"
+	framestream "github.com/farsightsec/golang-framestream"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gslbd/gslbd/internal/dnsserver"
+)
+
+// Options configure a Tap.
+type Options struct {
+	// Addr is the collector: "unix:/path", "tcp:host:port", or a path
+	// (unix).
+	Addr string
+	// Identity and Version are the dnstap identity and version fields
+	// ("": none).
+	Identity, Version string
+	// Slots is how many queries may wait to be written (default 4096).
+	Slots int
+	// Timeout bounds the handshake and each write to the collector
+	// (default 5 s): a collector that stops reading is dropped and
+	// dialled again.
+	Timeout time.Duration
+	// Logger notes connections and their losses (nil: discard).
+	Logger *slog.Logger
+}
+
+// slot is one query and its response, copied off the answer path.
+type slot struct {
+	q, resp      []byte
+	src, local   netip.Addr
+	srcPort      uint16
+	tcp, hasResp bool
+	now          time.Time
+}
+
+// Tap logs queries and responses. Log is safe for concurrent use.
+type Tap struct {
+	network, addr string
+	opts          Options
+	log           *slog.Logger
+	free, full    chan *slot
+	stop          chan struct{}
+	done          chan struct{}
+
+	mu   sync.Mutex
+	conn net.Conn
+
+	// Frames counts the frames written; Dropped the frames not written
+	// (no free slot, or lost with a connection); Connected is 1 while a
+	// collector is connected.
+	Frames, Dropped atomic.Uint64
+	Connected       atomic.Bool
+}
+
+// ParseAddr splits a collector address into its network and address.
+func ParseAddr(s string) (network, addr string, err error) {
+	switch {
+	case strings.HasPrefix(s, "unix:"):
+		network, addr = "unix", strings.TrimPrefix(s, "unix:")
+	case strings.HasPrefix(s, "tcp:"):
+		network, addr = "tcp", strings.TrimPrefix(s, "tcp:")
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return "", "", fmt.Errorf("dnstap collector %q: %v (want tcp:host:port)", s, err)
+		}
+	case strings.Contains(s, ":") && !strings.Contains(s, "/"):
+		return "", "", fmt.Errorf("dnstap collector %q: say unix:/path or tcp:host:port", s)
+	default:
+		network, addr = "unix", s
+	}
+	if addr == "" {
+		return "", "", fmt.Errorf("dnstap collector %q: no address", s)
+	}
+	return network, addr, nil
+}
+
+// New starts a tap towards opts.Addr; it connects in the background.
+func New(opts Options) (*Tap, error) {
+	network, addr, err := ParseAddr(opts.Addr)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Slots <= 0 {
+		opts.Slots = 4096
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 5 * time.Second
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	t := &Tap{network: network, addr: addr, opts: opts, log: log.With("component", "dnstap", "collector", opts.Addr),
+		free: make(chan *slot, opts.Slots), full: make(chan *slot, opts.Slots), stop: make(chan struct{}), done: make(chan struct{})}
+	for range opts.Slots {
+		t.free <- &slot{q: make([]byte, 0, 512), resp: make([]byte, 0, 1232)}
+	}
+	go t.run()
+	return t, nil
+}
+
+// Log copies a query and its response (nil: none was sent) for the
+// collector, or drops them when no slot is free. It never waits and,
+// once the slots have grown to the messages' sizes, never allocates.
+func (t *Tap) Log(q, resp []byte, r dnsserver.Request) {
+	var s *slot
+	select {
+	case s = <-t.free:
+	default:
+		t.Dropped.Add(1)
+		if resp != nil {
+			t.Dropped.Add(1)
+		}
+		return
+	}
+	s.q = append(s.q[:0], q...)
+	s.resp = append(s.resp[:0], resp...)
+	s.hasResp = resp != nil
+	s.src, s.srcPort, s.local, s.tcp, s.now = r.Src, r.SrcPort, r.Local, r.TCP, r.Now
+	select {
+	case t.full <- s:
+	default: // cannot happen: full has room for every slot
+		t.free <- s
+		t.Dropped.Add(s.frames())
+	}
+}
+
+// Close stops the tap: what is queued and written is flushed to a
+// connected collector, and the connection closed.
+func (t *Tap) Close() {
+	select {
+	case <-t.stop:
+		return
+	default:
+	}
+	close(t.stop)
+	t.mu.Lock()
+	if t.conn != nil {
+		// Unblock a write to a collector that does not read; run
+		// flushes first when it can.
+		_ = t.conn.SetDeadline(time.Now().Add(time.Second))
+	}
+	t.mu.Unlock()
+	<-t.done
+}
+
+// frames is how many frames a slot makes.
+func (s *slot) frames() uint64 {
+	if s.hasResp {
+		return 2
+	}
+	return 1
+}
+
+// run connects, writes and reconnects until Close; what is still queued
+// then is dropped.
+func (t *Tap) run() {
+	defer close(t.done)
+	defer func() {
+		for len(t.full) > 0 {
+			s := <-t.full
+			t.Dropped.Add(s.frames())
+			t.free <- s
+		}
+	}()
+	e := newEncoder(t.opts.Identity, t.opts.Version)
+	backoff := 100 * time.Millisecond
+	for {
+		w, conn, err := t.connect()
+		if err != nil {
+			if errors.Is(err, errStopped) {
+				return
+			}
+			t.log.Warn("cannot reach the collector", "err", err, "retry_in", backoff)
+			select {
+			case <-t.stop:
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 5*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		t.Connected.Store(true)
+		t.log.Info("collector connected")
+		err = t.write(w, conn, e)
+		t.Connected.Store(false)
+		t.mu.Lock()
+		t.conn = nil
+		t.mu.Unlock()
+		conn.Close()
+		if err == nil {
+			return
+		}
+		t.log.Warn("collector connection lost", "err", err)
+	}
+}
+
+var errStopped = errors.New("stopped")
+
+// connect dials the collector and makes the Frame Streams handshake.
+func (t *Tap) connect() (*framestream.Writer, net.Conn, error) {
+	select {
+	case <-t.stop:
+		return nil, nil, errStopped
+	default:
+	}
+	conn, err := net.DialTimeout(t.network, t.addr, t.opts.Timeout)
+	if err != nil {
+		return nil, nil, err
+	}
+	t.mu.Lock()
+	t.conn = conn
+	t.mu.Unlock()
+	w, err := framestream.NewWriter(conn, &framestream.WriterOptions{ContentTypes: [][]byte{dnstap.FSContentType},
+		Bidirectional: true, Timeout: t.opts.Timeout})
+	if err != nil {
+		t.mu.Lock()
+		t.conn = nil
+		t.mu.Unlock()
+		conn.Close()
+		return nil, nil, fmt.Errorf("frame streams handshake: %w", err)
+	}
+	return w, conn, nil
+}
+
+// write sends queued slots until the connection fails (its error) or
+// Close (nil, after flushing what was queued and the STOP frame).
+func (t *Tap) write(w *framestream.Writer, conn net.Conn, e *encoder) error {
+	send := func(s *slot) error {
+		defer func() { t.free <- s }()
+		if _, err := w.WriteFrame(e.encode(s, false)); err != nil {
+			t.Dropped.Add(s.frames())
+			return err
+		}
+		t.Frames.Add(1)
+		if s.hasResp {
+			if _, err := w.WriteFrame(e.encode(s, true)); err != nil {
+				t.Dropped.Add(1)
+				return err
+			}
+			t.Frames.Add(1)
+		}
+		return nil
+	}
+	for {
+		select {
+		case s := <-t.full:
+			if err := send(s); err != nil {
+				return err
+			}
+			if len(t.full) == 0 {
+				if err := w.Flush(); err != nil {
+					return err
+				}
+			}
+		case <-t.stop:
+			for len(t.full) > 0 {
+				if err := send(<-t.full); err != nil {
+					break
+				}
+			}
+			_ = w.Flush()
+			_ = conn.SetDeadline(time.Now().Add(time.Second))
+			_ = w.Close() // STOP, and the collector's FINISH
+			return nil
+		}
+	}
+}
+
+// encoder turns slots into dnstap frames, reusing one message.
+type encoder struct {
+	msg                 dnstap.Dnstap
+	m                   dnstap.Message
+	typ, qType, rType   dnstap.Message_Type
+	fam                 dnstap.SocketFamily
+	proto               dnstap.SocketProtocol
+	qPort               uint32
+	qSec, rSec          uint64
+	qNsec, rNsec        uint32
+	dtype               dnstap.Dnstap_Type
+	out, srcBuf, locBuf []byte
+}
+
+func newEncoder(identity, version string) *encoder {
+	e := &encoder{qType: dnstap.Message_AUTH_QUERY, rType: dnstap.Message_AUTH_RESPONSE, dtype: dnstap.Dnstap_MESSAGE}
+	e.msg.Type = &e.dtype
+	if identity != "" {
+		e.msg.Identity = []byte(identity)
+	}
+	if version != "" {
+		e.msg.Version = []byte(version)
+	}
+	e.msg.Message = &e.m
+	return e
+}
+
+// encode is the frame of s's query, or of its response.
+func (e *encoder) encode(s *slot, resp bool) []byte {
+	m := &e.m
+	*m = dnstap.Message{}
+	e.typ = e.qType
+	if resp {
+		e.typ = e.rType
+	}
+	m.Type = &e.typ
+	e.fam = dnstap.SocketFamily_INET
+	if s.src.Is6() {
+		e.fam = dnstap.SocketFamily_INET6
+	}
+	e.proto = dnstap.SocketProtocol_UDP
+	if s.tcp {
+		e.proto = dnstap.SocketProtocol_TCP
+	}
+	m.SocketFamily, m.SocketProtocol = &e.fam, &e.proto
+	if s.src.IsValid() {
+		e.srcBuf, _ = s.src.AppendBinary(e.srcBuf[:0])
+		m.QueryAddress = e.srcBuf
+	}
+	if s.local.IsValid() {
+		e.locBuf, _ = s.local.AppendBinary(e.locBuf[:0])
+		m.ResponseAddress = e.locBuf
+	}
+	if s.srcPort != 0 {
+		e.qPort = uint32(s.srcPort)
+		m.QueryPort = &e.qPort
+	}
+	// The answer is computed within the microsecond the query was read
+	// in: both carry the read time.
+	e.qSec, e.qNsec = uint64(s.now.Unix()), uint32(s.now.Nanosecond())
+	m.QueryTimeSec, m.QueryTimeNsec = &e.qSec, &e.qNsec
+	if resp {
+		e.rSec, e.rNsec = e.qSec, e.qNsec
+		m.ResponseTimeSec, m.ResponseTimeNsec = &e.rSec, &e.rNsec
+		m.QueryMessage, m.ResponseMessage = nil, s.resp
+	} else {
+		m.QueryMessage = s.q
+	}
+	out, err := proto.MarshalOptions{}.MarshalAppend(e.out[:0], &e.msg)
+	if err != nil { // cannot happen: every required field is set
+		return nil
+	}
+	e.out = out
+	return out
+}
