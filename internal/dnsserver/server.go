@@ -51,6 +51,12 @@ type Options struct {
 	// TCPIOTimeout bounds reading the rest of a message once its first
 	// byte came, and writing a response (default 2s: slowloris defence).
 	TCPIOTimeout time.Duration
+	// UDPBuffer is the receive and send buffer of each UDP socket
+	// (default 4 MiB; negative: the system's, net.core.rmem_default).
+	// The system's 208 KiB holds about 200 queries: a pause of 20 ms at
+	// 10,000 QPS (a garbage collection, a scrape of a large metrics page
+	// with one CPU) would overflow it and lose queries.
+	UDPBuffer int
 	// PlainUDP makes UDP workers use one ReadFrom/WriteTo per packet
 	// instead of batched recvmmsg/sendmmsg on Linux (udp_linux.go says why
 	// batching is the default).
@@ -101,6 +107,9 @@ func New(h Handler, opts Options) *Server {
 	if opts.TCPIOTimeout <= 0 {
 		opts.TCPIOTimeout = 2 * time.Second
 	}
+	if opts.UDPBuffer == 0 {
+		opts.UDPBuffer = 4 << 20
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -123,6 +132,9 @@ func (s *Server) ListenUDP(addr string) (*net.UDPConn, error) {
 // ServeUDP serves an existing UDP socket (the caller may have made it)
 // until CloseUDP or Close.
 func (s *Server) ServeUDP(c *net.UDPConn) {
+	if s.opts.UDPBuffer > 0 {
+		setBuffers(c, s.opts.UDPBuffer)
+	}
 	if !s.opts.PlainUDP && s.serveUDPBatched(c) {
 		return
 	}

@@ -86,6 +86,24 @@ type batchWorker struct {
 	soob    [batchSize][oobSize]byte
 }
 
+// setBuffers sizes a UDP socket's receive and send buffers: beyond
+// net.core.rmem_max/wmem_max when the process may (SO_RCVBUFFORCE with
+// CAP_NET_ADMIN), else as far as those allow.
+func setBuffers(c *net.UDPConn, n int) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = rc.Control(func(fd uintptr) {
+		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, n) != nil {
+			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, n)
+		}
+		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, n) != nil {
+			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF, n)
+		}
+	})
+}
+
 // oobSize holds one IPv4 or IPv6 packet-info control message.
 const oobSize = 64
 

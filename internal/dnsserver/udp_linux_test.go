@@ -3,12 +3,14 @@ package dnsserver
 import (
 	"encoding/binary"
 	"net"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gslbd/gslbd/internal/dnstest"
+	"golang.org/x/sys/unix"
 )
 
 // TestBatchedWorkersServe: on Linux the default UDP mode really is the
@@ -86,5 +88,32 @@ func TestBatchedQueueDrained(t *testing.T) {
 	// Only the responses count as dropped, not the answers sent.
 	if d := s.Stats.Dropped(); d != 2*batchSize {
 		t.Fatalf("%d counted as dropped, want %d", d, 2*batchSize)
+	}
+}
+
+// TestUDPBuffers: a served UDP socket's receive buffer is the 4 MiB
+// default (the kernel reports twice what was set), not the system's
+// 208 KiB; a negative UDPBuffer leaves the system's.
+func TestUDPBuffers(t *testing.T) {
+	rcvbuf := func(opts Options) int {
+		srv := New(echoHandler{}, opts)
+		c, err := srv.ListenUDP("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		rc, _ := c.SyscallConn()
+		var n int
+		rc.Control(func(fd uintptr) { n, _ = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF) })
+		return n
+	}
+	sys := rcvbuf(Options{UDPBuffer: -1})
+	got := rcvbuf(Options{})
+	t.Logf("receive buffer: %d bytes by default, %d the system's", got, sys)
+	if os.Geteuid() == 0 && got < 4<<20 {
+		t.Errorf("receive buffer %d, want at least 4 MiB (root may exceed rmem_max)", got)
+	}
+	if got <= sys && sys < 4<<20 {
+		t.Errorf("receive buffer %d is not above the system's %d", got, sys)
 	}
 }
