@@ -47,7 +47,10 @@ func TestDocExamples(t *testing.T) {
 	}
 }
 
-var nitroBlock = regexp.MustCompile("(?s)```sh nitro\n(.*?)```")
+var (
+	nitroBlock   = regexp.MustCompile("(?s)```sh nitro\n(.*?)```")
+	gslbctlBlock = regexp.MustCompile("(?s)```gslbctl\n(.*?)```")
+)
 
 // TestAPIDocExamples runs every curl command of docs/api.md against a
 // real gslbd: each must succeed with errorcode 0.
@@ -103,6 +106,23 @@ func TestAPIDocExamples(t *testing.T) {
 		}
 		if tr, _ := body["gslbexplain"].(map[string]any); strings.Contains(line, "gslbexplain") && (tr == nil || tr["vserver"] != "gv_web") {
 			t.Errorf("%s\n-> no trace of gv_web: %s", line, out)
+		}
+	}
+	// docs/explain.md's gslbctl session, on what the examples made: the
+	// output as the page shows it, line by line.
+	ex, _ := os.ReadFile("../docs/explain.md")
+	gm := gslbctlBlock.FindStringSubmatch(string(ex))
+	if gm == nil {
+		t.Fatal("no ```gslbctl block in docs/explain.md")
+	}
+	ctl := built(t, "gslbctl")
+	for _, session := range strings.Split(gm[1], "\n> ")[0:] {
+		cmdLine, want, _ := strings.Cut(strings.TrimPrefix(session, "> "), "\n")
+		cmd := exec.Command(ctl, "-url", base, "-cacert", filepath.Join(dir, "gslbd-api.crt"), "-c", cmdLine)
+		cmd.Env = append(os.Environ(), "GSLBCTL_PASSWORD="+nitroPassword)
+		out, err := cmd.CombinedOutput()
+		if err != nil || strings.TrimRight(string(out), "\n") != strings.TrimRight(want, "\n") {
+			t.Errorf("docs/explain.md: gslbctl -c %q (%v) printed:\n%s\nthe page shows:\n%s", cmdLine, err, out, want)
 		}
 	}
 	saved, _ := os.ReadFile(conf)

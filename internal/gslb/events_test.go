@@ -1,6 +1,7 @@
 package gslb
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -82,6 +83,41 @@ bind gslb vserver v -domainName v.test -TTL 5
 		}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("%q: events:\n%s\nwant:\n%s", tc.extra, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
+// TestAllDownExplained: the decision trace says what a domain with no
+// service UP answers: every service (fail open), an empty answer (EDR,
+// or no service bound), or its backup IP.
+func TestAllDownExplained(t *testing.T) {
+	e := New(Options{})
+	t.Cleanup(e.Close)
+	e.Load(snapshot(t, `add gslb site s1 10.0.0.1
+add gslb service a 192.0.2.1 HTTP 80 -siteName s1
+add gslb vserver open HTTP
+bind gslb vserver open -serviceName a
+bind gslb vserver open -domainName open.test -TTL 5
+bind gslb vserver open -domainName bip.test -TTL 5 -backupIP 192.0.2.99
+add gslb vserver edr HTTP -EDR ENABLED
+bind gslb vserver edr -serviceName a
+bind gslb vserver edr -domainName edr.test -TTL 5
+add gslb vserver none HTTP
+bind gslb vserver none -domainName none.test -TTL 5
+`))
+	e.Report(health.Report{Service: "a", State: health.Down, Reason: "connection refused"})
+	for name, want := range map[string]string{
+		"open.test": "no service is UP: answering every service (fail open, as NetScaler)",
+		"bip.test":  "no service is UP: the domain's backup IP",
+		"edr.test":  "no service is UP: an empty answer (EDR)",
+		"none.test": "no service is UP: an empty answer (no service bound)",
+	} {
+		tr, err := e.Explain(name, 0, netip.MustParseAddr("198.18.0.1"), netip.Prefix{}, netip.Addr{}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if steps := strings.Join(tr.Steps, "\n"); !strings.Contains(steps, want) {
+			t.Errorf("%s: the trace lacks %q:\n%s", name, want, steps)
 		}
 	}
 }

@@ -275,7 +275,7 @@ func (t *table) selectBlock(d *domainEntry, r *request) *block {
 	switch dec.mode {
 	case modeAllDown:
 		if r.trace != nil {
-			r.note("every service is DOWN: %s", map[bool]string{true: "the all-down answer (backup IP, or every service)", false: "an empty answer (EDR)"}[down != nil])
+			r.note("no service is UP: %s", allDownNote(d, down != nil))
 		}
 		return down
 	case modeEmpty:

@@ -508,6 +508,24 @@ func (e *Engine) vserverEvents(was, is VServerStatus) {
 	}
 }
 
+// allDownNote is the decision trace's line for a domain answered with
+// no service UP (down: it has an all-down answer).
+func allDownNote(d *domainEntry, down bool) string {
+	info := d.vs.info
+	for _, dom := range info.Domains {
+		if strings.EqualFold(strings.TrimSuffix(dom.Name, "."), strings.TrimSuffix(d.name, ".")) && dom.BackupIP.IsValid() {
+			return "the domain's backup IP"
+		}
+	}
+	switch {
+	case down:
+		return "answering every service (fail open, as NetScaler)"
+	case info.EDR:
+		return "an empty answer (EDR)"
+	}
+	return "an empty answer (no service bound)"
+}
+
 // allDownHow says how a vserver with no UP service answers (the
 // domains' modeAllDown blocks: a backup IP, else EDR, else fail open).
 func allDownHow(vs *config.VServerInfo) string {
@@ -518,8 +536,11 @@ func allDownHow(vs *config.VServerInfo) string {
 		}
 	}
 	rest := "answering every service (fail open)"
-	if vs.EDR {
+	switch {
+	case vs.EDR:
 		rest = "empty answers (EDR)"
+	case !slices.ContainsFunc(vs.Bindings, func(b config.Binding) bool { return !b.Service.Disabled }):
+		rest = "empty answers (no service bound)"
 	}
 	switch {
 	case backup == 0:

@@ -194,7 +194,11 @@ func (s *Shell) explain(ctx context.Context, rest []string) error {
 	}
 	fmt.Fprintln(s.Out)
 	if v := str("vserver"); v != "" {
-		fmt.Fprintf(s.Out, "\tvserver: %s (answering from %s), method %s\n", v, str("serving"), str("method"))
+		fmt.Fprintf(s.Out, "\tvserver: %s (answering from %s)", v, or(str("serving"), "none"))
+		if m := str("method"); m != "" {
+			fmt.Fprintf(s.Out, ", method %s", m)
+		}
+		fmt.Fprintln(s.Out)
 	}
 	if f := str("fallback"); f != "" {
 		fmt.Fprintf(s.Out, "\tfallback: %s\n", f)
@@ -215,8 +219,20 @@ func (s *Shell) explain(ctx context.Context, rest []string) error {
 	for _, a := range ans {
 		as = append(as, fmt.Sprint(a))
 	}
-	fmt.Fprintf(s.Out, "\tanswer: %s %s, TTL %v\n", str("rcode"), strings.Join(as, " "), tr["ttl"])
+	fmt.Fprintf(s.Out, "\tanswer: %s %s", str("rcode"), or(strings.Join(as, " "), "(no records)"))
+	if ttl, ok := tr["ttl"]; ok {
+		fmt.Fprintf(s.Out, ", TTL %v", ttl)
+	}
+	fmt.Fprintln(s.Out)
 	return s.done(nil)
+}
+
+// or is s, or def when s is empty.
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func (s *Shell) done(err error) error {
