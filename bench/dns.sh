@@ -4,20 +4,24 @@
 # (enable-lua-records=shared, its fast mode). dnsperf on loopback; each
 # server pinned to core 0, dnsperf to core 1.
 #
-# Usage: bash bench/dns.sh [seconds per run, default 10]
+# Usage: bash bench/dns.sh [seconds per run, default 10] [observe]
 # Writes bench/out/results.md (the table for BENCHMARKS.md) and raw logs.
+# With "observe", only the observability run: gslbd's CPU at 10,000 QPS
+# with Prometheus scraped every second and dnstap to fstrm_capture, next
+# to the same gslbd with both off (issue 14's 1.1x).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}
+MODE=${2:-all}
 OUT=$PWD/bench/out
 N=1000
 rm -rf "$OUT" && mkdir -p "$OUT"
 export PATH="/usr/local/go/bin:$HOME/go/bin:$PATH"
 
 need() { command -v "$1" >/dev/null 2>&1; }
-if ! need dnsperf || ! need knotd || ! need pdns_server || ! need taskset; then
+if ! need dnsperf || ! need knotd || ! need pdns_server || ! need taskset || ! need fstrm_capture || ! need dig; then
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsperf knot pdns-server pdns-backend-bind util-linux python3 >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsperf knot pdns-server pdns-backend-bind util-linux python3 fstrm-bin dnsutils >/dev/null
 fi
 # Stop the Debian services the packages may have started; we run our own.
 (systemctl stop knot pdns 2>/dev/null || service knot stop 2>/dev/null || true) >/dev/null 2>&1
@@ -218,6 +222,64 @@ run() { # name port queryfile pid
 	results+=("| $name | $peak | $lost | $cpu | $half | $avg | $p99 |")
 	echo "$name: peak $peak qps (lost $lost), CPU at 10k qps ${cpu}%, at $half qps avg ${avg} ms p99 ${p99} ms"
 }
+if [ "$MODE" = observe ]; then
+	# The same gslbd four times: as above (metrics and dnstap off),
+	# scraped every $SCRAPE s, logging every query to fstrm_capture
+	# (which runs on dnsperf's core), and both. Measured in turn, twice.
+	SCRAPE=${SCRAPE:-15}
+	taskset -c 1 fstrm_capture -t protobuf:dnstap.Dnstap -u "$OUT/tap.sock" -w "$OUT/tap.fstrm" > "$OUT/fstrm.log" 2>&1 &
+	PIDS+=($!)
+	for _ in $(seq 1 50); do [ -S "$OUT/tap.sock" ] && break; sleep 0.1; done
+	obs() { # port mep-port extra-args... -> starts a gslbd, sets OBSPID
+		local port=$1 mep=$2; shift 2
+		taskset -c 0 "$OUT/gslbd" run -config "$OUT/gslbd.conf" -location-file "$OUT/geo.csv" -log-level warn -listen 127.0.0.1:$port \
+			-api "" -mep-port $mep -mep-plain-port $((mep + 2)) "$@" > "$OUT/gslbd-$port.log" 2>&1 &
+		OBSPID=$!; PIDS+=($OBSPID)
+		for _ in $(seq 1 100); do ready "$port" g1.gslb.bench.test && break; sleep 0.2; done
+	}
+	obs 5305 3019 -metrics 127.0.0.1:9154; PID_M=$OBSPID
+	obs 5306 3029 -dnstap "unix:$OUT/tap.sock"; PID_T=$OBSPID
+	obs 5307 3039 -metrics 127.0.0.1:9155 -dnstap "unix:$OUT/tap.sock"; PID_B=$OBSPID
+	for mp in 9154 9155; do
+		(while sleep "$SCRAPE"; do curl -s -o /dev/null http://127.0.0.1:$mp/metrics; done) & PIDS+=($!)
+	done
+	sleep 3
+	cpu10k() { # port pid -> CPU % of one core at 10,000 QPS
+		local c0 c1
+		c0=$(cputicks "$2")
+		perf "$1" "$OUT/q-gslb" "${LOAD[@]}" -Q 10000 > "$OUT/obs-$1.txt"
+		c1=$(cputicks "$2")
+		awk -v a="$c0" -v b="$c1" -v hz="$HZ" -v d="$DUR" 'BEGIN{printf "%.1f", (b-a)/hz/d*100}'
+	}
+	ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b/a}'; }
+	lost() { field 'Queries lost' 3 < "$OUT/obs-$1.txt"; }
+	rows=()
+	for round in 1 2; do
+		off=$(cpu10k 5301 $PID_GSLBD); lo=$(lost 5301)
+		m=$(cpu10k 5305 $PID_M); lm=$(lost 5305)
+		tp=$(cpu10k 5306 $PID_T); lt=$(lost 5306)
+		b=$(cpu10k 5307 $PID_B); lb=$(lost 5307)
+		rows+=("| $round | $off ($lo) | $m ($lm) | $tp ($lt) | $b ($lb) | $(ratio "$off" "$b") |")
+	done
+	scrape=$(curl -s -w '%{size_download} bytes in %{time_total} s' -o /dev/null http://127.0.0.1:9155/metrics)
+	m=$(curl -s http://127.0.0.1:9155/metrics)
+	frames=$(echo "$m" | awk '/^gslbd_dnstap_frames_total\{result="written"\}/{print $2}')
+	dropped=$(echo "$m" | awk '/^gslbd_dnstap_frames_total\{result="dropped"\}/{print $2}')
+	{
+		echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)"
+		echo "Command: SCRAPE=$SCRAPE bash bench/dns.sh $DUR observe   (GSLB answers, 1,000 domains, dnsperf ${LOAD[*]} -Q 10000 for ${DUR}s; each gslbd on core 0, in turn; dnsperf, fstrm_capture and the scrapers on core 1)"
+		echo
+		echo "gslbd's CPU, % of one core at 10,000 QPS (queries lost):"
+		echo
+		echo "| round | off | metrics scraped every ${SCRAPE} s | dnstap | both | both / off |"
+		echo "|---|---|---|---|---|---|"
+		printf '%s\n' "${rows[@]}"
+		echo
+		echo "One scrape: $scrape. dnstap frames written by the 'both' process $frames, dropped $dropped; fstrm_capture file $(du -h "$OUT/tap.fstrm" | cut -f1)."
+	} > "$OUT/results.md"
+	cat "$OUT/results.md"
+	exit 0
+fi
 run "gslbd GSLB (1,000 domains)" 5301 "$OUT/q-gslb" $PID_GSLBD
 run "gslbd static" 5301 "$OUT/q-static" $PID_GSLBD
 run "gslbd STATICPROXIMITY (1M-range location file)" 5301 "$OUT/q-sp" $PID_GSLBD

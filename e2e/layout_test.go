@@ -30,7 +30,7 @@ var allowed = map[string][]string{
 	"internal/shell":      {"internal/nitro", "internal/nsconf", "internal/schema"},
 	"cmd/gslbctl":         {"internal/shell", "internal/nitro"},
 	"internal/nitro":      {"internal/config", "internal/schema", "internal/nserr", "internal/nsconf", "internal/atomicfile", "internal/events"},
-	"cmd/gslbd":           {"internal/config", "internal/daemon", "internal/dnsserver", "internal/nsconf", "internal/metrics", "internal/nitro", "internal/mep", "internal/querylog"},
+	"cmd/gslbd":           {"internal/config", "internal/daemon", "internal/dnsserver", "internal/nsconf", "internal/metrics", "internal/nitro", "internal/mep", "internal/querylog", "internal/dashboard"},
 	"bench/monitors":      {},
 	"bench/api":           {"internal/nitro"},
 	"bench/confgen":       {},
@@ -40,6 +40,7 @@ var allowed = map[string][]string{
 	"internal/webhook":    {"internal/events"},
 	"internal/dnspolicy":  {},
 	"internal/querylog":   {"internal/dnsserver"},
+	"internal/dashboard":  {},
 	"bench/reload":        {},
 	"bench/mep":           {"internal/mep", "internal/mep/wire", "internal/health"},
 }

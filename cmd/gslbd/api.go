@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gslbd/gslbd/internal/daemon"
+	"github.com/gslbd/gslbd/internal/dashboard"
 	"github.com/gslbd/gslbd/internal/nitro"
 )
 
@@ -39,8 +40,8 @@ func besides(config, name string) string { return filepath.Join(filepath.Dir(con
 
 // serveAPI starts the NITRO API for d until stop is called.
 // Besides NITRO it serves GET /metrics to the API's users (Basic
-// authentication for scrapers), so that one authenticated listener is
-// enough.
+// authentication for scrapers) and the dashboard (/dashboard/), so that
+// one authenticated listener is enough.
 func serveAPI(a apiFlags, config string, d *daemon.Daemon, metricsHandler http.Handler, log *slog.Logger) (stop func(), bound net.Addr, err error) {
 	usersPath := a.users
 	if usersPath == "" {
@@ -77,6 +78,7 @@ func serveAPI(a apiFlags, config string, d *daemon.Daemon, metricsHandler http.H
 	}
 	api := nitro.New(d, users, nitro.Options{Logger: log, UsersPath: usersPath})
 	protectedMetrics := api.Protect(metricsHandler)
+	page := dashboard.Handler()
 	// NITRO paths go to the API as they are: a ServeMux would redirect
 	// adc-nitro-go's /nitro/v1/config//<binding> (307), which a client
 	// does not follow on DELETE.
@@ -87,7 +89,9 @@ func serveAPI(a apiFlags, config string, d *daemon.Daemon, metricsHandler http.H
 		case r.URL.Path == "/metrics":
 			protectedMetrics.ServeHTTP(w, r)
 		default:
-			http.NotFound(w, r)
+			// The page itself holds no data: what it shows comes from
+			// NITRO with the session cookie of a NITRO login.
+			page.ServeHTTP(w, r)
 		}
 	})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,

@@ -36,6 +36,14 @@ func (d *Daemon) Stat(resource string) map[string]map[string]any {
 			if v.LBRRReasonText != "" {
 				f["lbrrreasontext"] = v.LBRRReasonText
 			}
+			// gslbd: the vserver whose services answer (a backup vserver
+			// after a failover), and with none UP what clients get.
+			if v.Serving != "" {
+				f["answeringfrom"] = v.Serving
+			}
+			if v.AllDown != "" {
+				f["alldown"] = v.AllDown
+			}
 			out[strings.ToLower(v.Name)] = f
 		}
 	case "gslbservice":
