@@ -41,7 +41,8 @@ type Options struct {
 	// Identity and Version are the dnstap identity and version fields
 	// ("": none).
 	Identity, Version string
-	// Slots is how many queries may wait to be written (default 4096).
+	// Slots is how many queries may wait to be written (default 4096,
+	// rounded up to a power of two).
 	Slots int
 	// Timeout bounds the handshake and each write to the collector
 	// (default 5 s): a collector that stops reading is dropped and
@@ -65,7 +66,7 @@ type Tap struct {
 	network, addr string
 	opts          Options
 	log           *slog.Logger
-	free, full    chan *slot
+	ring          *ring
 	stop          chan struct{}
 	done          chan struct{}
 
@@ -117,10 +118,7 @@ func New(opts Options) (*Tap, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	t := &Tap{network: network, addr: addr, opts: opts, log: log.With("component", "dnstap", "collector", opts.Addr),
-		free: make(chan *slot, opts.Slots), full: make(chan *slot, opts.Slots), stop: make(chan struct{}), done: make(chan struct{})}
-	for range opts.Slots {
-		t.free <- &slot{q: make([]byte, 0, 512), resp: make([]byte, 0, 1232)}
-	}
+		ring: newRing(opts.Slots), stop: make(chan struct{}), done: make(chan struct{})}
 	go t.run()
 	return t, nil
 }
@@ -129,26 +127,20 @@ func New(opts Options) (*Tap, error) {
 // collector, or drops them when no slot is free. It never waits and,
 // once the slots have grown to the messages' sizes, never allocates.
 func (t *Tap) Log(q, resp []byte, r dnsserver.Request) {
-	var s *slot
-	select {
-	case s = <-t.free:
-	default:
+	c := t.ring.claim()
+	if c == nil {
 		t.Dropped.Add(1)
 		if resp != nil {
 			t.Dropped.Add(1)
 		}
 		return
 	}
+	s := &c.slot
 	s.q = append(s.q[:0], q...)
 	s.resp = append(s.resp[:0], resp...)
 	s.hasResp = resp != nil
 	s.src, s.srcPort, s.local, s.tcp, s.now = r.Src, r.SrcPort, r.Local, r.TCP, r.Now
-	select {
-	case t.full <- s:
-	default: // cannot happen: full has room for every slot
-		t.free <- s
-		t.Dropped.Add(s.frames())
-	}
+	t.ring.publish(c)
 }
 
 // Close stops the tap: what is queued and written is flushed to a
@@ -190,10 +182,9 @@ func (s *slot) frames() uint64 {
 func (t *Tap) run() {
 	defer close(t.done)
 	defer func() {
-		for len(t.full) > 0 {
-			s := <-t.full
-			t.Dropped.Add(s.frames())
-			t.free <- s
+		for c := t.ring.next(); c != nil; c = t.ring.next() {
+			t.Dropped.Add(c.frames())
+			t.ring.release(c)
 		}
 	}()
 	e := newEncoder(t.opts.Identity, t.opts.Version)
@@ -260,8 +251,9 @@ func (t *Tap) connect() (*framestream.Writer, net.Conn, error) {
 // write sends queued slots until the connection fails (its error) or
 // Close (nil, after flushing what was queued and the STOP frame).
 func (t *Tap) write(w *framestream.Writer, conn net.Conn, e *encoder) error {
-	send := func(s *slot) error {
-		defer func() { t.free <- s }()
+	send := func(c *cell) error {
+		defer t.ring.release(c)
+		s := &c.slot
 		if _, err := w.WriteFrame(e.encode(s, false)); err != nil {
 			t.Dropped.Add(s.frames())
 			return err
@@ -289,9 +281,10 @@ func (t *Tap) write(w *framestream.Writer, conn net.Conn, e *encoder) error {
 		case <-t.stop:
 			stopping = true
 		}
-		n := len(t.full)
-		for range n {
-			if err := send(<-t.full); err != nil {
+		n := 0
+		for c := t.ring.next(); c != nil; c = t.ring.next() {
+			n++
+			if err := send(c); err != nil {
 				if stopping {
 					return nil
 				}
