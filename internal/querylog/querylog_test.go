@@ -38,17 +38,37 @@ func (aHandler) ServeDNS(dst, q []byte, _ dnsserver.Request) []byte {
 // socket: the frames it decodes arrive on frames.
 type collector struct {
 	path   string
-	l      net.Listener
 	frames chan *dnstap.Dnstap
 }
 
 func newCollector(t *testing.T, path string) *collector {
 	t.Helper()
+	c := &collector{path: path, frames: make(chan *dnstap.Dnstap, 100000)}
+	serveUnix(t, path, func(conn net.Conn) {
+		in, err := dnstap.NewFrameStreamInputTimeout(conn, true, 5*time.Second)
+		if err != nil {
+			return
+		}
+		raw := make(chan []byte, 1000)
+		go func() { in.ReadInto(raw); close(raw) }()
+		for b := range raw {
+			var m dnstap.Dnstap
+			if proto.Unmarshal(b, &m) == nil {
+				c.frames <- &m
+			}
+		}
+	})
+	return c
+}
+
+// serveUnix listens on a Unix socket at path until the test ends and
+// serves each connection with serve (closing it after).
+func serveUnix(t *testing.T, path string, serve func(net.Conn)) {
+	t.Helper()
 	l, err := net.Listen("unix", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &collector{path: path, l: l, frames: make(chan *dnstap.Dnstap, 100000)}
 	go func() {
 		for {
 			conn, err := l.Accept()
@@ -57,23 +77,11 @@ func newCollector(t *testing.T, path string) *collector {
 			}
 			go func() {
 				defer conn.Close()
-				in, err := dnstap.NewFrameStreamInputTimeout(conn, true, 5*time.Second)
-				if err != nil {
-					return
-				}
-				raw := make(chan []byte, 1000)
-				go func() { in.ReadInto(raw); close(raw) }()
-				for b := range raw {
-					var m dnstap.Dnstap
-					if proto.Unmarshal(b, &m) == nil {
-						c.frames <- &m
-					}
-				}
+				serve(conn)
 			}()
 		}
 	}()
 	t.Cleanup(func() { l.Close() })
-	return c
 }
 
 // next is the next decoded frame, within 10 s.
@@ -167,6 +175,7 @@ func TestQueriesReachTheCollector(t *testing.T) {
 			}
 		}
 	}
+	tap.Close() // the writer counts a batch once its write returned
 	if tap.Frames.Load() != 4 || tap.Dropped.Load() != 0 {
 		t.Errorf("frames %d dropped %d, want 4 and 0", tap.Frames.Load(), tap.Dropped.Load())
 	}
@@ -189,31 +198,17 @@ func waitConnected(t *testing.T, tap *Tap) {
 // do not fit are dropped and counted, and Close still returns.
 func TestStuckCollector(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "stuck.sock")
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
 	var handshakes atomic.Int32
 	stuck := make(chan struct{})
 	defer close(stuck)
-	go func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			// Answer READY with ACCEPT, read START, then nothing more.
-			go func() {
-				defer conn.Close()
-				in, err := dnstap.NewFrameStreamInputTimeout(&stopAfterHandshake{Conn: conn, stuck: stuck}, true, 5*time.Second)
-				if err == nil && in != nil {
-					handshakes.Add(1)
-				}
-				<-stuck
-			}()
+	// Answer READY with ACCEPT, read START, then nothing more.
+	serveUnix(t, path, func(conn net.Conn) {
+		in, err := dnstap.NewFrameStreamInputTimeout(&stopAfterHandshake{Conn: conn, stuck: stuck}, true, 5*time.Second)
+		if err == nil && in != nil {
+			handshakes.Add(1)
 		}
-	}()
+		<-stuck
+	})
 	tap, err := New(Options{Addr: path, Slots: 64, Timeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
