@@ -328,13 +328,21 @@ const flushEvery = 20 * time.Millisecond
 // golang-dnstap's generated messages through reflection, and
 // TestEncodeMatchesGenerated checks it decodes to the same message.
 type encoder struct {
-	identity, version []byte
-	msg, out          []byte
-	addr              []byte
+	head, tail []byte // the Dnstap fields before and after the Message
+	msg, out   []byte
+	addr       []byte
 }
 
 func newEncoder(identity, version string) *encoder {
-	return &encoder{identity: []byte(identity), version: []byte(version)}
+	e := &encoder{}
+	if identity != "" {
+		e.head = bytesField(e.head, fIdentity, []byte(identity))
+	}
+	if version != "" {
+		e.head = bytesField(e.head, fVersion, []byte(version))
+	}
+	e.tail = varintField(nil, fType, typeMessage)
+	return e
 }
 
 // dnstap.proto's numbers.
@@ -348,21 +356,16 @@ const (
 )
 
 // frame appends the data frame of s's query, or of its response, to
-// dst: its length (4 bytes, big-endian) and the message.
+// dst: its length (4 bytes, big-endian) and the message. The sizes are
+// computed first so that the DNS message, the only large field, is
+// copied once, straight from the slot into the batch.
 func (e *encoder) frame(dst []byte, s *slot, resp bool) []byte {
-	m := e.encode(s, resp)
-	dst = binary.BigEndian.AppendUint32(dst, uint32(len(m)))
-	return append(dst, m...)
-}
-
-// encode is the message of s's query, or of its response.
-func (e *encoder) encode(s *slot, resp bool) []byte {
-	m := e.msg[:0]
+	h := e.msg[:0] // the Message's fields but the DNS message
 	typ := uint64(authQuery)
 	if resp {
 		typ = authResponse
 	}
-	m = varintField(m, mType, typ)
+	h = varintField(h, mType, typ)
 	fam := uint64(familyINET)
 	if s.src.Is6() {
 		fam = familyINET6
@@ -371,45 +374,49 @@ func (e *encoder) encode(s *slot, resp bool) []byte {
 	if s.tcp {
 		proto = protoTCP
 	}
-	m = varintField(m, mFamily, fam)
-	m = varintField(m, mProtocol, proto)
+	h = varintField(h, mFamily, fam)
+	h = varintField(h, mProtocol, proto)
 	if s.src.IsValid() {
 		e.addr, _ = s.src.AppendBinary(e.addr[:0])
-		m = bytesField(m, mQAddr, e.addr)
+		h = bytesField(h, mQAddr, e.addr)
 	}
 	if s.local.IsValid() {
 		e.addr, _ = s.local.AppendBinary(e.addr[:0])
-		m = bytesField(m, mRAddr, e.addr)
+		h = bytesField(h, mRAddr, e.addr)
 	}
 	if s.srcPort != 0 {
-		m = varintField(m, mQPort, uint64(s.srcPort))
+		h = varintField(h, mQPort, uint64(s.srcPort))
 	}
 	// The answer is computed within the microsecond the query was read
 	// in: both carry the read time.
 	sec, nsec := uint64(s.now.Unix()), uint32(s.now.Nanosecond())
-	m = varintField(m, mQSec, sec)
-	m = protowire.AppendTag(m, mQNsec, protowire.Fixed32Type)
-	m = protowire.AppendFixed32(m, nsec)
+	h = varintField(h, mQSec, sec)
+	h = protowire.AppendTag(h, mQNsec, protowire.Fixed32Type)
+	h = protowire.AppendFixed32(h, nsec)
+	payload, field := s.q, protowire.Number(mQMessage)
 	if resp {
-		m = varintField(m, mRSec, sec)
-		m = protowire.AppendTag(m, mRNsec, protowire.Fixed32Type)
-		m = protowire.AppendFixed32(m, nsec)
-		m = bytesField(m, mRMessage, s.resp)
-	} else {
-		m = bytesField(m, mQMessage, s.q)
+		h = varintField(h, mRSec, sec)
+		h = protowire.AppendTag(h, mRNsec, protowire.Fixed32Type)
+		h = protowire.AppendFixed32(h, nsec)
+		payload, field = s.resp, mRMessage
 	}
-	e.msg = m
-	out := e.out[:0]
-	if len(e.identity) > 0 {
-		out = bytesField(out, fIdentity, e.identity)
-	}
-	if len(e.version) > 0 {
-		out = bytesField(out, fVersion, e.version)
-	}
-	out = bytesField(out, fMessage, m)
-	out = varintField(out, fType, typeMessage)
-	e.out = out
-	return out
+	e.msg = h
+	msgLen := len(h) + protowire.SizeTag(field) + protowire.SizeBytes(len(payload))
+	frameLen := len(e.head) + protowire.SizeTag(fMessage) + protowire.SizeBytes(msgLen) + len(e.tail)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(frameLen))
+	dst = append(dst, e.head...)
+	dst = protowire.AppendTag(dst, fMessage, protowire.BytesType)
+	dst = protowire.AppendVarint(dst, uint64(msgLen))
+	dst = append(dst, h...)
+	dst = bytesField(dst, field, payload)
+	return append(dst, e.tail...)
+}
+
+// encode is the message of s's query, or of its response (its frame
+// without the length).
+func (e *encoder) encode(s *slot, resp bool) []byte {
+	e.out = e.frame(e.out[:0], s, resp)
+	return e.out[4:]
 }
 
 func varintField(b []byte, num protowire.Number, v uint64) []byte {
