@@ -50,6 +50,7 @@ func TestDocExamples(t *testing.T) {
 var (
 	nitroBlock   = regexp.MustCompile("(?s)```sh nitro\n(.*?)```")
 	gslbctlBlock = regexp.MustCompile("(?s)```gslbctl\n(.*?)```")
+	sseBlock     = regexp.MustCompile("(?s)```sh sse\n(.*?)```")
 )
 
 // TestAPIDocExamples runs every curl command of docs/api.md against a
@@ -107,6 +108,21 @@ func TestAPIDocExamples(t *testing.T) {
 		if tr, _ := body["gslbexplain"].(map[string]any); strings.Contains(line, "gslbexplain") && (tr == nil || tr["vserver"] != "gv_web") {
 			t.Errorf("%s\n-> no trace of gv_web: %s", line, out)
 		}
+	}
+	// docs/events.md's live stream, for 3 s: it prints the events so far.
+	ev, _ := os.ReadFile("../docs/events.md")
+	sm := sseBlock.FindStringSubmatch(string(ev))
+	if sm == nil {
+		t.Fatal("no ```sh sse block in docs/events.md")
+	}
+	line := strings.ReplaceAll(strings.TrimSpace(strings.ReplaceAll(sm[1], "\\\n", " ")), "https://127.0.0.1:9443", base)
+	line = strings.Replace(line, "curl ", curl+" --max-time 3 ", 1)
+	cmd := exec.Command("sh", "-c", line)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PASSWORD="+nitroPassword)
+	out, _ := cmd.Output() // exit 28: the stream was still open at --max-time
+	if !strings.Contains(string(out), "event: config") || !strings.Contains(string(out), "\ndata: {\"seq\":") || !strings.Contains(string(out), "\nid: ") {
+		t.Errorf("%s\n-> no events:\n%s", line, out)
 	}
 	// docs/explain.md's gslbctl session, on what the examples made: the
 	// output as the page shows it, line by line.

@@ -59,6 +59,7 @@ var thirdParty = map[string][]string{
 	"internal/metrics":   {"github.com/prometheus/client_golang"},
 	"internal/nitro":     {"golang.org/x/crypto/argon2"},
 	"cmd/gslbctl":        {"golang.org/x/term"},
+	"cmd/gslbd":          {"github.com/prometheus/client_golang"},
 	"bench/api":          {"github.com/miekg/dns"},
 	"bench/monitors":     {"github.com/miekg/dns", "github.com/prometheus/common/expfmt", "github.com/prometheus/common/model", "github.com/prometheus/client_model/go", "golang.org/x/sys/unix"},
 	"internal/mep/wire":  {"google.golang.org/protobuf"},

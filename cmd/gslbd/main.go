@@ -26,6 +26,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gslbd/gslbd/internal/config"
 	"github.com/gslbd/gslbd/internal/daemon"
 	"github.com/gslbd/gslbd/internal/dnsserver"
@@ -211,7 +213,12 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		printErr(stderr, err)
 		return 1
 	}
-	mh := metricsHandler(d)
+	mh, err := metricsHandler(d)
+	if err != nil {
+		d.Close()
+		fmt.Fprintf(stderr, "gslbd: metrics: %v\n", err)
+		return 1
+	}
 	if *metricsAddr != "" {
 		stop, addr, err := serveMetrics(*metricsAddr, mh)
 		if err != nil {
@@ -241,10 +248,12 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 }
 
 // metricsHandler serves d's metrics (one registry for both listeners).
-func metricsHandler(d *daemon.Daemon) http.Handler {
-	return metrics.Handler(d.Monitors(), metrics.Changes{Bounds: daemon.ChangeBounds, Times: d.ChangeTimes, Results: d.ChangeResults},
+func metricsHandler(d *daemon.Daemon) (http.Handler, error) {
+	reg := prometheus.NewRegistry()
+	err := metrics.Register(reg, d.Monitors(), metrics.Changes{Bounds: daemon.ChangeBounds, Times: d.ChangeTimes, Results: d.ChangeResults},
 		metrics.MEP{Links: d.Links, Lag: d.MEPLag}, metrics.DNS{Stats: d.DNSStats(), VServerHits: d.VServerHits, DomainHits: d.DomainHits, Tap: d.DNSTap()},
 		metrics.GSLB{Services: d.ServiceHealth, VServers: d.VServerHealth})
+	return metrics.Handler(reg), err
 }
 
 // serveMetrics serves /metrics (and profiles) on addr, unauthenticated,

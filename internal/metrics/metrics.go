@@ -39,11 +39,12 @@ type MEP struct {
 	Lag   func() time.Duration
 }
 
-// Handler serves the metrics of a monitor manager, of configuration
-// changes, of the site links, of DNS and of the process.
-func Handler(mon *monitor.Manager, ch Changes, x MEP, d DNS, g GSLB) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
+// Register adds the collectors of a monitor manager, of configuration
+// changes, of the site links, of DNS and GSLB, and of the process (Go
+// runtime, CPU, memory, file descriptors) to reg. Nothing is global: a
+// program, or a test, gives each its own registry.
+func Register(reg prometheus.Registerer, mon *monitor.Manager, ch Changes, x MEP, d DNS, g GSLB) error {
+	for _, c := range []prometheus.Collector{
 		// The scheduler's latency histogram (go_sched_latencies_seconds)
 		// shows whether goroutines wait for a CPU.
 		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler)),
@@ -53,8 +54,17 @@ func Handler(mon *monitor.Manager, ch Changes, x MEP, d DNS, g GSLB) http.Handle
 		mepCollector(x),
 		dnsCollector(d),
 		gslbCollector(g),
-	)
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	} {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Handler serves what g gathers (a registry given to Register).
+func Handler(g prometheus.Gatherer) http.Handler {
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{})
 }
 
 var (
