@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 60s
 
-.PHONY: all build test vet fuzz fuzz-smoke bench mutation proto demo clean
+.PHONY: all build test vet fuzz fuzz-smoke flood bench mutation proto demo clean
 
 all: build
 
@@ -36,6 +36,11 @@ fuzz:
 # runs out while a worker is minimising a new input (seen in CI on FuzzConfig).
 fuzz-smoke:
 	$(MAKE) fuzz FUZZTIME=100000x
+
+# TCP under pressure for a minute (make test floods for 5 s): 3,000 silent
+# clients reconnecting, a legitimate one answered every time.
+flood:
+	$(GO) test ./internal/dnsserver -run '^TestTCPSilentFlood$$' -tcp-flood 60s -v -timeout 10m
 
 bench:
 	$(GO) test ./internal/gslb -run '^$$' -bench . -benchtime 3s

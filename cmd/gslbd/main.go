@@ -74,7 +74,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 const usage = `usage:
   gslbd                        run the built-in demo (DNS on 127.0.0.1:5353)
   gslbd demo [-print-config]   the same; -print-config prints its ns.conf
-  gslbd run -config ns.conf [-listen addr:port,...] [-tcp-max-conns n] [-tcp-idle-timeout d] [-tcp-io-timeout d]
+  gslbd run -config ns.conf [-listen addr:port,...] [-tcp-max-conns n] [-tcp-max-per-source n] [-tcp-idle-timeout d] [-tcp-io-timeout d]
   gslbd run ... [-api 127.0.0.1:9443] [-api-http] [-api-cert f -api-key f] [-users f] [-metrics addr] [-nitro-credentials f]
   gslbd run ... [-location-file FILE [-location-format F]] [-site NAME] [-mep-certs DIR] [-mep-port 3009] [-mep-allow-plain] [-mep-plain-port 3011]
   gslbd user add [-users f | -config ns.conf] [-read-only] NAME   (password on stdin)
@@ -163,7 +163,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&listen, "listen", "DNS address(es) host:port, overriding the ADNS services")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	var srv dnsserver.Options
-	fs.IntVar(&srv.TCPMaxConns, "tcp-max-conns", 1000, "concurrent TCP connections; more are closed at once")
+	fs.IntVar(&srv.TCPMaxConns, "tcp-max-conns", 4096, "concurrent TCP connections; at the cap a new one closes the idlest")
+	fs.IntVar(&srv.TCPMaxPerSource, "tcp-max-per-source", 100, "concurrent TCP connections from one client address (-1: no cap); more are closed at once")
 	fs.DurationVar(&srv.TCPIdleTimeout, "tcp-idle-timeout", 10*time.Second, "close a TCP connection idle this long")
 	fs.DurationVar(&srv.TCPIOTimeout, "tcp-io-timeout", 2*time.Second, "time to read the rest of a message or write an answer")
 	var api apiFlags

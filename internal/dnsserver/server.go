@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -42,11 +43,23 @@ type Options struct {
 	// (default GOMAXPROCS). More workers hide scheduling latency; each
 	// holds a 64 KiB buffer.
 	UDPWorkers int
-	// TCPMaxConns caps concurrent TCP connections (default 1000); new
-	// connections beyond it are closed at once (RFC 7766 §6.2.2).
+	// TCPMaxConns caps concurrent TCP connections (default 4096; one that
+	// has sent nothing costs its goroutine, about 8 KiB). A new
+	// connection beyond it closes the idlest one instead of being refused
+	// (RFC 7766 §6.2.3: under pressure the server closes idle
+	// connections), so that clients holding connections open without
+	// asking keep no one else out. The cap should exceed the connections
+	// such clients can hold: beyond it each one closed reconnects at once
+	// and waits in the kernel's accept queue, first in first out, before
+	// every newcomer.
 	TCPMaxConns int
+	// TCPMaxPerSource caps one client address's concurrent connections
+	// (default 100; negative: no cap); more are closed at once.
+	TCPMaxPerSource int
 	// TCPIdleTimeout closes a connection that sends no query for this long
-	// (default 10s, as Knot; RFC 7766 §6.2.3 asks for seconds, not minutes).
+	// (default 10s, as Knot; RFC 7766 §6.2.3 asks for seconds, not
+	// minutes). Above half of TCPMaxConns it shrinks, as Unbound's does,
+	// linearly down to a tenth of it (at least 200 ms) at the cap.
 	TCPIdleTimeout time.Duration
 	// TCPIOTimeout bounds reading the rest of a message once its first
 	// byte came, and writing a response (default 2s: slowloris defence).
@@ -87,10 +100,18 @@ type Server struct {
 
 	mu      sync.Mutex
 	closers []io.Closer
-	conns   map[net.Conn]struct{}
-	sem     chan struct{}
+	conns   map[net.Conn]*tcpConn
+	perSrc  map[netip.Addr]int
 	wg      sync.WaitGroup
 	closed  bool
+}
+
+// tcpConn is a served TCP connection: its client and when it last sent
+// a query (or was accepted), in Unix nanoseconds.
+type tcpConn struct {
+	c    net.Conn
+	src  netip.Addr
+	last atomic.Int64
 }
 
 // New returns a server for h.
@@ -99,7 +120,10 @@ func New(h Handler, opts Options) *Server {
 		opts.UDPWorkers = runtime.GOMAXPROCS(0)
 	}
 	if opts.TCPMaxConns <= 0 {
-		opts.TCPMaxConns = 1000
+		opts.TCPMaxConns = 4096
+	}
+	if opts.TCPMaxPerSource == 0 {
+		opts.TCPMaxPerSource = 100
 	}
 	if opts.TCPIdleTimeout <= 0 {
 		opts.TCPIdleTimeout = 10 * time.Second
@@ -115,7 +139,7 @@ func New(h Handler, opts Options) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Server{h: h, opts: opts, log: log.With("component", "dnsserver"),
-		conns: map[net.Conn]struct{}{}, sem: make(chan struct{}, opts.TCPMaxConns)}
+		conns: map[net.Conn]*tcpConn{}, perSrc: map[netip.Addr]int{}}
 }
 
 // ListenUDP opens a UDP socket and serves it until Close.
@@ -231,67 +255,134 @@ func (s *Server) ServeTCP(l net.Listener) {
 				time.Sleep(10 * time.Millisecond) // EMFILE and the like: back off
 				continue
 			}
-			select {
-			case s.sem <- struct{}{}:
-			default:
-				s.Stats.TCPRefused.Add(1)
-				c.Close()
+			tc, ok := s.track(c)
+			if !ok {
 				continue
 			}
 			s.Stats.TCPConnections.Add(1)
-			if !s.track(c) {
-				<-s.sem
-				c.Close()
-				return
-			}
 			s.wg.Add(1)
 			go func() {
 				defer s.wg.Done()
-				defer func() { <-s.sem }()
-				defer s.untrack(c)
-				s.serveConn(c)
+				defer s.untrack(tc)
+				s.serveConn(tc)
 			}()
 		}
 	}()
 }
 
-func (s *Server) track(c net.Conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
+// track admits a new connection, or closes it (false): the server is
+// closing, or its client has TCPMaxPerSource open already (refused).
+// At TCPMaxConns the idlest connection is closed to make room.
+func (s *Server) track(c net.Conn) (*tcpConn, bool) {
+	tc := &tcpConn{c: c}
+	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+		tc.src = ap.Addr().Unmap()
 	}
-	s.conns[c] = struct{}{}
-	return true
+	tc.last.Store(time.Now().UnixNano())
+	var evict *tcpConn
+	s.mu.Lock()
+	switch {
+	case s.closed:
+		s.mu.Unlock()
+		c.Close()
+		return nil, false
+	case s.opts.TCPMaxPerSource > 0 && s.perSrc[tc.src] >= s.opts.TCPMaxPerSource:
+		s.mu.Unlock()
+		s.Stats.TCPRefused.Add(1)
+		c.Close()
+		return nil, false
+	case len(s.conns) >= s.opts.TCPMaxConns:
+		evict = s.idlest()
+		s.forget(evict)
+	}
+	s.conns[c] = tc
+	s.perSrc[tc.src]++
+	s.mu.Unlock()
+	if evict != nil {
+		s.Stats.TCPEvicted.Add(1)
+		evict.c.Close() // its goroutine ends; untrack finds it gone
+	}
+	return tc, true
 }
 
-func (s *Server) untrack(c net.Conn) {
+// idlest is the connection that sent nothing for the longest (s.mu
+// held, at least one connection). A scan: it runs only at the cap.
+func (s *Server) idlest() *tcpConn {
+	var old *tcpConn
+	for _, tc := range s.conns {
+		if old == nil || tc.last.Load() < old.last.Load() {
+			old = tc
+		}
+	}
+	return old
+}
+
+// forget drops a connection from the books (s.mu held).
+func (s *Server) forget(tc *tcpConn) {
+	if s.conns[tc.c] != tc {
+		return
+	}
+	delete(s.conns, tc.c)
+	if s.perSrc[tc.src]--; s.perSrc[tc.src] <= 0 {
+		delete(s.perSrc, tc.src)
+	}
+}
+
+func (s *Server) untrack(tc *tcpConn) {
 	s.mu.Lock()
-	delete(s.conns, c)
+	s.forget(tc)
 	s.mu.Unlock()
-	c.Close()
+	tc.c.Close()
+}
+
+// idleTimeout is how long a connection may wait for its next query now:
+// TCPIdleTimeout while at most half the connections are in use, then
+// shorter as they fill, down to a tenth of it (at least 200 ms) at the
+// cap.
+func (s *Server) idleTimeout() time.Duration {
+	s.mu.Lock()
+	n := len(s.conns)
+	s.mu.Unlock()
+	full, half := s.opts.TCPMaxConns, s.opts.TCPMaxConns/2
+	if n <= half {
+		return s.opts.TCPIdleTimeout
+	}
+	low := max(s.opts.TCPIdleTimeout/10, 200*time.Millisecond)
+	if low >= s.opts.TCPIdleTimeout {
+		return s.opts.TCPIdleTimeout
+	}
+	f := float64(min(n, full)-half) / float64(full-half)
+	return s.opts.TCPIdleTimeout - time.Duration(f*float64(s.opts.TCPIdleTimeout-low))
 }
 
 // serveConn answers pipelined queries on one connection, in order.
-func (s *Server) serveConn(c net.Conn) {
-	var client netip.Addr
+func (s *Server) serveConn(tc *tcpConn) {
+	c := tc.c
+	client := tc.src
 	var port uint16
 	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
-		client, port = ap.Addr().Unmap(), ap.Port()
+		port = ap.Port()
 	}
 	// An accepted connection's own address is specific even on a
 	// wildcard listener.
 	local := boundAddr(c.LocalAddr())
-	r := bufio.NewReaderSize(c, 4096)
-	q := make([]byte, 0, 512)
-	out := make([]byte, 0, 4096)
+	// The buffers come with the first byte: a connection that never
+	// sends costs its goroutine and little else.
+	var r *bufio.Reader
+	var q, out []byte
 	var lenBuf [2]byte
 	var cnt Counts
 	for {
-		_ = c.SetReadDeadline(time.Now().Add(s.opts.TCPIdleTimeout))
-		if _, err := io.ReadFull(r, lenBuf[:1]); err != nil {
+		_ = c.SetReadDeadline(time.Now().Add(s.idleTimeout()))
+		if r == nil {
+			if _, err := io.ReadFull(c, lenBuf[:1]); err != nil {
+				return
+			}
+			r, q, out = bufio.NewReaderSize(c, 4096), make([]byte, 0, 512), make([]byte, 0, 4096)
+		} else if _, err := io.ReadFull(r, lenBuf[:1]); err != nil {
 			return
 		}
+		tc.last.Store(time.Now().UnixNano())
 		_ = c.SetReadDeadline(time.Now().Add(s.opts.TCPIOTimeout))
 		if _, err := io.ReadFull(r, lenBuf[1:]); err != nil {
 			return

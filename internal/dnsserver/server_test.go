@@ -163,6 +163,9 @@ func TestTCPZeroLengthCloses(t *testing.T) {
 	}
 }
 
+// TestTCPConnectionCap: at the cap a new connection closes the idlest
+// one (the one whose last query is oldest) and is served; the others
+// still work.
 func TestTCPConnectionCap(t *testing.T) {
 	s, _, a := serve(t, Options{TCPMaxConns: 2})
 	var held []net.Conn
@@ -172,34 +175,72 @@ func TestTCPConnectionCap(t *testing.T) {
 		c.Write(framed(query(uint16(i))))
 		readMsg(t, c)
 		held = append(held, c)
+		time.Sleep(10 * time.Millisecond) // held[0]'s query is the older
+	}
+	held[1].Write(framed(query(7)))
+	readMsg(t, held[1])
+	extra, _ := net.Dial("tcp", a)
+	defer extra.Close()
+	extra.Write(framed(query(8)))
+	if r := readMsg(t, extra); binary.BigEndian.Uint16(r) != 8 {
+		t.Fatal("the connection over the cap was not served")
+	}
+	if !closedWithin(held[0], 5*time.Second) {
+		t.Fatal("the idlest connection was not closed")
+	}
+	held[1].Write(framed(query(9)))
+	if r := readMsg(t, held[1]); binary.BigEndian.Uint16(r) != 9 {
+		t.Fatal("a busy connection was closed")
+	}
+	if s.Stats.TCPEvicted.Load() != 1 || s.Stats.TCPRefused.Load() != 0 {
+		t.Fatalf("evicted %d, refused %d; want 1 and 0", s.Stats.TCPEvicted.Load(), s.Stats.TCPRefused.Load())
+	}
+}
+
+// TestTCPPerSourceCap: a client with TCPMaxPerSource connections open
+// has its next one closed at once; another client is served.
+func TestTCPPerSourceCap(t *testing.T) {
+	s, _, a := serve(t, Options{TCPMaxPerSource: 2})
+	for i := range 2 {
+		c, _ := net.Dial("tcp", a)
+		defer c.Close()
+		c.Write(framed(query(uint16(i))))
+		readMsg(t, c)
 	}
 	extra, _ := net.Dial("tcp", a)
 	defer extra.Close()
 	if !closedWithin(extra, 5*time.Second) {
-		t.Fatal("connection over the cap was not closed")
+		t.Fatal("a third connection from one client was not closed")
 	}
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}
+	other, err := d.Dial("tcp", a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	other.Write(framed(query(5)))
+	readMsg(t, other)
 	if s.Stats.TCPRefused.Load() != 1 {
-		t.Fatalf("refused: got %d, want 1", s.Stats.TCPRefused.Load())
+		t.Fatalf("refused %d, want 1", s.Stats.TCPRefused.Load())
 	}
-	// The held connections still work; after one closes, a new one is accepted.
-	held[0].Write(framed(query(9)))
-	readMsg(t, held[0])
-	held[1].Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c, _ := net.Dial("tcp", a)
-		c.Write(framed(query(10)))
-		c.SetReadDeadline(time.Now().Add(time.Second))
-		var l [2]byte
-		_, err := io.ReadFull(c, l[:])
-		c.Close()
-		if err == nil {
-			break
+}
+
+// TestIdleTimeoutUnderPressure: the idle timeout is whole up to half the
+// cap, a tenth of it at the cap, and in between on the line.
+func TestIdleTimeoutUnderPressure(t *testing.T) {
+	s := New(echoHandler{}, Options{TCPMaxConns: 10, TCPIdleTimeout: 10 * time.Second})
+	for _, tc := range []struct {
+		n    int
+		want time.Duration
+	}{{0, 10 * time.Second}, {5, 10 * time.Second}, {6, 8200 * time.Millisecond}, {10, time.Second}} {
+		s.conns = map[net.Conn]*tcpConn{}
+		for range tc.n {
+			c, _ := net.Pipe()
+			s.conns[c] = &tcpConn{c: c}
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("no connection accepted after one closed")
+		if got := s.idleTimeout(); got != tc.want {
+			t.Errorf("%d of 10 connections: idle timeout %v, want %v", tc.n, got, tc.want)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -126,9 +126,10 @@ func (c *Counts) Flush(s *Stats, transport int) {
 // Stats are the server's counters, read at scrape time.
 type Stats struct {
 	t [NumTransports]transportStats
-	// TCPRefused counts connections closed at once (the connection cap);
-	// TCPConnections those accepted.
-	TCPRefused, TCPConnections atomic.Uint64
+	// TCPRefused counts connections closed at once (their client's
+	// TCPMaxPerSource); TCPEvicted the idlest connections closed to
+	// make room at TCPMaxConns; TCPConnections those accepted.
+	TCPRefused, TCPEvicted, TCPConnections atomic.Uint64
 }
 
 // TransportCounts is a snapshot of one transport's counters.

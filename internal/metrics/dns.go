@@ -33,7 +33,9 @@ var (
 	tcpConnsDesc = prometheus.NewDesc("gslbd_dns_tcp_connections_total",
 		"TCP connections accepted.", nil, nil)
 	tcpRefusedDesc = prometheus.NewDesc("gslbd_dns_tcp_refused_total",
-		"TCP connections closed at once because the connection limit was reached.", nil, nil)
+		"TCP connections closed at once: their client had -tcp-max-per-source open already.", nil, nil)
+	tcpEvictedDesc = prometheus.NewDesc("gslbd_dns_tcp_evicted_total",
+		"Idle TCP connections closed to make room for a new one at -tcp-max-conns.", nil, nil)
 	vserverHitsDesc = prometheus.NewDesc("gslbd_gslb_vserver_queries_total",
 		"Queries answered by each GSLB vserver (counted from when its name was first served).", []string{"vserver"}, nil)
 	domainHitsDesc = prometheus.NewDesc("gslbd_gslb_domain_queries_total",
@@ -51,7 +53,7 @@ type dnsCollector DNS
 
 func (c dnsCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{dnsQueriesDesc, dnsResponsesDesc, dnsDroppedDesc, dnsTruncatedDesc, dnsSizeDesc,
-		tcpConnsDesc, tcpRefusedDesc, vserverHitsDesc, domainHitsDesc, tapFramesDesc, tapConnectedDesc} {
+		tcpConnsDesc, tcpRefusedDesc, tcpEvictedDesc, vserverHitsDesc, domainHitsDesc, tapFramesDesc, tapConnectedDesc} {
 		ch <- d
 	}
 }
@@ -92,6 +94,7 @@ func (c dnsCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(tcpConnsDesc, prometheus.CounterValue, float64(c.Stats.TCPConnections.Load()))
 		ch <- prometheus.MustNewConstMetric(tcpRefusedDesc, prometheus.CounterValue, float64(c.Stats.TCPRefused.Load()))
+		ch <- prometheus.MustNewConstMetric(tcpEvictedDesc, prometheus.CounterValue, float64(c.Stats.TCPEvicted.Load()))
 	}
 	for _, x := range []struct {
 		f    func() map[string]uint64
