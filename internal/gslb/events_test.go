@@ -121,3 +121,56 @@ bind gslb vserver none -domainName none.test -TTL 5
 		}
 	}
 }
+
+// TestBackupChain: a vserver with no service UP answers from the first
+// enabled vserver down its backup chain that has one, however deep:
+// past a disabled one and one whose services are DOWN; and again from
+// nearer ones as they come back.
+func TestBackupChain(t *testing.T) {
+	e := New(Options{})
+	t.Cleanup(e.Close)
+	e.Load(snapshot(t, `add gslb site s1 10.0.0.1
+add gslb service a1 192.0.2.1 HTTP 80 -siteName s1
+add gslb service a2 192.0.2.2 HTTP 80 -siteName s1
+add gslb service a3 192.0.2.3 HTTP 80 -siteName s1
+add gslb service a4 192.0.2.4 HTTP 80 -siteName s1
+add gslb vserver v1 HTTP
+add gslb vserver v2 HTTP
+add gslb vserver v3 HTTP
+add gslb vserver v4 HTTP
+set gslb vserver v1 -backupVServer v2
+set gslb vserver v2 -backupVServer v3
+set gslb vserver v3 -backupVServer v4
+bind gslb vserver v1 -serviceName a1
+bind gslb vserver v2 -serviceName a2
+bind gslb vserver v3 -serviceName a3
+bind gslb vserver v4 -serviceName a4
+bind gslb vserver v1 -domainName v1.test
+disable gslb vserver v2
+`))
+	serving := func() string {
+		for _, v := range e.Status() {
+			if v.Name == "v1" {
+				return v.Serving
+			}
+		}
+		return "?"
+	}
+	for _, step := range []struct {
+		svc   string
+		state health.State
+		want  string
+	}{
+		{"a1", health.Up, "v1"},
+		{"a1", health.Down, "v3"}, // v2 is disabled
+		{"a3", health.Down, "v4"},
+		{"a4", health.Down, ""}, // nothing UP anywhere
+		{"a3", health.Up, "v3"},
+		{"a1", health.Up, "v1"},
+	} {
+		e.Report(health.Report{Service: step.svc, State: step.state})
+		if got := serving(); got != step.want {
+			t.Errorf("after %s %v: v1 answers from %q, want %q", step.svc, step.state, got, step.want)
+		}
+	}
+}

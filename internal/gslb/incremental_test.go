@@ -30,6 +30,15 @@ add gslb vserver bak HTTP -lbMethod ROUNDROBIN
 set gslb vserver pri -backupVServer bak
 add gslb vserver mc HTTP -lbMethod ROUNDROBIN -MIR ENABLED
 add gslb vserver edr HTTP -lbMethod ROUNDROBIN -EDR ENABLED
+add gslb vserver c1 HTTP -lbMethod ROUNDROBIN
+add gslb vserver c2 HTTP -lbMethod LEASTCONNECTION
+add gslb vserver c3 HTTP -lbMethod ROUNDROBIN
+set gslb vserver c1 -backupVServer c2
+set gslb vserver c2 -backupVServer c3
+bind gslb vserver c1 -serviceName a4
+bind gslb vserver c2 -serviceName a5
+bind gslb vserver c3 -serviceName a6
+bind gslb vserver c1 -domainName c1.example.test
 bind gslb vserver rr -serviceName a1
 bind gslb vserver rr -serviceName a2 -weight 3
 bind gslb vserver lc -serviceName a3
@@ -103,7 +112,11 @@ func TestIncrementalRebuildMatchesFull(t *testing.T) {
 			"add gslb vserver extra HTTP -lbMethod ROUNDROBIN", "bind gslb vserver extra -serviceName a1",
 			"bind gslb vserver extra -domainName extra.example.test", "rm gslb vserver extra",
 			"unbind gslb vserver edr -domainName edr.example.test", "bind gslb vserver extra -domainName edr.example.test",
-			"bind gslb vserver edr -domainName edr.example.test", "unbind gslb vserver extra -domainName edr.example.test"}
+			"bind gslb vserver edr -domainName edr.example.test", "unbind gslb vserver extra -domainName edr.example.test",
+			// A chain c1 -> c2 -> c3 changed in the middle.
+			"disable gslb vserver c2", "enable gslb vserver c2", "set gslb vserver c1 -backupVServer c3",
+			"set gslb vserver c1 -backupVServer c2", "unset gslb vserver c2 -backupVServer", "set gslb vserver c2 -backupVServer c3",
+			"set gslb vserver c3 -backupVServer rr", "unset gslb vserver c3 -backupVServer"}
 		partial, applied := 0, 0
 		for i := range 1500 {
 			var op string
@@ -161,4 +174,41 @@ func TestIncrementalRebuildMatchesFull(t *testing.T) {
 			t.Fatalf("only %d of 1500 rebuilds were partial", partial)
 		}
 	})
+}
+
+// BenchmarkBackupChainReport is a health report for the one service at
+// the end of a chain of vservers each backing up the next: every vserver
+// answers from it, so every one is recomputed, each in constant time (it
+// walked its whole chain: 1.65 s a report at 4,000).
+func BenchmarkBackupChainReport(b *testing.B) {
+	for _, n := range []int{1000, 4000, 16000} {
+		var sb strings.Builder
+		sb.WriteString("add gslb site s1 10.0.0.1\nadd gslb service a 192.0.2.1 HTTP 80 -siteName s1\n")
+		for i := range n {
+			fmt.Fprintf(&sb, "add gslb vserver v%d HTTP\n", i)
+		}
+		for i := range n - 1 {
+			fmt.Fprintf(&sb, "set gslb vserver v%d -backupVServer v%d\n", i, i+1)
+		}
+		fmt.Fprintf(&sb, "bind gslb vserver v%d -serviceName a\n", n-1)
+		for i := range n {
+			fmt.Fprintf(&sb, "bind gslb vserver v%d -domainName d%d.test\n", i, i)
+		}
+		_, s, _, err := config.Load("chain.conf", strings.NewReader(sb.String()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			e := New(Options{})
+			defer e.Close()
+			e.Load(s)
+			st := []health.State{health.Down, health.Up}
+			i := 0
+			for b.Loop() {
+				e.Report(health.Report{Service: "a", State: st[i%2]})
+				e.Flush()
+				i++
+			}
+		})
+	}
 }

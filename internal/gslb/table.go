@@ -113,6 +113,10 @@ type vsMemo struct {
 	gen     uint64         // last build that kept it
 	chain   []*config.VServerInfo
 	offs    []bool
+	// rest is the backup vserver's memo the decision came from (the
+	// vserver had no eligible service): its result is this one's, and
+	// the memo holds while the backup's does.
+	rest *vsMemo
 	zones   *zone.Set
 	// timed: the decision read metric freshness (a dynamic method or a
 	// -maxClient); it holds until validUntil (zero: no metric to expire).
@@ -142,8 +146,10 @@ func (e *Engine) valid(m *vsMemo, vs *config.VServerInfo, now time.Time) bool {
 	if m.timed && !m.validUntil.IsZero() && !now.Before(m.validUntil) {
 		return false
 	}
-	for _, x := range m.chain[1:] {
-		if e.snap.VServer(x.Name) != x {
+	if m.rest != nil {
+		// The backup's memo is current (buildTable settles a backup
+		// before its users): the same one, for the same backup.
+		if b := e.snap.VServer(vs.Backup); b == nil || m.rest.ent.info != b || e.memo[key(b.Name)] != m.rest {
 			return false
 		}
 	}
@@ -210,16 +216,32 @@ func (e *Engine) buildTable(now time.Time) *table {
 			}
 		}
 	}
-	t.vservers = make([]*vsEntry, 0, len(s.VServers))
-	for _, vs := range s.VServers {
+	// settle brings a vserver's memo up to date, its backup's first: a
+	// vserver with no eligible service answers as its backup does, so
+	// that a chain of n vservers costs n, not n²/2 walks.
+	visiting := map[string]bool{}
+	var settle func(vs *config.VServerInfo) *vsMemo
+	settle = func(vs *config.VServerInfo) *vsMemo {
 		k := key(vs.Name)
+		if m := e.memo[k]; m != nil && m.gen == e.buildGen {
+			return m
+		}
+		if visiting[k] {
+			return nil // a loop (the configuration refuses them)
+		}
+		visiting[k] = true
+		defer delete(visiting, k)
+		var rest *vsMemo
+		if b := s.VServer(vs.Backup); b != nil {
+			rest = settle(b)
+		}
 		m := e.memo[k]
 		if m == nil || stale[k] || !e.valid(m, vs, now) {
 			old := m
 			if m != nil {
 				drop(m)
 			}
-			m = e.compute(vs, now, t.nextExpiry)
+			m = e.compute(vs, now, t.nextExpiry, rest)
 			if old != nil {
 				e.vserverEvents(old.ent.status, m.ent.status)
 			}
@@ -230,7 +252,11 @@ func (e *Engine) buildTable(now time.Time) *table {
 			e.recomputed++
 		}
 		m.gen = e.buildGen
-		t.vservers = append(t.vservers, m.ent)
+		return m
+	}
+	t.vservers = make([]*vsEntry, 0, len(s.VServers))
+	for _, vs := range s.VServers {
+		t.vservers = append(t.vservers, settle(vs).ent)
 	}
 	if len(e.memo) != len(s.VServers) { // vservers removed: their counters go too
 		for k, m := range e.memo {
@@ -254,8 +280,8 @@ func (e *Engine) buildTable(now time.Time) *table {
 }
 
 // compute decides for one vserver and builds its answers.
-func (e *Engine) compute(vs *config.VServerInfo, now, validUntil time.Time) *vsMemo {
-	s := e.snap
+// rest is the backup vserver's memo, settled in this build (nil: none).
+func (e *Engine) compute(vs *config.VServerInfo, now, validUntil time.Time, rest *vsMemo) *vsMemo {
 	m := &vsMemo{zones: e.zones, validUntil: validUntil}
 	user := key(vs.Name)
 	off := func(x *config.VServerInfo) bool { return x.Disabled || e.isOff(x) }
@@ -306,14 +332,12 @@ func (e *Engine) compute(vs *config.VServerInfo, now, validUntil time.Time) *vsM
 		ent.dec.served = vs.Name
 	default:
 		// Backup chain (active-passive): the first enabled backup with an
-		// eligible service answers.
-		seen := map[string]bool{key(vs.Name): true}
-		for b := s.VServer(vs.Backup); b != nil && !seen[key(b.Name)]; b = s.VServer(b.Backup) {
-			seen[key(b.Name)] = true
-			if bc := cands(b); len(bc) > 0 && !off(b) {
-				ent.dec = e.plan(b, bc, now)
-				ent.dec.served = b.Name
-				break
+		// eligible service answers, which is what the backup's own
+		// decision found (its own services, or its backup's).
+		if rest != nil {
+			m.rest = rest
+			if rest.ent.dec.served != "" {
+				ent.dec = rest.ent.dec
 			}
 		}
 		if ent.dec.served != "" && vs.DisablePrimaryOnDown && !vs.Disabled && !e.isOff(vs) {
