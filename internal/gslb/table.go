@@ -116,8 +116,8 @@ type vsMemo struct {
 	// rest is the backup vserver's memo the decision came from (the
 	// vserver had no eligible service): its result is this one's, and
 	// the memo holds while the backup's does.
-	rest *vsMemo
-	zones   *zone.Set
+	rest  *vsMemo
+	zones *zone.Set
 	// timed: the decision read metric freshness (a dynamic method or a
 	// -maxClient); it holds until validUntil (zero: no metric to expire).
 	timed      bool
