@@ -41,6 +41,7 @@ var allowed = map[string][]string{
 	"internal/dnspolicy":  {},
 	"internal/querylog":   {"internal/dnsserver"},
 	"internal/dashboard":  {},
+	"internal/rrl":        {},
 	"bench/reload":        {},
 	"bench/mep":           {"internal/mep", "internal/mep/wire", "internal/health"},
 }
