@@ -252,7 +252,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 func metricsHandler(d *daemon.Daemon) (http.Handler, error) {
 	reg := prometheus.NewRegistry()
 	err := metrics.Register(reg, d.Monitors(), metrics.Changes{Bounds: daemon.ChangeBounds, Times: d.ChangeTimes, Results: d.ChangeResults},
-		metrics.MEP{Links: d.Links, Lag: d.MEPLag}, metrics.DNS{Stats: d.DNSStats(), VServerHits: d.VServerHits, DomainHits: d.DomainHits, Tap: d.DNSTap()},
+		metrics.MEP{Links: d.Links, Lag: d.MEPLag}, metrics.DNS{Stats: d.DNSStats(), VServerHits: d.VServerHits, DomainHits: d.DomainHits, Tap: d.DNSTap(), RRL: d.RRL},
 		metrics.GSLB{Services: d.ServiceHealth, VServers: d.VServerHealth})
 	return metrics.Handler(reg), err
 }

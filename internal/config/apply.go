@@ -120,6 +120,8 @@ func (a *applier) run() *nsconf.Error {
 		return a.location()
 	case "set locationParameter", "unset locationParameter":
 		a.locationParameter()
+	case "set dns parameter", "unset dns parameter":
+		a.dnsParameter()
 	case "add locationFile", "rm locationFile", "add locationFile6", "rm locationFile6":
 		return a.locationFile()
 	case "add server", "rm server":

@@ -138,6 +138,7 @@ func Build(c *Config) (*Snapshot, error) {
 	b.vservers(svcs)
 	b.zones()
 	b.locations()
+	b.dnsParameter()
 	b.dnsViews()
 	b.webhooks()
 	b.s.Warnings = slices.Clone(b.s.baseWarnings)

@@ -46,7 +46,10 @@ type Document struct {
 	// locParam and locFiles: set locationParameter and add
 	// locationFile / locationFile6 when the load ended.
 	locParam []nsconf.Val
-	locFiles [2]LocationFile
+	// dnsParam and dnsParamLoose: set dns parameter's modelled and kept
+	// options as read.
+	dnsParam, dnsParamLoose []nsconf.Val
+	locFiles                [2]LocationFile
 }
 
 // docLine is one line of the source.
@@ -108,6 +111,7 @@ const (
 	featuresKey docKey = iota + 1
 	paramKey
 	locParamKey
+	dnsParamKey
 	locFileKey
 	locFile6Key
 )
@@ -206,6 +210,7 @@ func (c *Config) ApplyDocument(name string, f *nsconf.File) nsconf.ErrorList {
 	d.features = slices.Clone(c.Features)
 	d.param = slices.Clone(c.Parameter.vals)
 	d.locParam = slices.Clone(c.LocationParam.vals)
+	d.dnsParam, d.dnsParamLoose = slices.Clone(c.DNSParam.vals), slices.Clone(c.DNSParam.Loose)
 	d.locFiles = [2]LocationFile{c.LocationFile.clone(), c.LocationFile6.clone()}
 	c.doc = d
 	c.release()

@@ -127,6 +127,8 @@ type Config struct {
 	// Webhooks are add gslb webhook (gslbd's).
 	Webhooks      Table[*Webhook]
 	LocationParam Args
+	// DNSParam is set dns parameter.
+	DNSParam      Args
 	LocationFile  LocationFile
 	LocationFile6 LocationFile
 	// Verbatim keeps commands gslbd does not model that are not lines of
@@ -174,6 +176,7 @@ func (c *Config) Clone() *Config {
 		DNSGlobal:     c.DNSGlobal.Clone(),
 		Webhooks:      c.Webhooks.Clone(),
 		LocationParam: c.LocationParam.clone(),
+		DNSParam:      c.DNSParam.clone(),
 		LocationFile:  c.LocationFile.clone(),
 		LocationFile6: c.LocationFile6.clone(),
 		parent:        c,

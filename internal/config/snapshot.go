@@ -43,6 +43,8 @@ type Snapshot struct {
 	Listeners []Listener
 	Param     Parameter
 	Locations LocationInfo
+	// RateLimit is set dns parameter's response rate limiting.
+	RateLimit RateLimit
 	// Views are the DNS views' lower-case names; ViewRules the view
 	// policies in evaluation order.
 	Views     []string

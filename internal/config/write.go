@@ -308,6 +308,7 @@ func write(out io.Writer, c *Config, doc *Document) error {
 	w.nsIPs(c)
 	w.parameter(c)
 	w.locationSettings(c)
+	w.dnsParameter(c)
 	w.servers(c)
 	w.appServices(c)
 	w.vservers(c)

@@ -28,6 +28,7 @@ import (
 	"github.com/gslbd/gslbd/internal/monitor"
 	"github.com/gslbd/gslbd/internal/nsconf"
 	"github.com/gslbd/gslbd/internal/querylog"
+	"github.com/gslbd/gslbd/internal/rrl"
 	"github.com/gslbd/gslbd/internal/webhook"
 )
 
@@ -126,6 +127,10 @@ type Daemon struct {
 	mep exchange
 	// rtt measures resolvers for the RTT method.
 	rtt rtt
+	// rrl is the response rate limiter of rrlConf (nil: off); kept while
+	// the settings stay, so that its accounts survive unrelated changes.
+	rrl     *rrl.Limiter
+	rrlConf config.RateLimit
 
 	change sync.Mutex // serialises Change and Save
 	// changeTimes counts how long each Change took, lock wait included;
@@ -314,6 +319,7 @@ func (d *Daemon) apply(ld *Loaded) error {
 	}
 	d.hooks.Update(hooks)
 	d.updateRTT(ld.Snapshot)
+	d.updateRRL(ld.Snapshot.RateLimit)
 	for k, c := range opened {
 		if c == nil {
 			continue
@@ -337,6 +343,31 @@ func (d *Daemon) apply(ld *Loaded) error {
 	d.current = ld
 	d.addrs = addrs
 	return nil
+}
+
+// updateRRL gives the server the limiter set dns parameter asks for.
+func (d *Daemon) updateRRL(r config.RateLimit) {
+	if r.Equal(d.rrlConf) && (d.rrl != nil) == r.Enabled() {
+		return
+	}
+	d.rrlConf, d.rrl = r, nil
+	if r.Enabled() {
+		d.rrl = rrl.New(rrl.Config{ResponsesPerSecond: r.ResponsesPerSecond, NXDomainsPerSecond: r.NXDOMAINsPerSecond,
+			ErrorsPerSecond: r.ErrorsPerSecond, Window: r.Window, Slip: r.Slip, IPv4PrefixLen: r.IPv4PrefixLen,
+			IPv6PrefixLen: r.IPv6PrefixLen, LogOnly: r.LogOnly, Exempt: r.Exempt, NXDomainThreshold: r.NXDOMAINThreshold})
+		d.log.Info("response rate limiting", "responses_per_second", r.ResponsesPerSecond, "nxdomains_per_second", r.NXDOMAINsPerSecond,
+			"errors_per_second", r.ErrorsPerSecond, "nxdomain_threshold", r.NXDOMAINThreshold, "slip", r.Slip, "window", r.Window, "log_only", r.LogOnly)
+	} else {
+		d.log.Info("response rate limiting off")
+	}
+	d.server.SetRRL(d.rrl)
+}
+
+// RRL is the response rate limiter in use (nil: none).
+func (d *Daemon) RRL() *rrl.Limiter {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.rrl
 }
 
 // listenErr explains the usual cause: the ADNS address of a configuration

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gslbd/gslbd/internal/dnstest"
+	"github.com/miekg/dns"
 )
 
 // handlerFunc makes a function a Handler.
@@ -172,5 +173,29 @@ func TestRequestLocal(t *testing.T) {
 				c.Close()
 			}
 		})
+	}
+}
+
+// TestTruncated: a slipped response keeps the header and the question,
+// has TC set and no records; a response without a plain question is
+// not slipped.
+func TestTruncated(t *testing.T) {
+	m := dnstest.Msg("www.rrl.test", 1)
+	r := m.Copy()
+	r.Response = true
+	rr, _ := dns.NewRR("www.rrl.test. 5 IN A 192.0.2.1")
+	r.Answer = append(r.Answer, rr)
+	r.SetEdns0(1232, false)
+	b, _ := r.Pack()
+	got := truncated(b)
+	var out dns.Msg
+	if err := out.Unpack(got); err != nil {
+		t.Fatal(err)
+	}
+	if !out.Truncated || len(out.Answer)+len(out.Ns)+len(out.Extra) != 0 || len(out.Question) != 1 || out.Question[0].Name != "www.rrl.test." || out.Id != m.Id {
+		t.Errorf("slip: %v", &out)
+	}
+	if truncated(b[:14]) != nil {
+		t.Error("a cut response was slipped")
 	}
 }

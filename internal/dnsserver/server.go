@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gslbd/gslbd/internal/rrl"
 )
 
 // Handler answers one query: it appends the response to dst[:0] and
@@ -98,6 +100,9 @@ type Server struct {
 	log   *slog.Logger
 	Stats Stats
 
+	// rrl limits UDP responses (nil: off); SetRRL replaces it.
+	rrl atomic.Pointer[rrl.Limiter]
+
 	mu      sync.Mutex
 	closers []io.Closer
 	conns   map[net.Conn]*tcpConn
@@ -140,6 +145,44 @@ func New(h Handler, opts Options) *Server {
 	}
 	return &Server{h: h, opts: opts, log: log.With("component", "dnsserver"),
 		conns: map[net.Conn]*tcpConn{}, perSrc: map[netip.Addr]int{}}
+}
+
+// SetRRL makes l limit the UDP responses from now on (nil: none).
+// TCP is never limited: a client that gets a truncated answer asks there.
+func (s *Server) SetRRL(l *rrl.Limiter) { s.rrl.Store(l) }
+
+// limit applies response rate limiting to a UDP response: it returns the
+// response to send (truncated when slipped) or nil when it is dropped.
+func (s *Server) limit(l *rrl.Limiter, resp []byte, r Request) []byte {
+	switch l.Check(r.Src, resp, r.Now.Unix()) {
+	case rrl.Drop:
+		return nil
+	case rrl.Truncate:
+		return truncated(resp)
+	}
+	return resp
+}
+
+// truncated turns a response into its slip: the header and the question,
+// TC set, no records (the client asks again over TCP).
+func truncated(resp []byte) []byte {
+	end := 12
+	for end < len(resp) && resp[end] != 0 {
+		if resp[end]&0xc0 != 0 {
+			return nil // no plain question: nothing to slip
+		}
+		end += 1 + int(resp[end])
+	}
+	end += 5 // the root label, type and class
+	if end > len(resp) {
+		return nil
+	}
+	resp = resp[:end]
+	resp[2] |= 0x02
+	for i := 6; i < 12; i++ {
+		resp[i] = 0
+	}
+	return resp
 }
 
 // ListenUDP opens a UDP socket and serves it until Close.
@@ -212,6 +255,9 @@ func (s *Server) udpWorker(c *net.UDPConn) {
 		}
 		req := Request{Src: from.Addr().Unmap(), SrcPort: from.Port(), Local: local, Now: time.Now()}
 		resp := s.h.ServeDNS(out, buf[:n], req)
+		if l := s.rrl.Load(); l != nil && resp != nil {
+			resp = s.limit(l, resp, req)
+		}
 		cnt.Count(buf[:n], resp)
 		if s.opts.Tap != nil {
 			s.opts.Tap.Log(buf[:n], resp, req)

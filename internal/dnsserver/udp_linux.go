@@ -157,6 +157,7 @@ func (w *batchWorker) run(rc syscall.RawConn) {
 
 func (w *batchWorker) answer(fd uintptr, n int) {
 	now := time.Now()
+	lim := w.s.rrl.Load()
 	k := 0
 	for i := range n {
 		m := &w.rmsgs[i]
@@ -173,6 +174,9 @@ func (w *batchWorker) answer(fd uintptr, n int) {
 		src, port := sockaddrAddr(&w.rsa[i])
 		req := Request{Src: src, SrcPort: port, Local: local, Now: now}
 		resp := w.s.h.ServeDNS(dst, q, req)
+		if lim != nil && len(resp) > 0 {
+			resp = w.s.limit(lim, resp, req)
+		}
 		if len(resp) == 0 {
 			w.cnt.Count(q, nil)
 			if w.s.opts.Tap != nil {

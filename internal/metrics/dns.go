@@ -5,6 +5,7 @@ import (
 
 	"github.com/gslbd/gslbd/internal/dnsserver"
 	"github.com/gslbd/gslbd/internal/querylog"
+	"github.com/gslbd/gslbd/internal/rrl"
 )
 
 // DNS is what the DNS server and the answer engine show: the server's
@@ -17,6 +18,9 @@ type DNS struct {
 	VServerHits, DomainHits func() map[string]uint64
 	// Tap is the query log (nil: off; its figures are then 0).
 	Tap *querylog.Tap
+	// RRL returns the response rate limiter in use (nil func or value:
+	// none; its figures are then 0).
+	RRL func() *rrl.Limiter
 }
 
 var (
@@ -42,6 +46,10 @@ var (
 		"Queries for each GSLB domain.", []string{"domain"}, nil)
 	tapFramesDesc = prometheus.NewDesc("gslbd_dnstap_frames_total",
 		"dnstap frames (a query or a response each) written to the collector, or dropped: no room while the collector was slow or away.", []string{"result"}, nil)
+	rrlLimitedDesc = prometheus.NewDesc("gslbd_dns_rrl_limited_total",
+		"UDP responses over their rate limit, by kind (positive, nxdomain, error): dropped, sent truncated, or with -rrlLogOnly YES sent all the same.", []string{"kind"}, nil)
+	rrlTruncatedDesc = prometheus.NewDesc("gslbd_dns_rrl_truncated_total",
+		"Limited responses sent truncated (slipped) so that real clients ask again over TCP.", nil, nil)
 	tapConnectedDesc = prometheus.NewDesc("gslbd_dnstap_connected",
 		"1 while the dnstap collector is connected (0 when the query log is off).", nil, nil)
 )
@@ -53,7 +61,7 @@ type dnsCollector DNS
 
 func (c dnsCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{dnsQueriesDesc, dnsResponsesDesc, dnsDroppedDesc, dnsTruncatedDesc, dnsSizeDesc,
-		tcpConnsDesc, tcpRefusedDesc, tcpEvictedDesc, vserverHitsDesc, domainHitsDesc, tapFramesDesc, tapConnectedDesc} {
+		tcpConnsDesc, tcpRefusedDesc, tcpEvictedDesc, vserverHitsDesc, domainHitsDesc, tapFramesDesc, tapConnectedDesc, rrlLimitedDesc, rrlTruncatedDesc} {
 		ch <- d
 	}
 }
@@ -69,6 +77,22 @@ func (c dnsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(tapFramesDesc, prometheus.CounterValue, written, "written")
 	ch <- prometheus.MustNewConstMetric(tapFramesDesc, prometheus.CounterValue, dropped, "dropped")
 	ch <- prometheus.MustNewConstMetric(tapConnectedDesc, prometheus.GaugeValue, connected)
+	var lim *rrl.Limiter
+	if c.RRL != nil {
+		lim = c.RRL()
+	}
+	var truncated float64
+	for k, name := range []string{"positive", "nxdomain", "error"} {
+		var n float64
+		if lim != nil {
+			n = float64(lim.Limited[k].Load())
+		}
+		ch <- prometheus.MustNewConstMetric(rrlLimitedDesc, prometheus.CounterValue, n, name)
+	}
+	if lim != nil {
+		truncated = float64(lim.Truncated.Load())
+	}
+	ch <- prometheus.MustNewConstMetric(rrlTruncatedDesc, prometheus.CounterValue, truncated)
 	if c.Stats != nil {
 		for tr, name := range []string{"udp", "tcp"} {
 			st := c.Stats.Transport(tr)

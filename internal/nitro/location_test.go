@@ -37,6 +37,18 @@ func TestLocationResources(t *testing.T) {
 	}
 	call(t, s, "POST", "/nitro/v1/config/locationparameter?action=unset", `{"locationparameter":{"context":true}}`, 200)
 
+	// dns parameter: its rate limits through NITRO, written as set dns parameter.
+	call(t, s, "PUT", "/nitro/v1/config/dnsparameter", `{"dnsparameter":{"rrlresponsespersecond":20,"rrlexempt":["10.0.0.0/8"],"nxdomainratelimitthreshold":500}}`, 200)
+	dp := list(t, call(t, s, "GET", "/nitro/v1/config/dnsparameter", "", 200), "dnsparameter")
+	if len(dp) != 1 || dp[0]["rrlresponsespersecond"] != "20" || dp[0]["rrlslip"] != "2" || dp[0]["nxdomainratelimitthreshold"] != "500" {
+		t.Errorf("GET dnsparameter: %v", dp)
+	}
+	if conf := s.backend.Config().String(); !strings.Contains(conf, "set dns parameter -NXDOMAINRateLimitThreshold 500 -rrlResponsesPerSecond 20 -rrlExempt 10.0.0.0/8\n") &&
+		!strings.Contains(conf, "set dns parameter -rrlResponsesPerSecond 20 -rrlExempt 10.0.0.0/8 -NXDOMAINRateLimitThreshold 500\n") {
+		t.Errorf("no set dns parameter line:\n%s", conf)
+	}
+	call(t, s, "PUT", "/nitro/v1/config/dnsparameter", `{"dnsparameter":{"rrlslip":11}}`, 599)
+
 	call(t, s, "POST", "/nitro/v1/config/locationfile", `{"locationfile":{"Locationfile":"/var/netscaler/locdb/geo.csv","format":"ip-country"}}`, 201)
 	f := list(t, call(t, s, "GET", "/nitro/v1/config/locationfile", "", 200), "locationfile")
 	if len(f) != 1 || f[0]["Locationfile"] != "/var/netscaler/locdb/geo.csv" || f[0]["format"] != "ip-country" {

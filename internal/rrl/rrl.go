@@ -42,6 +42,10 @@ type Config struct {
 	// Buckets is the table's size, rounded up to a power of two
 	// (default 65,536).
 	Buckets int
+	// NXDomainThreshold is NetScaler's -NXDOMAINRateLimitThreshold:
+	// NXDOMAIN responses per second to everyone together; beyond it they
+	// are dropped (0: no such limit). Exempt clients are not counted.
+	NXDomainThreshold int
 }
 
 // Verdict is what to do with a response.
@@ -75,6 +79,9 @@ type Limiter struct {
 	// them sent truncated.
 	Limited   [NumKinds]atomic.Uint64
 	Truncated atomic.Uint64
+	// nx counts this second's NXDOMAIN responses for NXDomainThreshold:
+	// the second (high 32 bits) and the count.
+	nx atomic.Uint64
 }
 
 type bucket struct {
@@ -124,13 +131,23 @@ func (l *Limiter) Config() Config { return l.cfg }
 // says what to send.
 func (l *Limiter) Check(src netip.Addr, resp []byte, now int64) Verdict {
 	kind, name, qtype, ok := classify(resp)
-	if !ok || l.rate[kind] == 0 {
+	if !ok || l.rate[kind] == 0 && (kind != NXDomain || l.cfg.NXDomainThreshold == 0) {
 		return Send
 	}
 	for _, p := range l.cfg.Exempt {
 		if p.Contains(src) {
 			return Send
 		}
+	}
+	if kind == NXDomain && l.cfg.NXDomainThreshold > 0 && !l.nxUnder(now) {
+		l.Limited[kind].Add(1)
+		if l.cfg.LogOnly {
+			return Send
+		}
+		return Drop
+	}
+	if l.rate[kind] == 0 {
+		return Send
 	}
 	h := l.key(src, kind, name, qtype)
 	b := &l.buckets[h&l.mask]
@@ -146,6 +163,25 @@ func (l *Limiter) Check(src netip.Addr, resp []byte, now int64) Verdict {
 		return Truncate
 	}
 	return Drop
+}
+
+// nxUnder counts an NXDOMAIN response in this second and reports whether
+// it is within NXDomainThreshold.
+func (l *Limiter) nxUnder(now int64) bool {
+	sec := uint64(uint32(now))
+	for {
+		old := l.nx.Load()
+		n := uint64(0)
+		if old>>32 == sec {
+			n = old & 0xffffffff
+		}
+		if n >= uint64(l.cfg.NXDomainThreshold) {
+			return false
+		}
+		if l.nx.CompareAndSwap(old, sec<<32|(n+1)) {
+			return true
+		}
+	}
 }
 
 // take debits a bucket, crediting it first with rate per second since it

@@ -141,6 +141,30 @@ func TestModes(t *testing.T) {
 	}
 }
 
+// TestNXDOMAINThreshold: NetScaler's threshold counts every client's
+// NXDOMAIN answers together, drops beyond it (no slip), and starts again
+// each second; positive answers are not counted.
+func TestNXDOMAINThreshold(t *testing.T) {
+	l := New(Config{NXDomainThreshold: 3, Slip: 2})
+	nx := response(t, "nx.example.test", dns.TypeA, dns.RcodeNameError, "example.test")
+	a := response(t, "www.example.test", dns.TypeA, dns.RcodeSuccess, "")
+	sent := 0
+	for i := range 10 {
+		if l.Check(netip.AddrFrom4([4]byte{198, 51, byte(i), 1}), nx, 5) == Send {
+			sent++
+		}
+	}
+	if sent != 3 {
+		t.Errorf("%d NXDOMAIN sent in one second from ten networks, want 3", sent)
+	}
+	if s, _, _ := verdicts(l, client, a, 5, 10); s != 10 {
+		t.Errorf("positive answers: %d of 10 sent", s)
+	}
+	if l.Check(client, nx, 6) != Send {
+		t.Error("the next second's first NXDOMAIN was not sent")
+	}
+}
+
 // TestConcurrent: four workers on one account in one second let exactly
 // the rate through.
 func TestConcurrent(t *testing.T) {

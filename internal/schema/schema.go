@@ -325,6 +325,23 @@ var webhookArgs = []Arg{
 	{Name: "events", NITRO: "events", Kind: Enum, Enum: []string{"service", "vserver", "site", "config"}, List: true, Ops: aSUB},
 }
 
+// dnsParamArgs are the options of set dns parameter that gslbd acts on:
+// the appliance's NXDOMAIN rate limit and gslbd's response rate limiting
+// (docs/operations.md); the appliance's other options are kept as they
+// are (the command is loose).
+var dnsParamArgs = []Arg{
+	n("NXDOMAINRateLimitThreshold", "nxdomainratelimitthreshold", sU, 0, 4294967295, "0"),
+	n("rrlResponsesPerSecond", "rrlresponsespersecond", sU, 0, 1000000, "0"),
+	n("rrlNXDOMAINsPerSecond", "rrlnxdomainspersecond", sU, 0, 1000000, "0"),
+	n("rrlErrorsPerSecond", "rrlerrorspersecond", sU, 0, 1000000, "0"),
+	n("rrlWindow", "rrlwindow", sU, 1, 3600, "15"),
+	n("rrlSlip", "rrlslip", sU, 0, 10, "2"),
+	n("rrlIPv4PrefixLength", "rrlipv4prefixlength", sU, 8, 32, "24"),
+	n("rrlIPv6PrefixLength", "rrlipv6prefixlength", sU, 16, 128, "56"),
+	e("rrlLogOnly", "rrllogonly", sU, "NO", "YES", "NO"),
+	{Name: "rrlExempt", NITRO: "rrlexempt", Kind: String, List: true, Ops: sU},
+}
+
 // locationParamArgs are set locationParameter's (docs §3.10).
 var locationParamArgs = []Arg{
 	e("context", "context", sU, "geographic", "geographic", "custom"),
@@ -583,6 +600,10 @@ var commands = []*Command{
 	// gslb parameter
 	cmd("set", "gslb parameter", nil, filter(OpSet, parameterArgs)),
 	cmd("unset", "gslb parameter", nil, filter(OpUnset, parameterArgs)),
+
+	// dns parameter: the rate limits modelled, the rest kept.
+	loose(cmd("set", "dns parameter", nil, filter(OpSet, dnsParamArgs))),
+	loose(cmd("unset", "dns parameter", nil, filter(OpUnset, dnsParamArgs))),
 
 	// gslbd: webhooks for state-change events (docs/events.md).
 	cmd("add", "gslb webhook", []Arg{pos(Name, "name", "name"), pos(String, "URL", "url")}, filter(OpAdd, webhookArgs)),

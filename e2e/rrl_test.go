@@ -1,0 +1,100 @@
+package e2e
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/gslbd/gslbd/internal/dnstest"
+)
+
+// TestRRLSpoofedFlood: set dns parameter -rrlResponsesPerSecond 200. A
+// flood from 50 sources of one /24 (what a spoofed flood looks like: many
+// addresses of a victim's network) asking one name as fast as it can
+// at 10,000 queries a second gets about the rate in answers, every second limited one truncated
+// (slip 2), the rest nothing; a legitimate client in another /24 asking
+// the same name 100 times a second throughout is answered every time
+// (>= 99.9%).
+func TestRRLSpoofedFlood(t *testing.T) {
+	const rate = 200
+	d := start(t, "add gslb site s1 127.0.0.1\nadd gslb service a 192.0.2.10 HTTP 80 -siteName s1 -healthMonitor NO\n"+
+		"add gslb vserver gv HTTP -lbMethod ROUNDROBIN\nbind gslb vserver gv -serviceName a\nbind gslb vserver gv -domainName www.rrl.test -TTL 5\n"+
+		"set dns parameter -rrlResponsesPerSecond 200 -rrlWindow 2 -cacheRecords NO\n")
+	server := d.UDPAddr()
+	q, _ := dnstest.Msg("www.rrl.test", dns.TypeA).Pack()
+	const floodFor = 3 * time.Second
+	end := time.Now().Add(floodFor)
+	var sent, answered, truncated atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 50 {
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 90, 0, byte(1+i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		to, _ := net.ResolveUDPAddr("udp", server)
+		wg.Go(func() { // reader
+			b := make([]byte, 1500)
+			for {
+				c.SetReadDeadline(end.Add(500 * time.Millisecond))
+				n, err := c.Read(b)
+				if err != nil {
+					return
+				}
+				if n >= 4 && b[2]&0x02 != 0 {
+					truncated.Add(1)
+				} else {
+					answered.Add(1)
+				}
+			}
+		})
+		wg.Go(func() { // sender
+			defer c.Close()
+			// 50 senders of 200 queries a second: 10,000 a second, 50
+			// times the rate (what this 2-core machine serves with the
+			// race detector and the flood beside it).
+			for tick := time.Now(); time.Now().Before(end); tick = tick.Add(10 * time.Millisecond) {
+				for range 2 {
+					c.WriteToUDP(q, to)
+					sent.Add(1)
+				}
+				time.Sleep(time.Until(tick.Add(10 * time.Millisecond)))
+			}
+			time.Sleep(600 * time.Millisecond) // the reader's last answers
+		})
+	}
+	legit := dns.Client{Timeout: time.Second}
+	lc, err := (&net.Dialer{LocalAddr: &net.UDPAddr{IP: net.IPv4(127, 91, 0, 1)}}).Dial("udp", server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	asked, ok := 0, 0
+	for time.Now().Before(end) {
+		asked++
+		r, _, err := legit.ExchangeWithConn(dnstest.Msg("www.rrl.test", dns.TypeA), &dns.Conn{Conn: lc})
+		if err == nil && len(r.Answer) == 1 && !r.Truncated {
+			ok++
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	wg.Wait()
+	lim := d.RRL()
+	t.Logf("%v: the flood sent %d queries, got %d answers and %d truncated; the legitimate client %d of %d; limited %d, slipped %d",
+		floodFor, sent.Load(), answered.Load(), truncated.Load(), ok, asked, lim.Limited[0].Load(), lim.Truncated.Load())
+	if most := int64(rate * (floodFor/time.Second + 2)); answered.Load() > most {
+		t.Errorf("the flood got %d answers in %v, more than %d at %d a second", answered.Load(), floodFor, most, rate)
+	}
+	if sent.Load() < 10*answered.Load() {
+		t.Errorf("the flood sent only %d queries: not a flood", sent.Load())
+	}
+	if truncated.Load() == 0 {
+		t.Error("no limited response was sent truncated (slip 2)")
+	}
+	if asked < 100 || ok*1000 < asked*999 {
+		t.Errorf("the legitimate client was answered %d of %d times, want >= 99.9%%", ok, asked)
+	}
+}
