@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 60s
 
-.PHONY: all build test vet fuzz fuzz-smoke flood bench mutation proto demo clean
+.PHONY: all build test vet vulncheck fuzz fuzz-smoke flood bench mutation proto demo clean
 
 all: build
 
@@ -20,6 +20,11 @@ vet:
 # TestMain of the packages that start servers.
 test: vet
 	$(GO) test -race -timeout 20m ./...
+
+# govulncheck with the vulnerability database from the module proxy
+# (.ci/run runs it with the toolchain of go.mod's toolchain line).
+vulncheck:
+	GOTOOLCHAIN=$${GOTOOLCHAIN:-go1.26.11} bash .ci/vulncheck
 
 # Every fuzz target for FUZZTIME each (default 60 s). Minimisation is capped
 # so that a large interesting input does not eat the run.

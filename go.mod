@@ -2,6 +2,8 @@ module github.com/gslbd/gslbd
 
 go 1.26.8
 
+toolchain go1.26.11
+
 require (
 	github.com/chromedp/chromedp v0.23.1
 	github.com/dnstap/golang-dnstap v0.4.0
