@@ -62,6 +62,8 @@ func TestBuildErrors(t *testing.T) {
 		{"backup loop through a chain", "set gslb vserver gv -backupVServer gv2\nset gslb vserver gv2 -backupVServer gv\n",
 			[]string{`gslb vserver "gv": backup chain loops back to itself`, `gslb vserver "gv2": backup chain loops back to itself`}},
 		{"backup to itself", "set gslb vserver gv -backupVServer gv\n", []string{`t.conf:9:21: gslb vserver "gv": backup chain loops back to itself`}},
+		{"RRL exempt not a prefix", "set dns parameter -rrlExempt nonsense -cacheRecords NO\n",
+			[]string{`t.conf:9:19: dns parameter: -rrlExempt "nonsense": not a prefix (10.0.0.0/8) or an address`}},
 		{"a chain into a loop", "add gslb vserver gv3 HTTP\nset gslb vserver gv -backupVServer gv2\nset gslb vserver gv2 -backupVServer gv3\nset gslb vserver gv3 -backupVServer gv2\n",
 			[]string{`gslb vserver "gv2": backup chain loops back to itself`, `gslb vserver "gv3": backup chain loops back to itself`}},
 		{"backup record type", "set gslb vserver gv -backupVServer gv6\n",

@@ -9,7 +9,6 @@ import (
 	"slices"
 
 	"github.com/gslbd/gslbd/internal/nsconf"
-	"github.com/gslbd/gslbd/internal/nserr"
 )
 
 // RateLimit is what set dns parameter says about limiting responses.
@@ -65,18 +64,7 @@ func (b *builder) dnsParameter() {
 		LogOnly:            get(p, g, "rrlLogOnly") == "YES",
 	}
 	if v, ok := p.Val("rrlExempt"); ok {
-		for _, s := range v.Values {
-			pfx, err := netip.ParsePrefix(s)
-			if err != nil {
-				a, aerr := netip.ParseAddr(s)
-				if aerr != nil {
-					b.errf(v.Pos, nserr.ArgValBad, "dns parameter: -rrlExempt %q: not a prefix (10.0.0.0/8) or an address", s)
-					continue
-				}
-				pfx = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
-			}
-			r.Exempt = append(r.Exempt, pfx.Masked())
-		}
+		r.Exempt = b.prefixes(v, "dns parameter: -rrlExempt")
 	}
 	b.s.RateLimit = r
 }

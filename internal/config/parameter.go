@@ -62,18 +62,7 @@ func (b *builder) parameter() {
 		LDNSProbeOrder:       []string{"PING", "DNS", "TCP"},
 	}
 	if v, ok := p.Val("explainFrom"); ok {
-		for _, s := range v.Values {
-			pfx, err := netip.ParsePrefix(s)
-			if err != nil {
-				a, aerr := netip.ParseAddr(s)
-				if aerr != nil {
-					b.errf(v.Pos, nserr.ArgValBad, "gslb parameter: -explainFrom %q: not a prefix (10.0.0.0/8) or an address", s)
-					continue
-				}
-				pfx = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
-			}
-			b.s.Param.ExplainFrom = append(b.s.Param.ExplainFrom, pfx.Masked())
-		}
+		b.s.Param.ExplainFrom = b.prefixes(v, "gslb parameter: -explainFrom")
 	}
 	if v, ok := p.Val("ldnsProbeOrder"); ok && len(v.Values) > 0 {
 		b.s.Param.LDNSProbeOrder = nil
@@ -84,6 +73,25 @@ func (b *builder) parameter() {
 			}
 		}
 	}
+}
+
+// prefixes reads a list of prefixes or addresses (an address is its own
+// prefix), each masked; what names the option in errors.
+func (b *builder) prefixes(v nsconf.Val, what string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range v.Values {
+		pfx, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				b.errf(v.Pos, nserr.ArgValBad, "%s %q: not a prefix (10.0.0.0/8) or an address", what, s)
+				continue
+			}
+			pfx = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, pfx.Masked())
+	}
+	return out
 }
 
 // parameter writes set gslb parameter: as read while unchanged, else one
