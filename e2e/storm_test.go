@@ -1,89 +1,137 @@
 package e2e
 
 import (
+	bin "encoding/binary"
+	"flag"
 	"math/rand/v2"
 	"net"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/gslbd/gslbd/internal/dnstest"
 	"github.com/miekg/dns"
+
+	"github.com/gslbd/gslbd/internal/dnstest"
 )
 
-// TestMalformedPacketStorm sends bounded garbage through the real sockets:
-// random and mutated UDP packets, and TCP abuse (short bodies, zero
-// lengths, random bytes, half-sent messages). The server must answer a
-// normal query afterwards and return to its goroutine baseline.
-func TestMalformedPacketStorm(t *testing.T) {
-	d := start(t, mirConf())
-	base := runtime.NumGoroutine()
-	rng := rand.New(rand.NewPCG(1, 2))
-	valid, _ := dnstest.Msg("app.example.test", dns.TypeA, dnstest.EDNS(1232)).Pack()
+var stormFor = flag.Duration("storm", 5*time.Second, "how long TestMalformedStorm storms (60s for the issue's figure)")
 
-	const udpPackets = 20000
-	var conns []net.Conn
-	for range 4 {
-		c, err := net.Dial("udp", d.UDPAddr())
+// junk makes malformed packets from a valid query: random bytes,
+// truncations, bit flips, a name that points at itself, absurd counts,
+// a broken OPT record and a broken ECS option.
+func junk(rnd *rand.Rand, valid []byte) []byte {
+	b := append([]byte(nil), valid...)
+	switch rnd.IntN(8) {
+	case 0: // random bytes
+		b = make([]byte, rnd.IntN(600))
+		for i := range b {
+			b[i] = byte(rnd.Uint32())
+		}
+	case 1: // cut anywhere
+		b = b[:rnd.IntN(len(b))]
+	case 2: // bit flips
+		for range 1 + rnd.IntN(4) {
+			i := rnd.IntN(len(b))
+			b[i] ^= 1 << rnd.IntN(8)
+		}
+	case 3: // the question's name points at itself
+		b = append(b[:12], 0xc0, 12, 0, 1, 0, 1)
+	case 4: // counts far beyond the packet
+		bin.BigEndian.PutUint16(b[4:], 65535)
+		bin.BigEndian.PutUint16(b[10:], uint16(rnd.IntN(65536)))
+	case 5: // an OPT record whose option runs past its end
+		b = append(b, 0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 8, 0, 8, 0, 200, 0, 1, 24, 0)
+		bin.BigEndian.PutUint16(b[10:], 1)
+	case 6: // ECS with a bad family and prefix longer than the address
+		b = append(b, 0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 12, 0, 8, 0, 8, 0, byte(rnd.IntN(4)), byte(rnd.IntN(255)), 0, 1, 2, 3, 4)
+		bin.BigEndian.PutUint16(b[10:], 1)
+	default: // a response (QR set), which gets no reply
+		b[2] |= 0x80
+	}
+	return b
+}
+
+// TestMalformedStorm: four senders throw malformed packets at gslbd,
+// 20,000 a second, for -storm (5 s; the issue asks 60 s), from their own
+// addresses. The process stays up, a canary client asking every 10 ms
+// from another network is answered at least 99.9% of the time, and the
+// heap returns to its size before the storm.
+func TestMalformedStorm(t *testing.T) {
+	d := start(t, "add gslb site s1 127.0.0.1\nadd gslb service a 192.0.2.10 HTTP 80 -siteName s1 -healthMonitor NO\n"+
+		"add gslb vserver gv HTTP -lbMethod ROUNDROBIN -ECS ENABLED\nbind gslb vserver gv -serviceName a\nbind gslb vserver gv -domainName www.storm.test -TTL 5\n")
+	server, _ := net.ResolveUDPAddr("udp", d.UDPAddr())
+	valid, _ := dnstest.Msg("www.storm.test", dns.TypeA, dnstest.EDNS(1232)).Pack()
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapInuse
+	}
+	before := heap()
+	end := time.Now().Add(*stormFor)
+	var thrown atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 4 {
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 95, 0, byte(1+i))})
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
-		conns = append(conns, c)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for i := range udpPackets {
-		var b []byte
-		switch i % 4 {
-		case 0: // random bytes, random length
-			b = make([]byte, rng.IntN(600))
-			for j := range b {
-				b[j] = byte(rng.Uint32())
+		wg.Go(func() { // answers to junk are read and thrown away
+			b := make([]byte, 65535)
+			for {
+				c.SetReadDeadline(end.Add(time.Second))
+				if _, err := c.Read(b); err != nil {
+					return
+				}
 			}
-		case 1: // a valid query with a few bytes flipped
-			b = append([]byte(nil), valid...)
-			for range 1 + rng.IntN(4) {
-				b[rng.IntN(len(b))] ^= byte(1 + rng.IntN(255))
+		})
+		wg.Go(func() {
+			defer func() { time.Sleep(1100 * time.Millisecond); c.Close() }()
+			// 5,000 packets a second each, 20,000 in all: what a load
+			// generator on this 2-core machine can offer while leaving
+			// gslbd a core (all of it, unpaced, starves gslbd itself and
+			// the kernel drops the canary's queries with the junk).
+			rnd := rand.New(rand.NewPCG(uint64(i), 7))
+			for tick := time.Now(); time.Now().Before(end); tick = tick.Add(10 * time.Millisecond) {
+				for range 50 {
+					c.WriteToUDP(junk(rnd, valid), server)
+					thrown.Add(1)
+				}
+				time.Sleep(time.Until(tick.Add(10 * time.Millisecond)))
 			}
-		case 2: // truncated valid query
-			b = valid[:rng.IntN(len(valid))]
-		case 3: // header claiming many records, then garbage
-			b = append([]byte{byte(i), byte(i >> 8), 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, valid[12:]...)
-		}
-		conns[i%len(conns)].Write(b)
-		if time.Now().After(deadline) {
-			t.Fatalf("storm took too long at packet %d", i)
-		}
+		})
 	}
-	// TCP abuse.
-	abuse := [][]byte{
-		{0xff, 0xff, 1, 2, 3}, // claims 65535 bytes, sends 3
-		{0, 0},                // zero length
-		{0, 5, 1, 2, 3, 4, 5}, // 5 random bytes as a message
-		append([]byte{0, byte(len(valid))}, valid[:10]...), // half a message
+	canary := dns.Client{Timeout: time.Second}
+	cc, err := (&net.Dialer{LocalAddr: &net.UDPAddr{IP: net.IPv4(127, 96, 0, 1)}}).Dial("udp", d.UDPAddr())
+	if err != nil {
+		t.Fatal(err)
 	}
-	for i := range 200 {
-		c, err := net.Dial("tcp", d.TCPAddr())
-		if err != nil {
-			t.Fatal(err)
+	defer cc.Close()
+	asked, ok := 0, 0
+	for time.Now().Before(end) {
+		asked++
+		if r, _, err := canary.ExchangeWithConn(dnstest.Msg("www.storm.test", dns.TypeA), &dns.Conn{Conn: cc}); err == nil && len(r.Answer) == 1 {
+			ok++
 		}
-		c.Write(abuse[i%len(abuse)])
-		c.Close()
+		time.Sleep(10 * time.Millisecond)
 	}
-	// Still serving, over both transports. A datagram may be lost while
-	// the socket's queue still holds the storm (UDP, as a resolver
-	// knows): ask again, as a resolver would, for up to 10 s.
-	for _, proto := range dnstest.Protos {
-		var r *dns.Msg
-		var err error
-		for try := 0; try < 10; try++ {
-			if r, err = dnstest.TryExchange(proto, addr(d, string(proto)), dnstest.Msg("app.example.test", dns.TypeA), time.Second); err == nil {
-				break
-			}
-		}
-		if err != nil || len(r.Answer) != 1 {
-			t.Fatalf("%s after the storm: %v %v", proto, r, err)
-		}
+	wg.Wait()
+	after := heap()
+	t.Logf("%v of storm: %d malformed packets thrown; the canary answered %d of %d; heap in use %d KiB before, %d KiB after",
+		*stormFor, thrown.Load(), ok, asked, before>>10, after>>10)
+	if ok*1000 < asked*999 {
+		t.Errorf("the canary was answered %d of %d times, want >= 99.9%%", ok, asked)
 	}
-	waitFor(t, "goroutines back to baseline", 15*time.Second, func() bool { return runtime.NumGoroutine() <= base+2 })
+	if thrown.Load() < int64(15000*stormFor.Seconds()) {
+		t.Errorf("only %d packets thrown: no storm", thrown.Load())
+	}
+	if after > before+16<<20 {
+		t.Errorf("the heap grew from %d KiB to %d KiB over the storm", before>>10, after>>10)
+	}
+	// Still up: it answers.
+	if r := dnstest.Exchange(t, dnstest.UDP, d.UDPAddr(), dnstest.Msg("www.storm.test", dns.TypeA)); len(r.Answer) != 1 {
+		t.Errorf("after the storm: %v", r)
+	}
 }

@@ -308,7 +308,6 @@ func write(out io.Writer, c *Config, doc *Document) error {
 	w.nsIPs(c)
 	w.parameter(c)
 	w.locationSettings(c)
-	w.dnsParameter(c)
 	w.servers(c)
 	w.appServices(c)
 	w.vservers(c)
@@ -317,6 +316,7 @@ func write(out io.Writer, c *Config, doc *Document) error {
 	w.services(c)
 	w.vserverBindings(c)
 	w.dnsPolicies(c)
+	w.dnsParameter(c) // before the records, as the appliance saves it
 	w.dns(c)
 	w.customLocations(c)
 	w.monitors(c)
