@@ -174,6 +174,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	site := fs.String("site", "", "the gslb site this process is (default: the site the file types LOCAL); one file then serves every site")
 	locFile := fs.String("location-file", "", "static proximity's location database: a NetScaler location file, or a MaxMind/DB-IP .mmdb (re-read on SIGHUP)")
 	locFormat := fs.String("location-format", "", "the location file's format, as add locationFile -format (default netscaler; mmdb for an .mmdb file)")
+	runAs := fs.String("user", "", "started as root: run as this user once the listeners are open (no capabilities kept)")
 	var tap querylog.Options
 	fs.StringVar(&tap.Addr, "dnstap", "", "log every query and response as dnstap to a collector: unix:/path or tcp:host:port (off when empty)")
 	fs.StringVar(&tap.Identity, "dnstap-identity", "", "the dnstap identity field (default: the host name)")
@@ -243,6 +244,14 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 			scheme = "http"
 		}
 		fmt.Fprintf(stdout, "gslbd NITRO API on %s://%s/nitro/v1/\n", scheme, addr)
+	}
+	if *runAs != "" {
+		if err := dropPrivileges(*runAs); err != nil {
+			d.Close()
+			fmt.Fprintf(stderr, "gslbd: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "gslbd running as %s (uid %d)\n", *runAs, os.Getuid())
 	}
 	fmt.Fprintf(stdout, "gslbd serving %s on %v\n", *path, d.Addrs())
 	return wait(d, sig)
