@@ -2,12 +2,16 @@
 GO ?= go
 FUZZTIME ?= 60s
 
-.PHONY: all build test vet vulncheck fuzz fuzz-smoke flood bench mutation proto demo clean
+.PHONY: all build deb test vet vulncheck fuzz fuzz-smoke flood bench mutation proto demo clean
 
 all: build
 
 build:
 	$(GO) build -o bin/gslbd ./cmd/gslbd
+
+# The Debian package (bin/gslbd_<version>_<arch>.deb; docs/operations.md).
+deb:
+	bash packaging/build-deb.sh bin
 
 demo:
 	$(GO) run ./cmd/gslbd
