@@ -85,7 +85,9 @@ func TestRunUnprivileged(t *testing.T) {
 		{"-user nobody", "127.0.0.97",
 			fmt.Sprintf("add gslb service web %s HTTP %s -siteName s1", be.IP(), be.Port()),
 			"add lb monitor m TCP -interval 200 MSEC -resptimeout 100 MSEC", "gslbd running as nobody",
-			func(bin string, args []string) []string { return append([]string{bin}, append(args, "-user", "nobody")...) },
+			func(bin string, args []string) []string {
+				return append([]string{bin}, append(args, "-user", "nobody")...)
+			},
 			"0000000000000000"},
 		{"setpriv, two capabilities", "127.0.0.96",
 			"add gslb service web 127.0.0.99 HTTP 80 -siteName s1",
