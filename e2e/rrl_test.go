@@ -30,57 +30,20 @@ func TestRRLSpoofedFlood(t *testing.T) {
 	end := time.Now().Add(floodFor)
 	var sent, answered, truncated atomic.Int64
 	var wg sync.WaitGroup
+	// 50 senders of 200 queries a second: 10,000 a second, 50 times the
+	// rate (what this 2-core machine serves with the race detector and
+	// the flood beside it).
 	for i := range 50 {
-		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 90, 0, byte(1+i))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		to, _ := net.ResolveUDPAddr("udp", server)
-		wg.Go(func() { // reader
-			b := make([]byte, 1500)
-			for {
-				c.SetReadDeadline(end.Add(500 * time.Millisecond))
-				n, err := c.Read(b)
-				if err != nil {
-					return
-				}
-				if n >= 4 && b[2]&0x02 != 0 {
+		pacedSender(t, &wg, net.IPv4(127, 90, 0, byte(1+i)), server, end, 2,
+			func() []byte { sent.Add(1); return q }, func(b []byte) {
+				if len(b) >= 4 && b[2]&0x02 != 0 {
 					truncated.Add(1)
 				} else {
 					answered.Add(1)
 				}
-			}
-		})
-		wg.Go(func() { // sender
-			defer c.Close()
-			// 50 senders of 200 queries a second: 10,000 a second, 50
-			// times the rate (what this 2-core machine serves with the
-			// race detector and the flood beside it).
-			for tick := time.Now(); time.Now().Before(end); tick = tick.Add(10 * time.Millisecond) {
-				for range 2 {
-					c.WriteToUDP(q, to)
-					sent.Add(1)
-				}
-				time.Sleep(time.Until(tick.Add(10 * time.Millisecond)))
-			}
-			time.Sleep(600 * time.Millisecond) // the reader's last answers
-		})
+			})
 	}
-	legit := dns.Client{Timeout: time.Second}
-	lc, err := (&net.Dialer{LocalAddr: &net.UDPAddr{IP: net.IPv4(127, 91, 0, 1)}}).Dial("udp", server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lc.Close()
-	asked, ok := 0, 0
-	for time.Now().Before(end) {
-		asked++
-		r, _, err := legit.ExchangeWithConn(dnstest.Msg("www.rrl.test", dns.TypeA), &dns.Conn{Conn: lc})
-		if err == nil && len(r.Answer) == 1 && !r.Truncated {
-			ok++
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	asked, ok := canary(t, net.IPv4(127, 91, 0, 1), server, "www.rrl.test", end)
 	wg.Wait()
 	lim := d.RRL()
 	t.Logf("%v: the flood sent %d queries, got %d answers and %d truncated; the legitimate client %d of %d; limited %d, slipped %d",

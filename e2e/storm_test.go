@@ -53,6 +53,57 @@ func junk(rnd *rand.Rand, valid []byte) []byte {
 	return b
 }
 
+// canary asks name from src every 10 ms until end and returns how many
+// it asked and how many got one answer, not truncated.
+func canary(t *testing.T, src net.IP, server, name string, end time.Time) (asked, ok int) {
+	t.Helper()
+	c := dns.Client{Timeout: time.Second}
+	conn, err := (&net.Dialer{LocalAddr: &net.UDPAddr{IP: src}}).Dial("udp", server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for time.Now().Before(end) {
+		asked++
+		if r, _, err := c.ExchangeWithConn(dnstest.Msg(name, dns.TypeA), &dns.Conn{Conn: conn}); err == nil && len(r.Answer) == 1 && !r.Truncated {
+			ok++
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return asked, ok
+}
+
+// pacedSender sends perTick packets from src every 10 ms until end and
+// hands each reply to reply; it runs in wg and ends a second after end.
+func pacedSender(t *testing.T, wg *sync.WaitGroup, src net.IP, server string, end time.Time, perTick int, packet func() []byte, reply func([]byte)) {
+	t.Helper()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	to, _ := net.ResolveUDPAddr("udp", server)
+	wg.Go(func() {
+		b := make([]byte, 65535)
+		for {
+			c.SetReadDeadline(end.Add(time.Second))
+			n, err := c.Read(b)
+			if err != nil {
+				return
+			}
+			reply(b[:n])
+		}
+	})
+	wg.Go(func() {
+		defer func() { time.Sleep(1100 * time.Millisecond); c.Close() }()
+		for tick := time.Now(); time.Now().Before(end); tick = tick.Add(10 * time.Millisecond) {
+			for range perTick {
+				c.WriteToUDP(packet(), to)
+			}
+			time.Sleep(time.Until(tick.Add(10 * time.Millisecond)))
+		}
+	})
+}
+
 // TestMalformedStorm: four senders throw malformed packets at gslbd,
 // 20,000 a second, for -storm (5 s; the issue asks 60 s), from their own
 // addresses. The process stays up, a canary client asking every 10 ms
@@ -61,7 +112,6 @@ func junk(rnd *rand.Rand, valid []byte) []byte {
 func TestMalformedStorm(t *testing.T) {
 	d := start(t, "add gslb site s1 127.0.0.1\nadd gslb service a 192.0.2.10 HTTP 80 -siteName s1 -healthMonitor NO\n"+
 		"add gslb vserver gv HTTP -lbMethod ROUNDROBIN -ECS ENABLED\nbind gslb vserver gv -serviceName a\nbind gslb vserver gv -domainName www.storm.test -TTL 5\n")
-	server, _ := net.ResolveUDPAddr("udp", d.UDPAddr())
 	valid, _ := dnstest.Msg("www.storm.test", dns.TypeA, dnstest.EDNS(1232)).Pack()
 	heap := func() uint64 {
 		runtime.GC()
@@ -73,50 +123,16 @@ func TestMalformedStorm(t *testing.T) {
 	end := time.Now().Add(*stormFor)
 	var thrown atomic.Int64
 	var wg sync.WaitGroup
+	// 5,000 packets a second each, 20,000 in all: what a load generator
+	// on this 2-core machine can offer while leaving gslbd a core (all of
+	// it, unpaced, starves gslbd itself and the kernel drops the canary's
+	// queries with the junk). Answers to junk are thrown away.
 	for i := range 4 {
-		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 95, 0, byte(1+i))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		wg.Go(func() { // answers to junk are read and thrown away
-			b := make([]byte, 65535)
-			for {
-				c.SetReadDeadline(end.Add(time.Second))
-				if _, err := c.Read(b); err != nil {
-					return
-				}
-			}
-		})
-		wg.Go(func() {
-			defer func() { time.Sleep(1100 * time.Millisecond); c.Close() }()
-			// 5,000 packets a second each, 20,000 in all: what a load
-			// generator on this 2-core machine can offer while leaving
-			// gslbd a core (all of it, unpaced, starves gslbd itself and
-			// the kernel drops the canary's queries with the junk).
-			rnd := rand.New(rand.NewPCG(uint64(i), 7))
-			for tick := time.Now(); time.Now().Before(end); tick = tick.Add(10 * time.Millisecond) {
-				for range 50 {
-					c.WriteToUDP(junk(rnd, valid), server)
-					thrown.Add(1)
-				}
-				time.Sleep(time.Until(tick.Add(10 * time.Millisecond)))
-			}
-		})
+		rnd := rand.New(rand.NewPCG(uint64(i), 7))
+		pacedSender(t, &wg, net.IPv4(127, 95, 0, byte(1+i)), d.UDPAddr(), end, 50,
+			func() []byte { thrown.Add(1); return junk(rnd, valid) }, func([]byte) {})
 	}
-	canary := dns.Client{Timeout: time.Second}
-	cc, err := (&net.Dialer{LocalAddr: &net.UDPAddr{IP: net.IPv4(127, 96, 0, 1)}}).Dial("udp", d.UDPAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cc.Close()
-	asked, ok := 0, 0
-	for time.Now().Before(end) {
-		asked++
-		if r, _, err := canary.ExchangeWithConn(dnstest.Msg("www.storm.test", dns.TypeA), &dns.Conn{Conn: cc}); err == nil && len(r.Answer) == 1 {
-			ok++
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	asked, ok := canary(t, net.IPv4(127, 96, 0, 1), d.UDPAddr(), "www.storm.test", end)
 	wg.Wait()
 	after := heap()
 	t.Logf("%v of storm: %d malformed packets thrown; the canary answered %d of %d; heap in use %d KiB before, %d KiB after",
