@@ -10,6 +10,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/gslbd/gslbd/internal/dnstest"
+	"github.com/gslbd/gslbd/internal/events"
 )
 
 // TestRRLSpoofedFlood: set dns parameter -rrlResponsesPerSecond 200. A
@@ -59,5 +60,38 @@ func TestRRLSpoofedFlood(t *testing.T) {
 	}
 	if asked < 100 || ok*1000 < asked*999 {
 		t.Errorf("the legitimate client was answered %d of %d times, want >= 99.9%%", ok, asked)
+	}
+}
+
+// TestRRLFollowsChanges: the limiter comes with the first rate, stays
+// (its accounts with it) through unrelated changes, and goes when no
+// rate is left.
+func TestRRLFollowsChanges(t *testing.T) {
+	d := start(t, "add gslb site s1 127.0.0.1\n")
+	if d.RRL() != nil {
+		t.Fatal("a limiter with no rate set")
+	}
+	change := func(cmd string) {
+		t.Helper()
+		if _, err := d.Change(events.Origin{Via: "test"}, cmd); err != nil {
+			t.Fatalf("%s: %v", cmd, err)
+		}
+	}
+	change("set dns parameter -rrlResponsesPerSecond 5")
+	first := d.RRL()
+	if first == nil || first.Config().ResponsesPerSecond != 5 || first.Config().Slip != 2 {
+		t.Fatalf("after a rate: %+v", first)
+	}
+	change("add gslb site s2 127.0.0.2")
+	if d.RRL() != first {
+		t.Error("an unrelated change replaced the limiter (and its accounts)")
+	}
+	change("set dns parameter -rrlSlip 1")
+	if l := d.RRL(); l == first || l.Config().Slip != 1 {
+		t.Error("a new slip did not make a new limiter")
+	}
+	change("unset dns parameter -rrlResponsesPerSecond")
+	if d.RRL() != nil {
+		t.Error("no rate left, and a limiter still")
 	}
 }

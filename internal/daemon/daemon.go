@@ -347,11 +347,13 @@ func (d *Daemon) apply(ld *Loaded) error {
 
 // updateRRL gives the server the limiter set dns parameter asks for.
 func (d *Daemon) updateRRL(r config.RateLimit) {
-	if r.Equal(d.rrlConf) && (d.rrl != nil) == r.Enabled() {
+	on := r.Enabled()
+	if (d.rrl != nil) == on && (!on || r.Equal(d.rrlConf)) {
+		d.rrlConf = r // off and staying off, or the same limits: nothing to say
 		return
 	}
 	d.rrlConf, d.rrl = r, nil
-	if r.Enabled() {
+	if on {
 		d.rrl = rrl.New(rrl.Config{ResponsesPerSecond: r.ResponsesPerSecond, NXDomainsPerSecond: r.NXDOMAINsPerSecond,
 			ErrorsPerSecond: r.ErrorsPerSecond, Window: r.Window, Slip: r.Slip, IPv4PrefixLen: r.IPv4PrefixLen,
 			IPv6PrefixLen: r.IPv6PrefixLen, LogOnly: r.LogOnly, Exempt: r.Exempt, NXDomainThreshold: r.NXDOMAINThreshold})
