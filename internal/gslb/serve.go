@@ -275,7 +275,7 @@ func (t *table) selectBlock(d *domainEntry, r *request) *block {
 	switch dec.mode {
 	case modeAllDown:
 		if r.trace != nil {
-			r.note("no service is UP: %s", allDownNote(d, down != nil))
+			r.note("no service is UP: %s", d.allDown.note())
 		}
 		return down
 	case modeEmpty:

@@ -65,6 +65,8 @@ type domainEntry struct {
 	mir    bool
 	blocks []block // one per candidate of vs.dec (MIR: one per rotation)
 	down   *block  // modeAllDown answer; nil means an empty answer (EDR)
+	// allDown is which answer down is (decided with the domain).
+	allDown allDown
 	// views are the answers to clients in a DNS view, for the views some
 	// service of the answer has an address in (others get blocks).
 	views []viewBlocks
@@ -111,8 +113,9 @@ type vsMemo struct {
 	ent     *vsEntry
 	domains []*domainEntry // in the order of info.Domains
 	gen     uint64         // last build that kept it
-	chain   []*config.VServerInfo
-	offs    []bool
+	// off is whether the vserver was switched off (-disablePrimaryOnDown)
+	// when computed.
+	off bool
 	// rest is the backup vserver's memo the decision came from (the
 	// vserver had no eligible service): its result is this one's, and
 	// the memo holds while the backup's does.
@@ -127,7 +130,7 @@ type vsMemo struct {
 // valid reports whether m still describes vs: nothing it was computed
 // from changed (the state cells it read are checked by buildTable).
 func (e *Engine) valid(m *vsMemo, vs *config.VServerInfo, now time.Time) bool {
-	if m.chain[0] != vs || m.zones != e.zones {
+	if m.ent.info != vs || m.zones != e.zones {
 		return false
 	}
 	if d := &m.ent.dec; d.static && d.locs != e.locs {
@@ -153,12 +156,8 @@ func (e *Engine) valid(m *vsMemo, vs *config.VServerInfo, now time.Time) bool {
 			return false
 		}
 	}
-	if len(e.primaryOff) > 0 || slices.Contains(m.offs, true) {
-		for i, x := range m.chain {
-			if e.isOff(x) != m.offs[i] {
-				return false
-			}
-		}
+	if (len(e.primaryOff) > 0 || m.off) && e.isOff(vs) != m.off {
+		return false
 	}
 	return true
 }
@@ -210,7 +209,7 @@ func (e *Engine) buildTable(now time.Time) *table {
 		domains = e.table.Load().domains.Edit()
 	}
 	drop := func(m *vsMemo) {
-		for i, d := range m.chain[0].Domains {
+		for i, d := range m.ent.info.Domains {
 			if cur, _ := domains.Get(d.Name); cur == m.domains[i] {
 				domains.Delete(d.Name)
 			}
@@ -285,10 +284,9 @@ func (e *Engine) compute(vs *config.VServerInfo, now, validUntil time.Time, rest
 	m := &vsMemo{zones: e.zones, validUntil: validUntil}
 	user := key(vs.Name)
 	off := func(x *config.VServerInfo) bool { return x.Disabled || e.isOff(x) }
-	// cands records x as examined and returns its eligible services.
+	m.off = e.isOff(vs)
+	// cands returns x's eligible services, noting that vs read them.
 	cands := func(x *config.VServerInfo) []cand {
-		m.chain = append(m.chain, x)
-		m.offs = append(m.offs, e.isOff(x))
 		m.timed = m.timed || x.Method.Dynamic() || x.BackupMethod.Dynamic()
 		var cs []cand
 		for _, b := range x.Bindings {
@@ -411,7 +409,7 @@ func (e *Engine) plan(vs *config.VServerInfo, cs []cand, now time.Time) decision
 
 func (e *Engine) domainEntry(vs *config.VServerInfo, ent *vsEntry, d *config.DomainInfo) *domainEntry {
 	de := &domainEntry{name: d.Name, vs: ent, rtype: rrType(vs.RecordType), mir: vs.MIR && vs.RecordType != "CNAME",
-		hits: hitsOf(e.domainHits, key(d.Name))}
+		hits: hitsOf(e.domainHits, key(d.Name)), allDown: allDownFor(vs, d)}
 	if z := e.zones.Find(dns.Fqdn(d.Name)); z != nil && z.SOA != nil {
 		de.negRR = z.NegativeSOA()
 		de.neg = packRR(de.negRR)
@@ -461,13 +459,13 @@ func (e *Engine) answers(vs *config.VServerInfo, ent *vsEntry, d *config.DomainI
 			}
 		}
 	case modeAllDown:
-		switch {
-		case d.BackupIP.IsValid():
+		switch de.allDown {
+		case downBackupIP:
 			b := makeBlockAddrs(de.rtype, d.TTL, []netip.Addr{d.BackupIP}, nil)
 			down = &b
-		case vs.EDR:
+		case downEDR, downNone:
 			// Empty Down Response: NOERROR, no answer, SOA in authority.
-		default:
+		case downFailOpen:
 			// NetScaler default: answer with every configured service.
 			var all []cand
 			for _, b := range vs.Bindings {
@@ -478,10 +476,8 @@ func (e *Engine) answers(vs *config.VServerInfo, ent *vsEntry, d *config.DomainI
 			if de.rtype == dns.TypeCNAME && len(all) > 1 {
 				all = all[:1] // one CNAME per name (RFC 2181 §10.1)
 			}
-			if len(all) > 0 {
-				b := makeBlock(de.rtype, d.TTL, all, view)
-				down = &b
-			}
+			b := makeBlock(de.rtype, d.TTL, all, view)
+			down = &b
 		}
 	}
 	return blocks, down
@@ -532,47 +528,56 @@ func (e *Engine) vserverEvents(was, is VServerStatus) {
 	}
 }
 
-// allDownNote is the decision trace's line for a domain answered with
-// no service UP (down: it has an all-down answer).
-func allDownNote(d *domainEntry, down bool) string {
-	info := d.vs.info
-	for _, dom := range info.Domains {
-		if strings.EqualFold(strings.TrimSuffix(dom.Name, "."), strings.TrimSuffix(d.name, ".")) && dom.BackupIP.IsValid() {
-			return "the domain's backup IP"
-		}
-	}
+// allDown is what a domain answers when no service is UP, in NetScaler's
+// order: its backup IP, else nothing (EDR), else every enabled service
+// (fail open); nothing when there is none.
+type allDown uint8
+
+const (
+	downBackupIP allDown = iota
+	downEDR
+	downFailOpen
+	downNone
+)
+
+// allDownFor decides a domain's all-down answer (answers builds it).
+func allDownFor(vs *config.VServerInfo, d *config.DomainInfo) allDown {
 	switch {
-	case down:
-		return "answering every service (fail open, as NetScaler)"
-	case info.EDR:
-		return "an empty answer (EDR)"
+	case d.BackupIP.IsValid():
+		return downBackupIP
+	case vs.EDR:
+		return downEDR
+	case slices.ContainsFunc(vs.Bindings, func(b config.Binding) bool { return !b.Service.Disabled }):
+		return downFailOpen
 	}
-	return "an empty answer (no service bound)"
+	return downNone
 }
 
-// allDownHow says how a vserver with no UP service answers (the
-// domains' modeAllDown blocks: a backup IP, else EDR, else fail open).
+// note is the decision trace's line for a domain answered so.
+func (a allDown) note() string {
+	return [...]string{"the domain's backup IP", "an empty answer (EDR)",
+		"answering every service (fail open, as NetScaler)", "an empty answer (no service bound)"}[a]
+}
+
+// allDownHow says how a vserver with no UP service answers, over its
+// domains (VServerStatus.AllDown).
 func allDownHow(vs *config.VServerInfo) string {
 	backup := 0
 	for _, d := range vs.Domains {
-		if d.BackupIP.IsValid() {
+		if allDownFor(vs, d) == downBackupIP {
 			backup++
 		}
 	}
-	rest := "answering every service (fail open)"
-	switch {
-	case vs.EDR:
-		rest = "empty answers (EDR)"
-	case !slices.ContainsFunc(vs.Bindings, func(b config.Binding) bool { return !b.Service.Disabled }):
-		rest = "empty answers (no service bound)"
-	}
+	// The other domains' answer depends on the vserver alone.
+	text := [...]string{"", "empty answers (EDR)", "answering every service (fail open)",
+		"empty answers (no service bound)"}[allDownFor(vs, &config.DomainInfo{})]
 	switch {
 	case backup == 0:
-		return rest
+		return text
 	case backup == len(vs.Domains):
 		return "answering the domains' backup IPs"
 	}
-	return fmt.Sprintf("answering the backup IP for %d of %d domains, %s for the rest", backup, len(vs.Domains), rest)
+	return fmt.Sprintf("answering the backup IP for %d of %d domains, %s for the rest", backup, len(vs.Domains), text)
 }
 
 func orNone(s string) string {
