@@ -103,6 +103,10 @@ type Server struct {
 	// rrl limits UDP responses (nil: off); SetRRL replaces it.
 	rrl atomic.Pointer[rrl.Limiter]
 
+	// open is len(conns), read without the lock for each TCP query's
+	// idle timeout.
+	open atomic.Int64
+
 	mu      sync.Mutex
 	closers []io.Closer
 	conns   map[net.Conn]*tcpConn
@@ -116,6 +120,7 @@ type Server struct {
 type tcpConn struct {
 	c    net.Conn
 	src  netip.Addr
+	port uint16
 	last atomic.Int64
 }
 
@@ -322,7 +327,7 @@ func (s *Server) ServeTCP(l net.Listener) {
 func (s *Server) track(c net.Conn) (*tcpConn, bool) {
 	tc := &tcpConn{c: c}
 	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
-		tc.src = ap.Addr().Unmap()
+		tc.src, tc.port = ap.Addr().Unmap(), ap.Port()
 	}
 	tc.last.Store(time.Now().UnixNano())
 	var evict *tcpConn
@@ -343,6 +348,7 @@ func (s *Server) track(c net.Conn) (*tcpConn, bool) {
 	}
 	s.conns[c] = tc
 	s.perSrc[tc.src]++
+	s.open.Store(int64(len(s.conns)))
 	s.mu.Unlock()
 	if evict != nil {
 		s.Stats.TCPEvicted.Add(1)
@@ -369,6 +375,7 @@ func (s *Server) forget(tc *tcpConn) {
 		return
 	}
 	delete(s.conns, tc.c)
+	s.open.Store(int64(len(s.conns)))
 	if s.perSrc[tc.src]--; s.perSrc[tc.src] <= 0 {
 		delete(s.perSrc, tc.src)
 	}
@@ -386,9 +393,7 @@ func (s *Server) untrack(tc *tcpConn) {
 // shorter as they fill, down to a tenth of it (at least 200 ms) at the
 // cap.
 func (s *Server) idleTimeout() time.Duration {
-	s.mu.Lock()
-	n := len(s.conns)
-	s.mu.Unlock()
+	n := int(s.open.Load())
 	full, half := s.opts.TCPMaxConns, s.opts.TCPMaxConns/2
 	if n <= half {
 		return s.opts.TCPIdleTimeout
@@ -404,11 +409,6 @@ func (s *Server) idleTimeout() time.Duration {
 // serveConn answers pipelined queries on one connection, in order.
 func (s *Server) serveConn(tc *tcpConn) {
 	c := tc.c
-	client := tc.src
-	var port uint16
-	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
-		port = ap.Port()
-	}
 	// An accepted connection's own address is specific even on a
 	// wildcard listener.
 	local := boundAddr(c.LocalAddr())
@@ -444,7 +444,7 @@ func (s *Server) serveConn(tc *tcpConn) {
 		if _, err := io.ReadFull(r, q); err != nil {
 			return
 		}
-		req := Request{Src: client, SrcPort: port, Local: local, TCP: true, Now: time.Now()}
+		req := Request{Src: tc.src, SrcPort: tc.port, Local: local, TCP: true, Now: time.Now()}
 		resp := s.h.ServeDNS(out, q, req)
 		cnt.Count(q, resp)
 		if s.opts.Tap != nil {

@@ -233,13 +233,20 @@ func TestIdleTimeoutUnderPressure(t *testing.T) {
 		n    int
 		want time.Duration
 	}{{0, 10 * time.Second}, {5, 10 * time.Second}, {6, 8200 * time.Millisecond}, {10, time.Second}} {
-		s.conns = map[net.Conn]*tcpConn{}
+		var held []*tcpConn
 		for range tc.n {
 			c, _ := net.Pipe()
-			s.conns[c] = &tcpConn{c: c}
+			tcc, ok := s.track(c)
+			if !ok {
+				t.Fatal("a connection was not admitted")
+			}
+			held = append(held, tcc)
 		}
 		if got := s.idleTimeout(); got != tc.want {
 			t.Errorf("%d of 10 connections: idle timeout %v, want %v", tc.n, got, tc.want)
+		}
+		for _, tcc := range held {
+			s.untrack(tcc)
 		}
 	}
 }

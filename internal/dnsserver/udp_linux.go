@@ -174,19 +174,17 @@ func (w *batchWorker) answer(fd uintptr, n int) {
 		src, port := sockaddrAddr(&w.rsa[i])
 		req := Request{Src: src, SrcPort: port, Local: local, Now: now}
 		resp := w.s.h.ServeDNS(dst, q, req)
-		if lim != nil && len(resp) > 0 {
-			resp = w.s.limit(lim, resp, req)
-		}
 		if len(resp) == 0 {
-			w.cnt.Count(q, nil)
-			if w.s.opts.Tap != nil {
-				w.s.opts.Tap.Log(q, nil, req)
-			}
-			continue
+			resp = nil
+		} else if lim != nil {
+			resp = w.s.limit(lim, resp, req)
 		}
 		w.cnt.Count(q, resp)
 		if w.s.opts.Tap != nil {
 			w.s.opts.Tap.Log(q, resp, req)
+		}
+		if resp == nil {
+			continue
 		}
 		w.siov[k].Base = &resp[0]
 		w.siov[k].SetLen(len(resp))

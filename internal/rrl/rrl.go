@@ -105,15 +105,13 @@ func New(cfg Config) *Limiter {
 	if cfg.IPv6PrefixLen <= 0 || cfg.IPv6PrefixLen > 128 {
 		cfg.IPv6PrefixLen = 56
 	}
-	n := 1
-	for n < max(cfg.Buckets, 1<<16) && n < 1<<24 {
-		n <<= 1
+	want := cfg.Buckets
+	if want <= 0 {
+		want = 1 << 16
 	}
-	if cfg.Buckets > 0 && cfg.Buckets < n {
-		n = 1
-		for n < cfg.Buckets {
-			n <<= 1
-		}
+	n := 1
+	for n < min(want, 1<<24) {
+		n <<= 1
 	}
 	l := &Limiter{cfg: cfg, seed: maphash.MakeSeed(), buckets: make([]bucket, n), mask: uint64(n - 1)}
 	l.rate[Positive], l.rate[NXDomain], l.rate[Error] = int64(cfg.ResponsesPerSecond), int64(cfg.NXDomainsPerSecond), int64(cfg.ErrorsPerSecond)
