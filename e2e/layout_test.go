@@ -14,7 +14,7 @@ var allowed = map[string][]string{
 	"internal/nserr":      {},
 	"internal/schema":     {"internal/nserr"},
 	"internal/nsconf":     {"internal/schema", "internal/nserr"},
-	"internal/config":     {"internal/nsconf", "internal/schema", "internal/nserr", "internal/location", "internal/dnspolicy"},
+	"internal/config":     {"internal/nsconf", "internal/schema", "internal/nserr", "internal/location", "internal/dnspolicy", "internal/rrl"},
 	"internal/zone":       {},
 	"internal/health":     {"internal/events"},
 	"internal/mep/wire":   {},

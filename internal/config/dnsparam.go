@@ -5,39 +5,11 @@ package config
 // settings) kept as they were written.
 
 import (
-	"net/netip"
 	"slices"
 
 	"github.com/gslbd/gslbd/internal/nsconf"
+	"github.com/gslbd/gslbd/internal/rrl"
 )
-
-// RateLimit is what set dns parameter says about limiting responses.
-type RateLimit struct {
-	// NXDOMAINThreshold is the appliance's -NXDOMAINRateLimitThreshold:
-	// NXDOMAIN answers per second, whoever asks; beyond it they are
-	// dropped (0: no limit).
-	NXDOMAINThreshold int
-	// gslbd's response rate limiting (-rrl...): responses per second per
-	// client network, per answer (0: that kind not limited).
-	ResponsesPerSecond, NXDOMAINsPerSecond, ErrorsPerSecond int
-	Window, Slip                                            int
-	IPv4PrefixLen, IPv6PrefixLen                            int
-	LogOnly                                                 bool
-	Exempt                                                  []netip.Prefix
-}
-
-// Enabled reports whether anything is limited.
-func (r RateLimit) Enabled() bool {
-	return r.NXDOMAINThreshold > 0 || r.ResponsesPerSecond > 0 || r.NXDOMAINsPerSecond > 0 || r.ErrorsPerSecond > 0
-}
-
-// Equal reports whether two settings are the same.
-func (r RateLimit) Equal(o RateLimit) bool {
-	return r.NXDOMAINThreshold == o.NXDOMAINThreshold && r.ResponsesPerSecond == o.ResponsesPerSecond &&
-		r.NXDOMAINsPerSecond == o.NXDOMAINsPerSecond && r.ErrorsPerSecond == o.ErrorsPerSecond &&
-		r.Window == o.Window && r.Slip == o.Slip && r.IPv4PrefixLen == o.IPv4PrefixLen &&
-		r.IPv6PrefixLen == o.IPv6PrefixLen && r.LogOnly == o.LogOnly && slices.Equal(r.Exempt, o.Exempt)
-}
 
 // dnsParameter applies set/unset dns parameter.
 func (a *applier) dnsParameter() {
@@ -52,10 +24,10 @@ func (a *applier) dnsParameter() {
 func (b *builder) dnsParameter() {
 	p := &b.c.DNSParam
 	g := "dns parameter"
-	r := RateLimit{
-		NXDOMAINThreshold:  getInt(p, g, "NXDOMAINRateLimitThreshold"),
+	r := rrl.Config{
+		NXDomainThreshold:  getInt(p, g, "NXDOMAINRateLimitThreshold"),
 		ResponsesPerSecond: getInt(p, g, "rrlResponsesPerSecond"),
-		NXDOMAINsPerSecond: getInt(p, g, "rrlNXDOMAINsPerSecond"),
+		NXDomainsPerSecond: getInt(p, g, "rrlNXDOMAINsPerSecond"),
 		ErrorsPerSecond:    getInt(p, g, "rrlErrorsPerSecond"),
 		Window:             getInt(p, g, "rrlWindow"),
 		Slip:               getInt(p, g, "rrlSlip"),

@@ -2,6 +2,7 @@ package config
 
 import (
 	"github.com/gslbd/gslbd/internal/nsconf"
+	"github.com/gslbd/gslbd/internal/rrl"
 )
 
 // Method is a GSLB selection method (NetScaler -lbMethod).
@@ -44,7 +45,7 @@ type Snapshot struct {
 	Param     Parameter
 	Locations LocationInfo
 	// RateLimit is set dns parameter's response rate limiting.
-	RateLimit RateLimit
+	RateLimit rrl.Config
 	// Views are the DNS views' lower-case names; ViewRules the view
 	// policies in evaluation order.
 	Views     []string

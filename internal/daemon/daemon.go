@@ -130,7 +130,7 @@ type Daemon struct {
 	// rrl is the response rate limiter of rrlConf (nil: off); kept while
 	// the settings stay, so that its accounts survive unrelated changes.
 	rrl     *rrl.Limiter
-	rrlConf config.RateLimit
+	rrlConf rrl.Config
 
 	change sync.Mutex // serialises Change and Save
 	// changeTimes counts how long each Change took, lock wait included;
@@ -346,7 +346,7 @@ func (d *Daemon) apply(ld *Loaded) error {
 }
 
 // updateRRL gives the server the limiter set dns parameter asks for.
-func (d *Daemon) updateRRL(r config.RateLimit) {
+func (d *Daemon) updateRRL(r rrl.Config) {
 	on := r.Enabled()
 	if (d.rrl != nil) == on && (!on || r.Equal(d.rrlConf)) {
 		d.rrlConf = r // off and staying off, or the same limits: nothing to say
@@ -354,11 +354,9 @@ func (d *Daemon) updateRRL(r config.RateLimit) {
 	}
 	d.rrlConf, d.rrl = r, nil
 	if on {
-		d.rrl = rrl.New(rrl.Config{ResponsesPerSecond: r.ResponsesPerSecond, NXDomainsPerSecond: r.NXDOMAINsPerSecond,
-			ErrorsPerSecond: r.ErrorsPerSecond, Window: r.Window, Slip: r.Slip, IPv4PrefixLen: r.IPv4PrefixLen,
-			IPv6PrefixLen: r.IPv6PrefixLen, LogOnly: r.LogOnly, Exempt: r.Exempt, NXDomainThreshold: r.NXDOMAINThreshold})
-		d.log.Info("response rate limiting", "responses_per_second", r.ResponsesPerSecond, "nxdomains_per_second", r.NXDOMAINsPerSecond,
-			"errors_per_second", r.ErrorsPerSecond, "nxdomain_threshold", r.NXDOMAINThreshold, "slip", r.Slip, "window", r.Window, "log_only", r.LogOnly)
+		d.rrl = rrl.New(r)
+		d.log.Info("response rate limiting", "responses_per_second", r.ResponsesPerSecond, "nxdomains_per_second", r.NXDomainsPerSecond,
+			"errors_per_second", r.ErrorsPerSecond, "nxdomain_threshold", r.NXDomainThreshold, "slip", r.Slip, "window", r.Window, "log_only", r.LogOnly)
 	} else {
 		d.log.Info("response rate limiting off")
 	}

@@ -17,6 +17,7 @@ package rrl
 import (
 	"hash/maphash"
 	"net/netip"
+	"slices"
 	"sync/atomic"
 )
 
@@ -46,6 +47,19 @@ type Config struct {
 	// NXDOMAIN responses per second to everyone together; beyond it they
 	// are dropped (0: no such limit). Exempt clients are not counted.
 	NXDomainThreshold int
+}
+
+// Enabled reports whether c limits anything.
+func (c Config) Enabled() bool {
+	return c.NXDomainThreshold > 0 || c.ResponsesPerSecond > 0 || c.NXDomainsPerSecond > 0 || c.ErrorsPerSecond > 0
+}
+
+// Equal reports whether two configurations are the same.
+func (c Config) Equal(o Config) bool {
+	return c.ResponsesPerSecond == o.ResponsesPerSecond && c.NXDomainsPerSecond == o.NXDomainsPerSecond &&
+		c.ErrorsPerSecond == o.ErrorsPerSecond && c.Window == o.Window && c.Slip == o.Slip &&
+		c.IPv4PrefixLen == o.IPv4PrefixLen && c.IPv6PrefixLen == o.IPv6PrefixLen && c.LogOnly == o.LogOnly &&
+		c.Buckets == o.Buckets && c.NXDomainThreshold == o.NXDomainThreshold && slices.Equal(c.Exempt, o.Exempt)
 }
 
 // Verdict is what to do with a response.
