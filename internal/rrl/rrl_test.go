@@ -133,11 +133,10 @@ func TestModes(t *testing.T) {
 			}
 		})
 	}
-	if l := New(Config{ResponsesPerSecond: 1, LogOnly: true}); true {
-		verdicts(l, client, a, 1, 10)
-		if l.Limited[Positive].Load() != 9 {
-			t.Errorf("log only: %d counted as limited, want 9", l.Limited[Positive].Load())
-		}
+	l := New(Config{ResponsesPerSecond: 1, LogOnly: true})
+	verdicts(l, client, a, 1, 10)
+	if l.Limited[Positive].Load() != 9 {
+		t.Errorf("log only: %d counted as limited, want 9", l.Limited[Positive].Load())
 	}
 }
 
