@@ -4,16 +4,16 @@
 // socket: dnstap's own tools (`dnstap-ldns`, `fstrm_capture`), a
 // dnscollector, a golang-dnstap reader.
 //
-// The answer path only copies the two messages into a free slot of a
-// fixed pool and queues the slot, neither of them waiting: when no slot is
-// free (the collector is slow, gone, or not yet connected) the query is
-// not logged, and counted as dropped. One goroutine wakes every 20 ms,
-// encodes what has queued (dnstap's protobuf messages, written with
-// protowire) as Frame Streams data frames and writes them with one write:
-// the answer path never wakes it, and a batch costs one system call.
-// The Frame Streams handshake and shutdown are
-// github.com/farsightsec/golang-framestream's. A lost connection is dialled again, backing off
-// from 100 ms to 5 s.
+// The answer path only copies the two messages into a cell of a fixed,
+// lock-free ring (ring.go) and publishes it, never waiting: when the ring
+// is full (the collector is slow, gone, or not yet connected) the query
+// is not logged, and counted as dropped. One goroutine wakes every 20
+// ms, encodes what has queued (dnstap's protobuf messages, written with
+// protowire) as Frame Streams data frames and writes them with one
+// write: the answer path never wakes it, and a batch costs one system
+// call. The Frame Streams handshake and shutdown are
+// github.com/farsightsec/golang-framestream's. A lost connection is
+// dialled again, backing off from 100 ms to 5 s.
 package querylog
 
 import (
