@@ -12,6 +12,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,6 +30,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gslbd/gslbd/internal/config"
+	"github.com/gslbd/gslbd/internal/cookie"
 	"github.com/gslbd/gslbd/internal/daemon"
 	"github.com/gslbd/gslbd/internal/dnsserver"
 	"github.com/gslbd/gslbd/internal/metrics"
@@ -75,6 +77,7 @@ const usage = `usage:
   gslbd                        run the built-in demo (DNS on 127.0.0.1:5353)
   gslbd demo [-print-config]   the same; -print-config prints its ns.conf
   gslbd run -config ns.conf [-listen addr:port,...] [-tcp-max-conns n] [-tcp-max-per-source n] [-tcp-idle-timeout d] [-tcp-io-timeout d]
+  gslbd run ... [-dns-cookies=false] [-dns-cookie-secret FILE] [-dnstap unix:PATH|tcp:HOST:PORT] [-user NAME]
   gslbd run ... [-api 127.0.0.1:9443] [-api-http] [-api-cert f -api-key f] [-users f] [-metrics addr] [-nitro-credentials f]
   gslbd run ... [-location-file FILE [-location-format F]] [-site NAME] [-mep-certs DIR] [-mep-port 3009] [-mep-allow-plain] [-mep-plain-port 3011]
   gslbd user add [-users f | -config ns.conf] [-read-only] NAME   (password on stdin)
@@ -167,6 +170,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&srv.TCPMaxPerSource, "tcp-max-per-source", 100, "concurrent TCP connections from one client address (-1: no cap); more are closed at once")
 	fs.DurationVar(&srv.TCPIdleTimeout, "tcp-idle-timeout", 10*time.Second, "close a TCP connection idle this long")
 	fs.DurationVar(&srv.TCPIOTimeout, "tcp-io-timeout", 2*time.Second, "time to read the rest of a message or write an answer")
+	cookies := fs.Bool("dns-cookies", true, "DNS cookies (RFC 7873, RFC 9018): answer with a server cookie; a client that sends a valid one is never rate limited")
+	cookieSecret := fs.String("dns-cookie-secret", "", "file holding the 16-byte server cookie secret in hex, for servers that answer on one address (default: random, replaced every 26 hours)")
 	var api apiFlags
 	api.register(fs)
 	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics at http://ADDR/metrics and Go profiles at /debug/pprof/ (host:port; off when empty)")
@@ -199,6 +204,14 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	mo.Ports.TLS, mo.Ports.Plain = uint16(*mepPort), uint16(*plainPort)
+	if *cookies {
+		jar, err := cookieJar(*cookieSecret)
+		if err != nil {
+			fmt.Fprintf(stderr, "gslbd: -dns-cookie-secret: %v\n", err)
+			return 2
+		}
+		srv.Cookies = jar
+	}
 	if tap.Addr != "" {
 		if _, _, err := querylog.ParseAddr(tap.Addr); err != nil {
 			fmt.Fprintf(stderr, "gslbd: -dnstap: %v\n", err)
@@ -255,6 +268,25 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "gslbd serving %s on %v\n", *path, d.Addrs())
 	return wait(d, sig)
+}
+
+// cookieJar returns the DNS cookie jar: a random secret, or the one in
+// file (32 hex digits; the error never shows the file's content).
+func cookieJar(file string) (*cookie.Jar, error) {
+	if file == "" {
+		return cookie.NewJar(), nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	s, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(s) != 16 {
+		return nil, fmt.Errorf("%s: want 32 hexadecimal digits (16 bytes), as `openssl rand -hex 16` writes", file)
+	}
+	jar := &cookie.Jar{}
+	jar.SetSecret([16]byte(s))
+	return jar, nil
 }
 
 // metricsHandler serves d's metrics (one registry for both listeners).

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gslbd/gslbd/internal/cookie"
 	"github.com/gslbd/gslbd/internal/rrl"
 )
 
@@ -37,6 +38,10 @@ type Request struct {
 	TCP bool
 	// Now is when the query was read.
 	Now time.Time
+	// Reserve is how many bytes a UDP response must leave free under the
+	// client's size: the server adds them to the response's OPT record
+	// afterwards (the DNS cookie).
+	Reserve int
 }
 
 // Options tune a Server. The zero value gives the defaults below.
@@ -78,6 +83,10 @@ type Options struct {
 	PlainUDP bool
 	// Logger for listener errors (nil: discard).
 	Logger *slog.Logger
+	// Cookies, if set, makes and checks DNS cookies (RFC 7873, RFC 9018):
+	// a response to a query with a client cookie carries a server cookie,
+	// and a query with a valid server cookie is never rate limited.
+	Cookies *cookie.Jar
 	// Tap, if set, is given every query and its response (nil when none
 	// was sent) once answered: the query log (dnstap). It must not wait
 	// nor keep the slices.
@@ -155,18 +164,6 @@ func New(h Handler, opts Options) *Server {
 // SetRRL makes l limit the UDP responses from now on (nil: none).
 // TCP is never limited: a client that gets a truncated answer asks there.
 func (s *Server) SetRRL(l *rrl.Limiter) { s.rrl.Store(l) }
-
-// limit applies response rate limiting to a UDP response: it returns the
-// response to send (truncated when slipped) or nil when it is dropped.
-func (s *Server) limit(l *rrl.Limiter, resp []byte, r Request) []byte {
-	switch l.Check(r.Src, resp, r.Now.Unix()) {
-	case rrl.Drop:
-		return nil
-	case rrl.Truncate:
-		return truncated(resp)
-	}
-	return resp
-}
 
 // truncated turns a response into its slip: the header and the question,
 // TC set, no records (the client asks again over TCP).
@@ -259,10 +256,7 @@ func (s *Server) udpWorker(c *net.UDPConn) {
 			continue
 		}
 		req := Request{Src: from.Addr().Unmap(), SrcPort: from.Port(), Local: local, Now: time.Now()}
-		resp := s.h.ServeDNS(out, buf[:n], req)
-		if l := s.rrl.Load(); l != nil && resp != nil {
-			resp = s.limit(l, resp, req)
-		}
+		resp := s.answer(out, buf[:n], req, s.rrl.Load(), &cnt)
 		cnt.Count(buf[:n], resp)
 		if s.opts.Tap != nil {
 			s.opts.Tap.Log(buf[:n], resp, req)
@@ -445,7 +439,7 @@ func (s *Server) serveConn(tc *tcpConn) {
 			return
 		}
 		req := Request{Src: tc.src, SrcPort: tc.port, Local: local, TCP: true, Now: time.Now()}
-		resp := s.h.ServeDNS(out, q, req)
+		resp := s.answer(out, q, req, nil, &cnt)
 		cnt.Count(q, resp)
 		if s.opts.Tap != nil {
 			s.opts.Tap.Log(q, resp, req)

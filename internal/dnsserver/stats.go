@@ -44,6 +44,7 @@ type Counts struct {
 	rcode                                [16]uint64
 	qtype                                [numQTypes]uint64
 	size                                 [numSizes]uint64
+	cookie                               [NumCookieResults]uint64
 }
 
 // Count notes one query and its response (nil: none sent).
@@ -93,6 +94,7 @@ type transportStats struct {
 	rcode                                [16]atomic.Uint64
 	qtype                                [numQTypes]atomic.Uint64
 	size                                 [numSizes]atomic.Uint64
+	cookie                               [NumCookieResults]atomic.Uint64
 }
 
 // Flush adds a worker's counts to the server's counters of a transport
@@ -121,6 +123,9 @@ func (c *Counts) Flush(s *Stats, transport int) {
 	for i := range c.size {
 		add(&t.size[i], &c.size[i])
 	}
+	for i := range c.cookie {
+		add(&t.cookie[i], &c.cookie[i])
+	}
 }
 
 // Stats are the server's counters, read at scrape time.
@@ -146,6 +151,9 @@ type TransportCounts struct {
 	// rest), SizeSum is their total size in bytes.
 	Size    [numSizes]uint64
 	SizeSum uint64
+	// Cookie counts the queries with a DNS cookie by what became of it
+	// (CookieResultNames' order).
+	Cookie [NumCookieResults]uint64
 }
 
 // Transport returns a transport's counters (UDP or TCP).
@@ -160,6 +168,9 @@ func (s *Stats) Transport(i int) TransportCounts {
 	}
 	for i := range out.Size {
 		out.Size[i] = t.size[i].Load()
+	}
+	for i := range out.Cookie {
+		out.Cookie[i] = t.cookie[i].Load()
 	}
 	return out
 }

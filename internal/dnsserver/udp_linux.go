@@ -173,12 +173,7 @@ func (w *batchWorker) answer(fd uintptr, n int) {
 		}
 		src, port := sockaddrAddr(&w.rsa[i])
 		req := Request{Src: src, SrcPort: port, Local: local, Now: now}
-		resp := w.s.h.ServeDNS(dst, q, req)
-		if len(resp) == 0 {
-			resp = nil
-		} else if lim != nil {
-			resp = w.s.limit(lim, resp, req)
-		}
+		resp := w.s.answer(dst, q, req, lim, &w.cnt)
 		w.cnt.Count(q, resp)
 		if w.s.opts.Tap != nil {
 			w.s.opts.Tap.Log(q, resp, req)

@@ -574,3 +574,29 @@ add dns addRec ns1.gslb.test 10.0.0.2
 		t.Errorf("zone data at a child site: %v %v", m, err)
 	}
 }
+
+// TestReserveKeepsRoom: a UDP answer leaves Request.Reserve bytes free
+// under the client's size (the server adds the DNS cookie after): an
+// answer of 500 bytes for a 512-byte client is sent whole without a
+// reserve, truncated with one of 28; over TCP it is whole either way.
+func TestReserveKeepsRoom(t *testing.T) {
+	conf := func(n int) string {
+		return testConf + fmt.Sprintf("add dns txtRec big.example.test %q %q\n", strings.Repeat("a", 200), strings.Repeat("b", n))
+	}
+	ask := func(e *Engine, reserve int, tcp bool) []byte {
+		m := dnsMsg("big.example.test", dns.TypeTXT)
+		m.SetEdns0(512, false)
+		return e.ServeDNS(make([]byte, 0, 4096), pack(t, m), dnsserver.Request{Src: netip.MustParseAddr("192.0.2.77"), TCP: tcp, Reserve: reserve, Now: time.Now()})
+	}
+	size := len(ask(engine(t, conf(100)), 0, false))
+	e := engine(t, conf(100+500-size))
+	if got := ask(e, 0, false); len(got) != 500 || got[2]&0x02 != 0 {
+		t.Fatalf("without a reserve: %d bytes, TC %v; want 500 whole", len(got), got[2]&0x02 != 0)
+	}
+	if got := ask(e, 28, false); got[2]&0x02 == 0 || len(got) > 512-28 {
+		t.Errorf("with a reserve of 28: %d bytes, TC %v; want truncated", len(got), got[2]&0x02 != 0)
+	}
+	if got := ask(e, 28, true); len(got) != 500 || got[2]&0x02 != 0 {
+		t.Errorf("over TCP with a reserve: %d bytes, TC %v; want 500 whole", len(got), got[2]&0x02 != 0)
+	}
+}

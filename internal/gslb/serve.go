@@ -230,15 +230,16 @@ func (e *Engine) serve(dst, q []byte, r *request) []byte {
 }
 
 // maxSize is the largest response the client accepts (RFC 6891 §6.2.5:
-// at least 512, at most our own limit).
-func (t *table) maxSize(tcp bool, edns bool, udpSize uint16) int {
+// at least 512, at most our own limit), less what the server adds after
+// (reserve: the DNS cookie).
+func (t *table) maxSize(tcp bool, edns bool, udpSize uint16, reserve int) int {
 	if tcp {
 		return dns.MaxMsgSize
 	}
 	if !edns || udpSize < 512 {
-		return 512
+		return 512 - reserve
 	}
-	return min(int(udpSize), t.maxUDP)
+	return min(int(udpSize), t.maxUDP) - reserve
 }
 
 // pick chooses the answer block for a query and counts it: the
@@ -499,7 +500,7 @@ func (t *table) answerFast(dst, q []byte, f *fastQuery, d *domainEntry, r *reque
 	if f.edns {
 		resp = appendOPT(resp, t.maxUDP, f.do, r)
 	}
-	if len(resp) > t.maxSize(r.TCP, f.edns, f.udpSize) {
+	if len(resp) > t.maxSize(r.TCP, f.edns, f.udpSize, r.Reserve) {
 		// RFC 2181 §9: set TC and drop the sections that do not fit; the
 		// client retries over TCP.
 		resp = appendHead(resp[:0], q, f.qEnd, flags|flagTC, 0, 0, ar)

@@ -43,7 +43,7 @@ func (t *table) slow(dst, q []byte, r *request) []byte {
 		ro.SetDo(opt.Do())
 		resp.Extra = append(resp.Extra, ro)
 	}
-	size := t.maxSize(r.TCP, opt != nil, udpSize)
+	size := t.maxSize(r.TCP, opt != nil, udpSize, r.Reserve)
 	ecsOK := true
 	if !r.ecsRead {
 		// The fast path declined before reading the options.
@@ -79,6 +79,16 @@ func (t *table) slow(dst, q []byte, r *request) []byte {
 	}
 	resp.Truncate(size)
 	out, err := resp.PackBuffer(dst[:cap(dst)])
+	if err == nil && len(out) > size {
+		// Truncate never goes under 512 bytes; a reserve (the server's
+		// DNS cookie) can: the records go, TC tells the client to use TCP.
+		resp.Truncated = true
+		resp.Answer, resp.Ns, resp.Extra = nil, nil, nil
+		if ro != nil {
+			resp.Extra = append(resp.Extra, ro)
+		}
+		out, err = resp.PackBuffer(dst[:cap(dst)])
+	}
 	if err != nil {
 		resp.Answer, resp.Ns, resp.Extra = nil, nil, nil
 		if ro != nil {

@@ -34,6 +34,8 @@ var (
 		"Responses sent truncated (TC set: the client should ask again over TCP).", []string{"transport"}, nil)
 	dnsSizeDesc = prometheus.NewDesc("gslbd_dns_response_size_bytes",
 		"Size of the responses sent, in bytes.", []string{"transport"}, nil)
+	dnsCookiesDesc = prometheus.NewDesc("gslbd_dns_cookies_total",
+		"Queries with a DNS cookie, by transport and result: valid (a server cookie of ours: never rate limited), new (a new server cookie sent), malformed (FORMERR), badcookie (rate limited: BADCOOKIE with a new server cookie instead of a truncated answer).", []string{"transport", "result"}, nil)
 	tcpConnsDesc = prometheus.NewDesc("gslbd_dns_tcp_connections_total",
 		"TCP connections accepted.", nil, nil)
 	tcpRefusedDesc = prometheus.NewDesc("gslbd_dns_tcp_refused_total",
@@ -61,7 +63,7 @@ type dnsCollector DNS
 
 func (c dnsCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{dnsQueriesDesc, dnsResponsesDesc, dnsDroppedDesc, dnsTruncatedDesc, dnsSizeDesc,
-		tcpConnsDesc, tcpRefusedDesc, tcpEvictedDesc, vserverHitsDesc, domainHitsDesc, tapFramesDesc, tapConnectedDesc, rrlLimitedDesc, rrlTruncatedDesc} {
+		dnsCookiesDesc, tcpConnsDesc, tcpRefusedDesc, tcpEvictedDesc, vserverHitsDesc, domainHitsDesc, tapFramesDesc, tapConnectedDesc, rrlLimitedDesc, rrlTruncatedDesc} {
 		ch <- d
 	}
 }
@@ -115,6 +117,9 @@ func (c dnsCollector) Collect(ch chan<- prometheus.Metric) {
 				buckets[float64(b)] = cum
 			}
 			ch <- prometheus.MustNewConstHistogram(dnsSizeDesc, answered, float64(st.SizeSum), buckets, name)
+			for i, n := range st.Cookie {
+				ch <- prometheus.MustNewConstMetric(dnsCookiesDesc, prometheus.CounterValue, float64(n), name, dnsserver.CookieResultNames[i])
+			}
 		}
 		ch <- prometheus.MustNewConstMetric(tcpConnsDesc, prometheus.CounterValue, float64(c.Stats.TCPConnections.Load()))
 		ch <- prometheus.MustNewConstMetric(tcpRefusedDesc, prometheus.CounterValue, float64(c.Stats.TCPRefused.Load()))
