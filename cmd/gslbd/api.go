@@ -16,6 +16,7 @@ import (
 
 	"github.com/gslbd/gslbd/internal/daemon"
 	"github.com/gslbd/gslbd/internal/dashboard"
+	"github.com/gslbd/gslbd/internal/handover"
 	"github.com/gslbd/gslbd/internal/nitro"
 )
 
@@ -54,7 +55,7 @@ func serveAPI(a apiFlags, config string, d *daemon.Daemon, metricsHandler http.H
 	if users.Len() == 0 {
 		log.Warn("no API users: nobody can log in until one is added", "add", "gslbd user add -users "+usersPath+" nsroot")
 	}
-	l, err := net.Listen("tcp", a.addr)
+	l, err := handover.ListenTCP(a.addr) // SO_REUSEPORT: a successor listens beside this process
 	if err != nil {
 		return nil, nil, err
 	}

@@ -33,6 +33,7 @@ import (
 	"github.com/gslbd/gslbd/internal/cookie"
 	"github.com/gslbd/gslbd/internal/daemon"
 	"github.com/gslbd/gslbd/internal/dnsserver"
+	"github.com/gslbd/gslbd/internal/handover"
 	"github.com/gslbd/gslbd/internal/metrics"
 	"github.com/gslbd/gslbd/internal/nsconf"
 	"github.com/gslbd/gslbd/internal/querylog"
@@ -77,7 +78,7 @@ const usage = `usage:
   gslbd                        run the built-in demo (DNS on 127.0.0.1:5353)
   gslbd demo [-print-config]   the same; -print-config prints its ns.conf
   gslbd run -config ns.conf [-listen addr:port,...] [-tcp-max-conns n] [-tcp-max-per-source n] [-tcp-idle-timeout d] [-tcp-io-timeout d]
-  gslbd run ... [-dns-cookies=false] [-dns-cookie-secret FILE] [-dnstap unix:PATH|tcp:HOST:PORT] [-user NAME]
+  gslbd run ... [-dns-cookies=false] [-dns-cookie-secret FILE] [-dnstap unix:PATH|tcp:HOST:PORT] [-user NAME] [-handover PATH]
   gslbd run ... [-api 127.0.0.1:9443] [-api-http] [-api-cert f -api-key f] [-users f] [-metrics addr] [-nitro-credentials f]
   gslbd run ... [-location-file FILE [-location-format F]] [-site NAME] [-mep-certs DIR] [-mep-port 3009] [-mep-allow-plain] [-mep-plain-port 3011]
   gslbd user add [-users f | -config ns.conf] [-read-only] NAME   (password on stdin)
@@ -179,6 +180,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	site := fs.String("site", "", "the gslb site this process is (default: the site the file types LOCAL); one file then serves every site")
 	locFile := fs.String("location-file", "", "static proximity's location database: a NetScaler location file, or a MaxMind/DB-IP .mmdb (re-read on SIGHUP)")
 	locFormat := fs.String("location-format", "", "the location file's format, as add locationFile -format (default netscaler; mmdb for an .mmdb file)")
+	handoverPath := fs.String("handover", "", "Unix socket path: take the DNS sockets from the gslbd serving there, if one is, then offer them there to the next (restarts lose no query)")
 	runAs := fs.String("user", "", "started as root: run as this user once the listeners are open (no capabilities kept)")
 	var tap querylog.Options
 	fs.StringVar(&tap.Addr, "dnstap", "", "log every query and response as dnstap to a collector: unix:/path or tcp:host:port (off when empty)")
@@ -222,8 +224,21 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 		tap.Version = "gslbd " + metrics.Version()
 	}
+	var pred *handover.Predecessor
+	var inherit []handover.Socket
+	if *handoverPath != "" {
+		var err error
+		if pred, inherit, err = handover.Take(*handoverPath); err != nil {
+			fmt.Fprintf(stderr, "gslbd: %v\n", err)
+			return 1
+		}
+		if pred != nil {
+			defer pred.Abort() // before READY: the old process keeps serving
+			fmt.Fprintf(stdout, "gslbd taking %d sockets over from the gslbd at %s\n", len(inherit), *handoverPath)
+		}
+	}
 	d, err := daemon.Start(daemon.Options{ConfigPath: *path, Listen: listen, Logger: logger(stderr, *level), Server: srv,
-		NITROCredentials: *nitroCreds, Site: *site, MEP: mo, LocationFile: *locFile, LocationFormat: *locFormat, DNSTap: tap})
+		NITROCredentials: *nitroCreds, Site: *site, MEP: mo, LocationFile: *locFile, LocationFormat: *locFormat, DNSTap: tap, Inherit: inherit})
 	if err != nil {
 		printErr(stderr, err)
 		return 1
@@ -267,7 +282,59 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "gslbd running as %s (uid %d)\n", *runAs, os.Getuid())
 	}
 	fmt.Fprintf(stdout, "gslbd serving %s on %v\n", *path, d.Addrs())
-	return wait(d, sig)
+	var offer *handover.Offerer
+	if *handoverPath != "" {
+		if pred != nil {
+			if err := pred.Ready(time.Minute); err != nil {
+				fmt.Fprintf(stderr, "gslbd: %v\n", err)
+			} else {
+				fmt.Fprintln(stdout, "gslbd: the old process answered its last query and stopped reading")
+			}
+		}
+		if offer, err = handover.Offer(*handoverPath); err != nil {
+			fmt.Fprintf(stderr, "gslbd: %v (restarts with -handover will not take over)\n", err)
+		}
+	}
+	return waitOffering(d, sig, offer, stdout, stderr)
+}
+
+// waitOffering is wait that also hands the DNS sockets over to a
+// successor at offer (nil: none), then returns.
+func waitOffering(d *daemon.Daemon, sig chan os.Signal, offer *handover.Offerer, stdout, stderr io.Writer) int {
+	if offer == nil {
+		return wait(d, sig)
+	}
+	defer offer.Close()
+	for {
+		select {
+		case s := <-sig:
+			if s == syscall.SIGHUP {
+				_ = d.Reload()
+				continue
+			}
+			d.Close()
+			return 0
+		case next := <-offer.C:
+			socks, err := d.Sockets()
+			if err == nil {
+				err = next.Send(socks)
+			}
+			for _, so := range socks {
+				so.File.Close()
+			}
+			if err != nil || !next.WaitReady(time.Minute) {
+				next.Close()
+				fmt.Fprintf(stderr, "gslbd: a successor asked for the sockets and did not start (%v): still serving\n", err)
+				continue
+			}
+			offer.Close()
+			d.Drain()
+			next.Done()
+			fmt.Fprintln(stdout, "gslbd: handed over to the successor; stopping")
+			d.Close()
+			return 0
+		}
+	}
 }
 
 // cookieJar returns the DNS cookie jar: a random secret, or the one in
@@ -301,7 +368,7 @@ func metricsHandler(d *daemon.Daemon) (http.Handler, error) {
 // serveMetrics serves /metrics (and profiles) on addr, unauthenticated,
 // until stop is called.
 func serveMetrics(addr string, h http.Handler) (stop func(), bound net.Addr, err error) {
-	l, err := net.Listen("tcp", addr)
+	l, err := handover.ListenTCP(addr)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/gslbd/gslbd/internal/dnsserver"
 	"github.com/gslbd/gslbd/internal/events"
 	"github.com/gslbd/gslbd/internal/gslb"
+	"github.com/gslbd/gslbd/internal/handover"
 	"github.com/gslbd/gslbd/internal/health"
 	"github.com/gslbd/gslbd/internal/load"
 	"github.com/gslbd/gslbd/internal/metrics"
@@ -100,6 +101,11 @@ type Options struct {
 	// DNSTap is the query log: every query and response as dnstap to a
 	// collector (Addr "": off).
 	DNSTap querylog.Options
+	// Inherit are listening DNS sockets a predecessor handed over
+	// (package handover), by key ("udp 127.0.0.1:53", as Sockets names
+	// them): the first configuration uses them instead of opening its
+	// own; those it does not name are closed.
+	Inherit []handover.Socket
 	// Engine and Server options.
 	Engine gslb.Options
 	Server dnsserver.Options
@@ -145,11 +151,21 @@ type Daemon struct {
 	locReread bool
 	socks     map[sockKey]io.Closer
 	addrs     []net.Addr
+	// inherit are the sockets handed over, until the first apply.
+	inherit []handover.Socket
 }
 
 type sockKey struct {
 	addr string
 	tcp  bool
+}
+
+// String is the key's name in a handover: "udp 127.0.0.1:53".
+func (k sockKey) String() string {
+	if k.tcp {
+		return "tcp " + k.addr
+	}
+	return "udp " + k.addr
 }
 
 // Start loads the configuration, opens the listeners and starts serving.
@@ -164,7 +180,7 @@ func Start(opts Options) (*Daemon, error) {
 	if opts.Server.Logger == nil {
 		opts.Server.Logger = log
 	}
-	d := &Daemon{opts: opts, log: log.With("component", "daemon"), socks: map[sockKey]io.Closer{}}
+	d := &Daemon{opts: opts, log: log.With("component", "daemon"), socks: map[sockKey]io.Closer{}, inherit: opts.Inherit}
 	d.events = events.New(0)
 	d.hooks = webhook.New(d.events, webhook.Options{Logger: log})
 	opts.Engine.Events = d.events
@@ -268,6 +284,14 @@ func (d *Daemon) apply(ld *Loaded) error {
 		if _, ok := opened[k]; ok {
 			continue // opened as the pair of a port-0 UDP socket
 		}
+		if c, err := d.inherited(k); c != nil || err != nil {
+			if err != nil {
+				return fail(err)
+			}
+			opened[k] = c
+			addrs = append(addrs, localAddr(c))
+			continue
+		}
 		if ap, err := netip.ParseAddrPort(k.addr); err == nil && ap.Port() == 0 && !k.tcp {
 			// Port 0: pick one free port for both UDP and TCP.
 			pc, l, err := listenPair(k.addr)
@@ -342,6 +366,10 @@ func (d *Daemon) apply(ld *Loaded) error {
 	}
 	d.current = ld
 	d.addrs = addrs
+	for _, so := range d.inherit {
+		so.File.Close() // used (its socket now has a descriptor of ours) or not named
+	}
+	d.inherit = nil
 	return nil
 }
 
@@ -649,6 +677,66 @@ func (d *Daemon) Close() error {
 	}
 	return err
 }
+
+// inherited returns the handed-over socket for k as a listener or a
+// UDP socket (nil: none handed over). Its address must be k's.
+func (d *Daemon) inherited(k sockKey) (io.Closer, error) {
+	for _, so := range d.inherit {
+		if so.Key != k.String() {
+			continue
+		}
+		var c io.Closer
+		var err error
+		if k.tcp {
+			c, err = net.FileListener(so.File)
+		} else {
+			c, err = net.FilePacketConn(so.File)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("handed-over socket %s: %w", k, err)
+		}
+		if _, ok := c.(*net.UDPConn); !k.tcp && !ok {
+			c.Close()
+			return nil, fmt.Errorf("handed-over socket %s is not a UDP socket", k)
+		}
+		if ap, err := netip.ParseAddrPort(k.addr); err == nil && ap.Port() != 0 {
+			if got := localAddr(c).String(); got != netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String() && got != k.addr {
+				c.Close()
+				return nil, fmt.Errorf("handed-over socket %s is bound to %s", k, got)
+			}
+		}
+		d.log.Info("listening on a handed-over socket", "addr", localAddr(c).String(), "proto", map[bool]string{true: "tcp", false: "udp"}[k.tcp])
+		return c, nil
+	}
+	return nil, nil
+}
+
+// Sockets returns a descriptor of every listening DNS socket, for a
+// successor (package handover); the caller closes the files.
+func (d *Daemon) Sockets() ([]handover.Socket, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []handover.Socket
+	for k, c := range d.socks {
+		fc, ok := c.(interface{ File() (*os.File, error) })
+		if !ok {
+			continue
+		}
+		f, err := fc.File()
+		if err != nil {
+			for _, so := range out {
+				so.File.Close()
+			}
+			return nil, fmt.Errorf("socket %s: %w", k, err)
+		}
+		out = append(out, handover.Socket{Key: k.String(), File: f})
+	}
+	return out, nil
+}
+
+// Drain stops reading DNS queries and answers those read (a successor
+// serves the sockets from then on); Close ends the rest.
+func (d *Daemon) Drain() { d.server.Drain() }
 
 // DNSTap is the query log's figures (nil: off).
 func (d *Daemon) DNSTap() *querylog.Tap { return d.tap }

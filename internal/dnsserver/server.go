@@ -115,6 +115,8 @@ type Server struct {
 	// open is len(conns), read without the lock for each TCP query's
 	// idle timeout.
 	open atomic.Int64
+	// draining: Drain was called; workers stop at their next read.
+	draining atomic.Bool
 
 	mu      sync.Mutex
 	closers []io.Closer
@@ -130,6 +132,8 @@ type tcpConn struct {
 	c    net.Conn
 	src  netip.Addr
 	port uint16
+	// idle: waiting for the first byte of a query (Drain wakes it).
+	idle atomic.Bool
 	last atomic.Int64
 }
 
@@ -245,7 +249,7 @@ func (s *Server) udpWorker(c *net.UDPConn) {
 	for {
 		n, from, err := c.ReadFromUDPAddrPort(buf)
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
+			if errors.Is(err, net.ErrClosed) || s.draining.Load() {
 				return
 			}
 			continue // transient (ICMP-induced errors on some systems)
@@ -400,6 +404,10 @@ func (s *Server) idleTimeout() time.Duration {
 	return s.opts.TCPIdleTimeout - time.Duration(f*float64(s.opts.TCPIdleTimeout-low))
 }
 
+// drainGrace is how long a connection accepted just before Drain has to
+// send its first query.
+const drainGrace = 250 * time.Millisecond
+
 // serveConn answers pipelined queries on one connection, in order.
 func (s *Server) serveConn(tc *tcpConn) {
 	c := tc.c
@@ -412,14 +420,45 @@ func (s *Server) serveConn(tc *tcpConn) {
 	var q, out []byte
 	var lenBuf [2]byte
 	var cnt Counts
-	for {
-		_ = c.SetReadDeadline(time.Now().Add(s.idleTimeout()))
-		if r == nil {
-			if _, err := io.ReadFull(c, lenBuf[:1]); err != nil {
+	for drainLeft := 16; ; {
+		drainRead := s.draining.Load()
+		if drainRead {
+			// Drain: between queries the connection closes and its
+			// client asks the successor, unless a query is already
+			// here (closing then would reset the connection and lose
+			// it), or the connection is new (its first query is on its
+			// way); a few are answered.
+			switch {
+			case drainLeft == 0:
+				return
+			case r == nil:
+				_ = c.SetReadDeadline(time.Now().Add(drainGrace))
+			case pending(c, r):
+				_ = c.SetReadDeadline(time.Now().Add(s.opts.TCPIOTimeout))
+			default:
 				return
 			}
-			r, q, out = bufio.NewReaderSize(c, 4096), make([]byte, 0, 512), make([]byte, 0, 4096)
-		} else if _, err := io.ReadFull(r, lenBuf[:1]); err != nil {
+			drainLeft--
+		} else {
+			_ = c.SetReadDeadline(time.Now().Add(s.idleTimeout()))
+			tc.idle.Store(true)
+			if s.draining.Load() {
+				continue // Drain may have woken us before our deadline was set
+			}
+		}
+		var err error
+		if r == nil {
+			if _, err = io.ReadFull(c, lenBuf[:1]); err == nil {
+				r, q, out = bufio.NewReaderSize(c, 4096), make([]byte, 0, 512), make([]byte, 0, 4096)
+			}
+		} else {
+			_, err = io.ReadFull(r, lenBuf[:1])
+		}
+		tc.idle.Store(false)
+		if err != nil {
+			if !drainRead && s.draining.Load() {
+				continue // woken by Drain: a query may have come all the same
+			}
 			return
 		}
 		tc.last.Store(time.Now().UnixNano())
@@ -477,6 +516,35 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.wg.Wait()
 	return nil
+}
+
+// Drain stops reading and answers what was read, then closes: the
+// sockets' other holder (a successor that took them over, package
+// handover) answers from then on. UDP workers stop at their next read,
+// TCP listeners stop accepting, and connections close once their
+// current query is answered.
+func (s *Server) Drain() {
+	s.draining.Store(true)
+	s.mu.Lock()
+	now := time.Now()
+	for _, c := range s.closers {
+		switch c := c.(type) {
+		case *net.UDPConn:
+			// Wakes the workers waiting for a datagram; the deadline
+			// stays past, so their next read ends them too.
+			_ = c.SetReadDeadline(now)
+		default:
+			c.Close() // a listener: the successor's descriptor keeps the socket
+		}
+	}
+	for _, tc := range s.conns {
+		if tc.idle.Load() {
+			_ = tc.c.SetReadDeadline(now) // one busy with a query sees draining once it answered
+		}
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	s.Close()
 }
 
 // Shutdown is Close bounded by ctx.

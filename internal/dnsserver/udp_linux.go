@@ -127,6 +127,9 @@ func (w *batchWorker) run(rc syscall.RawConn) {
 	drained := false
 	_ = rc.Read(func(fd uintptr) bool {
 		for {
+			if w.s.draining.Load() {
+				return true // Drain: this worker ends; what it read is answered
+			}
 			if drained {
 				// The last batch was short, so the queue was empty: wait
 				// for the netpoller instead of paying an EAGAIN recvmmsg.

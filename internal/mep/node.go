@@ -21,6 +21,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gslbd/gslbd/internal/handover"
 	"github.com/gslbd/gslbd/internal/health"
 	"github.com/gslbd/gslbd/internal/mep/wire"
 )
@@ -234,7 +235,7 @@ func (n *Node) Update(cfg Config) error {
 		if n.listeners[k] != nil {
 			continue
 		}
-		ln, err := net.Listen("tcp", k.addr.String())
+		ln, err := handover.ListenTCP(k.addr.String()) // SO_REUSEPORT: a successor listens beside this process
 		if err != nil {
 			errs = append(errs, fmt.Errorf("mep: listen on %s: %w", k.addr, err))
 			continue
