@@ -51,6 +51,8 @@ type Engine struct {
 	mu     sync.Mutex // serialises writers
 	snap   *config.Snapshot
 	zones  *zone.Set
+	// wire is zones' static answers precomputed (built with zones).
+	wire *zone.Wire
 	states map[string]*svcState // by lower-case service name; cells are never replaced
 	// memo keeps each vserver's entry and answers with what they were
 	// computed from, so that a rebuild recomputes only the vservers whose
@@ -147,6 +149,7 @@ func (e *Engine) Load(s *config.Snapshot) {
 	// a GSLB domain changed (an incremental config build keeps both).
 	if e.zones == nil || old == nil || !s.SameZones(old) {
 		e.zones = buildZones(s)
+		e.wire = e.zones.Compile()
 	}
 	if old == nil || !slices.Equal(old.Locations.Custom, s.Locations.Custom) {
 		e.overlayLocations()

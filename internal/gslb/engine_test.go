@@ -135,7 +135,7 @@ func FuzzServeDNS(f *testing.F) {
 	}
 	// A DNS view too: the fuzzed queries' source is in it for names under
 	// example.test.
-	s := snapshot(f, testConf+"set gslb vserver gvh -ECS ENABLED -persistenceType SOURCEIP -persistenceId 3\n"+
+	s := snapshot(f, staticShapesConf+"set gslb vserver gvh -ECS ENABLED -persistenceType SOURCEIP -persistenceId 3\n"+
 		"add dns view fz\nadd dns policy pf 'CLIENT.IP.SRC.IN_SUBNET(192.0.2.0/24) && DNS.REQ.QUESTION.DOMAIN.ENDSWITH(\"example.test\")' -viewName fz\n"+
 		"bind dns global pf 1\nbind gslb service a1 -viewName fz 10.99.0.1\n")
 	e := New(Options{})
@@ -176,8 +176,10 @@ func FuzzServeDNS(f *testing.F) {
 	})
 }
 
-// BenchmarkServeDNS measures the GSLB answer path: a round-robin A query
-// with EDNS, as resolvers send it. It must not allocate.
+// BenchmarkServeDNS measures the answer paths: GSLB answers and every
+// shape of static answer (precomputed, zone.Wire), as resolvers ask
+// (with EDNS). None allocates but the rare shapes left to the slow path
+// (ANY).
 func BenchmarkServeDNS(b *testing.B) {
 	cases := []struct {
 		name string
@@ -186,9 +188,17 @@ func BenchmarkServeDNS(b *testing.B) {
 		{"gslb-rr", dnsMsg("app.example.test", dns.TypeA)},
 		{"gslb-hash", dnsMsg("hash.example.test", dns.TypeA)},
 		{"gslb-nodata", dnsMsg("app.example.test", dns.TypeAAAA)},
-		{"static-slowpath", dnsMsg("ns1.example.test", dns.TypeA)},
+		{"static-positive", dnsMsg("ns1.example.test", dns.TypeA)},
+		{"static-mx-additional", dnsMsg("example.test", dns.TypeMX)},
+		{"static-nodata", dnsMsg("ns1.example.test", dns.TypeMX)},
+		{"static-nxdomain", dnsMsg("nope.example.test", dns.TypeA)},
+		{"static-referral", dnsMsg("www.sub.example.test", dns.TypeA)},
+		{"static-cname-chain", dnsMsg("c1.example.test", dns.TypeA)},
+		{"static-wildcard", dnsMsg("x.wild.example.test", dns.TypeA)},
+		{"static-cname-to-gslb", dnsMsg("www.example.test", dns.TypeA)},
+		{"static-slowpath-any", dnsMsg("ns1.example.test", dns.TypeANY)},
 	}
-	e := engine(b, testConf)
+	e := engine(b, staticShapesConf)
 	client := netip.MustParseAddr("198.51.100.7")
 	for _, tc := range cases {
 		tc.q.SetEdns0(1232, false)

@@ -10,6 +10,7 @@ import (
 	"github.com/gslbd/gslbd/internal/dnspolicy"
 	"github.com/gslbd/gslbd/internal/dnsserver"
 	"github.com/gslbd/gslbd/internal/location"
+	"github.com/gslbd/gslbd/internal/zone"
 	"github.com/miekg/dns"
 )
 
@@ -222,6 +223,10 @@ func (e *Engine) serve(dst, q []byte, r *request) []byte {
 		if d != nil && !t.child {
 			t.setView(r, d, kb[:f.keyLen], f.qtype)
 			if resp, ok := t.answerFast(dst, q, &f, d, r); ok {
+				return resp
+			}
+		} else if d == nil {
+			if resp, ok := t.answerStatic(dst, q, &f, kb[:f.keyLen], r); ok {
 				return resp
 			}
 		}
@@ -511,10 +516,108 @@ func (t *table) answerFast(dst, q []byte, f *fastQuery, d *domainEntry, r *reque
 	return resp, true
 }
 
+// answerStatic answers from the zones' precomputed answers (zone.Wire):
+// the query's header and question, the answer's sections, our OPT. It
+// declines what has none (GSLB names, ANY, DS...), the _explain names,
+// and an answer too long for the client, which the slow path truncates.
+func (t *table) answerStatic(dst, q []byte, f *fastQuery, name []byte, r *request) ([]byte, bool) {
+	if t.wire == nil || f.qtype == dns.TypeTXT && len(name) > len(explainPrefix) && string(name[:len(explainPrefix)]) == explainPrefix {
+		return nil, false
+	}
+	a := t.wire.Answer(name, f.qtype)
+	if a == nil {
+		if f.qtype == dns.TypeCNAME {
+			return nil, false
+		}
+		if c := t.wire.Chain(name); c != nil {
+			return t.answerChain(dst, q, f, name, c, r)
+		}
+		return nil, false
+	}
+	flags := uint16(flagQR) | (uint16(q[2])<<8|uint16(q[3]))&(flagRD|flagCD) | uint16(a.Rcode)
+	if a.Authoritative {
+		flags |= flagAA
+	}
+	ar := a.Ar
+	if f.edns {
+		ar++
+	}
+	resp := appendHead(dst[:0], q, f.qEnd, flags, a.An, a.Ns, ar)
+	resp = append(resp, a.Body...)
+	if f.edns {
+		resp = appendOPT(resp, t.maxUDP, f.do, r)
+	}
+	if len(resp) > t.maxSize(r.TCP, f.edns, f.udpSize, r.Reserve) {
+		return nil, false
+	}
+	return resp, true
+}
+
+// answerChain answers a static CNAME chain into a GSLB name: the chain's
+// records, then the GSLB answer with its owners pointing at the chain's
+// last target. It declines (the slow path answers) what is not a plain
+// GSLB answer of the question's type: NODATA, the static records a GSLB
+// name may also have, an empty answer.
+func (t *table) answerChain(dst, q []byte, f *fastQuery, name []byte, c *zone.Chain, r *request) ([]byte, bool) {
+	d, _ := t.domains.Get(c.Target)
+	if d == nil || t.child || f.qtype != d.rtype || !d.hasRecords() {
+		return nil, false // before pick: the slow path counts the query
+	}
+	t.setView(r, d, name, f.qtype) // on the question's name, as the slow path does
+	blk := t.pick(d, r)
+	if blk == dropBlock {
+		return nil, true // no reply (-dropLdnsReq)
+	}
+	if blk == nil || blk.n == 0 {
+		return nil, false
+	}
+	flags := uint16(flagQR|flagAA) | (uint16(q[2])<<8|uint16(q[3]))&(flagRD|flagCD)
+	var ar uint16
+	if f.edns {
+		ar = 1
+	}
+	resp := appendHead(dst[:0], q, f.qEnd, flags, c.Prefix.An+blk.n, 0, ar)
+	resp = append(resp, c.Prefix.Body...)
+	// The GSLB records' owners point at the question (offset 12): at the
+	// chain's target instead.
+	ptr := f.qEnd + c.TargetAt
+	at := len(resp)
+	resp = append(resp, blk.b...)
+	for k := 0; k < int(blk.n) && at+12 <= len(resp); k++ {
+		resp[at], resp[at+1] = 0xc0|byte(ptr>>8), byte(ptr)
+		at += 12 + (int(resp[at+10])<<8 | int(resp[at+11]))
+	}
+	if f.edns {
+		resp = appendOPT(resp, t.maxUDP, f.do, r)
+	}
+	if len(resp) > t.maxSize(r.TCP, f.edns, f.udpSize, r.Reserve) || ptr > 0x3fff {
+		resp = appendHead(resp[:0], q, f.qEnd, flags|flagTC, 0, 0, ar)
+		if f.edns {
+			resp = appendOPT(resp, t.maxUDP, f.do, r)
+		}
+	}
+	return resp, true
+}
+
+// hasRecords reports whether the domain answers with records (not an
+// empty answer).
+func (d *domainEntry) hasRecords() bool {
+	switch d.vs.dec.mode {
+	case modeServe:
+		return len(d.blocks) > 0
+	case modeAllDown:
+		return d.down != nil && d.down.n > 0
+	}
+	return false
+}
+
+// explainPrefix starts the names of decision traces (slow.go).
+const explainPrefix = "_explain."
+
 // appendHead writes the header (the query's ID, these flags and counts,
 // one question) and the query's question section as sent.
 func appendHead(b, q []byte, qEnd int, flags, an, ns, ar uint16) []byte {
-	b = append(b, q[0], q[1], byte(flags>>8), byte(flags), 0, 1, byte(an>>8), byte(an), byte(ns>>8), byte(ns), 0, byte(ar))
+	b = append(b, q[0], q[1], byte(flags>>8), byte(flags), 0, 1, byte(an>>8), byte(an), byte(ns>>8), byte(ns), byte(ar>>8), byte(ar))
 	return append(b, q[12:qEnd]...)
 }
 

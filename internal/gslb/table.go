@@ -20,6 +20,7 @@ import (
 type table struct {
 	domains    config.Index[*domainEntry] // lower-case name, no trailing dot
 	zones      *zone.Set
+	wire       *zone.Wire // zones' static answers as wire bytes
 	vservers   []*vsEntry
 	maxUDP     int
 	nextExpiry time.Time
@@ -168,7 +169,7 @@ func (e *Engine) valid(m *vsMemo, vs *config.VServerInfo, now time.Time) bool {
 // API change the vservers it touched): 1,000 vservers cost what changed.
 func (e *Engine) buildTable(now time.Time) *table {
 	s := e.snap
-	t := &table{zones: e.zones, maxUDP: e.opts.MaxUDPSize, persist: e.persist, ldns: e.ldns}
+	t := &table{zones: e.zones, wire: e.wire, maxUDP: e.opts.MaxUDPSize, persist: e.persist, ldns: e.ldns}
 	t.engine = e
 	if s != nil {
 		t.viewRules, t.explainFrom = s.ViewRules, s.Param.ExplainFrom
