@@ -48,11 +48,11 @@ type Engine struct {
 	log   *slog.Logger
 	table atomic.Pointer[table]
 
-	mu     sync.Mutex // serialises writers
-	snap   *config.Snapshot
-	zones  *zone.Set
+	mu    sync.Mutex // serialises writers
+	snap  *config.Snapshot
+	zones *zone.Set
 	// wire is zones' static answers precomputed (built with zones).
-	wire *zone.Wire
+	wire   *zone.Wire
 	states map[string]*svcState // by lower-case service name; cells are never replaced
 	// memo keeps each vserver's entry and answers with what they were
 	// computed from, so that a rebuild recomputes only the vservers whose
