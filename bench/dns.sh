@@ -4,11 +4,13 @@
 # (enable-lua-records=shared, its fast mode). dnsperf on loopback; each
 # server pinned to core 0, dnsperf to core 1.
 #
-# Usage: bash bench/dns.sh [seconds per run, default 10] [observe]
+# Usage: bash bench/dns.sh [seconds per run, default 10] [observe|wire]
 # Writes bench/out/results.md (the table for BENCHMARKS.md) and raw logs.
 # With "observe", only the observability run: gslbd's CPU at 10,000 QPS
 # with Prometheus scraped every second and dnstap to fstrm_capture, next
-# to the same gslbd with both off (issue 14's 1.1x).
+# to the same gslbd with both off (issue 14's 1.1x). With "wire", only
+# the fixed-rate run of issue 15: gslbd's CPU for static and GSLB answers
+# and Knot's at 50,000 QPS, and their RSS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}
@@ -29,7 +31,7 @@ pkill -x knotd 2>/dev/null || true
 pkill -x pdns_server 2>/dev/null || true
 COREDNS_VERSION=v1.12.4
 COREDNS=$OUT/../coredns-$COREDNS_VERSION
-if [ ! -x "$COREDNS" ]; then
+if [ "$MODE" != wire ] && [ ! -x "$COREDNS" ]; then
 	tmp=$(mktemp -d)
 	GOBIN=$tmp go install github.com/coredns/coredns@$COREDNS_VERSION
 	mv "$tmp/coredns" "$COREDNS"
@@ -135,8 +137,12 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
+# The wire run (below) starts its own gslbd, and needs only Knot beside it.
+SPECS="5303:h1.static.bench.test"
+if [ "$MODE" != wire ]; then
 taskset -c 0 "$OUT/gslbd" run -config "$OUT/gslbd.conf" -location-file "$OUT/geo.csv" -log-level warn > "$OUT/gslbd.log" 2>&1 &
 PID_GSLBD=$!; PIDS+=($PID_GSLBD)
+SPECS="$SPECS 5301:g1.gslb.bench.test 5302:h1.static.bench.test 5304:g1.lua.bench.test"
 
 cat > "$OUT/Corefile" <<CF
 static.bench.test:5302 {
@@ -146,6 +152,7 @@ static.bench.test:5302 {
 CF
 (cd "$OUT" && exec taskset -c 0 "$COREDNS" -conf "$OUT/Corefile" -quiet > "$OUT/coredns.log" 2>&1) &
 PID_COREDNS=$!; PIDS+=($PID_COREDNS)
+fi
 
 mkdir -p "$OUT/knot"
 cat > "$OUT/knot.conf" <<KC
@@ -169,6 +176,7 @@ KC
 taskset -c 0 knotd -c "$OUT/knot.conf" > "$OUT/knot.log" 2>&1 &
 PID_KNOT=$!; PIDS+=($PID_KNOT)
 
+if [ "$MODE" != wire ]; then
 python3 -m http.server --bind 127.0.0.1 18080 >/dev/null 2>&1 & PIDS+=($!)
 python3 -m http.server --bind 127.0.0.2 18080 >/dev/null 2>&1 & PIDS+=($!)
 cat > "$OUT/named.conf" <<NC
@@ -178,11 +186,12 @@ taskset -c 0 pdns_server --no-config --daemon=no --guardian=no --launch=bind --b
 	--local-address=127.0.0.1 --local-port=5304 --enable-lua-records=shared --lua-health-checks-interval=1 \
 	--socket-dir="$OUT" --loglevel=3 --disable-syslog > "$OUT/pdns.log" 2>&1 &
 PID_PDNS=$!; PIDS+=($PID_PDNS)
+fi
 
 # Wait until every server answers (and PowerDNS's health checks have run).
 ready() { dig +tries=1 +time=1 @127.0.0.1 -p "$1" "$2" A +short 2>/dev/null | grep -q .; }
-for spec in "5301 g1.gslb.bench.test" "5302 h1.static.bench.test" "5303 h1.static.bench.test" "5304 g1.lua.bench.test"; do
-	set -- $spec
+for spec in $SPECS; do
+	set -- ${spec/:/ }
 	for _ in $(seq 1 100); do ready "$1" "$2" && break; sleep 0.2; done
 	ready "$1" "$2" || { echo "server on port $1 does not answer $2"; cat "$OUT"/*.log; exit 1; }
 done
@@ -222,6 +231,72 @@ run() { # name port queryfile pid
 	results+=("| $name | $peak | $lost | $cpu | $half | $avg | $p99 |")
 	echo "$name: peak $peak qps (lost $lost), CPU at 10k qps ${cpu}%, at $half qps avg ${avg} ms p99 ${p99} ms"
 }
+if [ "$MODE" = wire ]; then
+	# Static answers at wire speed (issue 15): at a fixed rate (RATE,
+	# default 50,000 QPS, where batching works), the server CPU of gslbd
+	# for static and for GSLB answers next to Knot's for the same static
+	# zone, in ROUNDS alternated rounds (default 3), and the RSS of each
+	# with the 1,000-domain configuration (no location file: a gslbd of
+	# only what Knot also serves, plus the GSLB domains).
+	RATE=${RATE:-50000}
+	ROUNDS=${ROUNDS:-3}
+	{
+		echo 'add service adns 127.0.0.1 ADNS 5308'
+		echo 'add gslb site dc1 127.0.0.1'
+		echo 'add gslb site dc2 REMOTE 127.0.0.2'
+		echo 'add gslb service a1 192.0.2.10 HTTP 80 -siteName dc1 -healthMonitor NO'
+		echo 'add gslb service a2 198.51.100.10 HTTP 80 -siteName dc2 -healthMonitor NO'
+		for i in $(seq 1 $N); do
+			echo "add gslb vserver gv$i HTTP -lbMethod ROUNDROBIN"
+			echo "bind gslb vserver gv$i -serviceName a1"
+			echo "bind gslb vserver gv$i -serviceName a2"
+			echo "bind gslb vserver gv$i -domainName g$i.gslb.bench.test -TTL 5"
+		done
+		echo 'add dns soaRec gslb.bench.test -originServer ns1.static.bench.test -contact hostmaster.static.bench.test -serial 1 -minimum 5'
+		echo 'add dns soaRec static.bench.test -originServer ns1.static.bench.test -contact hostmaster.static.bench.test -serial 1 -minimum 5'
+		echo 'add dns nsRec static.bench.test ns1.static.bench.test'
+		echo 'add dns addRec ns1.static.bench.test 127.0.0.1'
+		for i in $(seq 1 $N); do echo "add dns addRec h$i.static.bench.test 192.0.2.$((i % 250 + 1))"; done
+	} > "$OUT/wire.conf"
+	taskset -c 0 "$OUT/gslbd" run -config "$OUT/wire.conf" -log-level warn -api "" -mep-port 3049 -mep-plain-port 3051 > "$OUT/gslbd-wire.log" 2>&1 &
+	PID_W=$!; PIDS+=($PID_W)
+	for _ in $(seq 1 100); do ready 5308 h1.static.bench.test && break; sleep 0.2; done
+	ready 5308 g1.gslb.bench.test || { echo "the wire gslbd does not answer"; cat "$OUT/gslbd-wire.log"; exit 1; }
+	sleep 2
+	cpuAt() { # name port queryfile pid -> "cpu lost"
+		local c0 c1
+		c0=$(cputicks "$4")
+		perf "$2" "$3" "${LOAD[@]}" -Q "$RATE" > "$OUT/wire-$1.txt"
+		c1=$(cputicks "$4")
+		echo "$(awk -v a="$c0" -v b="$c1" -v hz="$HZ" -v d="$DUR" 'BEGIN{printf "%.1f", (b-a)/hz/d*100}') $(field 'Queries lost' 3 < "$OUT/wire-$1.txt") $(field 'Queries per second' 4 < "$OUT/wire-$1.txt")"
+	}
+	rss() { awk '/^VmRSS/{printf "%.1f", $2/1024}' "/proc/$1/status"; }
+	rows=()
+	sums=(0 0 0)
+	for round in $(seq 1 "$ROUNDS"); do
+		read -r gs gsl gsq <<<"$(cpuAt static 5308 "$OUT/q-static" $PID_W)"
+		read -r gg ggl ggq <<<"$(cpuAt gslb 5308 "$OUT/q-gslb" $PID_W)"
+		read -r ks ksl ksq <<<"$(cpuAt knot 5303 "$OUT/q-static" $PID_KNOT)"
+		rows+=("| $round | $gs ($gsl lost, $gsq QPS) | $gg ($ggl lost, $ggq QPS) | $ks ($ksl lost, $ksq QPS) |")
+		sums=($(awk -v a="${sums[0]}" -v b="${sums[1]}" -v c="${sums[2]}" -v x="$gs" -v y="$gg" -v z="$ks" 'BEGIN{print a+x, b+y, c+z}'))
+	done
+	mean() { awk -v s="$1" -v n="$ROUNDS" 'BEGIN{printf "%.1f", s/n}'; }
+	rows+=("| mean | $(mean "${sums[0]}") | $(mean "${sums[1]}") | $(mean "${sums[2]}") |")
+	{
+		echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)"
+		echo "Command: ROUNDS=$ROUNDS RATE=$RATE bash bench/dns.sh $DUR wire   (dnsperf ${LOAD[*]} -Q $RATE for ${DUR}s per run; servers on core 0, dnsperf on core 1)"
+		echo
+		echo "Server CPU, % of one core at $RATE QPS:"
+		echo
+		echo "| round | gslbd static (1,000 names) | gslbd GSLB (1,000 domains) | Knot $(knotd --version | awk '{print $NF}') static (1,000 names) |"
+		echo "|---|---|---|---|"
+		printf '%s\n' "${rows[@]}"
+		echo
+		echo "RSS after the runs: gslbd $(rss $PID_W) MiB (1,000 static names and 1,000 GSLB domains), Knot $(rss $PID_KNOT) MiB (the 1,000 static names)."
+	} > "$OUT/results.md"
+	cat "$OUT/results.md"
+	exit 0
+fi
 if [ "$MODE" = observe ]; then
 	# The same gslbd four times: as above (metrics and dnstap off),
 	# scraped every $SCRAPE s, logging every query to fstrm_capture
