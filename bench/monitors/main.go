@@ -48,6 +48,7 @@ type options struct {
 	kills       int
 	dnsAddr     string
 	metricsAddr string
+	profile     string
 	floor       int
 }
 
@@ -62,6 +63,7 @@ func main() {
 	flag.IntVar(&o.kills, "kills", 20, "listeners killed one after another to time detection")
 	flag.StringVar(&o.dnsAddr, "dns", "127.0.0.1:15353", "DNS address for gslbd")
 	flag.StringVar(&o.metricsAddr, "metrics", "127.0.0.1:19153", "metrics address for gslbd")
+	flag.StringVar(&o.profile, "profile", "", "after the window, write a CPU profile of gslbd over another window of the same length to this file (go tool pprof)")
 	flag.IntVar(&o.floor, "floor", 50000, "connections for the floor measurement (0: skip)")
 	flag.Parse()
 	if err := run(o); err != nil {
@@ -342,6 +344,13 @@ func run(o options) error {
 	fmt.Printf("probe start lateness: p50 %s, p99 %s, p99.9 %s; %.3f%% started within 100ms of schedule\n",
 		quantile(a, z, 0.5), quantile(a, z, 0.99), quantile(a, z, 0.999), 100*within(a, z, 0.1))
 
+	if o.profile != "" {
+		if err := fetchProfile(o.metricsAddr, o.window, o.profile); err != nil {
+			return err
+		}
+		fmt.Printf("CPU profile over %v written to %s\n", o.window, o.profile)
+	}
+
 	// Detection: kill one listener of a vserver, poll its name every 5 ms
 	// until the address leaves the answer.
 	var det []time.Duration
@@ -428,4 +437,26 @@ func waitForFast(timeout time.Duration, done func() (bool, error)) error {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// fetchProfile writes gslbd's CPU profile over d (its metrics listener's
+// /debug/pprof/profile) to file.
+func fetchProfile(addr string, d time.Duration, file string) error {
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(d.Seconds())))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile: %s", resp.Status)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -111,8 +111,12 @@ type job struct {
 	inline bool // a bare connect, started by the scheduler itself
 	b      binding
 	due    time.Time
-	index  int  // in the heap, -1 when not queued (also while probing)
-	gone   bool // dropped by Update, or never probed (disabled)
+	// dueN is due as nanoseconds since monoEpoch (monotonic), set as the
+	// job enters the queue: the heap compares integers.
+	dueN   int64
+	source string // "monitor <name>", the reports' source
+	index  int    // in the heap, -1 when not queued (also while probing)
+	gone   bool   // dropped by Update, or never probed (disabled)
 	gen    uint64
 }
 
@@ -254,7 +258,7 @@ func (m *Manager) Update(s *config.Snapshot) {
 						m.drop(j)
 					}
 					j = &job{key: k, monSig: ms, mon: ref.Monitor, dst: dst, probe: proberFor(ref.Monitor),
-						inline: connectOnly(ref.Monitor), index: -1}
+						inline: connectOnly(ref.Monitor), index: -1, source: "monitor " + ref.Monitor.Name}
 					if ref.Monitor.Disabled || ref.Disabled || u.disabled || u.unmonitored {
 						j.gone = true // never probed; does not count
 					} else {
@@ -403,7 +407,7 @@ func (m *Manager) Activate(services []string) {
 		for _, u := range se.units {
 			for _, j := range u.jobs {
 				if j.index >= 0 && j.due.After(now) {
-					j.due = now
+					j.setDue(now)
 					heap.Fix(&m.queue, j.index)
 				}
 			}
@@ -604,7 +608,7 @@ func (m *Manager) metrics(j *job, r Result, now time.Time) {
 		return
 	}
 	mt.MaxAge = 3 * j.mon.Interval
-	m.queueReport(health.Report{Service: j.svc.name, Metrics: &mt, Source: "monitor " + j.mon.Name})
+	m.queueReport(health.Report{Service: j.svc.name, Metrics: &mt, Source: j.source})
 }
 
 // queueReport queues a report for the reporter goroutine: a state change
@@ -802,7 +806,16 @@ func (h *histogram) quantile(q float64) time.Duration {
 type jobHeap []*job
 
 func (h jobHeap) Len() int           { return len(h) }
-func (h jobHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
+func (h jobHeap) Less(i, j int) bool { return h[i].dueN < h[j].dueN }
+
+// monoEpoch is the origin of job.dueN.
+var monoEpoch = time.Now()
+
+// setDue sets when j is due, in both forms.
+func (j *job) setDue(t time.Time) {
+	j.due = t
+	j.dueN = int64(t.Sub(monoEpoch))
+}
 func (h jobHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
 	h[i].index = i
@@ -810,6 +823,7 @@ func (h jobHeap) Swap(i, j int) {
 }
 func (h *jobHeap) Push(x any) {
 	j := x.(*job)
+	j.dueN = int64(j.due.Sub(monoEpoch))
 	j.index = len(*h)
 	*h = append(*h, j)
 }
