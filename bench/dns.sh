@@ -50,8 +50,8 @@ go build -o "$OUT/gslbd" ./cmd/gslbd
 # gslbd: the same static zone plus N GSLB domains (round robin over two
 # services, both answered as UP: -healthMonitor NO, so that no probe of
 # these unreachable addresses takes one out mid-run) in gslb.bench.test.
-{
-	echo 'add service adns 127.0.0.1 ADNS 5301'
+gslb_domains() { # ADNS port -> the sites, the two services and the N round-robin domains
+	echo "add service adns 127.0.0.1 ADNS $1"
 	echo 'add gslb site dc1 127.0.0.1'
 	echo 'add gslb site dc2 REMOTE 127.0.0.2'
 	echo 'add gslb service a1 192.0.2.10 HTTP 80 -siteName dc1 -healthMonitor NO'
@@ -62,6 +62,9 @@ go build -o "$OUT/gslbd" ./cmd/gslbd
 		echo "bind gslb vserver gv$i -serviceName a2"
 		echo "bind gslb vserver gv$i -domainName g$i.gslb.bench.test -TTL 5"
 	done
+}
+{
+	gslb_domains 5301
 	# Client-dependent workloads (issue 13): static proximity over the
 	# 1,000,000-range location file below, RTT (the resolver, dnsperf on
 	# 127.0.0.1, measured by dc1's ldns-tcp probe: a RST from port 53), and
@@ -241,17 +244,7 @@ if [ "$MODE" = wire ]; then
 	RATE=${RATE:-50000}
 	ROUNDS=${ROUNDS:-3}
 	{
-		echo 'add service adns 127.0.0.1 ADNS 5308'
-		echo 'add gslb site dc1 127.0.0.1'
-		echo 'add gslb site dc2 REMOTE 127.0.0.2'
-		echo 'add gslb service a1 192.0.2.10 HTTP 80 -siteName dc1 -healthMonitor NO'
-		echo 'add gslb service a2 198.51.100.10 HTTP 80 -siteName dc2 -healthMonitor NO'
-		for i in $(seq 1 $N); do
-			echo "add gslb vserver gv$i HTTP -lbMethod ROUNDROBIN"
-			echo "bind gslb vserver gv$i -serviceName a1"
-			echo "bind gslb vserver gv$i -serviceName a2"
-			echo "bind gslb vserver gv$i -domainName g$i.gslb.bench.test -TTL 5"
-		done
+		gslb_domains 5308
 		echo 'add dns soaRec gslb.bench.test -originServer ns1.static.bench.test -contact hostmaster.static.bench.test -serial 1 -minimum 5'
 		echo 'add dns soaRec static.bench.test -originServer ns1.static.bench.test -contact hostmaster.static.bench.test -serial 1 -minimum 5'
 		echo 'add dns nsRec static.bench.test ns1.static.bench.test'

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -27,13 +26,7 @@ func TestCookiesWithDigAndKdig(t *testing.T) {
 	kdigBin := program(t, "kdig", "knot-dnsutils")
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "ns.conf")
-	if err := os.WriteFile(conf, []byte("#NS13.1 Build 37.38\nadd gslb site s1 127.0.0.1\n"+
-		"add gslb service a 192.0.2.10 HTTP 80 -siteName s1 -healthMonitor NO\n"+
-		"add gslb vserver gv HTTP -lbMethod ROUNDROBIN\nbind gslb vserver gv -serviceName a\n"+
-		"bind gslb vserver gv -domainName www.cookie.test -TTL 5\n"+
-		"set dns parameter -rrlResponsesPerSecond 1 -rrlWindow 15 -rrlSlip 1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeOneDomainConf(t, conf, "www.cookie.test", "set dns parameter -rrlResponsesPerSecond 1 -rrlWindow 15 -rrlSlip 1\n")
 	port := freePort(t)
 	listen := fmt.Sprintf("127.0.0.1:%d", port)
 	p := &site2{t: t, args: []string{"run", "-config", conf, "-listen", listen, "-api", ""}}

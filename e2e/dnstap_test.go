@@ -35,12 +35,7 @@ func TestDNSTapWithDebianTools(t *testing.T) {
 	waitFor(t, "fstrm_capture's socket", 10*time.Second, func() bool { _, err := os.Stat(sock); return err == nil })
 
 	conf := filepath.Join(dir, "ns.conf")
-	if err := os.WriteFile(conf, []byte("#NS13.1 Build 37.38\nadd gslb site s1 127.0.0.1\n"+
-		"add gslb service a 192.0.2.10 HTTP 80 -siteName s1 -healthMonitor NO\n"+
-		"add gslb vserver gv HTTP -lbMethod ROUNDROBIN\nbind gslb vserver gv -serviceName a\n"+
-		"bind gslb vserver gv -domainName www.tap.test -TTL 5\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeOneDomainConf(t, conf, "www.tap.test", "")
 	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	p := &site2{t: t, args: []string{"run", "-config", conf, "-listen", listen, "-api", "", "-dnstap", "unix:" + sock, "-dnstap-identity", "e2e-tap"}}
 	t.Cleanup(p.kill)

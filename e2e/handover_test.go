@@ -30,12 +30,7 @@ func TestHandoverUnderLoad(t *testing.T) {
 	perf := program(t, "dnsperf", "dnsperf")
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "ns.conf")
-	if err := os.WriteFile(conf, []byte("#NS13.1 Build 37.38\nadd gslb site s1 127.0.0.1\n"+
-		"add gslb service a 192.0.2.10 HTTP 80 -siteName s1 -healthMonitor NO\n"+
-		"add gslb vserver gv HTTP -lbMethod ROUNDROBIN\nbind gslb vserver gv -serviceName a\n"+
-		"bind gslb vserver gv -domainName www.handover.test -TTL 5\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeOneDomainConf(t, conf, "www.handover.test", "")
 	bad := filepath.Join(dir, "bad.conf")
 	if err := os.WriteFile(bad, []byte("add gslb vserver gv HTTP -lbMethod NOSUCHMETHOD\n"), 0o644); err != nil {
 		t.Fatal(err)

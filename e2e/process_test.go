@@ -613,3 +613,17 @@ func TestMetricsOnAPIListener(t *testing.T) {
 		t.Errorf("the password reached the log:\n%s", logs.String())
 	}
 }
+
+// writeOneDomainConf writes an ns.conf as an appliance saves it: one
+// site, one unmonitored service and a round-robin vserver answering
+// domain, then extra.
+func writeOneDomainConf(t *testing.T, path, domain, extra string) {
+	t.Helper()
+	text := "#NS13.1 Build 37.38\nadd gslb site s1 127.0.0.1\n" +
+		"add gslb service a 192.0.2.10 HTTP 80 -siteName s1 -healthMonitor NO\n" +
+		"add gslb vserver gv HTTP -lbMethod ROUNDROBIN\nbind gslb vserver gv -serviceName a\n" +
+		"bind gslb vserver gv -domainName " + domain + " -TTL 5\n" + extra
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
