@@ -33,7 +33,7 @@ vulncheck:
 # Every fuzz target for FUZZTIME each (default 60 s). Minimisation is capped
 # so that a large interesting input does not eat the run.
 FUZZMIN ?= 5s
-FUZZ_TARGETS = ./internal/location:FuzzReadFile ./internal/dnspolicy:FuzzCompile ./internal/nsconf:FuzzParse ./internal/config:FuzzConfig ./internal/gslb:FuzzServeDNS ./internal/nitro:FuzzRequest ./internal/mep/wire:FuzzFrame ./internal/mep:FuzzAcceptor ./internal/mep:FuzzPeerFrames
+FUZZ_TARGETS = ./internal/cookie:FuzzFind ./internal/location:FuzzReadFile ./internal/dnspolicy:FuzzCompile ./internal/nsconf:FuzzParse ./internal/config:FuzzConfig ./internal/gslb:FuzzServeDNS ./internal/nitro:FuzzRequest ./internal/mep/wire:FuzzFrame ./internal/mep:FuzzAcceptor ./internal/mep:FuzzPeerFrames
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \

@@ -135,7 +135,7 @@ func (j *Jar) current(now uint32) *keys {
 		j.keys.CompareAndSwap(k, &nk)
 		return j.keys.Load()
 	}
-	if now-k.since >= Lifetime {
+	if int32(now-k.since) >= Lifetime { // signed: a worker's clock a second behind another's is no rotation
 		j.rotate(k, now)
 		return j.keys.Load()
 	}

@@ -127,6 +127,13 @@ func TestLifetime(t *testing.T) {
 	if ok, _ := j.Valid(client, late, ip, t0+2*Lifetime-Lifetime+5); ok {
 		t.Error("a cookie two secrets old is accepted")
 	}
+	// A worker whose clock reads a second before the secret's start (it
+	// read the time before another worker rotated) does not rotate again.
+	k := j.keys.Load()
+	j.Append(nil, client, ip, k.since-1)
+	if j.keys.Load() != k {
+		t.Error("a clock a second behind the secret's start rotated it")
+	}
 	// A secret that is set is never replaced.
 	j.SetSecret([16]byte{9})
 	a := j.Append(nil, client, ip, t0)
@@ -217,4 +224,20 @@ func BenchmarkAppendOption(b *testing.B) {
 	for b.Loop() {
 		buf, _ = j.AppendOption(buf[:0], &q, ip, 1_800_000_100)
 	}
+}
+
+// FuzzFind: any bytes as a query or a response: no panic, and a cookie
+// found has the lengths RFC 7873 allows.
+func FuzzFind(f *testing.F) {
+	f.Add([]byte{0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 1, 0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 12, 0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8})
+	f.Add([]byte{0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0xc0, 0x0c, 0, 1, 0, 1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		q := Find(b)
+		if q.Status == Client && (len(q.Client) != ClientLen || q.Server != nil && (len(q.Server) < 8 || len(q.Server) > 32)) {
+			t.Fatalf("cookie of %d and %d bytes", len(q.Client), len(q.Server))
+		}
+		if at := LastOPT(b); at >= 0 && (at+11 > len(b) || b[at+2] != 41) {
+			t.Fatalf("OPT at %d in %d bytes", at, len(b))
+		}
+	})
 }

@@ -27,17 +27,23 @@ var CookieResultNames = [NumCookieResults]string{"valid", "new", "malformed", "b
 func (s *Server) answer(dst, q []byte, req Request, lim *rrl.Limiter, cnt *Counts) []byte {
 	jar := s.opts.Cookies
 	var ck cookie.Query
+	var resp []byte
 	if jar != nil {
 		ck = cookie.Find(q)
 		switch ck.Status {
 		case cookie.Malformed:
+			if q[2]&0x80 != 0 {
+				return nil // a response: never answered
+			}
 			cnt.cookie[CookieMalformed]++
-			return cookieFormErr(dst, q)
+			resp = cookieFormErr(dst, q) // rate limited below, as any error
 		case cookie.Client:
 			req.Reserve = cookie.OptionLen
 		}
 	}
-	resp := s.h.ServeDNS(dst, q, req)
+	if resp == nil {
+		resp = s.h.ServeDNS(dst, q, req)
+	}
 	if len(resp) == 0 {
 		return nil
 	}
@@ -100,7 +106,9 @@ func badCookie(resp []byte, opt int) []byte {
 }
 
 // cookieFormErr replies FORMERR to a query with a malformed COOKIE
-// option: the header only, with its ID, opcode and RD copied.
+// option: the header, with its ID, opcode and RD copied, and an OPT
+// record (the query had one, RFC 6891 §7).
 func cookieFormErr(dst, q []byte) []byte {
-	return append(dst[:0], q[0], q[1], 0x80|q[2]&0x79, 1, 0, 0, 0, 0, 0, 0, 0, 0)
+	return append(dst[:0], q[0], q[1], 0x80|q[2]&0x79, 1, 0, 0, 0, 0, 0, 0, 0, 1,
+		0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0)
 }

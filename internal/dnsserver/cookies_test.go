@@ -126,8 +126,13 @@ func TestCookies(t *testing.T) {
 		if r := exchangeUDP(t, udp, cookieQuery(t, got)); r == nil || responseCookie(r) != got {
 			t.Errorf("plain %v: a young server cookie was not echoed: %v", plain, r)
 		}
-		if r := exchangeUDP(t, udp, cookieQuery(t, "01020304050607")); r == nil || r.Rcode != dns.RcodeFormatError {
-			t.Errorf("plain %v: a 7-byte cookie: %v, want FORMERR", plain, r)
+		if r := exchangeUDP(t, udp, cookieQuery(t, "01020304050607")); r == nil || r.Rcode != dns.RcodeFormatError || r.IsEdns0() == nil {
+			t.Errorf("plain %v: a 7-byte cookie: %v, want FORMERR with an OPT record", plain, r)
+		}
+		bad := cookieQuery(t, "01020304050607")
+		bad[2] |= 0x80 // a response: never answered (no reflection)
+		if r := exchangeWait(t, udp, bad, 200*time.Millisecond); r != nil {
+			t.Errorf("plain %v: a response with a bad cookie was answered: %v", plain, r)
 		}
 		for _, q := range []string{"", "-"} {
 			if r := exchangeUDP(t, udp, cookieQuery(t, q)); r == nil || responseCookie(r) != "" || reserve.Load() != 0 {

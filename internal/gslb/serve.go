@@ -239,7 +239,7 @@ func (e *Engine) serve(dst, q []byte, r *request) []byte {
 // (reserve: the DNS cookie).
 func (t *table) maxSize(tcp bool, edns bool, udpSize uint16, reserve int) int {
 	if tcp {
-		return dns.MaxMsgSize
+		return dns.MaxMsgSize - reserve
 	}
 	if !edns || udpSize < 512 {
 		return 512 - reserve

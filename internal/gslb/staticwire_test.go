@@ -39,6 +39,7 @@ bind gslb vserver one -domainName one.example.test -TTL 7
 add dns cnameRec www1.example.test one.example.test
 add dns cnameRec w2.other.test www1.example.test
 add dns cnameRec h.example.test hash.example.test
+add dns cnameRec *.wc.example.test bar.wc.example.test
 `
 
 // TestStaticWireMatchesSlowPath: for every shape of static answer, the
@@ -55,7 +56,7 @@ func TestStaticWireMatchesSlowPath(t *testing.T) {
 		"ent.example.test", "deep.ent.example.test", "host.deep.ent.example.test", "nothere.deep.ent.example.test",
 		"sub.example.test", "ns.sub.example.test", "a.b.sub.example.test", "x.deeper.sub.example.test",
 		"c1.example.test", "c2.example.test", "out.example.test", "www1.example.test", "WWW1.example.TEST", "w2.other.test",
-		"h.example.test", "one.example.test",
+		"h.example.test", "one.example.test", "bar.wc.example.test", "foo.wc.example.test",
 		"_sip._udp.example.test", "other.test", "x.other.test", "y.other.test", "1.2.0.192.in-addr.arpa",
 		"9.2.0.192.in-addr.arpa", "elsewhere.test", "*.wild.example.test", "_explain.ns1.example.test"}
 	types := []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeMX, dns.TypeTXT, dns.TypeNS, dns.TypeSOA, dns.TypeCNAME,

@@ -120,7 +120,16 @@ func (s *Successor) Send(socks []Socket) error {
 	keys := make([]string, len(socks))
 	fds := make([]int, len(socks))
 	for i, k := range socks {
-		keys[i], fds[i] = k.Key, int(k.File.Fd())
+		// Not File.Fd: it makes the descriptor blocking, and the flag is
+		// the socket's, shared with this process's own listeners.
+		rc, err := k.File.SyscallConn()
+		if err != nil {
+			return err
+		}
+		if err := rc.Control(func(fd uintptr) { fds[i] = int(fd) }); err != nil {
+			return err
+		}
+		keys[i] = k.Key
 	}
 	b, _ := json.Marshal(keys)
 	msg := append([]byte("SOCKETS "), b...)

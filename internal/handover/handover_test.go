@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestHandOver: the offering side sends a UDP socket; the taker gets a
@@ -50,6 +52,14 @@ func TestHandOver(t *testing.T) {
 	if err != nil || p == nil || len(socks) != 1 || socks[0].Key != "udp "+pc.LocalAddr().String() {
 		t.Fatalf("Take: %v %v %v", p, socks, err)
 	}
+	// Sending left the socket non-blocking: the old process's own
+	// readers and accept loops still wait in the poller.
+	rc, _ := pc.(*net.UDPConn).SyscallConn()
+	rc.Control(func(fd uintptr) {
+		if fl, err := unix.FcntlInt(fd, unix.F_GETFL, 0); err != nil || fl&unix.O_NONBLOCK == 0 {
+			t.Errorf("the sent socket is blocking now (flags %#x, %v)", fl, err)
+		}
+	})
 	got, err := net.FilePacketConn(socks[0].File)
 	socks[0].File.Close()
 	if err != nil {

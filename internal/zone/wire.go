@@ -87,7 +87,14 @@ func (s *Set) Compile() *Wire {
 			}
 			if len(name) > 2 && name[:2] == "*." {
 				p := name[2:]
-				wz.wild[trimDot(p)] = s.compileName("\x00w."+p, n)
+				if _, cname := n.rrsets[dns.TypeCNAME]; cname {
+					// A wildcard CNAME's chain may come back under the
+					// wildcard (Lookup's loop check sees the real
+					// question): Lookup answers it.
+					wz.wild[trimDot(p)] = &wireName{}
+				} else {
+					wz.wild[trimDot(p)] = s.compileName("\x00w."+p, n)
+				}
 			}
 			wz.names[trimDot(name)] = s.compileName(name, n)
 		}
