@@ -298,23 +298,24 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	return waitOffering(d, sig, offer, stdout, stderr)
 }
 
-// waitOffering is wait that also hands the DNS sockets over to a
-// successor at offer (nil: none), then returns.
+// waitOffering serves until SIGINT/SIGTERM (SIGHUP reloads) or until a
+// successor at offer (nil: none) has taken the DNS sockets over.
 func waitOffering(d *daemon.Daemon, sig chan os.Signal, offer *handover.Offerer, stdout, stderr io.Writer) int {
-	if offer == nil {
-		return wait(d, sig)
+	var successors chan *handover.Successor // nil: never ready
+	if offer != nil {
+		defer offer.Close()
+		successors = offer.C
 	}
-	defer offer.Close()
 	for {
 		select {
 		case s := <-sig:
 			if s == syscall.SIGHUP {
-				_ = d.Reload()
+				_ = d.Reload() // logged by the daemon
 				continue
 			}
 			d.Close()
 			return 0
-		case next := <-offer.C:
+		case next := <-successors:
 			socks, err := d.Sockets()
 			if err == nil {
 				err = next.Send(socks)
@@ -388,19 +389,6 @@ func signals() chan os.Signal {
 	sig := make(chan os.Signal, 4)
 	signal.Notify(sig, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
 	return sig
-}
-
-// wait serves until SIGINT/SIGTERM; SIGHUP reloads.
-func wait(d *daemon.Daemon, sig chan os.Signal) int {
-	for s := range sig {
-		if s == syscall.SIGHUP {
-			_ = d.Reload() // logged by the daemon
-			continue
-		}
-		break
-	}
-	d.Close()
-	return 0
 }
 
 func printErr(w io.Writer, err error) {

@@ -160,13 +160,16 @@ type sockKey struct {
 	tcp  bool
 }
 
-// String is the key's name in a handover: "udp 127.0.0.1:53".
-func (k sockKey) String() string {
+// proto is "tcp" or "udp".
+func (k sockKey) proto() string {
 	if k.tcp {
-		return "tcp " + k.addr
+		return "tcp"
 	}
-	return "udp " + k.addr
+	return "udp"
 }
+
+// String is the key's name in a handover: "udp 127.0.0.1:53".
+func (k sockKey) String() string { return k.proto() + " " + k.addr }
 
 // Start loads the configuration, opens the listeners and starts serving.
 func Start(opts Options) (*Daemon, error) {
@@ -355,7 +358,7 @@ func (d *Daemon) apply(ld *Loaded) error {
 		case net.Listener:
 			d.server.ServeTCP(s)
 		}
-		d.log.Info("listening", "addr", localAddr(c).String(), "proto", map[bool]string{true: "tcp", false: "udp"}[k.tcp])
+		d.log.Info("listening", "addr", localAddr(c).String(), "proto", k.proto())
 	}
 	for k, c := range d.socks {
 		if _, ok := opened[k]; !ok {
@@ -705,7 +708,7 @@ func (d *Daemon) inherited(k sockKey) (io.Closer, error) {
 				return nil, fmt.Errorf("handed-over socket %s is bound to %s", k, got)
 			}
 		}
-		d.log.Info("listening on a handed-over socket", "addr", localAddr(c).String(), "proto", map[bool]string{true: "tcp", false: "udp"}[k.tcp])
+		d.log.Info("listening on a handed-over socket", "addr", localAddr(c).String(), "proto", k.proto())
 		return c, nil
 	}
 	return nil, nil

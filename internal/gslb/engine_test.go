@@ -195,6 +195,7 @@ func BenchmarkServeDNS(b *testing.B) {
 		{"static-referral", dnsMsg("www.sub.example.test", dns.TypeA)},
 		{"static-cname-chain", dnsMsg("c1.example.test", dns.TypeA)},
 		{"static-wildcard", dnsMsg("x.wild.example.test", dns.TypeA)},
+		{"static-txt", dnsMsg("example.test", dns.TypeTXT)},
 		{"static-cname-to-gslb", dnsMsg("www.example.test", dns.TypeA)},
 		{"static-slowpath-any", dnsMsg("ns1.example.test", dns.TypeANY)},
 	}

@@ -1,6 +1,7 @@
 package gslb
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
 	"sync/atomic"
@@ -506,14 +507,20 @@ func (t *table) answerFast(dst, q []byte, f *fastQuery, d *domainEntry, r *reque
 		resp = appendOPT(resp, t.maxUDP, f.do, r)
 	}
 	if len(resp) > t.maxSize(r.TCP, f.edns, f.udpSize, r.Reserve) {
-		// RFC 2181 §9: set TC and drop the sections that do not fit; the
-		// client retries over TCP.
-		resp = appendHead(resp[:0], q, f.qEnd, flags|flagTC, 0, 0, ar)
-		if f.edns {
-			resp = appendOPT(resp, t.maxUDP, f.do, r)
-		}
+		resp = t.truncate(resp, q, f, flags, ar, r)
 	}
 	return resp, true
+}
+
+// truncate rewrites resp, too long for the client, as its truncated
+// form (RFC 2181 §9): TC set, the sections dropped, our OPT kept; the
+// client retries over TCP.
+func (t *table) truncate(resp, q []byte, f *fastQuery, flags, ar uint16, r *request) []byte {
+	resp = appendHead(resp[:0], q, f.qEnd, flags|flagTC, 0, 0, ar)
+	if f.edns {
+		resp = appendOPT(resp, t.maxUDP, f.do, r)
+	}
+	return resp
 }
 
 // answerStatic answers from the zones' precomputed answers (zone.Wire):
@@ -521,7 +528,7 @@ func (t *table) answerFast(dst, q []byte, f *fastQuery, d *domainEntry, r *reque
 // declines what has none (GSLB names, ANY, DS...), the _explain names,
 // and an answer too long for the client, which the slow path truncates.
 func (t *table) answerStatic(dst, q []byte, f *fastQuery, name []byte, r *request) ([]byte, bool) {
-	if t.wire == nil || f.qtype == dns.TypeTXT && len(name) > len(explainPrefix) && string(name[:len(explainPrefix)]) == explainPrefix {
+	if t.wire == nil || f.qtype == dns.TypeTXT && bytes.HasPrefix(name, []byte(explainPrefix)) {
 		return nil, false
 	}
 	a := t.wire.Answer(name, f.qtype)
@@ -591,10 +598,7 @@ func (t *table) answerChain(dst, q []byte, f *fastQuery, name []byte, c *zone.Ch
 		resp = appendOPT(resp, t.maxUDP, f.do, r)
 	}
 	if len(resp) > t.maxSize(r.TCP, f.edns, f.udpSize, r.Reserve) || ptr > 0x3fff {
-		resp = appendHead(resp[:0], q, f.qEnd, flags|flagTC, 0, 0, ar)
-		if f.edns {
-			resp = appendOPT(resp, t.maxUDP, f.do, r)
-		}
+		resp = t.truncate(resp, q, f, flags, ar, r)
 	}
 	return resp, true
 }

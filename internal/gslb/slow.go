@@ -113,7 +113,7 @@ func (t *table) lookup(q dns.Question, resp *dns.Msg, r *request) (drop bool) {
 		return
 	}
 	name := dns.CanonicalName(q.Name)
-	if rest, ok := strings.CutPrefix(name, "_explain."); ok && q.Qtype == dns.TypeTXT && t.explainAllowed(r.Src) && !r.dry {
+	if rest, ok := strings.CutPrefix(name, explainPrefix); ok && q.Qtype == dns.TypeTXT && t.explainAllowed(r.Src) && !r.dry {
 		// gslbd: the decision trace as TXT, for the clients -explainFrom
 		// allows (dig _explain.www.example.com TXT).
 		t.explainTXT(q.Name, rest, resp, r)

@@ -30,7 +30,6 @@ type wireZone struct {
 	nx, nodata *Answer // NXDOMAIN, and NODATA for names that are not the SOA's owner
 	names      map[string]*wireName
 	ent        map[string]bool
-	apex       string
 	// cuts are the referrals, by delegation point; wild the wildcards'
 	// answers, by the closest encloser they serve (*.p is wild[p]).
 	cuts map[string]*Answer
@@ -67,7 +66,7 @@ func (s *Set) Compile() *Wire {
 			continue // the root zone: Lookup answers it
 		}
 		wz := &wireZone{names: map[string]*wireName{}, ent: map[string]bool{}, cuts: map[string]*Answer{},
-			wild: map[string]*wireName{}, apex: trimDot(apex)}
+			wild: map[string]*wireName{}}
 		// A name that does not exist below the apex: NXDOMAIN; an empty
 		// non-terminal: NODATA; both with the SOA (as Lookup answers
 		// them; a wildcard or a cut is looked for first, apart).
@@ -150,15 +149,8 @@ func (s *Set) chainToDynamic(qname string) *Chain {
 				return nil
 			}
 			a := &Answer{Authoritative: true, An: uint16(len(hops))}
-			for i, rr := range hops {
-				if i == 0 {
-					b := packAll(nil, rr)
-					nameLen, err := dns.PackDomainName(qname, make([]byte, 256), 0, nil, false)
-					if b == nil || err != nil {
-						return nil
-					}
-					a.Body = append(append(a.Body, 0xc0, 0x0c), b[nameLen:]...)
-				} else if a.Body = packAll(a.Body, rr); a.Body == nil {
+			for _, rr := range hops {
+				if a.Body = appendRR(a.Body, rr, qname); a.Body == nil {
 					return nil
 				}
 			}
@@ -181,19 +173,27 @@ func (s *Set) chainToDynamic(qname string) *Chain {
 // Chain returns the static CNAME chain from name to a GSLB name (nil:
 // none), for questions other than CNAME.
 func (w *Wire) Chain(name []byte) *Chain {
+	if z, _ := w.zoneOf(name); z != nil {
+		if n := z.names[string(name)]; n != nil {
+			return n.chain
+		}
+	}
+	return nil
+}
+
+// zoneOf returns the zone of name, the longest apex that is a suffix of
+// it at a label boundary, and where the apex starts in name (nil: none).
+func (w *Wire) zoneOf(name []byte) (*wireZone, int) {
 	for i := 0; i < len(name); {
 		if z, ok := w.zones[string(name[i:])]; ok {
-			if n := z.names[string(name)]; n != nil {
-				return n.chain
-			}
-			return nil
+			return z, i
 		}
 		for i < len(name) && name[i] != '.' {
 			i++
 		}
 		i++
 	}
-	return nil
+	return nil, -1
 }
 
 // precompute packs Lookup's answer to qname/qtype, with owners equal to
@@ -209,23 +209,27 @@ func (s *Set) precompute(qname string, qtype uint16, self string) *Answer {
 		An: uint16(len(res.Answer)), Ns: uint16(len(res.Ns)), Ar: uint16(len(res.Extra))}
 	for _, sec := range [][]dns.RR{res.Answer, res.Ns, res.Extra} {
 		for _, rr := range sec {
-			if self != "" && dns.CanonicalName(rr.Header().Name) == self {
-				// The owner is the question: a pointer to it instead.
-				b := packAll(nil, rr)
-				nameLen, err := dns.PackDomainName(self, make([]byte, 256), 0, nil, false)
-				if b == nil || err != nil {
-					return nil
-				}
-				a.Body = append(a.Body, 0xc0, 0x0c)
-				a.Body = append(a.Body, b[nameLen:]...)
-				continue
-			}
-			if a.Body = packAll(a.Body, rr); a.Body == nil {
+			if a.Body = appendRR(a.Body, rr, self); a.Body == nil {
 				return nil
 			}
 		}
 	}
 	return a
+}
+
+// appendRR appends rr to b uncompressed, its owner as a pointer to the
+// question (offset 12) when it is self ("": never); nil when it does
+// not pack.
+func appendRR(b []byte, rr dns.RR, self string) []byte {
+	if self == "" || dns.CanonicalName(rr.Header().Name) != self {
+		return packAll(b, rr)
+	}
+	whole := packAll(nil, rr)
+	nameLen, err := dns.PackDomainName(self, make([]byte, 256), 0, nil, false)
+	if whole == nil || err != nil {
+		return nil
+	}
+	return append(append(b, 0xc0, 0x0c), whole[nameLen:]...)
 }
 
 // packAll appends rr to b, uncompressed (nil: it does not pack).
@@ -250,34 +254,20 @@ func trimDot(s string) string {
 // precomputed (Lookup answers it).
 func (w *Wire) Answer(name []byte, qtype uint16) *Answer {
 	switch qtype {
-	case dns.TypeANY, dns.TypeDS, dns.TypeAXFR, dns.TypeIXFR, probeType:
+	case dns.TypeANY, dns.TypeDS, dns.TypeAXFR, dns.TypeIXFR:
 		return nil
 	}
-	// The zone: the longest apex that is a suffix at a label boundary.
-	var z *wireZone
-	apexAt := -1
-	for i := 0; i < len(name); {
-		if wz, ok := w.zones[string(name[i:])]; ok {
-			z, apexAt = wz, i
-			break
-		}
-		j := i
-		for j < len(name) && name[j] != '.' {
-			j++
-		}
-		i = j + 1
-	}
+	z, apexAt := w.zoneOf(name)
 	if z == nil {
 		return nil
 	}
+	// The apex is always among the names (it has the SOA), so what
+	// follows is below it.
 	if n, ok := z.names[string(name)]; ok {
 		if a := n.types[qtype]; a != nil {
 			return a
 		}
 		return n.other
-	}
-	if apexAt == 0 {
-		return nil // the apex is always a name; not precomputed: Lookup
 	}
 	// Below a delegation: the referral of the highest cut (the
 	// question is not a name of the zone, so it is no cut itself).
